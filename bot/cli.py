@@ -1,0 +1,264 @@
+"""The `hampshire` command line (DESIGN section 6 is the contract for these names)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from dialogs.directory import entry_record, rank
+from dialogs.expect import is_work_email, normalise_email
+from dialogs.loader import check_pack, load_pack
+from dialogs.mermaid import flow_diagram
+from dialogs.schema import DirectoryEntrySpec, Pack
+from store.db import default_database_url, make_engine, upgrade
+from store.directory import ENTRY_FIELDS, all_entries, upsert_entries
+
+__all__ = ["main"]
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    return build_runtime(Settings.from_env(), database_url=getattr(args, "db", None))
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"hampshire: {message}", file=sys.stderr)
+    return status
+
+
+# --- chat ------------------------------------------------------------------------------------------
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.console import Console
+
+    settings = Settings.from_env()
+    pack = load_pack(settings.pack_dir)
+    email = args.as_email
+    if not email:
+        if not sys.stdin.isatty():
+            return _fail("give your work email with --as EMAIL when piping answers in")
+        email = input("Your work email: ").strip()
+    normalised = normalise_email(email)
+    if normalised is None or not is_work_email(normalised, pack):
+        return _fail(f"{email!r} is not a work email ({', '.join(pack.meta.work_email_domains)})")
+    runtime = build_runtime(settings, database_url=args.db)
+    return Console(runtime.router, email=normalised, stdin=sys.stdin, stdout=sys.stdout).run()
+
+
+# --- serve -----------------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    logging.getLogger().setLevel(logging.INFO)
+    runtime = _runtime(args)
+    web.run_app(create_app(runtime), host=args.host, port=args.port, print=None)
+    return 0
+
+
+# --- db --------------------------------------------------------------------------------------------
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    url = args.db or Settings.from_env().database_url or default_database_url()
+    upgrade(make_engine(url))
+    print("database is up to date")
+    return 0
+
+
+# --- pack ------------------------------------------------------------------------------------------
+
+
+def _pack_check(args: argparse.Namespace) -> int:
+    pack, problems = check_pack(args.dir)
+    for problem in problems:
+        print(problem)
+    if pack is None or problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    if args.mermaid:
+        for flow in pack.flows:
+            print(flow_diagram(pack, flow), end="\n\n")
+    else:
+        print(
+            f"pack {pack.meta.id} {pack.version}: {len(pack.flows)} flows, "
+            f"{len(pack.plan.points)} plan points, {len(pack.directory.entries)} directory entries: "
+            "no problems"
+        )
+    return 0
+
+
+def _pack_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(Pack.model_json_schema(), indent=2))
+    return 0
+
+
+# --- directory -------------------------------------------------------------------------------------
+
+
+def _directory_search(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    with runtime.sessions.begin() as session:
+        entries = {e.key: e for e in all_entries(session=session)}
+    categories = {c.id: [c.label, *c.synonyms] for c in runtime.pack.directory.categories}
+    found = rank(" ".join(args.text), entries.values(), categories)
+    for match in found:
+        entry = entries[match.key]
+        print(f"{entry.name}  [{entry.category}, score {match.score:.0f}]")
+        for field in ("phone", "email", "web", "hours"):
+            value = getattr(entry, field)
+            if value:
+                flag = entry.flags.get(field)
+                print(f"    {field}: {value}" + (f"  (NOT VERIFIED: {flag})" if flag else ""))
+    if not found:
+        print("no matches")
+    return 0
+
+
+def _directory_check(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    with runtime.sessions.begin() as session:
+        unverified = [e for e in all_entries(session=session) if not e.verified]
+        for entry in unverified:
+            print(f"{entry.key}: {entry.name}")
+            for field, why in sorted(entry.flags.items()):
+                print(f"    {field}: {getattr(entry, field)!r}: {why}")
+        total = len(all_entries(session=session))
+    print(f"{len(unverified)} of {total} entries have unverified contacts")
+    return 0
+
+
+def _load_entries(file: Path) -> list[Any]:
+    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        data = data.get("entries")
+    if not isinstance(data, list):
+        raise ValueError("expected a list of entries (or a mapping with `entries:`)")
+    return data
+
+
+def _directory_import(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    try:
+        raw = _load_entries(Path(args.file))
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        return _fail(f"cannot read {args.file}: {error}", 1)
+    categories = {c.id for c in runtime.pack.directory.categories}
+    records, problems = [], []
+    for index, item in enumerate(raw):
+        try:
+            spec = DirectoryEntrySpec.model_validate(item)
+        except ValidationError as error:
+            problems += [f"entry {index}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+            continue
+        if spec.category not in categories:
+            problems.append(f"entry {index} ({spec.key}): unknown category {spec.category!r}")
+            continue
+        records.append(entry_record(spec))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    with runtime.sessions.begin() as session:
+        written = upsert_entries(session=session, entries=records, origin="import", now=runtime.clock())
+    print(f"imported {written} entries ({len(records) - written} unchanged)")
+    return 0
+
+
+def _directory_export(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    with runtime.sessions.begin() as session:
+        entries = [
+            {field: getattr(e, field) for field in ENTRY_FIELDS if getattr(e, field) not in (None, [], {})}
+            for e in all_entries(session=session)
+        ]
+    yaml.safe_dump({"entries": entries}, sys.stdout, sort_keys=False, allow_unicode=True, width=100)
+    return 0
+
+
+# --- the parser ------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hampshire",
+        description="Op Hampshire bot: the plan for assaults on officers and staff, in chat.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def db_option(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--db",
+            metavar="URL",
+            help="SQLAlchemy database URL (default: HAMPSHIRE_DATABASE_URL "
+            "or a SQLite file in your data folder)",
+        )
+
+    chat = commands.add_parser("chat", help="converse with the bot in the terminal")
+    chat.add_argument("--as", dest="as_email", metavar="EMAIL", help="your work email")
+    db_option(chat)
+    chat.set_defaults(run=_chat)
+
+    serve = commands.add_parser("serve", help="serve Slack and Teams over HTTP and run the scheduler")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3978)
+    db_option(serve)
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True
+    )
+    db_up = db.add_parser("upgrade", help="apply migrations")
+    db_option(db_up)
+    db_up.set_defaults(run=_db_upgrade)
+
+    pack = commands.add_parser("pack", help="content packs").add_subparsers(
+        dest="pack_command", required=True
+    )
+    check = pack.add_parser("check", help="validate a pack and report every problem")
+    check.add_argument("dir", nargs="?", help="the pack folder (default: the bundled pack)")
+    check.add_argument("--mermaid", action="store_true", help="print a Mermaid diagram of each flow")
+    check.set_defaults(run=_pack_check)
+    schema = pack.add_parser("schema", help="print the pack's JSON Schema (for editor completion)")
+    schema.set_defaults(run=_pack_schema)
+
+    directory = commands.add_parser("directory", help="the support-services directory").add_subparsers(
+        dest="directory_command", required=True
+    )
+    search = directory.add_parser("search", help="search the directory")
+    search.add_argument("text", nargs="+")
+    search.set_defaults(run=_directory_search)
+    dcheck = directory.add_parser("check", help="list entries whose contacts are not verified")
+    dcheck.set_defaults(run=_directory_check)
+    dimport = directory.add_parser("import", help="add or update entries from a YAML or JSON file")
+    dimport.add_argument("file")
+    dimport.set_defaults(run=_directory_import)
+    export = directory.add_parser("export", help="print every entry as YAML")
+    export.set_defaults(run=_directory_export)
+    for command in (search, dcheck, dimport, export):
+        db_option(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

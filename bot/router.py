@@ -1,0 +1,118 @@
+"""The router: one turn = load state, step the engine, run its effects, save state, in one transaction.
+
+Because the effects run inside the same transaction as the state save, a turn either happens
+completely (case opened and conversation moved on) or not at all: a crash mid-turn leaves the
+conversation where it was, and the person's next message resumes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import messages
+from bot.clock import Clock
+from bot.effects import EffectRunner
+from bot.types import Inbound
+from dialogs.engine import is_stale, step
+from dialogs.schema import Pack
+from dialogs.types import Reply, Turn
+from dialogs.understand import clean_text
+from store.dialog_state import StaleStateError, load_state, save_state
+from store.people import ensure_identity, ensure_person
+
+__all__ = ["Router"]
+
+log = logging.getLogger(__name__)
+
+#: Effects chained within one turn before the router decides something is wrong.
+_MAX_EFFECTS = 20
+_ATTEMPTS = 3
+
+
+class Router:
+    """Routes each inbound message through the engine and the store."""
+
+    def __init__(self, *, pack: Pack, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.pack = pack
+        self.sessions = sessions
+        self.clock = clock
+        self.effects = EffectRunner(pack)
+
+    def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one inbound message and return the replies to send, in order.
+
+        A turn that loses a race with another turn of the same conversation (a double click, a
+        retried delivery) is run again on the fresh state; any other failure rolls the whole turn
+        back and answers with an apology, so nothing half-done is saved.
+        """
+        turn_id = inbound.event_id or uuid.uuid4().hex
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self.sessions.begin() as session:
+                    return self._turn(session, inbound, turn_id)
+            except (StaleStateError, IntegrityError) as error:
+                log.info(messages.state_conflict(attempt))
+                last: Exception = error
+            except OperationalError as error:
+                log.warning(messages.turn_failed(inbound.channel, error))
+                last = error
+            except Exception as error:
+                log.error(messages.turn_failed(inbound.channel, error))
+                return [self._error()]
+        log.warning(messages.turn_failed(inbound.channel, last))
+        return [self._error()]
+
+    def _error(self) -> Reply:
+        return Reply(key="strings.error", text=self.pack.text("strings.error"))
+
+    def _turn(self, session: Session, inbound: Inbound, turn_id: str) -> list[Reply]:
+        now = self.clock()
+        person = ensure_person(
+            session=session, email=inbound.email, now=now, display_name=inbound.display_name
+        )
+        ensure_identity(
+            session=session,
+            person=person,
+            channel=inbound.channel,
+            tenant=inbound.tenant,
+            user_id=inbound.user_id,
+            now=now,
+            address=inbound.address,
+        )
+        loaded = load_state(session=session, key=inbound.conversation_key, now=now)
+        replies: list[Reply] = []
+        if loaded.reset:
+            log.warning(messages.state_quarantined(person.id))
+            replies.append(Reply(key="strings.state_reset", text=self.pack.text("strings.state_reset")))
+        if is_stale(self.pack, loaded.state):
+            log.warning(messages.state_stale(loaded.state.flow, loaded.state.step))
+
+        turn = Turn(
+            id=turn_id,
+            now=now,
+            text=clean_text(inbound.text) if inbound.text is not None else None,
+            pick=inbound.pick,
+            start=inbound.start,
+            start_text=clean_text(inbound.start_text),
+            resume=inbound.resume,
+        )
+        state, out, effects = step(self.pack, loaded.state, turn)
+        replies += out
+        for _ in range(_MAX_EFFECTS):
+            if not effects:
+                break
+            effect, *rest = effects
+            result = self.effects.run(effect, session=session, actor=person, surface=inbound.channel, now=now)
+            state, out, more = step(self.pack, state, Turn(id=turn_id, now=now, result=result))
+            replies += out
+            effects = more + rest
+        else:
+            raise RuntimeError("effects kept chaining; the pack loops")
+        save_state(
+            session=session, key=inbound.conversation_key, state=state, version=loaded.version, now=now
+        )
+        return replies

@@ -1,0 +1,153 @@
+"""Validators for typed answers, bound to `expect:` in the pack by name.
+
+Each takes the cleaned text and returns either `Accepted` (the value to store) or `Rejected` (the
+string key that explains what was wrong, with an example). They are pure: the time comes from the
+turn.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dateparser
+from email_validator import EmailNotValidError, validate_email
+from pydantic import JsonValue
+
+from dialogs.schema import Pack
+from dialogs.understand import is_skip, is_yes
+
+__all__ = ["EXPECT", "Accepted", "Rejected", "Validator", "validate"]
+
+#: A date this far ahead of "now" is still accepted: clocks on phones and servers drift.
+_CLOCK_SLACK = timedelta(minutes=5)
+_EMAIL_SPLIT = re.compile(r"[\s,;]+|\band\b", re.IGNORECASE)
+_CRIME_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-. ]{2,39}$")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A valid answer: the JSON value to store."""
+
+    value: JsonValue
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An answer that is re-asked, with the string explaining why (and showing an example)."""
+
+    key: str
+
+
+Result = Accepted | Rejected
+Validator = Callable[[str, Pack, datetime], Result]
+
+
+def _text(text: str, pack: Pack, now: datetime) -> Result:
+    """Any non-empty text."""
+    return Accepted(text) if text.strip() else Rejected("strings.empty_input")
+
+
+def normalise_email(text: str) -> str | None:
+    """The normalised address, or None if it is not an email address at all."""
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def is_work_email(email: str, pack: Pack) -> bool:
+    """Whether the address is in one of the force's work domains (glob patterns in the pack)."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    return any(fnmatch.fnmatch(domain, pattern.lower()) for pattern in pack.meta.work_email_domains)
+
+
+def _work_email(text: str, pack: Pack, now: datetime) -> Result:
+    """A single work email address."""
+    email = normalise_email(text)
+    if email is None:
+        return Rejected("strings.bad_email")
+    if not is_work_email(email, pack):
+        return Rejected("strings.not_work_email")
+    return Accepted(email)
+
+
+def _work_emails_or_none(text: str, pack: Pack, now: datetime) -> Result:
+    """Work email addresses separated by commas, spaces or "and"; or "none"."""
+    if is_yes(text, pack.meta.commands) is False or is_skip(text, pack.meta.commands):
+        return Accepted([])
+    emails: list[JsonValue] = []
+    for part in filter(None, (p.strip() for p in _EMAIL_SPLIT.split(text))):
+        result = _work_email(part, pack, now)
+        if isinstance(result, Rejected):
+            return Rejected("strings.bad_email_list")
+        if result.value not in emails:
+            emails.append(result.value)
+    return Accepted(emails) if emails else Rejected("strings.bad_email_list")
+
+
+def parse_when(text: str, *, now: datetime, timezone: str) -> datetime | None:
+    """Parse a natural date and time ("yesterday 10pm", "22/11 14:30", "today") in the force's zone.
+
+    Day-first, past-preferring, relative to `now`. Returns an aware datetime, or None.
+    """
+    zone = ZoneInfo(timezone)
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    parsed = dateparser.parse(
+        text,
+        languages=["en"],
+        settings={
+            "DATE_ORDER": "DMY",
+            "PREFER_DATES_FROM": "past",
+            "RELATIVE_BASE": local_now,
+            "RETURN_AS_TIMEZONE_AWARE": False,
+            "PREFER_DAY_OF_MONTH": "current",
+        },
+    )
+    if parsed is None:
+        return None
+    # fold=0 picks the first of an ambiguous autumn hour; a gap hour is normalised by astimezone.
+    return parsed.replace(tzinfo=zone)
+
+
+def _when_past(text: str, pack: Pack, now: datetime) -> Result:
+    """A date and time that is not in the future."""
+    when = parse_when(text, now=now, timezone=pack.meta.timezone)
+    if when is None:
+        return Rejected("strings.bad_date")
+    if when > now + _CLOCK_SLACK:
+        return Rejected("strings.date_in_future")
+    return Accepted(when.astimezone(ZoneInfo("UTC")).isoformat())
+
+
+def _yes_no(text: str, pack: Pack, now: datetime) -> Result:
+    """Yes or no, with the usual synonyms."""
+    answer = is_yes(text, pack.meta.commands)
+    return Rejected("strings.bad_yes_no") if answer is None else Accepted("yes" if answer else "no")
+
+
+def _crime_reference(text: str, pack: Pack, now: datetime) -> Result:
+    """A crime reference number as the force writes it (letters, digits, slashes, dashes)."""
+    cleaned = " ".join(text.split())
+    if not _CRIME_REFERENCE.match(cleaned):
+        return Rejected("strings.bad_crime_reference")
+    return Accepted(cleaned.upper())
+
+
+EXPECT: dict[str, Validator] = {
+    "text": _text,
+    "work_email": _work_email,
+    "work_emails_or_none": _work_emails_or_none,
+    "when_past": _when_past,
+    "yes_no": _yes_no,
+    "crime_reference": _crime_reference,
+}
+
+
+def validate(name: str, text: str, pack: Pack, now: datetime) -> Result:
+    """Run the validator `name` on `text`."""
+    return EXPECT[name](text, pack, now)

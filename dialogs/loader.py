@@ -1,0 +1,512 @@
+"""Load a content pack from its folder and check it, reporting every problem with file and line.
+
+A pack folder holds `pack.yaml` (the force, clock, menu, intents), `strings.yaml` (every sentence),
+`plan.yaml` (the plan's points), `directory.yaml` (support services) and `flows/*.yaml` (one flow
+per file). Shape is checked by the pydantic models in `dialogs.schema`; this module then checks
+what refers to what: steps, strings, effects, actions, validators, renderers, facts, directory
+keys; duplicate ids; steps that cannot be reached; loops that never ask anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from dialogs.actions import ACTIONS
+from dialogs.effects import EFFECTS
+from dialogs.expect import EXPECT
+from dialogs.plan import CASE_FACTS
+from dialogs.render import CHOICES_FROM, RENDERERS
+from dialogs.schema import (
+    ActionStep,
+    AskStep,
+    Condition,
+    CorrectStep,
+    Directory,
+    EffectStep,
+    Flow,
+    Pack,
+    PackMeta,
+    Plan,
+    SayStep,
+    Step,
+    SummaryStep,
+)
+from dialogs.strings import REQUIRED_STRINGS
+
+__all__ = ["PackError", "Problem", "bundled_pack_dir", "check_pack", "load_pack"]
+
+_M = TypeVar("_M", bound=BaseModel)
+Path_ = tuple[str | int, ...]
+_STRING_REF = re.compile(r"^strings\.[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a pack, where it is."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class PackError(ValueError):
+    """A pack that cannot be used; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def bundled_pack_dir() -> Path:
+    """The folder of the pack shipped with the product (West Midlands Police)."""
+    return Path(__file__).parent / "packs" / "west-midlands"
+
+
+# --- YAML with line numbers ------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader where only true/false are booleans.
+
+    YAML 1.1 reads yes, no, on and off as booleans, so a force writing `yes:` as a choice value or
+    `no` in a word list would silently get True or False.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    _Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first]
+    )
+
+
+@dataclass
+class _Source:
+    """One YAML file: its data and the line of every path inside it."""
+
+    name: str
+    data: Any
+    lines: dict[Path_, int]
+
+    def line(self, path: Iterable[str | int]) -> int:
+        """The line of the deepest prefix of `path` that the file has (1 for the file itself)."""
+        parts = tuple(path)
+        while parts and parts not in self.lines:
+            parts = parts[:-1]
+        return self.lines.get(parts, 1)
+
+
+def _read_yaml(file: Path, root: Path, problems: list[Problem]) -> _Source:
+    name = str(file.relative_to(root.parent)) if file.is_relative_to(root.parent) else str(file)
+    source = _Source(name, None, {})
+    try:
+        loader = _Loader(file.read_text(encoding="utf-8"))
+        try:
+            node = loader.get_single_node()
+            source.data = _build(node, (), source, loader, problems) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problems.append(Problem(name, mark.line + 1 if mark else 1, f"not valid YAML: {error}"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(name, 1, f"cannot read: {error}"))
+    return source
+
+
+def _build(node: yaml.Node, path: Path_, source: _Source, loader: _Loader, problems: list[Problem]) -> Any:
+    source.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in result:
+                problems.append(Problem(source.name, key_node.start_mark.line + 1, f"duplicate key {key!r}"))
+            result[key] = _build(value_node, (*path, key), source, loader, problems)
+            source.lines[(*path, key)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), source, loader, problems) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def _validate(model: type[_M], source: _Source, problems: list[Problem], data: Any = None) -> _M | None:
+    try:
+        return model.model_validate(source.data if data is None else data)
+    except ValidationError as error:
+        for item in error.errors():
+            path = _data_path(source.data, item["loc"])
+            where = ".".join(str(p) for p in path) or "(top)"
+            problems.append(Problem(source.name, source.line(path), f"{where}: {item['msg']}"))
+        return None
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
+    """The part of a pydantic error location that exists in the data (drops union tags)."""
+    path: list[str | int] = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+def load_pack(directory: Path | str | None = None) -> Pack:
+    """Load and check the pack in `directory` (the bundled pack by default); raise `PackError`."""
+    pack, problems = check_pack(directory)
+    if pack is None or problems:
+        raise PackError(problems)
+    return pack
+
+
+def check_pack(directory: Path | str | None = None) -> tuple[Pack | None, list[Problem]]:
+    """Load the pack and return it with every problem found (the pack is None if unusable)."""
+    root = Path(directory) if directory else bundled_pack_dir()
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return None, [Problem(str(root), 1, "not a folder")]
+    files = {name: root / f"{name}.yaml" for name in ("pack", "strings", "plan", "directory")}
+    for name, file in files.items():
+        if not file.is_file():
+            problems.append(Problem(str(file), 1, f"missing: a pack needs {name}.yaml"))
+    flow_files = sorted((root / "flows").glob("*.yaml"))
+    if not flow_files:
+        problems.append(Problem(str(root / "flows"), 1, "no flows (flows/*.yaml)"))
+    if problems:
+        return None, problems
+
+    sources = {name: _read_yaml(file, root, problems) for name, file in files.items()}
+    flow_sources = [_read_yaml(file, root, problems) for file in flow_files]
+    if problems:
+        return None, problems
+
+    meta = _validate(PackMeta, sources["pack"], problems)
+    strings = _validate_strings(sources["strings"], problems)
+    plan = _validate(Plan, sources["plan"], problems)
+    directory_ = _validate(Directory, sources["directory"], problems)
+    flows = [_validate(Flow, source, problems) for source in flow_sources]
+    if meta is None or strings is None or plan is None or directory_ is None or None in flows:
+        return None, sorted(problems)
+
+    digest = hashlib.sha256()
+    for file in [*files.values(), *flow_files]:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    pack = Pack(
+        meta=meta,
+        strings=strings,
+        flows=[f for f in flows if f is not None],
+        plan=plan,
+        directory=directory_,
+        version_hash=digest.hexdigest()[:12],
+    )
+    checker = _Checker(pack, sources, dict(zip((f.id for f in pack.flows), flow_sources, strict=True)))
+    checker.run()
+    return pack, sorted(problems + checker.problems)
+
+
+def _validate_strings(source: _Source, problems: list[Problem]) -> dict[str, str] | None:
+    data = source.data
+    if not isinstance(data, dict):
+        problems.append(Problem(source.name, 1, "strings.yaml must map string ids to text"))
+        return None
+    result: dict[str, str] = {}
+    for key, text in data.items():
+        if not isinstance(key, str) or not re.match(r"^[a-z][a-z0-9_]*$", key):
+            problems.append(Problem(source.name, source.line((key,)), f"bad string id {key!r}"))
+        elif not isinstance(text, str) or not text.strip():
+            problems.append(Problem(source.name, source.line((key,)), f"string {key!r} must be text"))
+        else:
+            result[key] = text.strip("\n")
+    return result if len(result) == len(data) else None
+
+
+# --- cross-reference checks ------------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, pack: Pack, sources: dict[str, _Source], flow_sources: dict[str, _Source]) -> None:
+        self.pack = pack
+        self.sources = sources
+        self.flow_sources = flow_sources
+        self.problems: list[Problem] = []
+
+    def problem(self, source: _Source, path: Path_, message: str) -> None:
+        self.problems.append(Problem(source.name, source.line(path), message))
+
+    def run(self) -> None:
+        self._check_meta()
+        self._check_strings_used()
+        self._check_flows()
+        self._check_plan()
+        self._check_directory()
+
+    def _check_meta(self) -> None:
+        meta, source = self.pack.meta, self.sources["pack"]
+        flow_ids = {f.id for f in self.pack.flows}
+        try:
+            ZoneInfo(meta.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem(source, ("timezone",), f"unknown time zone {meta.timezone!r}")
+        country, _, subdiv = meta.bank_holidays.partition("-")
+        try:
+            holidays.country_holidays(country, subdiv=subdiv or None)
+        except NotImplementedError:
+            self.problem(source, ("bank_holidays",), f"unknown bank-holiday calendar {meta.bank_holidays!r}")
+        for i, flow_id in enumerate(meta.menu):
+            if flow_id not in flow_ids:
+                self.problem(source, ("menu", i), f"menu names unknown flow {flow_id!r}")
+        for flow_id in meta.intents:
+            if flow_id not in flow_ids:
+                self.problem(source, ("intents", flow_id), f"intent for unknown flow {flow_id!r}")
+        if meta.directory_flow not in flow_ids:
+            self.problem(source, ("directory_flow",), f"unknown flow {meta.directory_flow!r}")
+        keys = {e.key for e in self.pack.directory.entries}
+        for strand, entries in meta.signposts.items():
+            for i, key in enumerate(entries):
+                if key not in keys:
+                    self.problem(source, ("signposts", strand, i), f"unknown directory entry {key!r}")
+
+    def _string_refs(self) -> Iterator[tuple[_Source, Path_, str]]:
+        for flow in self.pack.flows:
+            yield from _refs(self.flow_sources[flow.id], flow.model_dump(exclude_defaults=True), ())
+
+    def _check_strings_used(self) -> None:
+        known = self.pack.strings
+        for source, path, ref in self._string_refs():
+            if ref.removeprefix("strings.") not in known:
+                self.problem(source, path, f"unknown string key {ref!r}")
+        for ref in sorted(REQUIRED_STRINGS):
+            if ref.removeprefix("strings.") not in known:
+                self.problem(self.sources["strings"], (), f"missing string {ref!r} (the engine uses it)")
+
+    def _check_flows(self) -> None:
+        seen: set[str] = set()
+        for flow in self.pack.flows:
+            source = self.flow_sources[flow.id]
+            if flow.id in seen:
+                self.problem(source, ("id",), f"duplicate flow id {flow.id!r}")
+            seen.add(flow.id)
+            _FlowChecker(self, flow, source).run()
+
+    def _check_conditions(self, condition: Condition, source: _Source, path: Path_) -> None:
+        for fact, wanted in condition.items():
+            if fact not in CASE_FACTS:
+                self.problem(source, (*path, fact), f"unknown fact {fact!r} (known: {', '.join(CASE_FACTS)})")
+                continue
+            for value in wanted if isinstance(wanted, list) else [wanted]:
+                if value not in CASE_FACTS[fact]:
+                    self.problem(source, (*path, fact), f"fact {fact!r} is never {value!r}")
+
+    def _check_plan(self) -> None:
+        source = self.sources["plan"]
+        codes: set[str] = set()
+        for i, point in enumerate(self.pack.plan.points):
+            path: Path_ = ("points", i)
+            if point.code in codes:
+                self.problem(source, (*path, "code"), f"duplicate point code {point.code!r}")
+            codes.add(point.code)
+            self._check_conditions(point.when, source, (*path, "when"))
+            rules = [(point.due, (*path, "due"))]
+            for j, variant in enumerate(point.due_when):
+                self._check_conditions(variant.when, source, (*path, "due_when", j, "when"))
+                rules.append((variant.due, (*path, "due_when", j, "due")))
+            rules += [(rule, (*path, "follow_ups", j)) for j, rule in enumerate(point.follow_ups)]
+            for rule, rule_path in rules:
+                if rule.next_meeting and rule.next_meeting not in self.pack.meta.meetings:
+                    self.problem(source, rule_path, f"unknown meeting {rule.next_meeting!r}")
+
+    def _check_directory(self) -> None:
+        source = self.sources["directory"]
+        categories = {c.id for c in self.pack.directory.categories}
+        if len(categories) != len(self.pack.directory.categories):
+            self.problem(source, ("categories",), "duplicate category id")
+        keys: set[str] = set()
+        for i, entry in enumerate(self.pack.directory.entries):
+            if entry.key in keys:
+                self.problem(source, ("entries", i, "key"), f"duplicate directory key {entry.key!r}")
+            keys.add(entry.key)
+            if entry.category not in categories:
+                self.problem(source, ("entries", i, "category"), f"unknown category {entry.category!r}")
+            for field in entry.flags:
+                if not getattr(entry, field):
+                    self.problem(source, ("entries", i, "flags", field), f"flag on empty field {field!r}")
+
+
+def _refs(source: _Source, data: Any, path: Path_) -> Iterator[tuple[_Source, Path_, str]]:
+    if isinstance(data, str) and _STRING_REF.match(data):
+        yield source, path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _refs(source, value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _refs(source, value, (*path, i))
+
+
+class _FlowChecker:
+    """Checks one flow: ids, targets, bindings, reachability and loops."""
+
+    def __init__(self, parent: _Checker, flow: Flow, source: _Source) -> None:
+        self.parent = parent
+        self.flow = flow
+        self.source = source
+        self.ids = [s.id for s in flow.steps]
+
+    def problem(self, index: int, key: str | None, message: str) -> None:
+        path: Path_ = ("steps", index) if key is None else ("steps", index, key)
+        self.parent.problem(self.source, path, f"{self.flow.id}.{self.flow.steps[index].id}: {message}")
+
+    def run(self) -> None:
+        seen: set[str] = set()
+        for i, step in enumerate(self.flow.steps):
+            if step.id in seen:
+                self.problem(i, "id", f"duplicate step id {step.id!r}")
+            seen.add(step.id)
+            for key, target in self._targets(step):
+                if target not in self.ids:
+                    self.problem(i, key, f"unknown step {target!r}")
+            self._check_bindings(i, step)
+        if self.flow.start_slot and self.flow.start_slot not in self._slots():
+            self.parent.problem(self.source, ("start_slot",), f"no step asks for {self.flow.start_slot!r}")
+        self._check_reachable()
+        self._check_loops()
+
+    def _slots(self) -> set[str]:
+        slots = set()
+        for step in self.flow.steps:
+            if isinstance(step, AskStep):
+                slots.add(step.slot)
+                if step.otherwise:
+                    slots.add(step.otherwise.slot)
+            if isinstance(step, ActionStep) and step.action in ACTIONS:
+                slots.update(ACTIONS[step.action].sets)
+        return slots
+
+    def _targets(self, step: Step) -> Iterator[tuple[str, str]]:
+        if step.next:
+            yield "next", step.next
+        for target in step.on.values():
+            yield "on", target
+        if isinstance(step, AskStep) and step.otherwise:
+            yield "otherwise", step.otherwise.next
+        if isinstance(step, CorrectStep):
+            yield "return_to", step.return_to
+
+    def _check_bindings(self, i: int, step: Step) -> None:
+        if isinstance(step, SayStep | AskStep) and step.show and step.show not in RENDERERS:
+            self.problem(i, "show", f"unknown renderer {step.show!r} (known: {', '.join(RENDERERS)})")
+        if isinstance(step, ActionStep):
+            if step.action not in ACTIONS:
+                self.problem(i, "action", f"unknown action {step.action!r} (known: {', '.join(ACTIONS)})")
+            else:
+                self._check_on(i, step.on, set(ACTIONS[step.action].outcomes))
+        if isinstance(step, AskStep):
+            self._check_ask(i, step)
+        if isinstance(step, SummaryStep):
+            self._check_on(i, step.on, {c.value for c in step.choices})
+        if isinstance(step, EffectStep):
+            self._check_effect(i, step)
+        if isinstance(step, CorrectStep) and not isinstance(self._step(step.return_to), SummaryStep | None):
+            self.problem(i, "return_to", "return_to must name a summary step")
+
+    def _check_ask(self, i: int, step: AskStep) -> None:
+        for name in (step.expect, step.otherwise.expect if step.otherwise else None):
+            if name and name not in EXPECT:
+                self.problem(i, "expect", f"unknown validator {name!r} (known: {', '.join(EXPECT)})")
+        if step.choices_from and step.choices_from not in CHOICES_FROM:
+            self.problem(i, "choices_from", f"unknown choice provider {step.choices_from!r}")
+        values = [c.value for c in step.choices]
+        if len(values) != len(set(values)):
+            self.problem(i, "choices", "duplicate choice value")
+        if step.expect == "yes_no":
+            values += ["yes", "no"]
+        if not step.choices_from:
+            self._check_on(i, step.on, set(values))
+
+    def _check_on(self, i: int, on: dict[str, str], allowed: set[str]) -> None:
+        for key in on:
+            if key not in allowed:
+                self.problem(i, "on", f"branch on {key!r}, which is not one of its values {sorted(allowed)}")
+
+    def _check_effect(self, i: int, step: EffectStep) -> None:
+        spec = EFFECTS.get(step.effect)
+        if spec is None:
+            self.problem(i, "effect", f"unknown effect {step.effect!r} (known: {', '.join(EFFECTS)})")
+            return
+        self._check_on(i, step.on, set(spec.outcomes))
+        slots = self._slots()
+        if step.args:
+            for param, slot in step.args.items():
+                if param not in spec.params + spec.optional:
+                    self.problem(i, "args", f"effect {step.effect!r} has no parameter {param!r}")
+                if slot not in slots:
+                    self.problem(i, "args", f"no step asks for {slot!r}")
+            missing = [p for p in spec.params if p not in step.args]
+        else:
+            missing = [p for p in spec.params if p not in slots]
+        if missing:
+            self.problem(i, "effect", f"effect {step.effect!r} needs {', '.join(missing)}")
+
+    def _step(self, step_id: str) -> Step | None:
+        return next((s for s in self.flow.steps if s.id == step_id), None)
+
+    def _edges(self, index: int) -> list[str]:
+        step = self.flow.steps[index]
+        edges = [target for _, target in self._targets(step)]
+        if not step.next and not step.end and index + 1 < len(self.flow.steps):
+            edges.append(self.flow.steps[index + 1].id)
+        if isinstance(step, CorrectStep):
+            edges += [s.id for s in self.flow.steps if isinstance(s, AskStep) and s.label]
+        return [e for e in edges if e in self.ids]
+
+    def _check_reachable(self) -> None:
+        reached = {self.ids[0]}
+        todo = [self.ids[0]]
+        while todo:
+            for target in self._edges(self.ids.index(todo.pop())):
+                if target not in reached:
+                    reached.add(target)
+                    todo.append(target)
+        for i, step_id in enumerate(self.ids):
+            if step_id not in reached:
+                self.problem(i, None, "unreachable: no step leads here")
+
+    def _check_loops(self) -> None:
+        """A cycle made only of say, action and effect steps would never wait for the person."""
+        silent = {s.id for s in self.flow.steps if isinstance(s, SayStep | ActionStep | EffectStep)}
+        state: dict[str, int] = {}
+
+        def visit(step_id: str) -> bool:
+            state[step_id] = 1
+            for target in self._edges(self.ids.index(step_id)):
+                if target in silent and (state.get(target) == 1 or (target not in state and visit(target))):
+                    return True
+            state[step_id] = 2
+            return False
+
+        for i, step_id in enumerate(self.ids):
+            if step_id in silent and step_id not in state and visit(step_id):
+                self.problem(i, None, "loops without asking anything")

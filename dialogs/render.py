@@ -1,0 +1,217 @@
+"""Named renderers (`show:`) and choice providers (`choices_from:`).
+
+Renderers turn the data an effect returned into facts worded by the pack's strings; providers
+turn it into choices. Both are pure. The shapes they read are those the router's effects return
+(see `bot.effects`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import JsonValue
+
+from dialogs.clock import format_when
+from dialogs.plan import case_facts
+from dialogs.schema import Pack
+from dialogs.types import Choice, DialogState, Fact
+
+__all__ = ["CHOICES_FROM", "RENDERERS", "fill", "point_title"]
+
+Renderer = Callable[[Pack, DialogState, datetime], list[Fact]]
+Provider = Callable[[Pack, DialogState], list[Choice]]
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def fill(pack: Pack, key: str, **values: Any) -> str:
+    """The text of string `key` with `{placeholders}` filled; unknown placeholders become empty."""
+    return pack.text(key).format_map(_Blank(values))
+
+
+def _label(pack: Pack, prefix: str, value: object) -> str:
+    return pack.strings.get(f"{prefix}_{value}", str(value))
+
+
+def _when(pack: Pack, value: JsonValue) -> str:
+    return format_when(str(value), timezone=pack.meta.timezone) if value else ""
+
+
+def point_title(pack: Pack, code: str, instance: object = 1) -> str:
+    """The title of plan point `code` (the code itself if the pack no longer has it).
+
+    Follow-ups (instance 2 and later) say which follow-up they are.
+    """
+    title = next((p.title for p in pack.plan.points if p.code == code), code)
+    if isinstance(instance, int) and instance > 1:
+        return fill(pack, "strings.point_follow_up", title=title, number=instance - 1)
+    return title
+
+
+def _items(state: DialogState, effect: str, key: str) -> list[Mapping[str, JsonValue]]:
+    value = state.results.get(effect, {}).get(key)
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _owner(pack: Pack, point: Mapping[str, JsonValue]) -> str:
+    if point.get("owner_is_you"):
+        return pack.text("strings.owner_you")
+    name = point.get("owner_name")
+    return str(name) if name else _label(pack, "owner", point.get("owner"))
+
+
+def _point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fact:
+    title = point_title(pack, str(point.get("code")), point.get("instance"))
+    status = point.get("status", "open")
+    if status == "done":
+        value = fill(pack, "strings.point_done_line", when=_when(pack, point.get("done_at")))
+    elif status == "not_applicable":
+        value = fill(pack, "strings.point_na_line", reason=point.get("reason") or "")
+    else:
+        due = str(point.get("due", ""))
+        overdue = bool(due) and datetime.fromisoformat(due) < now
+        key = "strings.point_overdue_line" if overdue else "strings.point_due_line"
+        value = fill(pack, key, owner=_owner(pack, point), due=_when(pack, due))
+        if point.get("urgent"):
+            value = fill(pack, "strings.point_urgent", line=value)
+    return Fact(label=title, value=value)
+
+
+def case_opened(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The plan points of the case just opened, with owner and due time."""
+    return [_point_fact(pack, p, now) for p in _items(state, "open_case", "points")]
+
+
+def signposts(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The staff networks a hate crime's strand points to, with their contacts."""
+    strand = state.answers.get("hate_strand")
+    if not case_facts(state.answers)["hate_crime"] or not isinstance(strand, str):
+        return []
+    keys = pack.meta.signposts.get(strand, [])
+    entries = [e for e in pack.directory.entries if e.key in keys]
+    return [Fact(label=e.name, value=_contact_lines(pack, e.model_dump())) for e in entries]
+
+
+def _contact_lines(pack: Pack, entry: Mapping[str, Any]) -> str:
+    flags: Mapping[str, str] = entry.get("flags") or {}
+    lines = []
+    for field in ("phone", "email", "web", "hours"):
+        value = entry.get(field)
+        if not value:
+            continue
+        if field in flags:
+            text = fill(pack, "strings.contact_unverified", value=value, reason=flags[field])
+        else:
+            text = str(value)
+        lines.append(fill(pack, f"strings.contact_{field}", value=text))
+    return "\n".join(lines)
+
+
+def directory_results(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The directory entries found, each with its contact details and who it is for."""
+    facts = []
+    for entry in _items(state, "search_directory", "entries"):
+        lines = [str(entry.get("description", ""))]
+        if entry.get("for_whom"):
+            lines.append(fill(pack, "strings.contact_for_whom", value=entry["for_whom"]))
+        lines.append(_contact_lines(pack, entry))
+        facts.append(Fact(label=str(entry.get("name")), value="\n".join(line for line in lines if line)))
+    return facts
+
+
+def my_cases(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """One line per case: kind, when it happened, how many points are outstanding."""
+    facts = []
+    for case in _items(state, "list_my_cases", "cases"):
+        facts.append(
+            Fact(
+                label=str(case.get("reference")),
+                value=fill(
+                    pack,
+                    "strings.my_cases_line",
+                    kind=_label(pack, "kind", case.get("kind")),
+                    occurred=_when(pack, case.get("occurred_at")),
+                    outstanding=case.get("outstanding", 0),
+                    next_due=_when(pack, case.get("next_due")) or "-",
+                    role=_label(pack, "relation", case.get("relation")),
+                ),
+            )
+        )
+    return facts
+
+
+def case_detail(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """A case as its supervisor or investigating officer sees it: people, status and every point."""
+    case = state.results.get("show_case", {})
+    if not case.get("reference"):
+        return []
+    io = case.get("io_name") or pack.text("strings.io_not_assigned")
+    facts = [
+        Fact(label=pack.text("strings.label_reference"), value=str(case.get("reference"))),
+        Fact(label=pack.text("strings.label_victim"), value=str(case.get("victim_name", ""))),
+        Fact(label=pack.text("strings.label_io"), value=str(io)),
+        Fact(label=pack.text("strings.label_kind"), value=_label(pack, "kind", case.get("kind"))),
+        Fact(label=pack.text("strings.label_occurred_at"), value=_when(pack, case.get("occurred_at"))),
+    ]
+    facts += [_point_fact(pack, p, now) for p in _items(state, "show_case", "points")]
+    return facts
+
+
+def victim_progress(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """For each case the person is the victim of: their officer, what is done, the next update owed."""
+    facts = []
+    for case in _items(state, "load_my_progress", "cases"):
+        lines = []
+        if case.get("io_name"):
+            lines.append(fill(pack, "strings.progress_io", name=case["io_name"], email=case.get("io_email")))
+        else:
+            lines.append(pack.text("strings.progress_io_pending"))
+        lines.append(
+            fill(pack, "strings.progress_done", done=case.get("done", 0), total=case.get("total", 0))
+        )
+        codes = case.get("done_codes")
+        for code in codes if isinstance(codes, list) else []:
+            lines.append(fill(pack, "strings.progress_done_item", title=point_title(pack, str(code))))
+        if case.get("next_update_due"):
+            lines.append(fill(pack, "strings.progress_next_update", due=_when(pack, case["next_update_due"])))
+        if case.get("review_until"):
+            lines.append(fill(pack, "strings.progress_review_until", until=_when(pack, case["review_until"])))
+        facts.append(Fact(label=str(case.get("reference")), value="\n".join(lines)))
+    return facts
+
+
+def my_case_choices(pack: Pack, state: DialogState) -> list[Choice]:
+    """One choice per case in the list."""
+    return [
+        Choice(value=str(c["reference"]), label=str(c["reference"]))
+        for c in _items(state, "list_my_cases", "cases")
+    ]
+
+
+def outstanding_point_choices(pack: Pack, state: DialogState) -> list[Choice]:
+    """One choice per outstanding point of the case shown."""
+    return [
+        Choice(value=str(p["id"]), label=point_title(pack, str(p.get("code")), p.get("instance")))
+        for p in _items(state, "show_case", "points")
+        if p.get("status", "open") == "open"
+    ]
+
+
+RENDERERS: dict[str, Renderer] = {
+    "case_opened": case_opened,
+    "signposts": signposts,
+    "directory_results": directory_results,
+    "my_cases": my_cases,
+    "case_detail": case_detail,
+    "victim_progress": victim_progress,
+}
+
+CHOICES_FROM: dict[str, Provider] = {
+    "my_cases": my_case_choices,
+    "outstanding_points": outstanding_point_choices,
+}

@@ -1,0 +1,351 @@
+"""The content-pack schema: everything a force can edit, as pydantic models.
+
+A pack is a folder of YAML files (see `dialogs.loader`). The models here check the shape of each
+file; the loader then checks the references between them (steps, strings, actions, directory keys).
+`Pack.model_json_schema()` is exported by `hampshire pack schema` for editor completion.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+__all__ = [
+    "AskStep",
+    "ChoiceSpec",
+    "CorrectStep",
+    "DirectoryCategory",
+    "DirectoryEntrySpec",
+    "DueRule",
+    "DueVariant",
+    "EffectStep",
+    "ActionStep",
+    "Flow",
+    "IntentSpec",
+    "MeetingSpec",
+    "Pack",
+    "PackMeta",
+    "PointSpec",
+    "SayStep",
+    "Step",
+    "SummaryStep",
+]
+
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+StringKey = Annotated[str, Field(pattern=r"^strings\.[a-z][a-z0-9_]*$")]
+FactValue = str | bool | int
+Condition = dict[str, FactValue | list[FactValue]]
+OwnerRole = Literal["supervisor", "io", "slt"]
+Trigger = Literal[
+    "report",
+    "arrest",
+    "interview",
+    "bail",
+    "released_under_investigation",
+    "charge",
+    "no_further_action",
+    "court_outcome",
+    "key_decision",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- flows ---------------------------------------------------------------------------------------
+
+
+class ChoiceSpec(_Model):
+    """A fixed option of a question: the stored value and the label's string key.
+
+    A `hidden` choice is accepted when typed but not offered as a button (e.g. "more" when there
+    is nothing more to show).
+    """
+
+    value: Id
+    label: StringKey
+    hidden: bool = False
+
+
+class Otherwise(_Model):
+    """Where free text goes when a question with choices also accepts typed text."""
+
+    slot: Id
+    expect: Id = "text"
+    next: Id
+
+
+class _StepBase(_Model):
+    id: Id
+    next: Id | None = None
+    on: dict[str, Id] = Field(default_factory=dict)
+    end: bool = False
+
+
+class SayStep(_StepBase):
+    """Say something, optionally with facts drawn by a named renderer, then move on."""
+
+    say: StringKey
+    show: Id | None = None
+
+
+class AskStep(_StepBase):
+    """Ask a question, validate the answer and store it in `slot`.
+
+    `expect` names the validator for typed answers; `choices` (fixed) and `choices_from` (a named
+    provider) offer options; `on` branches on the chosen value; `label` names the answer in the
+    summary.
+    """
+
+    ask: StringKey
+    slot: Id
+    expect: Id | None = None
+    choices: list[ChoiceSpec] = Field(default_factory=list)
+    choices_from: Id | None = None
+    otherwise: Otherwise | None = None
+    label: StringKey | None = None
+    help: StringKey | None = None
+    show: Id | None = None
+    optional: bool = False
+    skip_if_answered: bool = False
+
+    @model_validator(mode="after")
+    def _has_a_way_to_answer(self) -> AskStep:
+        if not (self.expect or self.choices or self.choices_from):
+            raise ValueError("an ask step needs `expect`, `choices` or `choices_from`")
+        if self.expect and (self.choices or self.choices_from) and not self.otherwise:
+            raise ValueError("use `otherwise` to accept typed text beside choices")
+        return self
+
+
+class EffectStep(_StepBase):
+    """Ask the router to run a named effect; branch on its outcome.
+
+    `args` binds the effect's parameters to slots; without it the effect receives every answer
+    given on the way to this step.
+    """
+
+    effect: Id
+    args: dict[Id, Id] = Field(default_factory=dict)
+
+
+class ActionStep(_StepBase):
+    """Run a named pure action on the answers; branch on the outcome it returns."""
+
+    action: Id
+
+
+class SummaryStep(_StepBase):
+    """Show the answers given on the way here and offer `choices` (confirm, change, cancel)."""
+
+    summary: StringKey
+    choices: list[ChoiceSpec]
+
+
+class CorrectStep(_StepBase):
+    """Offer the summary's answers to change; the picked one is asked again, then `return_to`."""
+
+    correct: StringKey
+    return_to: Id
+
+
+def _step_kind(value: Any) -> str | None:
+    kinds = ("say", "ask", "effect", "action", "summary", "correct")
+    present = set(value) if isinstance(value, dict) else {k for k in kinds if hasattr(value, k)}
+    return next((kind for kind in kinds if kind in present), None)
+
+
+Step = Annotated[
+    Annotated[SayStep, Tag("say")]
+    | Annotated[AskStep, Tag("ask")]
+    | Annotated[EffectStep, Tag("effect")]
+    | Annotated[ActionStep, Tag("action")]
+    | Annotated[SummaryStep, Tag("summary")]
+    | Annotated[CorrectStep, Tag("correct")],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step_kind",
+        custom_error_message="a step needs one of say, ask, effect, action, summary, correct",
+    ),
+]
+
+
+class Flow(_Model):
+    """A conversation: an ordered list of steps; an omitted `next` falls through to the next."""
+
+    id: Id
+    title: StringKey
+    start_slot: Id | None = Field(None, description="slot that receives the text that started the flow")
+    steps: list[Step] = Field(min_length=1)
+
+
+# --- pack metadata ---------------------------------------------------------------------------------
+
+
+class IntentSpec(_Model):
+    """Free text that starts a flow: whole phrases and single keywords, both matched fuzzily."""
+
+    phrases: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Commands(_Model):
+    """Words that work in every state."""
+
+    help: list[str]
+    cancel: list[str]
+    start_over: list[str]
+    menu: list[str]
+    yes: list[str]
+    no: list[str]
+    skip: list[str]
+
+
+class MeetingSpec(_Model):
+    """A recurring meeting (e.g. the Tasking and Review Meeting) that a point can fall due at."""
+
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    time: Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]
+    every_weeks: int = Field(1, ge=1)
+    anchor: str = Field("2026-01-05", description="a date on which the cadence held (ISO)")
+
+
+class PackMeta(_Model):
+    """`pack.yaml`: the force, its clock, its menu and the words that route free text."""
+
+    id: Id
+    name: str
+    version: str
+    timezone: str = "Europe/London"
+    bank_holidays: str = Field("GB-ENG", description="country and subdivision for `holidays`")
+    work_email_domains: list[str] = Field(min_length=1)
+    max_answer_length: int = Field(2000, ge=100, le=20000)
+    directory_page_size: int = Field(3, ge=1, le=10)
+    menu: list[Id]
+    directory_flow: Id = Field("directory_search", description="the flow a directory query starts")
+    commands: Commands
+    intents: dict[Id, IntentSpec]
+    signposts: dict[Id, list[Id]] = Field(
+        default_factory=dict, description="hate-crime strand -> directory entries to signpost"
+    )
+    meetings: dict[Id, MeetingSpec] = Field(default_factory=dict)
+
+
+# --- plan ------------------------------------------------------------------------------------------
+
+
+class DueRule(_Model):
+    """When a point falls due, counted from `after`; exactly one measure is given."""
+
+    after: Literal["reported", "occurred", "decision"] = "reported"
+    hours: int | None = Field(None, ge=0)
+    days: int | None = Field(None, ge=0)
+    working_days: int | None = Field(None, ge=0)
+    next_meeting: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> DueRule:
+        given = [m for m in (self.hours, self.days, self.working_days, self.next_meeting) if m is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of hours, days, working_days, next_meeting")
+        return self
+
+
+class DueVariant(_Model):
+    """A different clock when the case's facts match `when` (e.g. enhanced rights)."""
+
+    when: Condition
+    due: DueRule
+
+
+class PointSpec(_Model):
+    """A point of the plan: who owns it, when it falls due and when it applies."""
+
+    code: Id
+    title: str = Field(max_length=120)
+    description: str
+    source: str
+    owner: OwnerRole
+    due: DueRule
+    due_when: list[DueVariant] = Field(default_factory=list)
+    default_note: str | None = Field(None, description="why a default was chosen where the seeds give none")
+    when: Condition = Field(default_factory=dict)
+    starts_on: Trigger = "report"
+    repeat_every_days: int | None = Field(None, ge=1)
+    follow_ups: list[DueRule] = Field(default_factory=list)
+    urgent: bool = False
+    nudge: str
+    nudge_every_hours: int = Field(24, ge=1)
+    escalate_after_hours: int | None = Field(None, ge=0)
+
+
+class Plan(_Model):
+    """`plan.yaml`: the plan's points."""
+
+    points: list[PointSpec] = Field(min_length=1)
+
+
+# --- directory -------------------------------------------------------------------------------------
+
+
+class DirectoryCategory(_Model):
+    """A kind of support, with the words people use for it."""
+
+    id: Id
+    label: str
+    synonyms: list[str] = Field(default_factory=list)
+
+
+class DirectoryEntrySpec(_Model):
+    """A support service as printed in the source, with what a human found wrong with it."""
+
+    key: Id
+    name: str
+    category: Id
+    description: str
+    phone: str | None = None
+    email: str | None = None
+    web: str | None = None
+    hours: str | None = None
+    for_whom: str = Field(description="who the service is for, in plain words")
+    synonyms: list[str] = Field(default_factory=list)
+    source: str
+    flags: dict[Literal["phone", "email", "web"], str] = Field(
+        default_factory=dict, description="a field a human found wrong, with the reason"
+    )
+
+
+class Directory(_Model):
+    """`directory.yaml`: categories and entries."""
+
+    categories: list[DirectoryCategory]
+    entries: list[DirectoryEntrySpec]
+
+
+# --- the whole pack --------------------------------------------------------------------------------
+
+
+class Pack(_Model):
+    """A loaded, checked content pack."""
+
+    meta: PackMeta
+    strings: dict[Id, str]
+    flows: list[Flow]
+    plan: Plan
+    directory: Directory
+    version_hash: str = Field("", description="content hash of the files, set by the loader")
+
+    def flow(self, flow_id: str) -> Flow | None:
+        """The flow with this id, or None."""
+        return next((f for f in self.flows if f.id == flow_id), None)
+
+    def text(self, key: str) -> str:
+        """The text of a `strings.*` key (the loader guarantees every referenced key exists)."""
+        return self.strings[key.removeprefix("strings.")]
+
+    @property
+    def version(self) -> str:
+        """The pack's version as stored with dialog state: declared version plus content hash."""
+        return f"{self.meta.version}+{self.version_hash}"

@@ -1,0 +1,303 @@
+"""Cases and their plan points: opening, need-to-know access, marking points, assigning the IO.
+
+Access is need-to-know: a person sees a case only if they reported it, are its victim or
+investigate it; every view and every refusal writes an audit row. Functions that change a case
+write a `case_event` with ids and kinds only, never the answers given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from store.audit import record_access
+from store.models import Case, CaseEvent, CaseReferenceCounter, CaseWitness, Person, PlanPoint, WelfareRecord
+
+__all__ = [
+    "CaseDraft",
+    "NewPoint",
+    "Relation",
+    "assign_investigator",
+    "cases_for",
+    "find_case",
+    "mark_point",
+    "open_case",
+    "relation",
+    "victim_cases",
+    "view_case",
+]
+
+Relation = Literal["reporter", "io", "victim"]
+
+
+class NewPoint(Protocol):
+    """A plan point to create (`dialogs.plan.PlannedPoint` is one)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def instance(self) -> int: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def urgent(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """What a confirmed report says, ready to store."""
+
+    victim_email: str
+    victim_role: str
+    occurred_at: datetime
+    location: str
+    area: str
+    kind: str
+    hate_crime: bool
+    hate_strand: str | None
+    enhanced_rights: bool
+    injury_level: str
+    injury_detail: str | None
+    medical_care: str | None
+    hospitalised: bool
+    suspect_arrested: str
+    crime_reference: str | None
+    colleagues_present: Sequence[str]
+    consent_contact: bool
+    welfare_how: str
+    welfare_support: str
+    welfare_handover: str
+
+
+def _event(
+    session: Session, case: Case, kind: str, actor: Person | None, now: datetime, **detail: object
+) -> None:
+    session.add(
+        CaseEvent(case_id=case.id, at=now, actor_id=actor.id if actor else None, kind=kind, detail=detail)
+    )
+
+
+def next_reference(*, session: Session, year: int) -> str:
+    """Issue the next case reference of `year` ("OH-2026-0042"), under a row lock."""
+    bumped = session.execute(
+        update(CaseReferenceCounter)
+        .where(CaseReferenceCounter.year == year)
+        .values(last=CaseReferenceCounter.last + 1)
+        .returning(CaseReferenceCounter.last)
+    ).scalar()
+    if bumped is None:
+        session.add(CaseReferenceCounter(year=year, last=1))
+        session.flush()
+        bumped = 1
+    return f"OH-{year}-{bumped:04d}"
+
+
+def find_case(*, session: Session, reference: str) -> Case | None:
+    """The case with this reference (exact, case-insensitive), with its people and points loaded."""
+    return session.scalar(
+        select(Case)
+        .where(Case.reference == reference.strip().upper())
+        .options(selectinload(Case.points), selectinload(Case.witnesses))
+    )
+
+
+def open_case(
+    *,
+    session: Session,
+    draft: CaseDraft,
+    reporter: Person,
+    victim: Person,
+    witnesses: Iterable[Person],
+    points: Iterable[NewPoint],
+    submission_key: str,
+    surface: str,
+    now: datetime,
+) -> tuple[Case, bool]:
+    """Open a case with its welfare record and plan points; return it and whether it is new.
+
+    A second submission with the same `submission_key` (a double-clicked confirmation) returns the
+    case the first one opened instead of opening another.
+    """
+    existing = session.scalar(select(Case).where(Case.submission_key == submission_key))
+    if existing is not None:
+        return existing, False
+    case = Case(
+        reference=next_reference(session=session, year=now.year),
+        submission_key=submission_key,
+        kind=draft.kind,
+        hate_crime=draft.hate_crime,
+        hate_strand=draft.hate_strand,
+        enhanced_rights=draft.enhanced_rights,
+        occurred_at=draft.occurred_at,
+        reported_at=now,
+        location=draft.location,
+        area=draft.area,
+        injury_level=draft.injury_level,
+        injury_detail=draft.injury_detail,
+        medical_care=draft.medical_care,
+        hospitalised=draft.hospitalised,
+        suspect_arrested=draft.suspect_arrested,
+        crime_reference=draft.crime_reference,
+        victim_id=victim.id,
+        victim_role=draft.victim_role,
+        reporter_id=reporter.id,
+        consent_contact=draft.consent_contact,
+        status="open",
+    )
+    session.add(case)
+    session.flush()
+    for witness in {w.id: w for w in witnesses}.values():
+        session.add(CaseWitness(case_id=case.id, person_id=witness.id))
+    session.add(
+        WelfareRecord(
+            case_id=case.id,
+            how_they_are=draft.welfare_how,
+            support_needed=draft.welfare_support,
+            duties_handover=draft.welfare_handover,
+            recorded_by_id=reporter.id,
+            recorded_at=now,
+        )
+    )
+    for point in points:
+        session.add(
+            PlanPoint(
+                case_id=case.id,
+                code=point.code,
+                instance=point.instance,
+                owner_role=point.owner,
+                owner_id=reporter.id if point.owner == "supervisor" else None,
+                due_at=point.due_at,
+                next_nudge_at=point.due_at,
+                urgent=point.urgent,
+                status="open",
+            )
+        )
+    _event(session, case, "created", reporter, now)
+    record_access(session=session, person=reporter, case=case, surface=surface, action="create", now=now)
+    session.flush()
+    session.refresh(case)
+    return case, True
+
+
+def relation(case: Case, person: Person) -> Relation | None:
+    """How `person` is entitled to see `case`, or None when they are not."""
+    if case.reporter_id == person.id:
+        return "reporter"
+    if case.io_id == person.id:
+        return "io"
+    if case.victim_id == person.id:
+        return "victim"
+    return None
+
+
+def cases_for(*, session: Session, person: Person, limit: int = 20) -> list[Case]:
+    """Open cases the person reported or investigates, most recent first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.status == "open", or_(Case.reporter_id == person.id, Case.io_id == person.id))
+            .options(selectinload(Case.points))
+            .order_by(Case.reported_at.desc(), Case.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def victim_cases(*, session: Session, person: Person) -> list[Case]:
+    """Cases the person is the victim of, most recent first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.victim_id == person.id)
+            .options(selectinload(Case.points))
+            .order_by(Case.reported_at.desc(), Case.id.desc())
+        )
+    )
+
+
+def view_case(
+    *,
+    session: Session,
+    person: Person,
+    reference: str,
+    surface: str,
+    now: datetime,
+    allowed: Sequence[Relation] = ("reporter", "io"),
+) -> tuple[Case | None, Literal["ok", "denied", "not_found"]]:
+    """Open a case for `person` if their relation to it is `allowed`; audit the view or refusal."""
+    case = find_case(session=session, reference=reference)
+    if case is None:
+        return None, "not_found"
+    if relation(case, person) not in allowed:
+        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
+        return None, "denied"
+    record_access(session=session, person=person, case=case, surface=surface, action="view", now=now)
+    return case, "ok"
+
+
+def mark_point(
+    *,
+    session: Session,
+    person: Person,
+    case: Case,
+    point_id: int,
+    status: Literal["done", "not_applicable"],
+    now: datetime,
+    surface: str,
+    reason: str | None = None,
+) -> Literal["done", "already", "denied", "not_found"]:
+    """Close a plan point as done or not applicable (with a reason) on behalf of `person`."""
+    if relation(case, person) not in ("reporter", "io"):
+        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
+        return "denied"
+    point = session.get(PlanPoint, point_id)
+    if point is None or point.case_id != case.id:
+        return "not_found"
+    if point.status != "open":
+        return "already"
+    point.status = status
+    point.done_at = now
+    point.done_by_id = person.id
+    point.na_reason = reason
+    point.next_nudge_at = None
+    _event(session, case, f"point_{status}", person, now, point=point.code, instance=point.instance)
+    record_access(session=session, person=person, case=case, surface=surface, action="update", now=now)
+    session.flush()
+    return "done"
+
+
+def assign_investigator(
+    *,
+    session: Session,
+    actor: Person,
+    case: Case,
+    investigator: Person,
+    now: datetime,
+    surface: str,
+) -> Literal["assigned", "conflict_victim", "conflict_present", "denied"]:
+    """Make `investigator` the case's IO, refusing the victim and anyone who was present (point 2).
+
+    Only the reporting supervisor assigns. The IO's outstanding points become theirs.
+    """
+    if relation(case, actor) != "reporter":
+        record_access(session=session, person=actor, case=case, surface=surface, action="denied", now=now)
+        return "denied"
+    if investigator.id == case.victim_id:
+        return "conflict_victim"
+    if any(w.person_id == investigator.id for w in case.witnesses):
+        return "conflict_present"
+    case.io_id = investigator.id
+    for point in case.points:
+        if point.owner_role == "io" and point.status == "open":
+            point.owner_id = investigator.id
+    _event(session, case, "investigator_assigned", actor, now, investigator=investigator.id)
+    record_access(session=session, person=actor, case=case, surface=surface, action="update", now=now)
+    session.flush()
+    return "assigned"

@@ -1,0 +1,85 @@
+"""Database connections and migrations.
+
+SQLite is the embedded default: a file in the user's data folder, in WAL mode with a busy timeout,
+and every transaction begun with `BEGIN IMMEDIATE` so that a turn that reads then writes waits for
+the lock instead of failing. PostgreSQL (any SQLAlchemy URL) is the production database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from platformdirs import user_data_dir
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+__all__ = ["default_database_url", "make_engine", "make_sessions", "upgrade"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+#: Seconds a writer waits for SQLite's lock before giving up.
+_SQLITE_BUSY_SECONDS = 30
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user data directory (created if missing)."""
+    folder = Path(user_data_dir("op-hampshire-bot", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'hampshire.db'}"
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for `url`, with SQLite tuned for a chat bot (WAL, busy timeout, immediate writes)."""
+    parsed = make_url(url)
+    # Statement parameters hold what people told the bot: keep them out of exception messages.
+    options.setdefault("hide_parameters", True)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **options)
+    memory = parsed.database in (None, "", ":memory:")
+    if memory:
+        options.setdefault("poolclass", StaticPool)
+    engine = create_engine(
+        url, connect_args={"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False}, **options
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        # Take transaction control from pysqlite so that `begin` below can say IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_SECONDS * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    """The session factory the router and the CLI use (objects stay readable after commit)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to `revision` on the engine's database."""
+    config = _alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

@@ -1,0 +1,304 @@
+"""SQLAlchemy models: the domain model of DESIGN section 4.
+
+Times are stored in UTC (`UTCDateTime` guarantees it on SQLite, which has no time zones). Free
+text about an assault lives only in `case` and `welfare_record`; the timeline (`case_event`) and
+the audit trail record ids and kinds, never answers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "AccessAudit",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "CaseReferenceCounter",
+    "CaseWitness",
+    "ChannelIdentity",
+    "DialogStateRow",
+    "DirectoryEntry",
+    "Person",
+    "PersonRole",
+    "PlanPoint",
+    "ProcessedEvent",
+    "UTCDateTime",
+    "WelfareRecord",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC; naive values are refused rather than guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware time (the injected clock gives UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Person(Base):
+    """A colleague, known by work email across every channel."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    area: Mapped[str | None] = mapped_column(String(64))
+    quiet_from: Mapped[str | None] = mapped_column(String(5))
+    quiet_until: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime]
+
+    roles: Mapped[list[PersonRole]] = relationship(back_populates="person", cascade="all, delete-orphan")
+
+    @property
+    def name(self) -> str:
+        """How to name the person to others: their display name, else their email."""
+        return self.display_name or self.email
+
+
+class PersonRole(Base):
+    """A role a person holds, optionally for one area (e.g. senior leadership team of Coventry)."""
+
+    __tablename__ = "person_role"
+    __table_args__ = (UniqueConstraint("person_id", "role", "area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    area: Mapped[str | None] = mapped_column(String(64))
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class ChannelIdentity(Base):
+    """A person's account on one channel, with the address for proactive messages (wire JSON)."""
+
+    __tablename__ = "channel_identity"
+    __table_args__ = (UniqueConstraint("channel", "tenant", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    tenant: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(200))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship()
+
+
+class CaseReferenceCounter(Base):
+    """The last case number issued in a year (references look like OH-2026-0042)."""
+
+    __tablename__ = "case_reference_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Case(Base):
+    """An assault or hate crime on a colleague, and the plan that follows it."""
+
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    submission_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    hate_crime: Mapped[bool] = mapped_column(Boolean)
+    hate_strand: Mapped[str | None] = mapped_column(String(32))
+    enhanced_rights: Mapped[bool] = mapped_column(Boolean)
+    occurred_at: Mapped[datetime]
+    reported_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(String(64), index=True)
+    injury_level: Mapped[str] = mapped_column(String(20))
+    injury_detail: Mapped[str | None] = mapped_column(Text)
+    medical_care: Mapped[str | None] = mapped_column(String(32))
+    hospitalised: Mapped[bool] = mapped_column(Boolean)
+    suspect_arrested: Mapped[str] = mapped_column(String(10))
+    crime_reference: Mapped[str | None] = mapped_column(String(40))
+    victim_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    victim_role: Mapped[str] = mapped_column(String(20))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    io_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    consent_contact: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    review_until: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    victim: Mapped[Person] = relationship(foreign_keys=[victim_id])
+    reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id])
+    io: Mapped[Person | None] = relationship(foreign_keys=[io_id])
+    points: Mapped[list[PlanPoint]] = relationship(back_populates="case", order_by="PlanPoint.due_at")
+    witnesses: Mapped[list[CaseWitness]] = relationship(cascade="all, delete-orphan")
+
+
+class CaseWitness(Base):
+    """A colleague who was present: offered welfare, barred from investigating."""
+
+    __tablename__ = "case_witness"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+
+
+class PlanPoint(Base):
+    """One point of a case's plan: owner, due time, and what became of it."""
+
+    __tablename__ = "plan_point"
+    __table_args__ = (
+        UniqueConstraint("case_id", "code", "instance"),
+        # The sweep's index: its cost grows with what is due, not with what exists.
+        Index("ix_plan_point_status_next_nudge_at", "status", "next_nudge_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[int] = mapped_column(Integer, default=1)
+    owner_role: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    due_at: Mapped[datetime]
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    na_reason: Mapped[str | None] = mapped_column(Text)
+    nudge_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_nudged_at: Mapped[datetime | None]
+    next_nudge_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="points")
+    owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
+
+
+class WelfareRecord(Base):
+    """The welfare answers of a report, kept apart from the case and shown to fewer people."""
+
+    __tablename__ = "welfare_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), unique=True)
+    how_they_are: Mapped[str] = mapped_column(Text)
+    support_needed: Mapped[str] = mapped_column(Text)
+    duties_handover: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime]
+
+
+class CaseEvent(Base):
+    """The case's timeline: what happened to it, by whom (ids and kinds only)."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccessAudit(Base):
+    """Who viewed, changed or was refused which case, when, through which surface."""
+
+    __tablename__ = "access_audit"
+    __table_args__ = (Index("ix_access_audit_case_id_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    surface: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class DirectoryEntry(Base):
+    """A support service, with its contacts as printed and what is wrong with them."""
+
+    __tablename__ = "directory_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    web: Mapped[str | None] = mapped_column(String(500))
+    hours: Mapped[str | None] = mapped_column(String(200))
+    for_whom: Mapped[str] = mapped_column(String(300))
+    synonyms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(300))
+    flags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    verified: Mapped[bool] = mapped_column(Boolean)
+    origin: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime]
+
+
+class DialogStateRow(Base):
+    """Where one conversation is (the engine's `DialogState` as JSON), versioned for compare-and-swap."""
+
+    __tablename__ = "dialog_state"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+    quarantined: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessedEvent(Base):
+    """A platform event already handled (Slack retries, Teams resends are processed once)."""
+
+    __tablename__ = "processed_event"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(index=True)

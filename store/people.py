@@ -1,0 +1,76 @@
+"""People and their channel identities. A person is known by work email on every channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import ChannelIdentity, Person, PersonRole
+
+__all__ = ["add_role", "ensure_identity", "ensure_person", "find_person", "people_with_role"]
+
+
+def find_person(*, session: Session, email: str) -> Person | None:
+    """The person with this work email (compared case-insensitively), or None."""
+    return session.scalar(select(Person).where(Person.email == email.strip().lower()))
+
+
+def ensure_person(*, session: Session, email: str, now: datetime, display_name: str | None = None) -> Person:
+    """The person with this email, created if new; a given display name replaces a missing one."""
+    person = find_person(session=session, email=email)
+    if person is None:
+        person = Person(email=email.strip().lower(), display_name=display_name, created_at=now)
+        session.add(person)
+        session.flush()
+    elif display_name and person.display_name != display_name:
+        person.display_name = display_name
+    return person
+
+
+def ensure_identity(
+    *,
+    session: Session,
+    person: Person,
+    channel: str,
+    tenant: str,
+    user_id: str,
+    now: datetime,
+    address: dict[str, Any] | None = None,
+) -> ChannelIdentity:
+    """Link a channel account to a person, keeping the latest address for proactive messages."""
+    identity = session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.tenant == tenant,
+            ChannelIdentity.user_id == user_id,
+        )
+    )
+    if identity is None:
+        identity = ChannelIdentity(
+            person_id=person.id, channel=channel, tenant=tenant, user_id=user_id, updated_at=now
+        )
+        session.add(identity)
+    identity.person_id = person.id
+    if address is not None and identity.address != address:
+        identity.address = address
+        identity.updated_at = now
+    session.flush()
+    return identity
+
+
+def add_role(*, session: Session, person: Person, role: str, area: str | None = None) -> None:
+    """Give a person a role (optionally for one area); nothing happens if they already hold it."""
+    if not any(r.role == role and r.area == area for r in person.roles):
+        person.roles.append(PersonRole(role=role, area=area))
+        session.flush()
+
+
+def people_with_role(*, session: Session, role: str, area: str | None = None) -> list[Person]:
+    """Everyone holding `role` (for `area`, or force-wide when the role has no area)."""
+    query = select(Person).join(PersonRole).where(PersonRole.role == role)
+    if area is not None:
+        query = query.where((PersonRole.area == area) | PersonRole.area.is_(None))
+    return list(session.scalars(query.order_by(Person.email)).unique())

@@ -1,0 +1,52 @@
+"""Transcripts: whole conversations through the router on a real database, asserting message ids.
+
+Each `tests/transcripts/*.yaml` file lists turns: who speaks (`as`), what they type (`say`), press
+(`pick`, a choice value or label) or do (`resume`, `start`), time passing (`advance`), and the
+string ids the bot must answer with, in order (`expect`). Wording can change without breaking them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.runtime import Runtime
+from tests.channel import Conversation, keys
+from tests.conftest import FakeClock
+
+TRANSCRIPTS = sorted((Path(__file__).parent.parent / "transcripts").glob("*.yaml"))
+
+
+def run_transcript(script: dict[str, Any], runtime: Runtime, clock: FakeClock) -> None:
+    people: dict[str, str] = script.get("people", {})
+    conversations: dict[str, Conversation] = {}
+    speaker = None
+    for number, turn in enumerate(script["turns"], start=1):
+        if "advance" in turn:
+            clock.advance(**turn["advance"])
+            continue
+        speaker = turn.get("as", speaker)
+        assert speaker, f"turn {number}: nobody is speaking"
+        email = people.get(speaker, speaker)
+        conversation = conversations.setdefault(speaker, Conversation(runtime.router, email))
+        if "say" in turn:
+            replies = conversation.say(str(turn["say"]))
+        elif "pick" in turn:
+            replies = conversation.pick(str(turn["pick"]))
+        elif "start" in turn:
+            replies = conversation.start(turn["start"], turn.get("text", ""))
+        else:
+            assert turn.get("resume"), f"turn {number}: say, pick, start, resume or advance"
+            replies = conversation.resume()
+        said = turn.get("say", turn.get("pick", turn.get("start", "(resume)")))
+        assert keys(replies) == turn["expect"], f"{script['name']}, turn {number} ({speaker}: {said!r})"
+        if "choices" in turn:
+            assert conversation.choices() == turn["choices"], f"turn {number}: choices offered"
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
+def test_transcript(path: Path, runtime: Runtime, clock: FakeClock) -> None:
+    run_transcript(yaml.safe_load(path.read_text(encoding="utf-8")), runtime, clock)
