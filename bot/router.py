@@ -22,6 +22,7 @@ from dialogs.schema import Pack
 from dialogs.types import Reply, Turn
 from dialogs.understand import clean_text
 from store.dialog_state import StaleStateError, load_state, save_state
+from store.events import mark_processed
 from store.people import ensure_identity, ensure_person
 
 __all__ = ["Router"]
@@ -45,7 +46,7 @@ class Router:
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one inbound message and return the replies to send, in order.
 
-        A turn that loses a race with another turn of the same conversation (a double click, a
+        An inbound with an `event_id` already handled returns no replies (platform retries). A turn that loses a race with another turn of the same conversation (a double click, a
         retried delivery) is run again on the fresh state; any other failure rolls the whole turn
         back and answers with an apology, so nothing half-done is saved.
         """
@@ -71,6 +72,10 @@ class Router:
 
     def _turn(self, session: Session, inbound: Inbound, turn_id: str) -> list[Reply]:
         now = self.clock()
+        if inbound.event_id and not mark_processed(
+            session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
+        ):
+            return []  # a retried or resent delivery of an event already handled
         person = ensure_person(
             session=session, email=inbound.email, now=now, display_name=inbound.display_name
         )
