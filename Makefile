@@ -19,6 +19,7 @@ chat: $(STAMP)
 	$(BIN)/hampshire chat $(if $(AS),--as $(AS))
 
 test: $(STAMP)
+	$(BIN)/ruff format --check bot dialogs store tests bench
 	$(BIN)/ruff check bot dialogs store tests bench
 	$(BIN)/mypy
 	$(BIN)/hampshire pack check

@@ -15,6 +15,7 @@ from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
 from dialogs.directory import rank
+from dialogs.effects import EFFECTS
 from dialogs.plan import case_facts, plan_for
 from dialogs.schema import Pack
 from dialogs.types import Effect, EffectResult
@@ -69,28 +70,24 @@ def point_data(point: PlanPoint, viewer: Person) -> dict[str, JsonValue]:
 
 
 class EffectRunner:
-    """Runs effects by name (every effect declared in `dialogs.effects` has a handler here)."""
+    """Runs effects by name: each effect declared in `dialogs.effects` is the method of that name."""
 
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
-        self.handlers: dict[str, Callable[[dict[str, JsonValue], TurnContext], Outcome]] = {
-            "lookup_person": self.lookup_person,
-            "open_case": self.open_case,
-            "list_my_cases": self.list_my_cases,
-            "show_case": self.show_case,
-            "mark_point_done": self.mark_point_done,
-            "mark_point_not_applicable": self.mark_point_not_applicable,
-            "assign_investigator": self.assign_investigator,
-            "load_my_progress": self.load_my_progress,
-            "search_directory": self.search_directory,
-        }
+
+    def handler(self, name: str) -> Callable[[dict[str, JsonValue], TurnContext], Outcome]:
+        """The method that runs effect `name` (only declared effects are callable)."""
+        if name not in EFFECTS:
+            raise KeyError(f"undeclared effect {name!r}")
+        handler: Callable[[dict[str, JsonValue], TurnContext], Outcome] = getattr(self, name)
+        return handler
 
     def run(
         self, effect: Effect, *, session: Session, actor: Person, surface: str, now: datetime
     ) -> EffectResult:
         """Run `effect` for `actor` and report its outcome."""
         context = TurnContext(session, actor, surface, now, effect.instance)
-        outcome, data = self.handlers[effect.name](dict(effect.args), context)
+        outcome, data = self.handler(effect.name)(dict(effect.args), context)
         return EffectResult(effect=effect.name, outcome=outcome, data=data)
 
     # --- reporting ----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ conversation where it was, and the person's next message resumes it.
 from __future__ import annotations
 
 import logging
+import random
+import time
 import uuid
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,7 +25,7 @@ from dialogs.types import Reply, Turn
 from dialogs.understand import clean_text
 from store.dialog_state import StaleStateError, load_state, save_state
 from store.events import mark_processed
-from store.people import ensure_identity, ensure_person
+from store.people import identify
 
 __all__ = ["Router"]
 
@@ -31,7 +33,9 @@ log = logging.getLogger(__name__)
 
 #: Effects chained within one turn before the router decides something is wrong.
 _MAX_EFFECTS = 20
-_ATTEMPTS = 3
+_ATTEMPTS = 5
+#: Upper bound of the pause before re-running a turn that lost a race (seconds, jittered).
+_RACE_PAUSE = 0.05
 
 
 class Router:
@@ -46,7 +50,8 @@ class Router:
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one inbound message and return the replies to send, in order.
 
-        An inbound with an `event_id` already handled returns no replies (platform retries). A turn that loses a race with another turn of the same conversation (a double click, a
+        An inbound with an `event_id` already handled returns no replies (a platform's retry). A
+        turn that loses a race with another turn of the same conversation (a double click, a
         retried delivery) is run again on the fresh state; any other failure rolls the whole turn
         back and answers with an apology, so nothing half-done is saved.
         """
@@ -58,6 +63,7 @@ class Router:
             except (StaleStateError, IntegrityError) as error:
                 log.info(messages.state_conflict(attempt))
                 last: Exception = error
+                time.sleep(random.uniform(0, _RACE_PAUSE * attempt))
             except OperationalError as error:
                 log.warning(messages.turn_failed(inbound.channel, error))
                 last = error
@@ -76,16 +82,14 @@ class Router:
             session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
         ):
             return []  # a retried or resent delivery of an event already handled
-        person = ensure_person(
-            session=session, email=inbound.email, now=now, display_name=inbound.display_name
-        )
-        ensure_identity(
+        person = identify(
             session=session,
-            person=person,
             channel=inbound.channel,
             tenant=inbound.tenant,
             user_id=inbound.user_id,
+            email=inbound.email,
             now=now,
+            display_name=inbound.display_name,
             address=inbound.address,
         )
         loaded = load_state(session=session, key=inbound.conversation_key, now=now)

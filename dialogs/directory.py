@@ -25,43 +25,12 @@ __all__ = ["Ranked", "Searchable", "contact_problems", "entry_record", "rank"]
 
 #: Words that carry no meaning for search ("who can I talk to about counselling").
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "an",
-        "and",
-        "any",
-        "are",
-        "can",
-        "do",
-        "for",
-        "from",
-        "get",
-        "help",
-        "i",
-        "in",
-        "is",
-        "me",
-        "my",
-        "need",
-        "of",
-        "on",
-        "or",
-        "please",
-        "some",
-        "someone",
-        "support",
-        "talk",
-        "the",
-        "to",
-        "want",
-        "what",
-        "where",
-        "who",
-        "with",
-        "you",
-    ]
-)
+    {
+        "a", "about", "an", "and", "any", "are", "can", "could", "do", "for", "from", "get", "help",
+        "i", "i'm", "im", "in", "is", "it", "me", "my", "need", "of", "on", "or", "please", "some",
+        "the", "there", "to", "want", "what", "where", "who", "with", "would", "you",
+    }
+)  # fmt: skip
 _URL = TypeAdapter(AnyHttpUrl)
 _WEIGHTS = {"name": 1.0, "synonyms": 1.0, "category": 0.95, "description": 0.75, "for_whom": 0.6}
 _MIN_SCORE = 75.0
@@ -119,10 +88,8 @@ def _field_score(query_words: Sequence[str], text: str) -> float:
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a query that carry meaning (all of them if every word is a stopword)."""
-    words = _words(query)
-    content = [w for w in words if w not in _STOPWORDS]
-    return content or words
+    """The words of a query that carry meaning (none for "who can I", so nothing matches)."""
+    return [w for w in _words(query) if w not in _STOPWORDS]
 
 
 def score(entry: Searchable, words: Sequence[str], categories: Mapping[str, Sequence[str]]) -> Ranked:

@@ -99,7 +99,8 @@ def _following(flow: Flow, step: Step, key: str | None) -> str | None:
         return step.next
     if step.end:
         return None
-    index = flow.steps.index(step)
+    # By identity: steps are pydantic models, and `==` would compare them field by field.
+    index = next(i for i, s in enumerate(flow.steps) if s is step)
     return flow.steps[index + 1].id if index + 1 < len(flow.steps) else None
 
 

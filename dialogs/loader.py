@@ -478,8 +478,7 @@ class _FlowChecker:
         edges = [target for _, target in self._targets(step)]
         if not step.next and not step.end and index + 1 < len(self.flow.steps):
             edges.append(self.flow.steps[index + 1].id)
-        if isinstance(step, CorrectStep):
-            edges += [s.id for s in self.flow.steps if isinstance(s, AskStep) and s.label]
+        # A correct step only goes back to answers already on the way, so it reaches nothing new.
         return [e for e in edges if e in self.ids]
 
     def _check_reachable(self) -> None:

@@ -97,6 +97,14 @@ def signposts(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     return [Fact(label=e.name, value=_contact_lines(pack, e.model_dump())) for e in entries]
 
 
+_CONTACT_KEYS = {
+    "phone": "strings.contact_phone",
+    "email": "strings.contact_email",
+    "web": "strings.contact_web",
+    "hours": "strings.contact_hours",
+}
+
+
 def _contact_lines(pack: Pack, entry: Mapping[str, Any]) -> str:
     flags: Mapping[str, str] = entry.get("flags") or {}
     lines = []
@@ -108,7 +116,7 @@ def _contact_lines(pack: Pack, entry: Mapping[str, Any]) -> str:
             text = fill(pack, "strings.contact_unverified", value=value, reason=flags[field])
         else:
             text = str(value)
-        lines.append(fill(pack, f"strings.contact_{field}", value=text))
+        lines.append(fill(pack, _CONTACT_KEYS[field], value=text))
     return "\n".join(lines)
 
 

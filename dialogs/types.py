@@ -156,5 +156,9 @@ class DialogState(_Frozen):
     pack_version: str = ""
 
     def with_(self, **changes: Any) -> DialogState:
-        """Return a copy with `changes` applied (validated, since states are persisted)."""
-        return DialogState.model_validate({**self.model_dump(), **changes})
+        """Return a copy with `changes` applied.
+
+        Not re-validated (the engine only assigns JSON values); stored states are validated when
+        they are read back.
+        """
+        return self.model_copy(update=changes)

@@ -58,6 +58,9 @@ def normalise(text: str) -> str:
 
 
 def _is_one_of(text: str, words: Iterable[str], score: int) -> bool:
+    raw = text.strip().casefold()
+    if any(raw == word.casefold() for word in words):  # punctuation-only words such as "?"
+        return True
     said = normalise(text)
     if not said:
         return False

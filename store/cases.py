@@ -150,11 +150,26 @@ def open_case(
         reporter_id=reporter.id,
         consent_contact=draft.consent_contact,
         status="open",
+        # Built with the case so that one flush writes them and the caller can list the points
+        # without reading them back.
+        witnesses=[CaseWitness(person_id=w.id) for w in {w.id: w for w in witnesses}.values()],
+        points=[
+            PlanPoint(
+                code=point.code,
+                instance=point.instance,
+                owner_role=point.owner,
+                owner_id=reporter.id if point.owner == "supervisor" else None,
+                owner=reporter if point.owner == "supervisor" else None,
+                due_at=point.due_at,
+                next_nudge_at=point.due_at,
+                urgent=point.urgent,
+                status="open",
+            )
+            for point in sorted(points, key=lambda p: p.due_at)
+        ],
     )
     session.add(case)
     session.flush()
-    for witness in {w.id: w for w in witnesses}.values():
-        session.add(CaseWitness(case_id=case.id, person_id=witness.id))
     session.add(
         WelfareRecord(
             case_id=case.id,
@@ -165,24 +180,9 @@ def open_case(
             recorded_at=now,
         )
     )
-    for point in points:
-        session.add(
-            PlanPoint(
-                case_id=case.id,
-                code=point.code,
-                instance=point.instance,
-                owner_role=point.owner,
-                owner_id=reporter.id if point.owner == "supervisor" else None,
-                due_at=point.due_at,
-                next_nudge_at=point.due_at,
-                urgent=point.urgent,
-                status="open",
-            )
-        )
     _event(session, case, "created", reporter, now)
     record_access(session=session, person=reporter, case=case, surface=surface, action="create", now=now)
     session.flush()
-    session.refresh(case)
     return case, True
 
 

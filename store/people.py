@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from store.models import ChannelIdentity, Person, PersonRole
 
-__all__ = ["add_role", "ensure_identity", "ensure_person", "find_person", "people_with_role"]
+__all__ = ["add_role", "ensure_identity", "ensure_person", "find_person", "identify", "people_with_role"]
 
 
 def find_person(*, session: Session, email: str) -> Person | None:
@@ -59,6 +59,52 @@ def ensure_identity(
         identity.updated_at = now
     session.flush()
     return identity
+
+
+def identify(
+    *,
+    session: Session,
+    channel: str,
+    tenant: str,
+    user_id: str,
+    email: str,
+    now: datetime,
+    display_name: str | None = None,
+    address: dict[str, Any] | None = None,
+) -> Person:
+    """The person behind a channel account (one query when already linked), linking them if new.
+
+    An account whose email has changed on the platform is re-linked to the person with the new email.
+    """
+    email = email.strip().lower()
+    row = session.execute(
+        select(ChannelIdentity, Person)
+        .join(Person, ChannelIdentity.person_id == Person.id)
+        .where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.tenant == tenant,
+            ChannelIdentity.user_id == user_id,
+        )
+    ).first()
+    if row is None or row[1].email != email:
+        person = ensure_person(session=session, email=email, now=now, display_name=display_name)
+        ensure_identity(
+            session=session,
+            person=person,
+            channel=channel,
+            tenant=tenant,
+            user_id=user_id,
+            now=now,
+            address=address,
+        )
+        return person
+    identity, person = row
+    if display_name and person.display_name != display_name:
+        person.display_name = display_name
+    if address is not None and identity.address != address:
+        identity.address = address
+        identity.updated_at = now
+    return person
 
 
 def add_role(*, session: Session, person: Person, role: str, area: str | None = None) -> None:

@@ -25,8 +25,9 @@ class Conversation:
         self.last: list[Reply] = []
 
     def _send(self, **kwargs: object) -> list[Reply]:
-        inbound = Inbound(channel=self.channel, tenant=self.tenant, user_id=self.email, email=self.email,
-                          **kwargs)  # type: ignore[arg-type]
+        inbound = Inbound(
+            channel=self.channel, tenant=self.tenant, user_id=self.email, email=self.email, **kwargs
+        )  # type: ignore[arg-type]
         self.last = self.router.handle(inbound)
         return self.last
 

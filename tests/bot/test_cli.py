@@ -1,0 +1,121 @@
+"""The `hampshire` command line: pack, directory and database commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from dialogs.loader import bundled_pack_dir
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("HAMPSHIRE_DATABASE_URL", url)
+    return url
+
+
+def test_pack_check_passes_on_the_bundled_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pack", "check"]) == 0
+    assert "no problems" in capsys.readouterr().out
+
+
+def test_pack_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    for name in ("pack", "strings", "plan", "directory"):
+        (folder / f"{name}.yaml").write_text((bundled_pack_dir() / f"{name}.yaml").read_text())
+    (folder / "flows").mkdir()
+    (folder / "flows" / "x.yaml").write_text(
+        "id: report_assault\ntitle: strings.menu\nsteps:\n  - id: a\n    say: strings.nope\n"
+    )
+    assert main(["pack", "check", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "pack/flows/x.yaml:5: unknown string key 'strings.nope'" in out
+
+
+def test_pack_check_draws_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pack", "check", "--mermaid"]) == 0
+    assert capsys.readouterr().out.count("flowchart TD") == 4
+
+
+def test_pack_schema_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pack", "schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Pack"
+
+
+def test_db_upgrade(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_directory_search_and_check(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["directory", "search", "fed"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("West Midlands Police Federation")
+    assert main(["directory", "check"]) == 0
+    out = capsys.readouterr().out
+    for key in ("enable_network", "sikh_association", "victim_support", "chaplaincy"):
+        assert f"{key}:" in out
+    assert "4 of 17 entries have unverified contacts" in out
+
+
+def test_directory_import_and_export_round_trip(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "more.yaml"
+    new.write_text(
+        yaml.safe_dump(
+            {
+                "entries": [
+                    {
+                        "key": "peer_support",
+                        "name": "Peer support network",
+                        "category": "wellbeing",
+                        "description": "Trained colleagues who have been through it.",
+                        "email": "peers @example.police.uk",
+                        "phone": "0121 496 0000",
+                        "for_whom": "Everyone",
+                        "synonyms": ["peer"],
+                        "source": "Force intranet",
+                    }
+                ]
+            }
+        )
+    )
+    assert main(["directory", "import", str(new)]) == 0
+    assert "imported 1 entries" in capsys.readouterr().out
+    assert main(["directory", "export"]) == 0
+    exported = yaml.safe_load(capsys.readouterr().out)["entries"]
+    peer = next(e for e in exported if e["key"] == "peer_support")
+    assert peer["email"] == "peers @example.police.uk" and "email" in peer["flags"]
+    assert main(["directory", "search", "peer"]) == 0
+    assert "NOT VERIFIED" in capsys.readouterr().out
+
+
+def test_directory_import_rejects_bad_entries(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "key": "x",
+                    "name": "X",
+                    "category": "nowhere",
+                    "description": "d",
+                    "for_whom": "all",
+                    "source": "s",
+                },
+                {"name": "no key"},
+            ]
+        )
+    )
+    assert main(["directory", "import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown category 'nowhere'" in err and "entry 1: key" in err

@@ -1,0 +1,221 @@
+"""The router: one transaction per turn, resumable after a crash, safe under races, quiet in logs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.effects import EffectRunner
+from bot.runtime import Runtime
+from bot.types import Inbound
+from dialogs.effects import EFFECTS
+from dialogs.types import ChoicePick
+from store.audit import audit_rows
+from store.models import AccessAudit, Case, DialogStateRow, PlanPoint, WelfareRecord
+from tests.channel import Conversation, keys
+from tests.conftest import FakeClock
+
+SUPERVISOR = "sgt.ravi.kaur@example.police.uk"
+VICTIM = "pc.amy.hart@example.police.uk"
+CANARY = "Zebracrossing-7731"  # stands for what people tell the bot; it must never reach a log
+
+REPORT = [
+    "report assault",
+    VICTIM,
+    "yes",
+    "officer",
+    "yesterday 10pm",
+    f"{CANARY} street",
+    "coventry",
+    "physical",
+    "no",
+    "moderate",
+    f"{CANARY} injury",
+    "hospital",
+    "yes",
+    "no",
+    "skip",
+    "none",
+    f"{CANARY} feels",
+    "time off",
+    "none",
+    "yes",
+]
+
+
+def to_summary(conversation: Conversation) -> None:
+    for text in REPORT:
+        conversation.say(text)
+    assert keys(conversation.last) == ["strings.summary_intro"]
+
+
+def count(runtime: Runtime, model: type) -> int:
+    with runtime.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_confirming_opens_the_case_with_its_plan(runtime: Runtime) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    to_summary(supervisor)
+    replies = supervisor.pick("confirm")
+    assert keys(replies)[0] == "strings.case_opened"
+    assert "OH-2026-0001" in replies[0].text
+    with runtime.sessions() as session:
+        case = session.scalar(select(Case))
+        assert case is not None and case.hospitalised and case.victim.email == VICTIM
+        codes = {p.code for p in case.points}
+        assert {"chief_officer_notified_via_fim", "hospital_payment_claimed"} <= codes
+        assert session.scalar(select(WelfareRecord.how_they_are)) == f"{CANARY} feels"
+    assert {f.label for f in replies[0].facts} >= {"On-call chief officer notified through the FIM"}
+
+
+def test_a_crash_mid_turn_saves_nothing_and_the_next_message_resumes(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    to_summary(supervisor)
+    original = EffectRunner.open_case
+    calls = {"n": 0}
+
+    def failing_once(self: EffectRunner, args: dict[str, Any], ctx: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            original(self, args, ctx)  # the case is written, then the process "dies"
+            raise ConnectionError("database went away")
+        return original(self, args, ctx)
+
+    monkeypatch.setattr(EffectRunner, "open_case", failing_once)
+    assert keys(supervisor.say("confirm")) == ["strings.error"]
+    assert count(runtime, Case) == 0
+    assert keys(supervisor.resume()) == ["strings.welcome_back", "strings.summary_intro"]
+    assert keys(supervisor.say("confirm"))[0] == "strings.case_opened"
+    assert count(runtime, Case) == 1
+
+
+def test_a_corrupted_state_is_reset_and_the_message_still_handled(runtime: Runtime, clock: FakeClock) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor.say("report assault")
+    with runtime.sessions.begin() as session:
+        row = session.scalar(select(DialogStateRow))
+        assert row is not None
+        row.state = '{"flow": ["not", "a", "flow"]'
+    assert keys(supervisor.say("what happens next")) == [
+        "strings.state_reset",
+        "strings.next_overview",
+        "strings.next_topics",
+    ]
+    with runtime.sessions() as session:
+        assert session.scalar(select(DialogStateRow.quarantined)) == '{"flow": ["not", "a", "flow"]'
+
+
+def test_a_pack_change_that_removes_the_step_restarts_politely(runtime: Runtime) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor.say("report assault")
+    with runtime.sessions.begin() as session:
+        row = session.scalar(select(DialogStateRow))
+        assert row is not None
+        row.state = row.state.replace('"step":"victim_email"', '"step":"removed_step"')
+    assert keys(supervisor.say(VICTIM)) == [
+        "strings.flow_changed",
+        "strings.report_intro",
+        "strings.ask_victim_email",
+    ]
+
+
+def test_a_repeated_event_id_is_handled_once(runtime: Runtime) -> None:
+    inbound = Inbound(
+        channel="slack", tenant="T1", user_id="U1", email=SUPERVISOR, text="report assault", event_id="Ev0001"
+    )
+    assert keys(runtime.router.handle(inbound)) == ["strings.report_intro", "strings.ask_victim_email"]
+    assert runtime.router.handle(inbound) == []
+
+
+def test_a_double_submitted_confirmation_opens_one_case(runtime: Runtime) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    to_summary(supervisor)
+    press = Inbound(
+        channel="console",
+        tenant="",
+        user_id=SUPERVISOR,
+        email=SUPERVISOR,
+        pick=ChoicePick(step="summary", value="confirm"),
+    )
+    results: list[list[str]] = []
+
+    def click() -> None:
+        results.append(keys(runtime.router.handle(press)))
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert count(runtime, Case) == 1
+    opened = [r for r in results if r and r[0] == "strings.case_opened"]
+    assert len(opened) == 1
+    assert all(r[0] in ("strings.case_opened", "strings.stale_choice") for r in results), results
+
+
+def test_views_are_audited_with_the_surface(runtime: Runtime) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR, channel="msteams", tenant="tenant-1")
+    to_summary(supervisor)
+    supervisor.pick("confirm")
+    supervisor.say("my cases")
+    supervisor.say("1")
+    victim = Conversation(runtime.router, VICTIM, channel="slack", tenant="T1")
+    victim.say("what happens next")
+    with runtime.sessions() as session:
+        rows = [(a.action, a.surface) for a in audit_rows(session=session)]
+    assert rows == [("create", "msteams"), ("list", "msteams"), ("view", "msteams"), ("view", "slack")]
+
+
+def test_a_stranger_cannot_act_on_a_case(runtime: Runtime) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    to_summary(supervisor)
+    supervisor.pick("confirm")
+    stranger = Conversation(runtime.router, "pc.nosey.parker@example.police.uk")
+    assert keys(stranger.say("my cases")) == ["strings.my_cases_none", "strings.anything_else"]
+    with runtime.sessions() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(AccessAudit).where(AccessAudit.action == "denied")
+            )
+            == 0
+        )
+
+
+def test_logs_never_carry_what_people_said(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    to_summary(supervisor)
+
+    def broken(self: EffectRunner, args: dict[str, Any], ctx: Any) -> Any:
+        ctx.session.add(PlanPoint(case_id=999_999, code=args["location"], owner_role="x", due_at=ctx.now))
+        ctx.session.flush()  # an integrity error whose statement carries the answers
+
+    monkeypatch.setattr(EffectRunner, "open_case", broken)
+    assert keys(supervisor.say("confirm")) == ["strings.error"]
+    assert caplog.records, "the failure is logged"
+    assert CANARY not in caplog.text
+    assert VICTIM not in caplog.text
+
+
+def test_every_declared_effect_is_implemented(runtime: Runtime) -> None:
+    for name in EFFECTS:
+        assert callable(runtime.router.effects.handler(name))
+    with pytest.raises(KeyError):
+        runtime.router.effects.handler("handler")
+
+
+def test_a_10000_character_message_is_refused_and_nothing_is_lost(runtime: Runtime) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    for text in REPORT[:6]:
+        supervisor.say(text)
+    assert keys(supervisor.say("A" * 10_000)) == ["strings.too_long", "strings.ask_area"]
+    assert keys(supervisor.say("coventry")) == ["strings.ask_kind"]

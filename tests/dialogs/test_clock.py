@@ -1,0 +1,92 @@
+"""Plan clocks: working days over bank holidays, both clock changes, meetings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dialogs.clock import add_working_days, due_at, format_when, is_working_day, next_meeting
+from dialogs.schema import DueRule, MeetingSpec
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(*args: int) -> datetime:
+    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+
+
+def test_bank_holidays_are_not_working_days() -> None:
+    assert not is_working_day(datetime(2026, 12, 25).date())
+    assert not is_working_day(datetime(2026, 12, 28).date())  # Boxing Day moved to Monday
+    assert not is_working_day(datetime(2026, 11, 21).date())  # a Saturday
+    assert is_working_day(datetime(2026, 12, 29).date())
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        (london(2026, 12, 24, 10, 0), 1, london(2026, 12, 29, 10, 0)),  # over Christmas and Boxing Day
+        (london(2026, 12, 18, 14, 0), 5, london(2026, 12, 29, 14, 0)),
+        (london(2026, 11, 23, 9, 0), 5, london(2026, 11, 30, 9, 0)),
+        (london(2026, 11, 21, 15, 0), 1, london(2026, 11, 23, 23, 59)),  # Saturday: Monday counts
+        (london(2027, 3, 25, 16, 0), 1, london(2027, 3, 30, 16, 0)),  # Good Friday, then Easter Monday
+        (london(2027, 3, 26, 16, 0), 1, london(2027, 3, 30, 23, 59)),  # starting on Good Friday
+    ],
+)
+def test_working_days(start: datetime, days: int, due: datetime) -> None:
+    assert add_working_days(start, days, timezone="Europe/London") == due
+
+
+def test_days_keep_the_wall_clock_across_the_spring_change() -> None:
+    start = london(2027, 3, 25, 14, 0)  # GMT
+    due = due_at(DueRule(days=7), start=start, timezone="Europe/London")
+    assert due == datetime(2027, 4, 1, 13, 0, tzinfo=UTC)  # 14:00 BST
+    assert due.astimezone(LONDON).hour == 14
+
+
+def test_days_keep_the_wall_clock_across_the_autumn_change() -> None:
+    start = london(2026, 10, 24, 12, 0)  # BST
+    due = due_at(DueRule(days=1), start=start, timezone="Europe/London")
+    assert due == datetime(2026, 10, 25, 12, 0, tzinfo=UTC)  # 12:00 GMT
+
+
+def test_hours_are_elapsed_time_across_a_clock_change() -> None:
+    start = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)  # 00:30 GMT, half an hour before the change
+    assert due_at(DueRule(hours=1), start=start, timezone="Europe/London") == datetime(
+        2027, 3, 28, 1, 30, tzinfo=UTC
+    )
+
+
+def test_a_due_time_in_the_spring_gap_moves_to_a_real_time() -> None:
+    start = london(2027, 3, 27, 1, 30)
+    due = due_at(DueRule(days=1), start=start, timezone="Europe/London")
+    assert due == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # 02:30 BST; 01:30 did not exist
+
+
+def test_working_days_across_a_clock_change_keep_the_wall_clock() -> None:
+    due = add_working_days(london(2026, 10, 23, 9, 0), 1, timezone="Europe/London")
+    assert due.astimezone(UTC) == datetime(2026, 10, 26, 9, 0, tzinfo=UTC)
+
+
+def test_next_meeting_weekly_and_fortnightly() -> None:
+    weekly = MeetingSpec(weekday="monday", time="10:00", anchor="2026-01-05")
+    assert next_meeting(london(2026, 11, 23, 9, 0), weekly, timezone="Europe/London") == london(
+        2026, 11, 23, 10, 0
+    )
+    assert next_meeting(london(2026, 11, 23, 10, 0), weekly, timezone="Europe/London") == london(
+        2026, 11, 30, 10, 0
+    )
+    fortnightly = MeetingSpec(weekday="wednesday", time="14:00", every_weeks=2, anchor="2026-11-04")
+    assert next_meeting(london(2026, 11, 23, 9, 0), fortnightly, timezone="Europe/London") == london(
+        2026, 12, 2, 14, 0
+    )
+
+
+def test_format_when() -> None:
+    assert (
+        format_when(datetime(2026, 8, 1, 9, 0, tzinfo=UTC), timezone="Europe/London")
+        == "Sat 1 Aug 2026, 10:00"
+    )
+    assert format_when("2026-11-23T09:05:00+00:00", timezone="Europe/London") == "Mon 23 Nov 2026, 09:05"

@@ -1,0 +1,63 @@
+"""The directory: contacts validated and flagged as printed, search tolerant of typos and synonyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.directory import contact_problems, entry_record, rank
+from dialogs.schema import Pack
+
+
+def categories(pack: Pack) -> dict[str, list[str]]:
+    return {c.id: [c.label, *c.synonyms] for c in pack.directory.categories}
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("fed", "police_federation"),
+        ("federation", "police_federation"),
+        ("Police Federation", "police_federation"),
+        ("counselling", "b_well"),
+        ("counseling", "b_well"),
+        ("I need someone to talk to", "b_well"),
+        ("chaplain", "chaplaincy"),
+        ("unison", "unison"),
+        ("unite", "unite"),
+        ("sikh association", "sikh_association"),
+        ("benevolant fund", "benevolent_fund"),
+        ("hospital payment", "hospital_payments"),
+        ("lgbt", "lgbt_network"),
+        ("op hampshire", "oscar_kilo"),
+        ("court", "witness_care_unit"),
+    ],
+)
+def test_search_ranks_the_right_entry_first(pack: Pack, query: str, first: str) -> None:
+    found = rank(query, pack.directory.entries, categories(pack))
+    assert found and found[0].key == first
+
+
+@pytest.mark.parametrize("query", ["xyzzy", "the", "", "🚓"])
+def test_search_finds_nothing_for_nonsense(pack: Pack, query: str) -> None:
+    assert rank(query, pack.directory.entries, categories(pack)) == []
+
+
+def test_union_finds_both_unions(pack: Pack) -> None:
+    keys = [r.key for r in rank("union", pack.directory.entries, categories(pack))]
+    assert {"unison", "unite"} <= set(keys[:3])
+
+
+def test_contacts_as_printed_are_checked() -> None:
+    assert contact_problems("0121 700 1200", "westmidlandspf@polfed.org", "www.wmpben.co.uk") == {}
+    problems = contact_problems("0121 700", "sikh association@west-midlands.pnn.police.uk", "not a url")
+    assert set(problems) == {"phone", "email", "web"}
+
+
+def test_leaflet_entries_that_fail_are_kept_and_flagged(pack: Pack) -> None:
+    records = {e.key: entry_record(e) for e in pack.directory.entries}
+    flagged = {key for key, record in records.items() if record["flags"]}
+    assert flagged == {"enable_network", "sikh_association", "victim_support", "chaplaincy"}
+    assert records["victim_support"]["web"] == "www.victimsuport.org.uk"  # kept exactly as printed
+    assert "misspelt" in records["victim_support"]["flags"]["web"]
+    assert records["enable_network"]["email"] == "disability carers@west-midlands.pnn.police.uk"
+    assert records["police_federation"]["flags"] == {}

@@ -1,0 +1,266 @@
+"""The pure engine: no I/O, every state handled, unclear answers re-asked, stale state restarted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dialogs.engine import EngineError, is_stale, route, step
+from dialogs.schema import AskStep, ChoiceSpec, Flow, Pack, SayStep
+from dialogs.types import MENU_STEP, ChoicePick, DialogState, EffectResult, Reply, Turn
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class Talk:
+    """Drives the engine directly, answering effects from a table."""
+
+    def __init__(self, pack: Pack, outcomes: dict[str, tuple[str, dict[str, object]]] | None = None) -> None:
+        self.pack = pack
+        self.state = DialogState()
+        self.outcomes = outcomes or {}
+        self.effects: list[str] = []
+        self.count = 0
+
+    def turn(self, **kwargs: object) -> list[Reply]:
+        self.count += 1
+        self.state, replies, effects = step(
+            self.pack, self.state, Turn(id=f"t{self.count}", now=NOW, **kwargs)
+        )  # type: ignore[arg-type]
+        for effect in effects:
+            self.effects.append(effect.name)
+            outcome, data = self.outcomes.get(effect.name, ("none", {}))
+            replies += self.turn(result=EffectResult(effect=effect.name, outcome=outcome, data=data))  # type: ignore[arg-type]
+        return replies
+
+    def say(self, text: str) -> list[str]:
+        return [r.key for r in self.turn(text=text)]
+
+
+def keys(replies: list[Reply]) -> list[str]:
+    return [r.key for r in replies]
+
+
+def test_unknown_text_when_idle_shows_the_menu(pack: Pack) -> None:
+    talk = Talk(pack)
+    replies = talk.turn(text="hello there")
+    assert keys(replies) == ["strings.not_understood"]
+    assert replies[0].step == MENU_STEP
+    assert [c.value for c in replies[0].choices] == pack.meta.menu
+    assert talk.state.menu_open
+
+
+def test_step_is_pure_and_never_mutates_its_input(pack: Pack) -> None:
+    state = DialogState()
+    turn = Turn(id="a", now=NOW, text="report assault")
+    first = step(pack, state, turn)
+    second = step(pack, state, turn)
+    assert first == second
+    assert state == DialogState()
+
+
+def test_an_effect_waits_for_its_outcome(pack: Pack) -> None:
+    state, replies, effects = step(pack, DialogState(), Turn(id="a", now=NOW, text="report assault"))
+    state, replies, effects = step(pack, state, Turn(id="b", now=NOW, text="pc.amy.hart@example.police.uk"))
+    assert replies == []
+    assert [(e.name, e.args, e.instance) for e in effects] == [
+        ("lookup_person", {"email": "pc.amy.hart@example.police.uk"}, "a")
+    ]
+    assert state.step == "check_victim"
+    state, replies, _ = step(
+        pack, state, Turn(id="c", now=NOW, result=EffectResult(effect="lookup_person", outcome="known"))
+    )
+    assert keys(replies) == ["strings.ask_victim_role"]
+
+
+def test_an_outcome_nobody_waits_for_changes_nothing(pack: Pack) -> None:
+    state = DialogState()
+    new, replies, effects = step(
+        pack, state, Turn(id="a", now=NOW, result=EffectResult(effect="open_case", outcome="opened"))
+    )
+    assert (replies, effects) == ([], [])
+    assert new.flow is None
+
+
+def test_a_button_from_an_earlier_question_is_recognised(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    talk.say("report assault")
+    talk.say("pc.amy.hart@example.police.uk")
+    replies = talk.turn(pick=ChoicePick(step="kind", value="spitting"))
+    assert keys(replies) == ["strings.stale_choice", "strings.ask_victim_role"]
+    assert talk.state.step == "victim_role"
+
+
+def test_help_uses_the_steps_own_help_then_asks_again(pack: Pack) -> None:
+    talk = Talk(pack)
+    talk.say("report assault")
+    assert talk.say("help") == ["strings.help_victim_email", "strings.ask_victim_email"]
+    talk.say("cancel")
+    assert talk.say("?") == ["strings.help_general", "strings.menu"]
+
+
+def test_too_long_an_answer_is_refused_and_nothing_is_lost(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    talk.say("report assault")
+    talk.say("pc.amy.hart@example.police.uk")
+    before = talk.state
+    replies = talk.turn(text="x" * 10_000)
+    assert keys(replies) == ["strings.too_long", "strings.ask_victim_role"]
+    assert "10000" in replies[0].text
+    assert talk.state.answers == before.answers and talk.state.step == before.step
+
+
+def test_a_state_whose_step_was_removed_restarts_the_flow(pack: Pack) -> None:
+    state = DialogState(
+        flow="report_assault", step="no_longer_here", instance="x", answers={"victim_email": "a"}
+    )
+    assert is_stale(pack, state)
+    new, replies, _ = step(pack, state, Turn(id="a", now=NOW, text="anything"))
+    assert keys(replies) == ["strings.flow_changed", "strings.report_intro", "strings.ask_victim_email"]
+    assert new.step == "victim_email" and new.answers == {}
+
+
+def test_a_state_whose_flow_was_removed_shows_the_menu(pack: Pack) -> None:
+    state = DialogState(flow="gone", step="x")
+    new, replies, _ = step(pack, state, Turn(id="a", now=NOW, text="hi"))
+    assert keys(replies) == ["strings.flow_changed", "strings.menu"]
+    assert new.flow is None
+
+
+def test_directory_queries_start_a_search_with_the_text(pack: Pack) -> None:
+    talk = Talk(pack, {"search_directory": ("last", {"query": "fed", "entries": []})})
+    talk.say("fed")
+    assert talk.effects == ["search_directory"]
+    assert talk.state.answers["query"] == "fed"
+
+
+@pytest.mark.parametrize(
+    ("text", "flow"),
+    [
+        ("report assault", "report_assault"),
+        ("a colleague was assaulted last night", "report_assault"),
+        ("reprot assualt", "report_assault"),
+        ("report a hate crime", "report_assault"),
+        ("what happens next", "what_happens_next"),
+        ("what are my rights?", "what_happens_next"),
+        ("I was assaulted, what happens next", "what_happens_next"),
+        ("my cases", "my_cases"),
+        ("federation", "directory_search"),
+        ("counselling", "directory_search"),
+        ("chaplain", "directory_search"),
+        ("unison", "directory_search"),
+        ("sikh association", "directory_search"),
+        ("hello", None),
+        ("the weather is nice", None),
+    ],
+)
+def test_free_text_routes_to_a_flow(pack: Pack, text: str, flow: str | None) -> None:
+    assert route(pack, text) == flow
+
+
+def _report_to_summary(talk: Talk) -> None:
+    for text in [
+        "report assault",
+        "pc.amy.hart@example.police.uk",
+        "officer",
+        "yesterday 10pm",
+        "Broad St",
+        "coventry",
+        "hate crime",
+        "race",
+        "none",
+        "no",
+        "skip",
+        "none",
+        "ok",
+        "nothing",
+        "none",
+        "yes",
+    ]:
+        talk.say(text)
+    assert talk.state.step == "summary"
+
+
+def test_correcting_an_answer_keeps_the_others_and_returns_to_the_summary(pack: Pack) -> None:
+    talk = Talk(
+        pack, {"lookup_person": ("known", {}), "open_case": ("opened", {"reference": "OH-2026-0001"})}
+    )
+    _report_to_summary(talk)
+    talk.say("change")
+    assert talk.say("what happened") == ["strings.ask_kind"]
+    # Spitting asks whether it was a hate crime; the strand answered before stays.
+    assert talk.say("spitting") == ["strings.ask_hate_motivated"]
+    assert talk.say("no") == ["strings.summary_intro"]
+    summary = talk.turn(text="nonsense")
+    labels = [f.label for f in summary[-1].facts]
+    assert "Hostility towards" not in labels  # off the path now
+    talk.turn(text="confirm")
+    assert talk.effects[-1] == "open_case"
+
+
+def test_the_case_is_opened_with_only_the_answers_on_the_path(pack: Pack) -> None:
+    seen: dict[str, object] = {}
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to_summary(talk)
+    talk.say("change")
+    talk.say("what happened")
+    talk.say("spitting")
+    talk.say("no")
+    state, _, effects = step(pack, talk.state, Turn(id="z", now=NOW, text="confirm"))
+    seen.update(effects[0].args)
+    assert effects[0].name == "open_case"
+    assert seen["kind"] == "spitting" and seen["hate_motivated"] == "no"
+    assert "hate_strand" not in seen
+    assert effects[0].instance == "t1"
+
+
+def test_menu_mid_flow_offers_to_carry_on(pack: Pack) -> None:
+    talk = Talk(pack)
+    talk.say("report assault")
+    replies = talk.turn(text="menu")
+    assert replies[0].choices[-1].value == "continue"
+    assert talk.say("carry on where I was") == ["strings.ask_victim_email"]
+
+
+def test_hidden_choices_are_accepted_typed_but_not_shown_or_numbered(pack: Pack) -> None:
+    talk = Talk(pack, {"search_directory": ("last", {"query": "x", "entries": []})})
+    replies = talk.turn(text="chaplain")
+    assert [c.value for c in replies[-1].choices] == ["done"]
+    talk.say("2")  # there is no second button: typed "2" is a new search, not the hidden choice
+    assert talk.state.answers["query"] == "2"
+    assert talk.say("more") == ["strings.directory_no_more", "strings.directory_after_last"]
+
+
+def test_a_pack_that_loops_without_asking_raises(pack: Pack) -> None:
+    looping = Flow(
+        id="loop",
+        title="strings.menu",
+        steps=[SayStep(id="a", say="strings.menu", next="b"), SayStep(id="b", say="strings.menu", next="a")],
+    )
+    broken = pack.model_copy(update={"flows": [*pack.flows, looping]})
+    with pytest.raises(EngineError):
+        step(broken, DialogState(), Turn(id="a", now=NOW, start="loop"))
+
+
+def test_ambiguous_typed_choice_is_re_asked(pack: Pack) -> None:
+    flow = Flow(
+        id="pick",
+        title="strings.menu",
+        steps=[
+            AskStep(
+                id="q",
+                ask="strings.ask_kind",
+                slot="kind",
+                choices=[
+                    ChoiceSpec(value="physical_assault", label="strings.kind_physical_assault"),
+                    ChoiceSpec(value="verbal_abuse", label="strings.kind_verbal_abuse"),
+                ],
+            )
+        ],
+    )
+    custom = pack.model_copy(update={"flows": [*pack.flows, flow]})
+    talk = Talk(custom)
+    talk.turn(start="pick")
+    assert talk.say("a") == ["strings.pick_one", "strings.ask_kind"]
+    assert talk.say("verbal") == ["strings.anything_else"]

@@ -1,0 +1,186 @@
+"""The pack checker: the bundled pack is valid; broken packs report every problem with file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dialogs.effects import EFFECTS
+from dialogs.loader import PackError, Problem, bundled_pack_dir, check_pack, load_pack
+from dialogs.schema import Pack
+
+
+def broken(tmp_path: Path, file: str, old: str, new: str) -> list[Problem]:
+    """Copy the bundled pack, replace `old` by `new` in `file`, and check it."""
+    folder = tmp_path / "west-midlands"
+    shutil.copytree(bundled_pack_dir(), folder)
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {file}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    _, problems = check_pack(folder)
+    return problems
+
+
+def line_of(file: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(file.read_text().splitlines(), start=1) if needle in line)
+
+
+def test_the_bundled_pack_is_valid() -> None:
+    pack, problems = check_pack()
+    assert problems == []
+    assert pack is not None and pack.meta.id == "west_midlands"
+
+
+def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
+    codes = {p.code for p in pack.plan.points}
+    assert {
+        "crime_recorded",
+        "investigator_assigned",
+        "statement_taken",
+        "victim_updated",
+        "outcome_views_sought",
+        "vps_offered",
+        "impact_statement_requested",
+        "esafety_report",
+        "welfare_contact",
+        "slt_informed",
+        "chief_officer_notified_via_fim",
+        "raised_at_trm",
+        "staff_association_notified",
+        "leaflet_given",
+        "hospital_payment_claimed",
+        "vrr_explained",
+        "senior_review",
+    } <= codes
+    assert {f.id for f in pack.flows} == {
+        "report_assault",
+        "what_happens_next",
+        "directory_search",
+        "my_cases",
+    }
+
+
+def test_an_unknown_step_is_reported_with_its_line(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "flows/my_cases.yaml", "    next: load\n", "    next: lode\n")
+    flow_file = tmp_path / "west-midlands" / "flows" / "my_cases.yaml"
+    assert (
+        Problem(
+            "west-midlands/flows/my_cases.yaml",
+            line_of(flow_file, "next: lode"),
+            "my_cases.not_found: unknown step 'lode'",
+        )
+        in problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("flows/my_cases.yaml", "effect: show_case", "effect: show_kase", "unknown effect 'show_kase'"),
+        ("flows/my_cases.yaml", "on: {ok: case_actions,", "on: {fine: case_actions,", "branch on 'fine'"),
+        ("flows/directory_search.yaml", "action: next_page", "action: nxt", "unknown action 'nxt'"),
+        ("flows/report_assault.yaml", "expect: when_past", "expect: when", "unknown validator 'when'"),
+        ("flows/report_assault.yaml", "show: case_opened", "show: opened", "unknown renderer 'opened'"),
+        ("flows/my_cases.yaml", "choices_from: my_cases", "choices_from: cases", "unknown choice provider"),
+        (
+            "flows/my_cases.yaml",
+            "  - id: marked_na\n",
+            "  - id: marked_done\n",
+            "duplicate step id 'marked_done'",
+        ),
+        (
+            "plan.yaml",
+            "  - code: leaflet_given",
+            "  - code: slt_informed",
+            "duplicate point code 'slt_informed'",
+        ),
+        ("strings.yaml", "pick_one:", "cancelled:", "duplicate key 'cancelled'"),
+        (
+            "flows/report_assault.yaml",
+            "say: strings.report_intro",
+            "say: strings.intro",
+            "unknown string key",
+        ),
+        ("strings.yaml", "stale_choice:", "stale_choices:", "missing string 'strings.stale_choice'"),
+        (
+            "flows/report_assault.yaml",
+            "on: {hate_crime: hate_strand}",
+            "next: hate_strand",
+            "report_assault.hate_motivated: unreachable: no step leads here",
+        ),
+        (
+            "flows/what_happens_next.yaml",
+            "    next: topics\n",
+            "    next: t_investigation\n",
+            "loops without asking anything",
+        ),
+        (
+            "plan.yaml",
+            "when: {hospitalised: true}",
+            "when: {in_hospital: true}",
+            "unknown fact 'in_hospital'",
+        ),
+        ("plan.yaml", "next_meeting: trm", "next_meeting: dmm", "unknown meeting 'dmm'"),
+        (
+            "pack.yaml",
+            "  - my_cases\ndirectory_flow",
+            "  - my_kases\ndirectory_flow",
+            "unknown flow 'my_kases'",
+        ),
+        ("pack.yaml", "  race: [bapa]", "  race: [bapa2]", "unknown directory entry 'bapa2'"),
+    ],
+)
+def test_each_kind_of_problem_is_reported_in_its_file(
+    tmp_path: Path, file: str, old: str, new: str, message: str
+) -> None:
+    problems = broken(tmp_path, file, old, new)
+    assert any(message in p.message and p.file.endswith(file) for p in problems), problems
+
+
+def test_shape_errors_point_at_the_line(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "plan.yaml", "    due: {hours: 24}\n", "    due: {hours: 24, days: 1}\n")
+    plan = tmp_path / "west-midlands" / "plan.yaml"
+    assert any(
+        p.file.endswith("plan.yaml") and p.line == line_of(plan, "days: 1") and "exactly one" in p.message
+        for p in problems
+    )
+
+
+def test_invalid_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "pack.yaml", "timezone: Europe/London", "timezone: [Europe/London")
+    assert len(problems) == 1 and "not valid YAML" in problems[0].message and problems[0].line > 1
+
+
+def test_yes_and_no_stay_words_not_booleans(tmp_path: Path) -> None:
+    problems = broken(
+        tmp_path,
+        "flows/report_assault.yaml",
+        'on: {"yes": signpost, "no": next_steps}',
+        "on: {yes: signpost, no: next_steps}",
+    )
+    assert problems == []
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "west-midlands"
+    shutil.copytree(bundled_pack_dir(), folder)
+    flow = folder / "flows" / "my_cases.yaml"
+    flow.write_text(
+        flow.read_text().replace("next: load", "next: lode").replace("effect: show_case", "effect: x")
+    )
+    _, problems = check_pack(folder)
+    assert len(problems) >= 2
+
+
+def test_load_pack_raises_with_the_problems(tmp_path: Path) -> None:
+    with pytest.raises(PackError) as caught:
+        load_pack(tmp_path)
+    assert caught.value.problems
+
+
+def test_every_declared_effect_is_used_by_some_flow(pack: Pack) -> None:
+    used = {getattr(s, "effect", None) for f in pack.flows for s in f.steps}
+    assert set(EFFECTS) <= used

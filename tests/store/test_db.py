@@ -1,0 +1,56 @@
+"""Migrations, connection settings and time storage, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select
+
+from store.db import make_engine, make_sessions, upgrade
+from store.models import Base, Person
+
+
+def test_migrations_create_exactly_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []
+    assert "plan_point" in inspect(engine).get_table_names()
+
+
+def test_upgrade_twice_is_harmless(engine: Engine) -> None:
+    upgrade(engine)
+
+
+def test_the_sweep_index_exists(engine: Engine) -> None:
+    indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("plan_point")}
+    assert indexes["ix_plan_point_status_next_nudge_at"] == ["status", "next_nudge_at"]
+
+
+def test_times_come_back_aware_and_in_utc(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=timezone(timedelta(hours=1)))
+    with sessions.begin() as session:
+        session.add(Person(email="pc.amy.hart@example.police.uk", created_at=summer))
+    with sessions.begin() as session:
+        stored = session.scalar(select(Person.created_at))
+    assert stored == datetime(2026, 7, 1, 11, 0, tzinfo=UTC)
+    assert stored is not None and stored.tzinfo is not None
+
+
+def test_naive_times_are_refused(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    with pytest.raises(Exception, match="naive"), sessions.begin() as session:
+        session.add(Person(email="x@example.police.uk", created_at=datetime(2026, 1, 1)))
+        session.flush()
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

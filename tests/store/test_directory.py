@@ -1,0 +1,44 @@
+"""The stored directory: upserts, removal of entries a pack dropped, verified flag."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from store.directory import all_entries, remove_entries, upsert_entries
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ENTRY = {
+    "key": "peer_support",
+    "name": "Peer support",
+    "category": "wellbeing",
+    "description": "Talk to a peer.",
+    "phone": None,
+    "email": "peers@example.police.uk",
+    "web": None,
+    "hours": None,
+    "for_whom": "Everyone",
+    "synonyms": ["peer"],
+    "source": "test",
+    "flags": {},
+}
+
+
+def test_upsert_writes_only_what_changed_and_sets_verified(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        assert upsert_entries(session=session, entries=[ENTRY], origin="import", now=NOW) == 1
+        assert upsert_entries(session=session, entries=[ENTRY], origin="import", now=NOW) == 0
+        flagged = {**ENTRY, "flags": {"email": "bounced"}}
+        assert upsert_entries(session=session, entries=[flagged], origin="import", now=NOW) == 1
+        [entry] = all_entries(session=session)
+        assert not entry.verified and entry.flags == {"email": "bounced"}
+
+
+def test_entries_a_pack_dropped_are_removed_but_imports_stay(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        upsert_entries(session=session, entries=[ENTRY], origin="import", now=NOW)
+        upsert_entries(session=session, entries=[{**ENTRY, "key": "old"}], origin="pack", now=NOW)
+        assert remove_entries(session=session, origin="pack", keep=[]) == 1
+        assert [e.key for e in all_entries(session=session)] == ["peer_support"]
