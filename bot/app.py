@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from bot.runtime import Runtime
@@ -19,9 +21,25 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(runtime: Runtime) -> web.Application:
-    """The application, with each channel's routes registered explicitly."""
+def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
+    """The application, with each channel's routes registered explicitly.
+
+    Args:
+        schedule: run the plan's sweep and delivery on this event loop (what `serve` does).
+    """
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", _healthz)
+    if schedule:
+        app.cleanup_ctx.append(_scheduler)
     return app
+
+
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    from bot.channels import push_channels
+    from bot.scheduler import PlanKeeper, start_scheduler
+
+    runtime = app[RUNTIME]
+    scheduler = start_scheduler(PlanKeeper(runtime, push_channels(runtime.settings, runtime)))
+    yield
+    scheduler.shutdown(wait=False)

@@ -13,8 +13,10 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from bot.ratelimit import Limit
 from dialogs.types import Reply
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "Attempt",
     "Channel",
     "Delivery",
+    "Found",
     "RetryPolicy",
     "send_with_retry",
 ]
@@ -82,13 +85,27 @@ class Attempt:
     error: str | None = None
 
 
+Found = Literal["found", "absent", "unknown"]
+
+
 class Channel(Protocol):
     """A platform that can message a person proactively."""
 
     name: str
 
-    async def send(self, address: Address, replies: Sequence[Reply]) -> Delivery:
-        """Post `replies` to the person at `address`."""
+    async def send(self, address: Address, replies: Sequence[Reply], *, key: str | None = None) -> Delivery:
+        """Post `replies` to the person at `address`, tagged with `key` where the platform allows."""
+        ...
+
+    async def lookup(self, address: Address, key: str, *, since: datetime) -> tuple[Found, str | None]:
+        """Whether a message tagged `key` reached `address` since `since`, and its id.
+
+        "unknown" when the platform cannot tell: the caller then does not send again blindly.
+        """
+        ...
+
+    def limits(self, address: Address) -> Sequence[Limit]:
+        """The rate limits a send to `address` falls under."""
         ...
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from bot.clock import system_clock
+from bot.delivery import take_for_console
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
@@ -20,8 +24,10 @@ from dialogs.expect import is_work_email, normalise_email
 from dialogs.loader import check_pack, load_pack
 from dialogs.mermaid import flow_diagram
 from dialogs.schema import DirectoryEntrySpec, Pack
+from dialogs.types import Reply
 from store.db import default_database_url, make_engine, upgrade
 from store.directory import ENTRY_FIELDS, all_entries, upsert_entries
+from store.people import add_role, ensure_person, people_with_role
 
 __all__ = ["main"]
 
@@ -52,7 +58,18 @@ def _chat(args: argparse.Namespace) -> int:
     if normalised is None or not is_work_email(normalised, pack):
         return _fail(f"{email!r} is not a work email ({', '.join(pack.meta.work_email_domains)})")
     runtime = build_runtime(settings, database_url=args.db)
-    return Console(runtime.router, email=normalised, stdin=sys.stdin, stdout=sys.stdout).run()
+    with runtime.sessions.begin() as session:
+        person = ensure_person(session=session, email=normalised, now=runtime.clock())
+        person_id = person.id
+
+    def notices() -> list[Reply]:
+        return take_for_console(
+            runtime.pack, sessions=runtime.sessions, person_id=person_id, now=runtime.clock()
+        )
+
+    return Console(
+        runtime.router, email=normalised, stdin=sys.stdin, stdout=sys.stdout, notices=notices
+    ).run()
 
 
 # --- serve -----------------------------------------------------------------------------------------
@@ -65,7 +82,69 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args)
-    web.run_app(create_app(runtime), host=args.host, port=args.port, print=None)
+    web.run_app(create_app(runtime, schedule=True), host=args.host, port=args.port, print=None)
+    return 0
+
+
+# --- nudges ----------------------------------------------------------------------------------------
+
+
+def _nudge_run_once(args: argparse.Namespace) -> int:
+    from bot.channels import push_channels
+    from bot.scheduler import PlanKeeper
+
+    settings = Settings.from_env()
+    clock = system_clock
+    if args.now:
+        try:
+            fixed = datetime.fromisoformat(args.now)
+        except ValueError:
+            return _fail(f"--now must be an ISO 8601 time, e.g. 2026-11-24T09:00:00+00:00 (got {args.now!r})")
+        if fixed.tzinfo is None:
+            return _fail("--now needs a time zone, e.g. 2026-11-24T09:00:00+00:00 or …Z")
+
+        def clock() -> datetime:
+            return fixed
+
+    runtime = build_runtime(settings, clock=clock, database_url=args.db)
+    tick = asyncio.run(PlanKeeper(runtime, push_channels(settings, runtime)).tick())
+    sweep, delivery = tick.sweep, tick.delivery
+    print(
+        f"sweep: {sweep.points} points due, {sweep.queued} messages queued, {sweep.escalated} escalated, "
+        f"{sweep.digests} digests"
+    )
+    print(
+        f"delivery: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed, "
+        f"{delivery.held} waiting for the person to use the bot, {delivery.reconciled} reconciled, "
+        f"{delivery.unconfirmed} unconfirmed"
+    )
+    return 0
+
+
+# --- people ----------------------------------------------------------------------------------------
+
+
+def _people_add(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    email = normalise_email(args.email)
+    if email is None or not is_work_email(email, runtime.pack):
+        return _fail(f"{args.email!r} is not a work email")
+    with runtime.sessions.begin() as session:
+        person = ensure_person(session=session, email=email, now=runtime.clock(), display_name=args.name)
+        for role in args.role or []:
+            add_role(session=session, person=person, role=role, area=args.area)
+        roles = ", ".join(f"{r.role}{f' ({r.area})' if r.area else ''}" for r in person.roles) or "no roles"
+    print(f"{email}: {roles}")
+    return 0
+
+
+def _people_list(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    with runtime.sessions.begin() as session:
+        for role in ("slt", "spoc"):
+            for person in people_with_role(session=session, role=role):
+                areas = sorted(r.area or "force-wide" for r in person.roles if r.role == role)
+                print(f"{role}: {person.email} ({', '.join(areas)})")
     return 0
 
 
@@ -216,6 +295,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3978)
     db_option(serve)
     serve.set_defaults(run=_serve)
+
+    nudge = commands.add_parser("nudge", help="the plan's reminders").add_subparsers(
+        dest="nudge_command", required=True
+    )
+    once = nudge.add_parser("run-once", help="one sweep and delivery (for cron and tests)")
+    once.add_argument("--now", metavar="ISO8601", help="act as if it were this time (e.g. 2026-11-24T09:00Z)")
+    db_option(once)
+    once.set_defaults(run=_nudge_run_once)
+
+    people = commands.add_parser("people", help="roles: senior leadership teams and the Op Hampshire SPOC")
+    people_commands = people.add_subparsers(dest="people_command", required=True)
+    add = people_commands.add_parser("add", help="add a person or give them roles")
+    add.add_argument("email")
+    add.add_argument("--name", help="their name as colleagues know it")
+    add.add_argument(
+        "--role",
+        action="append",
+        choices=["slt", "spoc"],
+        help="slt: senior leadership; spoc: "
+        "the force's Op Hampshire single point of contact (escalations when an area has no SLT)",
+    )
+    add.add_argument("--area", help="the area an slt role covers (omit for force-wide)")
+    add.set_defaults(run=_people_add)
+    listing = people_commands.add_parser("list", help="list people with roles")
+    listing.set_defaults(run=_people_list)
+    for command in (add, listing):
+        db_option(command)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", required=True

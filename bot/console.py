@@ -7,7 +7,7 @@ console trusts `--as`: it is for a person at their own machine with access to th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from bot.router import Router
@@ -38,8 +38,17 @@ def render_replies(replies: Iterable[Reply]) -> str:
 class Console:
     """One person's console session."""
 
-    def __init__(self, router: Router, *, email: str, stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(
+        self,
+        router: Router,
+        *,
+        email: str,
+        stdin: TextIO,
+        stdout: TextIO,
+        notices: Callable[[], list[Reply]] | None = None,
+    ) -> None:
         self.router = router
+        self.notices = notices
         self.email = email
         self.stdin = stdin
         self.stdout = stdout
@@ -56,7 +65,9 @@ class Console:
             pick=pick,
             resume=resume,
         )
-        replies = self.router.handle(inbound)
+        self._show(self.router.handle(inbound))
+
+    def _show(self, replies: list[Reply]) -> None:
         offers = [r for r in replies if r.choices]
         if offers:
             self.last = offers[-1]
@@ -74,8 +85,18 @@ class Console:
         return None
 
     def run(self) -> int:
-        """Converse until the end of input; returns the exit status."""
+        """Converse until the end of input; returns the exit status.
+
+        Reminders that waited for the person (they have no Slack or Teams) are shown first thing,
+        after where the conversation was, so their buttons are the ones a number picks.
+        """
         self._send(resume=True)
+        waiting = self.notices() if self.notices else []
+        if waiting:
+            header = Reply(
+                key="strings.console_pending", text=self.router.pack.text("strings.console_pending")
+            )
+            self._show([header, *waiting])
         while True:
             if self.interactive:
                 self.stdout.write("> ")

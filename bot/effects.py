@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
+from bot.notify import queue, senior_leaders
+from dialogs.clock import add_months
 from dialogs.directory import rank
 from dialogs.effects import EFFECTS
-from dialogs.plan import case_facts, plan_for
+from dialogs.plan import FactValue, PlannedPoint, case_facts, plan_for
 from dialogs.schema import Pack
 from dialogs.types import Effect, EffectResult
 from store import cases as case_store
@@ -25,7 +27,7 @@ from store.directory import all_entries
 from store.models import Case, Person, PlanPoint
 from store.people import ensure_person, find_person
 
-__all__ = ["EffectRunner", "TurnContext", "point_data"]
+__all__ = ["EffectRunner", "TurnContext", "facts_of", "point_data"]
 
 #: Codes of the points that owe the victim an update (shown as "next update due").
 _UPDATE_CODES = ("victim_updated", "decision_explained")
@@ -50,6 +52,20 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _text(value: JsonValue) -> str:
     return str(value) if value is not None else ""
+
+
+def facts_of(case: Case) -> dict[str, FactValue]:
+    """The facts of a stored case, as the plan's conditions test them."""
+    return {
+        "victim_role": case.victim_role,
+        "kind": case.kind,
+        "hate_crime": case.hate_crime,
+        "enhanced_rights": case.enhanced_rights,
+        "hospitalised": case.hospitalised,
+        "injured": case.injury_level not in ("none", ""),
+        "suspect_arrested": case.suspect_arrested,
+        "colleagues_present": bool(case.witnesses),
+    }
 
 
 def point_data(point: PlanPoint, viewer: Person) -> dict[str, JsonValue]:
@@ -140,6 +156,19 @@ class EffectRunner:
             surface=ctx.surface,
             now=now,
         )
+        if created:
+            for leader in senior_leaders(session=session, area=case.area):
+                queue(
+                    self.pack,
+                    session=session,
+                    kind="slt_new_case",
+                    recipient=leader,
+                    slot=now,
+                    payload={"reference": case.reference},
+                    now=now,
+                    case=case,
+                    key=f"slt_new_case:{case.id}:{leader.id}",
+                )
         data: dict[str, JsonValue] = {
             "reference": case.reference,
             "points": [point_data(p, ctx.actor) for p in case.points],
@@ -215,7 +244,21 @@ class EffectRunner:
             surface=ctx.surface,
             reason=_text(args.get("reason")) or None,
         )
+        if result == "done":
+            self._repeat(case, point_id, ctx)
         return result, {}
+
+    def _repeat(self, case: Case, point_id: int, ctx: TurnContext) -> None:
+        """A recurring point (victim updates) comes round again, at the interval agreed with the victim."""
+        point = next(p for p in case.points if p.id == point_id)
+        spec = next((s for s in self.pack.plan.points if s.code == point.code), None)
+        if spec is None or spec.repeat_every_days is None or case.status != "open":
+            return
+        days = case.update_interval_days or spec.repeat_every_days
+        due = ctx.now + timedelta(days=days)
+        case_store.add_points(
+            session=ctx.session, case=case, points=[PlannedPoint(spec.code, 0, spec.owner, due, spec.urgent)]
+        )
 
     def mark_point_done(self, args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
         """Close a point as done."""
@@ -239,7 +282,118 @@ class EffectRunner:
             now=ctx.now,
             surface=ctx.surface,
         )
+        if result == "assigned" and case.consent_contact:
+            queue(
+                self.pack,
+                session=ctx.session,
+                kind="victim_io",
+                recipient=case.victim,
+                slot=ctx.now,
+                payload={
+                    "reference": case.reference,
+                    "io_name": investigator.name,
+                    "io_email": investigator.email,
+                },
+                now=ctx.now,
+                case=case,
+                key=f"victim_io:{case.id}:{investigator.id}",
+            )
         return result, {"io_name": investigator.name}
+
+    # --- nudges and decisions ---------------------------------------------------------------------
+
+    def snooze_point(self, args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+        """Remind me later: the point's next reminder moves on by the pack's snooze time."""
+        case, outcome = self._case(args, ctx)
+        if case is None:
+            return outcome, {}
+        try:
+            point_id = int(_text(args["point"]))
+        except ValueError:
+            return "not_found", {}
+        until = ctx.now + timedelta(hours=self.pack.meta.nudges.snooze_hours)
+        result = case_store.snooze_point(
+            session=ctx.session,
+            person=ctx.actor,
+            case=case,
+            point_id=point_id,
+            until=until,
+            now=ctx.now,
+            surface=ctx.surface,
+        )
+        return result, {}
+
+    def record_decision(self, args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+        """Record a key decision: it starts the clock to tell the victim and any points it triggers."""
+        case, outcome = self._case(args, ctx)
+        if case is None:
+            return outcome, {}
+        decision = _text(args["decision"])
+        decided_at = datetime.fromisoformat(_text(args["decided_at"]))
+        months = self.pack.meta.nudges.review_window_months
+        review_until = (
+            add_months(decided_at, months, timezone=self.pack.meta.timezone)
+            if decision == "no_further_action"
+            else None
+        )
+        result = case_store.record_decision(
+            session=ctx.session,
+            person=ctx.actor,
+            case=case,
+            decision=decision,
+            decided_at=decided_at,
+            review_until=review_until,
+            now=ctx.now,
+            surface=ctx.surface,
+        )
+        if result != "recorded":
+            return result, {}
+        facts = facts_of(case)
+        planned: dict[str, PlannedPoint] = {}
+        for trigger in (decision, "key_decision"):
+            for point in plan_for(
+                self.pack,
+                facts,
+                trigger=trigger,  # type: ignore[arg-type]
+                reported_at=case.reported_at,
+                occurred_at=case.occurred_at,
+                decided_at=decided_at,
+            ):
+                planned.setdefault(point.code, point)
+        added = case_store.add_points(session=ctx.session, case=case, points=planned.values())
+        if case.consent_contact:
+            queue(
+                self.pack,
+                session=ctx.session,
+                kind="victim_decision",
+                recipient=case.victim,
+                slot=decided_at,
+                payload={"reference": case.reference, "decision": decision},
+                now=ctx.now,
+                case=case,
+                key=f"victim_decision:{case.id}:{decision}:{decided_at.isoformat()}",
+            )
+        return "recorded", {"reference": case.reference, "points": [point_data(p, ctx.actor) for p in added]}
+
+    def set_update_interval(self, args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+        """The update interval agreed with the victim; the next update is rescheduled to match."""
+        case, outcome = self._case(args, ctx)
+        if case is None:
+            return outcome, {}
+        days = int(_text(args["days"]))
+        result = case_store.set_update_interval(
+            session=ctx.session, person=ctx.actor, case=case, days=days, now=ctx.now, surface=ctx.surface
+        )
+        if result != "set":
+            return result, {}
+        recurring = [s.code for s in self.pack.plan.points if s.repeat_every_days]
+        next_due = None
+        for point in case.points:
+            if point.code in recurring and point.status == "open":
+                last = case_store.last_done(case, point.code) or case.reported_at
+                point.due_at = point.remind_at = point.next_nudge_at = last + timedelta(days=days)
+                next_due = point.due_at
+        return "set", {"days": days, "next_due": _iso(next_due)}
 
     # --- what happens next ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
+from dialogs.expect import find_case_reference
 from dialogs.plan import case_facts
 
 __all__ = ["ACTIONS", "ActionResult", "ActionSpec"]
@@ -44,7 +45,14 @@ def hate_crime_check(answers: Mapping[str, JsonValue]) -> ActionResult:
     return {}, "yes" if case_facts(answers)["hate_crime"] else "no"
 
 
+def extract_case_reference(answers: Mapping[str, JsonValue]) -> ActionResult:
+    """Finds a case reference ("OH-2026-0042") in the text that started the flow."""
+    reference = find_case_reference(str(answers.get("request") or ""))
+    return ({"case": reference}, "found") if reference else ({}, "missing")
+
+
 ACTIONS: dict[str, ActionSpec] = {
+    "extract_case_reference": ActionSpec(extract_case_reference, ("case",), frozenset({"found", "missing"})),
     "first_page": ActionSpec(first_page, ("page",), frozenset({"ok"})),
     "next_page": ActionSpec(next_page, ("page",), frozenset({"ok"})),
     "hate_crime_check": ActionSpec(hate_crime_check, (), frozenset({"yes", "no"})),

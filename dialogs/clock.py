@@ -16,7 +16,17 @@ import holidays
 
 from dialogs.schema import DueRule, MeetingSpec
 
-__all__ = ["add_working_days", "due_at", "format_when", "is_working_day", "next_meeting", "to_utc"]
+__all__ = [
+    "add_months",
+    "add_working_days",
+    "due_at",
+    "format_when",
+    "is_working_day",
+    "local_time_today",
+    "next_meeting",
+    "quiet_until",
+    "to_utc",
+]
 
 _UTC = ZoneInfo("UTC")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -67,9 +77,9 @@ def _skip_working_days(day: date, count: int, calendar: str) -> date:
 
 
 def next_meeting(after: datetime, meeting: MeetingSpec, *, timezone: str) -> datetime:
-    """The first meeting of the cadence strictly after `after`."""
+    """The first meeting of the cadence at least the meeting's notice period after `after`."""
     zone = ZoneInfo(timezone)
-    local = after.astimezone(zone)
+    local = (after + timedelta(hours=meeting.min_notice_hours)).astimezone(zone)
     hour, minute = (int(part) for part in meeting.time.split(":"))
     anchor = date.fromisoformat(meeting.anchor)
     weekday = _WEEKDAYS.index(meeting.weekday)
@@ -120,3 +130,43 @@ def format_when(moment: datetime | str, *, timezone: str) -> str:
         moment = datetime.fromisoformat(moment)
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}"
+
+
+def _hhmm(text: str) -> time:
+    hour, minute = (int(part) for part in text.split(":"))
+    return time(hour, minute)
+
+
+def local_time_today(now: datetime, clock_time: str, *, timezone: str) -> datetime:
+    """Today's `clock_time` ("08:00") in the force's zone, as an aware datetime in UTC."""
+    zone = ZoneInfo(timezone)
+    return to_utc(_wall(datetime.combine(now.astimezone(zone).date(), _hhmm(clock_time), tzinfo=zone), zone))
+
+
+def quiet_until(now: datetime, quiet_from: str, quiet_until: str, *, timezone: str) -> datetime | None:
+    """When the quiet hours `now` falls in end (in UTC), or None outside them.
+
+    The period may cross midnight (22:00-07:00); equal times mean no quiet hours.
+    """
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    start, end = _hhmm(quiet_from), _hhmm(quiet_until)
+    if start == end:
+        return None
+    current = local.time().replace(tzinfo=None)
+    inside = start <= current < end if start < end else (current >= start or current < end)
+    if not inside:
+        return None
+    day = local.date() if current < end else local.date() + timedelta(days=1)
+    return to_utc(_wall(datetime.combine(day, end, tzinfo=zone), zone))
+
+
+def add_months(moment: datetime, months: int, *, timezone: str) -> datetime:
+    """The same wall-clock time `months` calendar months later (the 31st becomes the month's last day)."""
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    day = min(local.day, (next_month - timedelta(days=1)).day)
+    return to_utc(_wall(local.replace(year=year, month=month, day=day), zone))

@@ -60,5 +60,10 @@ EFFECTS: dict[str, EffectSpec] = {
         frozenset({"assigned", "conflict_victim", "conflict_present", "denied", "not_found"}),
     ),
     "load_my_progress": EffectSpec((), frozenset({"victim", "none"})),
+    "snooze_point": EffectSpec(("case", "point"), frozenset({"snoozed", "already", "denied", "not_found"})),
+    "record_decision": EffectSpec(
+        ("case", "decision", "decided_at"), frozenset({"recorded", "denied", "not_found"})
+    ),
+    "set_update_interval": EffectSpec(("case", "days"), frozenset({"set", "denied", "not_found"})),
     "search_directory": EffectSpec(("query",), frozenset({"found", "last", "none"}), ("page",)),
 }

@@ -32,7 +32,7 @@ from dialogs.schema import (
     Step,
     SummaryStep,
 )
-from dialogs.types import MENU_STEP, Choice, DialogState, Effect, Fact, Reply, Turn
+from dialogs.types import MENU_STEP, NUDGE_STEP, Choice, DialogState, Effect, Fact, Reply, Turn
 from dialogs.understand import is_skip, match_choice, match_command, route_intent
 
 __all__ = ["EngineError", "is_stale", "route", "step"]
@@ -217,6 +217,8 @@ class _Run:
         if turn.pick is not None:
             if turn.pick.step == MENU_STEP:
                 return self._menu_pick(state, turn.pick.value)
+            if turn.pick.step.startswith(NUDGE_STEP + "/"):
+                return self._from_nudge(state, turn.pick.step, turn.pick.value)
             if flow and current and turn.pick.step == current.id:
                 return self._answer(state, flow, current, picked=turn.pick.value)
             self.say("strings.stale_choice")
@@ -279,7 +281,28 @@ class _Run:
 
     def _cancel(self, state: DialogState) -> DialogState:
         self.say("strings.cancelled" if state.flow else "strings.nothing_to_cancel")
+        if state.paused:
+            return self._resume_paused(state.paused)
         return self._menu(DialogState(), "strings.menu_after_cancel")
+
+    def _from_nudge(self, state: DialogState, step: str, value: str) -> DialogState:
+        """A nudge's button: run the nudge flow on top of whatever conversation is in progress."""
+        _, reference, point = (step.split("/", 2) + ["", ""])[:3]
+        flow = self.pack.flow(self.pack.meta.nudges.flow)
+        if flow is None or not reference or not point:
+            self.say("strings.stale_choice")
+            return self._reprompt(state)
+        paused = state if state.flow and state.flow != flow.id else state.paused
+        answers: dict[str, JsonValue] = {"case": reference, "point": point, "nudge_action": value}
+        fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
+        return self._goto(fresh, flow, flow.steps[0].id)
+
+    def _resume_paused(self, paused: DialogState) -> DialogState:
+        flow = self.pack.flow(paused.flow or "")
+        if flow is None or _find(flow, paused.step) is None:
+            return self._menu(DialogState(), "strings.anything_else")
+        self.say("strings.continuing", title=self.pack.text(flow.title))
+        return self._goto(paused, flow, paused.step, force=True)
 
     def _start_over(self, state: DialogState) -> DialogState:
         if not state.flow:
@@ -389,6 +412,8 @@ class _Run:
         return step.skip_if_answered or (state.returning_to is not None and step.label is not None)
 
     def _finish(self, state: DialogState) -> DialogState:
+        if state.paused:
+            return self._resume_paused(state.paused)
         return self._menu(DialogState(), "strings.anything_else")
 
     def _render(self, name: str | None, state: DialogState) -> list[Fact]:

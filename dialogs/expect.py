@@ -154,7 +154,31 @@ def _crime_reference(text: str, pack: Pack, now: datetime) -> Result:
     return Accepted(cleaned.upper())
 
 
+_CASE_REFERENCE = re.compile(r"\bOH-\d{4}-\d{1,6}\b", re.IGNORECASE)
+
+
+def find_case_reference(text: str) -> str | None:
+    """The first case reference ("OH-2026-0042") in `text`, upper-cased, or None."""
+    found = _CASE_REFERENCE.search(text)
+    return found.group(0).upper() if found else None
+
+
+def _case_reference(text: str, pack: Pack, now: datetime) -> Result:
+    """A case reference such as OH-2026-0042."""
+    reference = find_case_reference(text)
+    return Accepted(reference) if reference else Rejected("strings.bad_case_reference")
+
+
+def _days(text: str, pack: Pack, now: datetime) -> Result:
+    """A whole number of days, 1 to 365 ("28", "28 days", "every 14 days")."""
+    found = re.search(r"\d+", text)
+    days = int(found.group(0)) if found else 0
+    return Accepted(days) if 1 <= days <= 365 else Rejected("strings.bad_days")
+
+
 EXPECT: dict[str, Validator] = {
+    "case_reference": _case_reference,
+    "days": _days,
     "text": _text,
     "work_email": _work_email,
     "work_emails_or_none": _work_emails_or_none,

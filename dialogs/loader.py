@@ -283,6 +283,13 @@ class _Checker:
                 self.problem(source, ("intents", flow_id), f"intent for unknown flow {flow_id!r}")
         if meta.directory_flow not in flow_ids:
             self.problem(source, ("directory_flow",), f"unknown flow {meta.directory_flow!r}")
+        nudge_flow = self.pack.flow(meta.nudges.flow)
+        if nudge_flow is None:
+            self.problem(source, ("nudges", "flow"), f"unknown flow {meta.nudges.flow!r}")
+        elif not {"case", "point", "nudge_action"} <= set(nudge_flow.given):
+            self.problem(
+                source, ("nudges", "flow"), "the nudge flow must be `given` case, point and nudge_action"
+            )
         keys = {e.key for e in self.pack.directory.entries}
         for strand, entries in meta.signposts.items():
             for i, key in enumerate(entries):
@@ -389,13 +396,11 @@ class _FlowChecker:
                 if target not in self.ids:
                     self.problem(i, key, f"unknown step {target!r}")
             self._check_bindings(i, step)
-        if self.flow.start_slot and self.flow.start_slot not in self._slots():
-            self.parent.problem(self.source, ("start_slot",), f"no step asks for {self.flow.start_slot!r}")
         self._check_reachable()
         self._check_loops()
 
     def _slots(self) -> set[str]:
-        slots = set()
+        slots = set(self.flow.given) | ({self.flow.start_slot} if self.flow.start_slot else set())
         for step in self.flow.steps:
             if isinstance(step, AskStep):
                 slots.add(step.slot)

@@ -87,6 +87,11 @@ def case_opened(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     return [_point_fact(pack, p, now) for p in _items(state, "open_case", "points")]
 
 
+def decision_points(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The plan points a decision just recorded has started."""
+    return [_point_fact(pack, p, now) for p in _items(state, "record_decision", "points")]
+
+
 def signposts(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     """The staff networks a hate crime's strand points to, with their contacts."""
     strand = state.answers.get("hate_strand")
@@ -212,6 +217,7 @@ def outstanding_point_choices(pack: Pack, state: DialogState) -> list[Choice]:
 
 RENDERERS: dict[str, Renderer] = {
     "case_opened": case_opened,
+    "decision_points": decision_points,
     "signposts": signposts,
     "directory_results": directory_results,
     "my_cases": my_cases,

@@ -178,6 +178,9 @@ class Flow(_Model):
     id: Id
     title: StringKey
     start_slot: Id | None = Field(None, description="slot that receives the text that started the flow")
+    given: list[Id] = Field(
+        default_factory=list, description="slots filled by whoever starts the flow (e.g. a nudge's button)"
+    )
     steps: list[Step] = Field(min_length=1)
 
 
@@ -210,6 +213,28 @@ class MeetingSpec(_Model):
     time: Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]
     every_weeks: int = Field(1, ge=1)
     anchor: str = Field("2026-01-05", description="a date on which the cadence held (ISO)")
+    min_notice_hours: int = Field(
+        24,
+        ge=0,
+        description="the next meeting at least this long after the event, so it can go on the agenda",
+    )
+
+
+Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class NudgeSettings(_Model):
+    """How reminders behave: quiet hours, the daily digest, snoozing, what victims are told."""
+
+    quiet_from: Clock = "22:00"
+    quiet_until: Clock = "07:00"
+    digest_time: Clock = "08:00"
+    snooze_hours: int = Field(24, ge=1)
+    flow: Id = Field("nudge_response", description="the flow a nudge's buttons start")
+    review_window_months: int = Field(3, ge=1, description="Victims' Right to Review request window")
+    decision_detail_to_victim: bool = Field(
+        False, description="whether the victim's notice names the decision (else: their officer will call)"
+    )
 
 
 class PackMeta(_Model):
@@ -231,6 +256,7 @@ class PackMeta(_Model):
         default_factory=dict, description="hate-crime strand -> directory entries to signpost"
     )
     meetings: dict[Id, MeetingSpec] = Field(default_factory=dict)
+    nudges: NudgeSettings = Field(default_factory=NudgeSettings)
 
 
 # --- plan ------------------------------------------------------------------------------------------

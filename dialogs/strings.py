@@ -11,7 +11,9 @@ __all__ = ["REQUIRED_STRINGS"]
 REQUIRED_STRINGS: frozenset[str] = frozenset(
     {
         "strings.anything_else",
+        "strings.bad_case_reference",
         "strings.bad_crime_reference",
+        "strings.bad_days",
         "strings.bad_date",
         "strings.bad_email",
         "strings.bad_email_list",
@@ -65,6 +67,21 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
         "strings.state_reset",
         "strings.too_long",
         "strings.welcome_back",
+        "strings.nudge",
+        "strings.nudge_due",
+        "strings.nudge_overdue",
+        "strings.nudge_unassigned",
+        "strings.escalation",
+        "strings.digest",
+        "strings.digest_line",
+        "strings.slt_new_case",
+        "strings.victim_io_assigned",
+        "strings.victim_decision",
+        "strings.victim_decision_named",
+        "strings.choice_nudge_done",
+        "strings.choice_nudge_na",
+        "strings.choice_nudge_snooze",
+        "strings.console_pending",
         "strings.yes",
     }
 )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 __all__ = [
     "MENU_STEP",
+    "NUDGE_STEP",
     "Choice",
     "ChoicePick",
     "DialogState",
@@ -26,6 +27,8 @@ __all__ = [
 
 #: The pseudo-step that menu buttons belong to; it is never a step id in a pack.
 MENU_STEP = "__menu__"
+#: The prefix of a nudge button's step: `__nudge__/<case reference>/<point id>`.
+NUDGE_STEP = "__nudge__"
 
 
 class _Frozen(BaseModel):
@@ -144,6 +147,7 @@ class DialogState(_Frozen):
         returning_to: the summary step to go back to after correcting one answer.
         menu_open: the menu was shown and its buttons are live.
         pack_version: the version of the pack the state was written under.
+        paused: the conversation a nudge's button interrupted, resumed when its flow ends.
     """
 
     flow: str | None = None
@@ -154,6 +158,7 @@ class DialogState(_Frozen):
     returning_to: str | None = None
     menu_open: bool = False
     pack_version: str = ""
+    paused: DialogState | None = None
 
     def with_(self, **changes: Any) -> DialogState:
         """Return a copy with `changes` applied.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from store.audit import record_access
@@ -22,17 +22,25 @@ __all__ = [
     "CaseDraft",
     "NewPoint",
     "Relation",
+    "WORKERS",
+    "add_points",
     "assign_investigator",
     "cases_for",
     "find_case",
+    "last_done",
     "mark_point",
     "open_case",
+    "record_decision",
+    "set_update_interval",
+    "snooze_point",
     "relation",
     "victim_cases",
     "view_case",
 ]
 
-Relation = Literal["reporter", "io", "victim"]
+Relation = Literal["reporter", "io", "victim", "slt"]
+#: Who may work a case's points (mark them, snooze them, record decisions).
+WORKERS: tuple[Relation, ...] = ("reporter", "io", "slt")
 
 
 class NewPoint(Protocol):
@@ -161,6 +169,7 @@ def open_case(
                 owner_id=reporter.id if point.owner == "supervisor" else None,
                 owner=reporter if point.owner == "supervisor" else None,
                 due_at=point.due_at,
+                remind_at=point.due_at,
                 next_nudge_at=point.due_at,
                 urgent=point.urgent,
                 status="open",
@@ -187,22 +196,34 @@ def open_case(
 
 
 def relation(case: Case, person: Person) -> Relation | None:
-    """How `person` is entitled to see `case`, or None when they are not."""
+    """How `person` is entitled to see `case`, or None when they are not.
+
+    The senior leadership team of the case's area (or force-wide) sees it too: they are told of
+    each case (point 7) and review it (Op Hampshire).
+    """
     if case.reporter_id == person.id:
         return "reporter"
     if case.io_id == person.id:
         return "io"
     if case.victim_id == person.id:
         return "victim"
+    if any(r.role == "slt" and r.area in (None, case.area) for r in person.roles):
+        return "slt"
     return None
 
 
 def cases_for(*, session: Session, person: Person, limit: int = 20) -> list[Case]:
-    """Open cases the person reported or investigates, most recent first."""
+    """Open cases the person reported, investigates or leads (senior leadership), most recent first."""
+    mine = or_(Case.reporter_id == person.id, Case.io_id == person.id)
+    areas = [r.area for r in person.roles if r.role == "slt"]
+    if None in areas:
+        mine = true()
+    elif areas:
+        mine = or_(mine, Case.area.in_(areas))
     return list(
         session.scalars(
             select(Case)
-            .where(Case.status == "open", or_(Case.reporter_id == person.id, Case.io_id == person.id))
+            .where(Case.status == "open", mine)
             .options(selectinload(Case.points))
             .order_by(Case.reported_at.desc(), Case.id.desc())
             .limit(limit)
@@ -229,7 +250,7 @@ def view_case(
     reference: str,
     surface: str,
     now: datetime,
-    allowed: Sequence[Relation] = ("reporter", "io"),
+    allowed: Sequence[Relation] = WORKERS,
 ) -> tuple[Case | None, Literal["ok", "denied", "not_found"]]:
     """Open a case for `person` if their relation to it is `allowed`; audit the view or refusal."""
     case = find_case(session=session, reference=reference)
@@ -254,7 +275,7 @@ def mark_point(
     reason: str | None = None,
 ) -> Literal["done", "already", "denied", "not_found"]:
     """Close a plan point as done or not applicable (with a reason) on behalf of `person`."""
-    if relation(case, person) not in ("reporter", "io"):
+    if relation(case, person) not in WORKERS:
         record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
         return "denied"
     point = session.get(PlanPoint, point_id)
@@ -301,3 +322,113 @@ def assign_investigator(
     record_access(session=session, person=actor, case=case, surface=surface, action="update", now=now)
     session.flush()
     return "assigned"
+
+
+def _owner(case: Case, role: str) -> Person | None:
+    if role == "supervisor":
+        return case.reporter
+    if role == "io":
+        return case.io
+    return None
+
+
+def add_points(*, session: Session, case: Case, points: Iterable[NewPoint]) -> list[PlanPoint]:
+    """Add plan points to an open case (after a decision, or the next of a recurring point).
+
+    Each continues its code's numbering (instance 2, 3, …) and goes to the role's current holder.
+    """
+    added = []
+    for point in points:
+        last = session.scalar(
+            select(func.max(PlanPoint.instance)).where(
+                PlanPoint.case_id == case.id, PlanPoint.code == point.code
+            )
+        )
+        owner = _owner(case, point.owner)
+        row = PlanPoint(
+            case_id=case.id,
+            code=point.code,
+            instance=(last or 0) + 1,
+            owner_role=point.owner,
+            owner_id=owner.id if owner else None,
+            owner=owner,
+            due_at=point.due_at,
+            remind_at=point.due_at,
+            next_nudge_at=point.due_at,
+            urgent=point.urgent,
+            status="open",
+        )
+        session.add(row)
+        session.flush()  # numbering the next point of the same code needs this one written
+        added.append(row)
+    return added
+
+
+def snooze_point(
+    *,
+    session: Session,
+    person: Person,
+    case: Case,
+    point_id: int,
+    until: datetime,
+    now: datetime,
+    surface: str,
+) -> Literal["snoozed", "already", "denied", "not_found"]:
+    """Put off the next reminder of a point until `until` (its escalation still runs on time)."""
+    if relation(case, person) not in WORKERS:
+        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
+        return "denied"
+    point = session.get(PlanPoint, point_id)
+    if point is None or point.case_id != case.id:
+        return "not_found"
+    if point.status != "open":
+        return "already"
+    point.remind_at = until
+    # Wake at the new reminder, or earlier if an escalation is still pending before it.
+    if point.next_nudge_at is None or point.next_nudge_at <= now or point.next_nudge_at > until:
+        point.next_nudge_at = until
+    _event(session, case, "point_snoozed", person, now, point=point.code, instance=point.instance)
+    return "snoozed"
+
+
+def record_decision(
+    *,
+    session: Session,
+    person: Person,
+    case: Case,
+    decision: str,
+    decided_at: datetime,
+    review_until: datetime | None,
+    now: datetime,
+    surface: str,
+) -> Literal["recorded", "denied"]:
+    """Record a key decision on the case's timeline (the caller adds the points it starts)."""
+    if relation(case, person) not in ("reporter", "io"):
+        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
+        return "denied"
+    if decision == "arrest":
+        case.suspect_arrested = "yes"
+    if review_until is not None:
+        case.review_until = review_until
+    _event(
+        session, case, "decision_recorded", person, now, decision=decision, decided_at=decided_at.isoformat()
+    )
+    record_access(session=session, person=person, case=case, surface=surface, action="update", now=now)
+    return "recorded"
+
+
+def set_update_interval(
+    *, session: Session, person: Person, case: Case, days: int, now: datetime, surface: str
+) -> Literal["set", "denied"]:
+    """Record the update interval agreed with the victim (the caller reschedules the next update)."""
+    if relation(case, person) not in ("reporter", "io"):
+        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
+        return "denied"
+    case.update_interval_days = days
+    _event(session, case, "update_interval_set", person, now, days=days)
+    return "set"
+
+
+def last_done(case: Case, code: str) -> datetime | None:
+    """When a point of `code` was last closed on this case."""
+    return max((p.done_at for p in case.points if p.code == code and p.done_at), default=None)

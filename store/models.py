@@ -36,6 +36,7 @@ __all__ = [
     "ChannelIdentity",
     "DialogStateRow",
     "DirectoryEntry",
+    "Nudge",
     "Person",
     "PersonRole",
     "PlanPoint",
@@ -126,6 +127,7 @@ class ChannelIdentity(Base):
     user_id: Mapped[str] = mapped_column(String(200))
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship()
 
@@ -166,6 +168,7 @@ class Case(Base):
     reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     io_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     consent_contact: Mapped[bool] = mapped_column(Boolean)
+    update_interval_days: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="open")
     review_until: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -187,13 +190,19 @@ class CaseWitness(Base):
 
 
 class PlanPoint(Base):
-    """One point of a case's plan: owner, due time, and what became of it."""
+    """One point of a case's plan: owner, due time, and what became of it.
+
+    `remind_at` is when the owner is next reminded (snoozing moves it); `next_nudge_at` is when the
+    sweep must next look at the point: the earlier of the reminder and a pending escalation.
+    """
 
     __tablename__ = "plan_point"
     __table_args__ = (
         UniqueConstraint("case_id", "code", "instance"),
         # The sweep's index: its cost grows with what is due, not with what exists.
         Index("ix_plan_point_status_next_nudge_at", "status", "next_nudge_at"),
+        # The daily digest's index: overdue points.
+        Index("ix_plan_point_status_due_at", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,6 +219,7 @@ class PlanPoint(Base):
     na_reason: Mapped[str | None] = mapped_column(Text)
     nudge_count: Mapped[int] = mapped_column(Integer, default=0)
     last_nudged_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
     next_nudge_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
 
@@ -302,3 +312,41 @@ class ProcessedEvent(Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Nudge(Base):
+    """The outbox: one message to one person about one due slot, written in the sweep's transaction.
+
+    `dedupe_key` is unique on (kind, point, due slot, recipient), so a slot is queued once however
+    many sweeps run. Delivery claims rows (`sending`, with a lease), sends, and records the
+    platform's message id; a row whose outcome is unknown becomes `uncertain` and is reconciled
+    with the platform before anything is sent again.
+    """
+
+    __tablename__ = "nudge"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_nudge_status_not_before", "status", "not_before"),
+        Index("ix_nudge_recipient_id_status", "recipient_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("plan_point.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    due_slot: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    channel: Mapped[str | None] = mapped_column(String(20))
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    recipient: Mapped[Person] = relationship()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import ChannelIdentity, Person, PersonRole
+
+_SEEN_PRECISION = timedelta(minutes=10)
 
 __all__ = ["add_role", "ensure_identity", "ensure_person", "find_person", "identify", "people_with_role"]
 
@@ -50,7 +52,12 @@ def ensure_identity(
     )
     if identity is None:
         identity = ChannelIdentity(
-            person_id=person.id, channel=channel, tenant=tenant, user_id=user_id, updated_at=now
+            person_id=person.id,
+            channel=channel,
+            tenant=tenant,
+            user_id=user_id,
+            updated_at=now,
+            last_seen_at=now,
         )
         session.add(identity)
     identity.person_id = person.id
@@ -99,6 +106,9 @@ def identify(
         )
         return person
     identity, person = row
+    # Which channel a person used last decides where reminders go; once in a while is precise enough.
+    if identity.last_seen_at is None or now - identity.last_seen_at > _SEEN_PRECISION:
+        identity.last_seen_at = now
     if display_name and person.display_name != display_name:
         person.display_name = display_name
     if address is not None and identity.address != address:

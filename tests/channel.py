@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.channel import Address, Delivery, Found
+from bot.ratelimit import Limit
 from bot.router import Router
 from bot.types import Inbound
 from dialogs.types import ChoicePick, Reply
 
-__all__ = ["Conversation", "keys"]
+__all__ = ["Conversation", "FakePush", "keys"]
 
 
 def keys(replies: list[Reply]) -> list[str]:
@@ -56,3 +61,43 @@ class Conversation:
     def choices(self) -> list[str]:
         """The values of the choices last offered."""
         return [c.value for r in self.last for c in r.choices]
+
+
+class FakePush:
+    """A push channel for tests: records what it sends, can fail on cue, answers lookups.
+
+    `script` lists the outcomes of the next sends ("sent", "429", "503", "timeout", "crash"); when
+    it runs out every send succeeds.
+    """
+
+    def __init__(self, name: str = "slack", script: list[str] | None = None) -> None:
+        self.name = name
+        self.script = list(script or [])
+        self.sent: list[tuple[str, str | None, list[Reply]]] = []  # (user id, key, replies)
+        self.lookups: list[str] = []
+        self.answer_lookup: str | None = None  # force "unknown" or "absent"
+
+    async def send(self, address: Address, replies: Sequence[Reply], *, key: str | None = None) -> Delivery:
+        outcome = self.script.pop(0) if self.script else "sent"
+        if outcome == "crash":  # the platform got it, then we died before recording
+            self.sent.append((address.user_id, key, list(replies)))
+            raise SystemExit("worker killed")
+        if outcome == "timeout":
+            self.sent.append((address.user_id, key, list(replies)))
+            return Delivery("uncertain", error="timeout")
+        if outcome != "sent":
+            return Delivery("failed", error=f"http {outcome}")
+        self.sent.append((address.user_id, key, list(replies)))
+        return Delivery("sent", message_id=f"m{len(self.sent)}")
+
+    async def lookup(self, address: Address, key: str, *, since: datetime) -> tuple[Found, str | None]:
+        self.lookups.append(key)
+        if self.answer_lookup:
+            return self.answer_lookup, None  # type: ignore[return-value]
+        for number, (_, sent_key, _) in enumerate(self.sent, start=1):
+            if sent_key == key:
+                return "found", f"m{number}"
+        return "absent", None
+
+    def limits(self, address: Address) -> Sequence[Limit]:
+        return []

@@ -40,7 +40,7 @@ def test_pack_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.Capt
 
 def test_pack_check_draws_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pack", "check", "--mermaid"]) == 0
-    assert capsys.readouterr().out.count("flowchart TD") == 4
+    assert capsys.readouterr().out.count("flowchart TD") == 6
 
 
 def test_pack_schema_is_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,3 +119,26 @@ def test_directory_import_rejects_bad_entries(
     assert main(["directory", "import", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "unknown category 'nowhere'" in err and "entry 1: key" in err
+
+
+def test_nudge_run_once_at_a_given_time(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nudge", "run-once", "--now", "2026-11-24T09:00:00+00:00"]) == 0
+    assert "sweep: 0 points due" in capsys.readouterr().out
+    assert main(["nudge", "run-once", "--now", "tomorrow"]) == 2
+    assert main(["nudge", "run-once", "--now", "2026-11-24T09:00:00"]) == 2
+    assert "time zone" in capsys.readouterr().err
+
+
+def test_people_roles(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["people", "add", "supt.lou.grant@example.police.uk", "--role", "slt", "--area", "coventry"])
+        == 0
+    )
+    assert main(["people", "add", "insp.op.lead@example.police.uk", "--role", "spoc"]) == 0
+    assert main(["people", "add", "someone@gmail.com", "--role", "slt"]) == 2
+    capsys.readouterr()
+    assert main(["people", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "slt: supt.lou.grant@example.police.uk (coventry)",
+        "spoc: insp.op.lead@example.police.uk (force-wide)",
+    ]

@@ -115,3 +115,27 @@ def test_chat_refuses_an_address_that_is_not_a_work_email(tmp_path: Path) -> Non
         check=False,
     )
     assert result.returncode == 2 and "not a work email" in result.stderr
+
+
+def test_reminders_wait_in_the_console_and_their_buttons_work(tmp_path: Path, pack: Pack) -> None:
+    database = f"sqlite:///{tmp_path / 'chat.db'}"
+
+    def hampshire(*args: str, lines: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args, "--db", database],
+            input="\n".join(lines or []) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert hampshire("chat", "--as", SUPERVISOR, lines=REPORT).returncode == 0
+    result = hampshire("nudge", "run-once", "--now", "2099-01-01T10:00:00+00:00")
+    assert "messages queued" in result.stdout, result.stderr
+    shown = hampshire("chat", "--as", SUPERVISOR, lines=["3"])
+    assert pack.text("strings.console_pending") in shown.stdout
+    assert "Reminder." in shown.stdout and "  [3] Remind me in 24 hours" in shown.stdout
+    assert pack.text("strings.point_snoozed") in shown.stdout
+    again = hampshire("chat", "--as", SUPERVISOR, lines=[])
+    assert pack.text("strings.console_pending") not in again.stdout

@@ -71,14 +71,16 @@ def test_working_days_across_a_clock_change_keep_the_wall_clock() -> None:
 
 
 def test_next_meeting_weekly_and_fortnightly() -> None:
-    weekly = MeetingSpec(weekday="monday", time="10:00", anchor="2026-01-05")
+    weekly = MeetingSpec(weekday="monday", time="10:00", anchor="2026-01-05", min_notice_hours=0)
     assert next_meeting(london(2026, 11, 23, 9, 0), weekly, timezone="Europe/London") == london(
         2026, 11, 23, 10, 0
     )
     assert next_meeting(london(2026, 11, 23, 10, 0), weekly, timezone="Europe/London") == london(
         2026, 11, 30, 10, 0
     )
-    fortnightly = MeetingSpec(weekday="wednesday", time="14:00", every_weeks=2, anchor="2026-11-04")
+    fortnightly = MeetingSpec(
+        weekday="wednesday", time="14:00", every_weeks=2, anchor="2026-11-04", min_notice_hours=0
+    )
     assert next_meeting(london(2026, 11, 23, 9, 0), fortnightly, timezone="Europe/London") == london(
         2026, 12, 2, 14, 0
     )
@@ -90,3 +92,13 @@ def test_format_when() -> None:
         == "Sat 1 Aug 2026, 10:00"
     )
     assert format_when("2026-11-23T09:05:00+00:00", timezone="Europe/London") == "Mon 23 Nov 2026, 09:05"
+
+
+def test_the_next_meeting_leaves_time_to_put_it_on_the_agenda() -> None:
+    weekly = MeetingSpec(weekday="monday", time="10:00", anchor="2026-01-05", min_notice_hours=24)
+    assert next_meeting(london(2026, 11, 23, 9, 0), weekly, timezone="Europe/London") == london(
+        2026, 11, 30, 10, 0
+    )
+    assert next_meeting(london(2026, 11, 22, 9, 0), weekly, timezone="Europe/London") == london(
+        2026, 11, 23, 10, 0
+    )

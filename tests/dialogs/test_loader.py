@@ -60,6 +60,8 @@ def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
         "what_happens_next",
         "directory_search",
         "my_cases",
+        "update_case",
+        "nudge_response",
     }
 
 
@@ -126,9 +128,9 @@ def test_an_unknown_step_is_reported_with_its_line(tmp_path: Path) -> None:
         ("plan.yaml", "next_meeting: trm", "next_meeting: dmm", "unknown meeting 'dmm'"),
         (
             "pack.yaml",
-            "  - my_cases\ndirectory_flow",
-            "  - my_kases\ndirectory_flow",
-            "unknown flow 'my_kases'",
+            "  - update_case\ndirectory_flow",
+            "  - update_kase\ndirectory_flow",
+            "unknown flow 'update_kase'",
         ),
         ("pack.yaml", "  race: [bapa]", "  race: [bapa2]", "unknown directory entry 'bapa2'"),
     ],

@@ -1,0 +1,58 @@
+"""Sliding-window rate limits, keyed by conversation, workspace or tenant.
+
+Platforms publish several windows per key (Teams: 7 per second, 8 per 2 seconds, 60 per 30
+seconds, 1,800 an hour per conversation, and 50 per second per tenant). A send waits until every
+window it falls under has room, so we stay under the limits instead of learning them from 429s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Limit", "RateLimiter"]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` sends per `per` seconds for `key`."""
+
+    key: str
+    count: int
+    per: float
+
+
+class RateLimiter:
+    """Waits until a send fits every limit it is under, then records it."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self.windows: dict[tuple[str, float], deque[float]] = {}
+
+    def _wait(self, limit: Limit, now: float) -> float:
+        window = self.windows.setdefault((limit.key, limit.per), deque())
+        while window and window[0] <= now - limit.per:
+            window.popleft()
+        return 0.0 if len(window) < limit.count else window[0] + limit.per - now
+
+    async def acquire(self, limits: Sequence[Limit]) -> float:
+        """Wait for room under all `limits`; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            now = self.clock()
+            wait = max((self._wait(limit, now) for limit in limits), default=0.0)
+            if wait <= 0:
+                for limit in limits:  # no await between checking and recording: no race
+                    self.windows[(limit.key, limit.per)].append(now)
+                return waited
+            await self.sleep(wait)
+            waited += wait

@@ -1,0 +1,150 @@
+"""The nudge outbox: queued in the sweep's transaction, claimed and recorded by delivery.
+
+Queueing is idempotent (`dedupe_key` is unique: kind, point, due slot, recipient). Claims lock the
+rows they take: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances never take the same
+row; SQLite has one writer at a time (every transaction begins IMMEDIATE), which serialises them.
+A claim is a lease: a worker that dies mid-send leaves a `sending` row whose lease runs out, and
+that row is reconciled with the platform before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from store.models import Nudge, PlanPoint
+
+__all__ = [
+    "CLAIMABLE",
+    "claim",
+    "due_points",
+    "enqueue",
+    "held_for",
+    "lapsed_claims",
+]
+
+#: Rows delivery may take: waiting, or held because the person had no channel to reach them on.
+CLAIMABLE = ("pending", "held")
+
+
+def _locking(session: Session, query: Select[Any]) -> Select[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def enqueue(
+    *,
+    session: Session,
+    kind: str,
+    dedupe_key: str,
+    recipient_id: int,
+    due_slot: datetime,
+    payload: dict[str, Any],
+    now: datetime,
+    not_before: datetime,
+    point_id: int | None = None,
+    case_id: int | None = None,
+) -> bool:
+    """Queue a message unless the same (kind, point, slot, recipient) is queued already.
+
+    Returns whether a row was written. Runs inside the caller's transaction, so the row exists
+    exactly when the change that caused it does.
+    """
+    values = {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "point_id": point_id,
+        "case_id": case_id,
+        "recipient_id": recipient_id,
+        "due_slot": due_slot,
+        "payload": payload,
+        "status": "pending",
+        "not_before": not_before,
+        "attempts": 0,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Nudge).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def due_points(*, session: Session, now: datetime, limit: int) -> list[PlanPoint]:
+    """Open points the sweep must act on by `now`, earliest first, locked for this sweep.
+
+    Uses the (status, next_nudge_at) index; the case and owner are loaded by separate queries, not
+    joined into the locking one (a join under SKIP LOCKED can hand one row to two workers).
+    """
+    query = (
+        select(PlanPoint)
+        .where(PlanPoint.status == "open", PlanPoint.next_nudge_at <= now)
+        .order_by(PlanPoint.next_nudge_at, PlanPoint.id)
+        .limit(limit)
+    )
+    points = list(session.scalars(_locking(session, query)))
+    if points:
+        # Loads each point's case and owner, and the case's people, in a few queries.
+        session.scalars(
+            select(PlanPoint)
+            .where(PlanPoint.id.in_([p.id for p in points]))
+            .options(selectinload(PlanPoint.case), selectinload(PlanPoint.owner))
+        ).all()
+    return points
+
+
+def claim(*, session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Nudge]:
+    """Take up to `limit` rows due for delivery, oldest slot first, leasing them to `worker`."""
+    query = (
+        select(Nudge)
+        .where(Nudge.status.in_(CLAIMABLE), Nudge.not_before <= now)
+        .order_by(Nudge.due_slot, Nudge.id)
+        .limit(limit)
+    )
+    rows = list(session.scalars(_locking(session, query)))
+    for row in rows:
+        row.status = "sending"
+        row.claimed_by = worker
+        row.claimed_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def lapsed_claims(
+    *, session: Session, now: datetime, worker: str, lease: timedelta, limit: int
+) -> list[Nudge]:
+    """Rows whose send may or may not have happened: a lapsed lease, or an `uncertain` outcome.
+
+    They are re-leased to `worker` for reconciliation.
+    """
+    query = (
+        select(Nudge)
+        .where(
+            ((Nudge.status == "sending") & (Nudge.claimed_until < now))
+            | ((Nudge.status == "uncertain") & (Nudge.not_before <= now))
+        )
+        .order_by(Nudge.due_slot, Nudge.id)
+        .limit(limit)
+    )
+    rows = list(session.scalars(_locking(session, query)))
+    for row in rows:
+        row.status = "sending"
+        row.claimed_by = worker
+        row.claimed_until = now + lease
+    session.flush()
+    return rows
+
+
+def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = None) -> list[Nudge]:
+    """Messages waiting for a person who has no push channel (shown when they open the console)."""
+    query = select(Nudge).where(Nudge.recipient_id == person_id, Nudge.status.in_(CLAIMABLE))
+    if kinds:
+        query = query.where(Nudge.kind.in_(kinds))
+    return list(session.scalars(_locking(session, query.order_by(Nudge.due_slot, Nudge.id))))

@@ -1,0 +1,101 @@
+"""Opening cases and inspecting the outbox, for the scheduler's tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.runtime import Runtime
+from bot.sweep import SweepReport, run_sweep
+from dialogs.notices import nudge_step
+from dialogs.types import ChoicePick, Reply
+from store.cases import find_case
+from store.models import Case, Nudge, Person, PlanPoint
+from store.people import add_role, ensure_person
+from tests.channel import Conversation, keys
+
+SUPERVISOR = "sgt.ravi.kaur@example.police.uk"
+VICTIM = "pc.amy.hart@example.police.uk"
+IO = "sgt.tom.reid@example.police.uk"
+LEADER = "supt.lou.grant@example.police.uk"
+
+
+def report(
+    runtime: Runtime,
+    *,
+    victim: str = VICTIM,
+    kind: str = "spitting",
+    hate: bool = False,
+    hospital: bool = False,
+    area: str = "coventry",
+    consent: str = "yes",
+    witnesses: str = "none",
+) -> str:
+    """Report an assault through the router; returns the case reference."""
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
+    answers += ["2 hours ago", "Broad Street", area, kind]
+    if kind != "hate_crime":
+        answers.append("yes" if hate else "no")
+    if hate or kind == "hate_crime":
+        answers.append("race")
+    answers += ["moderate", "Bruised ribs", "hospital", "yes"] if hospital else ["none"]
+    answers += ["no", "skip", witnesses, "ok", "nothing", "none", consent]
+    supervisor.say("report assault")
+    for text in answers:
+        supervisor.say(text)
+    assert keys(supervisor.last) == ["strings.summary_intro"], keys(supervisor.last)
+    replies = supervisor.pick("confirm")
+    assert replies[0].key == "strings.case_opened"
+    return replies[0].text.split()[1]
+
+
+def _known(runtime: Runtime, email: str) -> bool:
+    with runtime.sessions() as session:
+        return session.scalar(select(Person).where(Person.email == email)) is not None
+
+
+def sweep(runtime: Runtime, now: datetime) -> SweepReport:
+    return run_sweep(runtime.pack, sessions=runtime.sessions, now=now)
+
+
+def outbox(runtime: Runtime) -> list[tuple[str, str, str | None, datetime]]:
+    """Queued messages as (kind, recipient email, point code, not before), in order."""
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(Nudge, Person.email, PlanPoint.code)
+            .join(Person, Nudge.recipient_id == Person.id)
+            .outerjoin(PlanPoint, Nudge.point_id == PlanPoint.id)
+            .order_by(Nudge.id)
+        )
+        return [(n.kind, email, code, n.not_before) for n, email, code in rows]
+
+
+def point(runtime: Runtime, reference: str, code: str, instance: int = 1) -> PlanPoint:
+    with runtime.sessions() as session:
+        case = find_case(session=session, reference=reference)
+        assert case is not None
+        return next(p for p in case.points if p.code == code and p.instance == instance)
+
+
+def case(runtime: Runtime, reference: str) -> Case:
+    with runtime.sessions() as session:
+        found = find_case(session=session, reference=reference)
+        assert found is not None
+        return found
+
+
+def add_leader(
+    runtime: Runtime, email: str = LEADER, area: str | None = "coventry", role: str = "slt"
+) -> None:
+    with runtime.sessions.begin() as session:
+        person = ensure_person(session=session, email=email, now=runtime.clock())
+        add_role(session=session, person=person, role=role, area=area)
+
+
+def press(runtime: Runtime, email: str, reference: str, point_id: int, value: str) -> list[Reply]:
+    """Press a nudge's button, as any channel would deliver it."""
+    return Conversation(runtime.router, email)._send(
+        pick=ChoicePick(step=nudge_step(reference, point_id), value=value)
+    )
