@@ -166,7 +166,7 @@ class EffectRunner:
                     slot=now,
                     payload={"reference": case.reference},
                     now=now,
-                    case=case,
+                    case_id=case.id,
                     key=f"slt_new_case:{case.id}:{leader.id}",
                 )
         data: dict[str, JsonValue] = {
@@ -295,7 +295,7 @@ class EffectRunner:
                     "io_email": investigator.email,
                 },
                 now=ctx.now,
-                case=case,
+                case_id=case.id,
                 key=f"victim_io:{case.id}:{investigator.id}",
             )
         return result, {"io_name": investigator.name}
@@ -370,7 +370,7 @@ class EffectRunner:
                 slot=decided_at,
                 payload={"reference": case.reference, "decision": decision},
                 now=ctx.now,
-                case=case,
+                case_id=case.id,
                 key=f"victim_decision:{case.id}:{decision}:{decided_at.isoformat()}",
             )
         return "recorded", {"reference": case.reference, "points": [point_data(p, ctx.actor) for p in added]}

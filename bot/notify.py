@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from dialogs.clock import quiet_until
 from dialogs.schema import Pack
-from store.models import Case, Person, PlanPoint
-from store.outbox import enqueue
+from store.models import Person
+from store.outbox import enqueue, outbox_row
 from store.people import people_with_role
 
-__all__ = ["deliver_after", "queue", "senior_leaders"]
+__all__ = ["Recipient", "deliver_after", "message", "queue", "senior_leaders"]
 
 
-def deliver_after(pack: Pack, person: Person, *, now: datetime, urgent: bool) -> datetime:
+class Recipient(Protocol):
+    """Whom a message is for (a `Person`, or the sweep's lighter record of one)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def quiet_from(self) -> str | None: ...
+    @property
+    def quiet_until(self) -> str | None: ...
+
+
+def deliver_after(pack: Pack, person: Recipient, *, now: datetime, urgent: bool) -> datetime:
     """When a message to `person` may go: now, or the end of their quiet hours (unless urgent)."""
     if urgent:
         return now
@@ -30,28 +41,27 @@ def deliver_after(pack: Pack, person: Person, *, now: datetime, urgent: bool) ->
     return ends or now
 
 
-def queue(
+def message(
     pack: Pack,
     *,
-    session: Session,
     kind: str,
-    recipient: Person,
+    recipient: Recipient,
     slot: datetime,
     payload: dict[str, Any],
     now: datetime,
-    case: Case | None = None,
-    point: PlanPoint | None = None,
+    case_id: int | None = None,
+    point_id: int | None = None,
+    subject: str | None = None,
     urgent: bool = False,
     key: str | None = None,
-) -> bool:
-    """Queue one message; returns False if the same one is already queued.
+) -> dict[str, Any]:
+    """One outbox row for `recipient`, held until their quiet hours end unless `urgent`.
 
     The default key is (kind, point or case, slot, recipient); pass `key` for messages that are
     not about a point's slot (a decision, a day's digest).
     """
-    subject = f"p{point.id}" if point is not None else f"c{case.id}" if case is not None else "-"
-    return enqueue(
-        session=session,
+    subject = subject or (f"p{point_id}" if point_id else f"c{case_id}" if case_id else "-")
+    return outbox_row(
         kind=kind,
         dedupe_key=key or f"{kind}:{subject}:{slot.isoformat()}:{recipient.id}",
         recipient_id=recipient.id,
@@ -59,9 +69,14 @@ def queue(
         payload=payload,
         now=now,
         not_before=deliver_after(pack, recipient, now=now, urgent=urgent),
-        point_id=point.id if point is not None else None,
-        case_id=case.id if case is not None else point.case_id if point is not None else None,
+        point_id=point_id,
+        case_id=case_id,
     )
+
+
+def queue(pack: Pack, *, session: Session, **message_args: Any) -> bool:
+    """Queue one message now (see `message`); False if the same one is queued already."""
+    return enqueue(session=session, rows=[message(pack, **message_args)]) == 1
 
 
 def senior_leaders(*, session: Session, area: str) -> list[Person]:

@@ -143,6 +143,7 @@ def local_time_today(now: datetime, clock_time: str, *, timezone: str) -> dateti
     return to_utc(_wall(datetime.combine(now.astimezone(zone).date(), _hhmm(clock_time), tzinfo=zone), zone))
 
 
+@lru_cache(maxsize=1024)
 def quiet_until(now: datetime, quiet_from: str, quiet_until: str, *, timezone: str) -> datetime | None:
     """When the quiet hours `now` falls in end (in UTC), or None outside them.
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from store.models import Nudge, PlanPoint
 
@@ -26,21 +26,24 @@ __all__ = [
     "enqueue",
     "held_for",
     "lapsed_claims",
+    "outbox_row",
 ]
 
 #: Rows delivery may take: waiting, or held because the person had no channel to reach them on.
 CLAIMABLE = ("pending", "held")
 
 
-def _locking(session: Session, query: Select[Any]) -> Select[Any]:
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def _locking(session: Session, query: _Query) -> _Query:
     if session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
 
 
-def enqueue(
+def outbox_row(
     *,
-    session: Session,
     kind: str,
     dedupe_key: str,
     recipient_id: int,
@@ -50,13 +53,9 @@ def enqueue(
     not_before: datetime,
     point_id: int | None = None,
     case_id: int | None = None,
-) -> bool:
-    """Queue a message unless the same (kind, point, slot, recipient) is queued already.
-
-    Returns whether a row was written. Runs inside the caller's transaction, so the row exists
-    exactly when the change that caused it does.
-    """
-    values = {
+) -> dict[str, Any]:
+    """The values of one outbox row, ready for `enqueue`."""
+    return {
         "dedupe_key": dedupe_key,
         "kind": kind,
         "point_id": point_id,
@@ -69,34 +68,49 @@ def enqueue(
         "attempts": 0,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Nudge).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def due_points(*, session: Session, now: datetime, limit: int) -> list[PlanPoint]:
+def enqueue(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Queue messages, skipping any whose (kind, point, slot, recipient) is queued already.
+
+    Returns how many were written. Runs inside the caller's transaction, so a row exists exactly
+    when the change that caused it does.
+    """
+    if not rows:
+        return 0
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = cast(Table, Nudge.__table__)
+    # One compiled statement, executed for all rows (batched by SQLAlchemy's insertmanyvalues).
+    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    return len(session.execute(statement, list(rows)).all())
+
+
+def due_points(*, session: Session, now: datetime, limit: int) -> list[Row[*tuple[Any, ...]]]:
     """Open points the sweep must act on by `now`, earliest first, locked for this sweep.
 
-    Uses the (status, next_nudge_at) index; the case and owner are loaded by separate queries, not
-    joined into the locking one (a join under SKIP LOCKED can hand one row to two workers).
+    Uses the (status, next_nudge_at) index and returns plain rows. The locking query reads the
+    plan_point table alone: a join under SKIP LOCKED can hand one row to two workers.
     """
+    point = PlanPoint
     query = (
-        select(PlanPoint)
-        .where(PlanPoint.status == "open", PlanPoint.next_nudge_at <= now)
-        .order_by(PlanPoint.next_nudge_at, PlanPoint.id)
+        select(
+            point.id,
+            point.case_id,
+            point.code,
+            point.instance,
+            point.owner_role,
+            point.owner_id,
+            point.due_at,
+            point.urgent,
+            point.remind_at,
+            point.escalated_at,
+            point.nudge_count,
+        )
+        .where(point.status == "open", point.next_nudge_at <= now)
+        .order_by(point.next_nudge_at, point.id)
         .limit(limit)
     )
-    points = list(session.scalars(_locking(session, query)))
-    if points:
-        # Loads each point's case and owner, and the case's people, in a few queries.
-        session.scalars(
-            select(PlanPoint)
-            .where(PlanPoint.id.in_([p.id for p in points]))
-            .options(selectinload(PlanPoint.case), selectinload(PlanPoint.owner))
-        ).all()
-    return points
+    return list(session.execute(_locking(session, query)))
 
 
 def claim(*, session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Nudge]:
