@@ -61,11 +61,21 @@ def _chat(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from bot import messages
     from bot.app import create_app
+    from bot.teams import TeamsConfigError
 
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args)
-    web.run_app(create_app(runtime), host=args.host, port=args.port, print=None)
+    host = args.host
+    if runtime.settings.allow_unauthenticated and host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger(__name__).warning(messages.serve_loopback_only(host))
+        host = "127.0.0.1"
+    try:
+        app = create_app(runtime)
+    except TeamsConfigError as error:
+        return _fail(str(error))
+    web.run_app(app, host=host, port=args.port, print=None)
     return 0
 
 
