@@ -198,6 +198,22 @@ def _directory_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- manifest --------------------------------------------------------------------------------------
+
+
+def _manifest_teams(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.teams_manifest import ManifestError, write_teams_package
+
+    try:
+        path = write_teams_package(Path(args.out), os.environ)
+    except (ManifestError, OSError) as error:
+        return _fail(str(error))
+    print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------------------------
 
 
@@ -259,6 +275,12 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_directory_export)
     for command in (search, dcheck, dimport, export):
         db_option(command)
+
+    manifest = commands.add_parser("manifest", help="app manifests with ids from the environment")
+    manifests = manifest.add_subparsers(dest="manifest_command", required=True)
+    teams = manifests.add_parser("teams", help="write the Teams app package (manifest and icons, zipped)")
+    teams.add_argument("--out", default="hampshire-teams.zip", metavar="FILE", help="default: %(default)s")
+    teams.set_defaults(run=_manifest_teams)
     return parser
 
 
