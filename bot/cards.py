@@ -43,13 +43,15 @@ MAX_CARD_BYTES = 24_000
 _MAX_VALUE_LENGTH = 200
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]])")
-_LIST_START = re.compile(r"^(\s*)([-+]|\d+[.)])(\s)")
+_BULLET = re.compile(r"^(\s*)([-+])(?=\s)")
+_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s)")
 _HARD_BREAK = re.compile(r"^\s*([•\-*+]|\d+[.)])\s")
 
 
 def escape_markdown(text: str) -> str:
     """`text` with the characters Teams would read as Markdown escaped, so it shows as typed."""
-    return _LIST_START.sub(r"\1\\\2\3", _MARKDOWN.sub(r"\\\1", text))
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _NUMBERED.sub(r"\1\\\2", _BULLET.sub(r"\1\\\2", text))
 
 
 def _lines(text: str) -> list[list[str]]:
