@@ -94,8 +94,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "msteams"
 Mode = Literal["authenticated", "local", "off"]
 
-#: Hosts Teams posts from in the public cloud; every region is a path on the same host.
-BOT_FRAMEWORK_SERVICE_HOSTS = frozenset({"smba.trafficmanager.net"})
+#: Where Teams posts from in the public cloud; every region is a path under this origin.
+BOT_FRAMEWORK_SERVICE_ORIGINS = frozenset({"https://smba.trafficmanager.net"})
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The manifest's commands, as Teams types them into the chat, and the flows they start.
 _COMMANDS = {"report": "report_assault", "next": "what_happens_next", "cases": "my_cases"}
@@ -131,7 +131,7 @@ class TeamsOptions:
 
     Args:
         openid_metadata_url: where the channel's signing keys are published (None: Bot Framework's).
-        service_hosts: hosts a service URL may name when authenticated.
+        service_origins: scheme://host[:port] a service URL may have when authenticated.
         outbound_token: a fixed bearer token for calls to the connector, instead of fetching one
             from Entra ID (tests against a local mock connector only).
         reply_policy: retries for replies within a turn (Teams waits 15 s for the whole turn).
@@ -142,7 +142,7 @@ class TeamsOptions:
     """
 
     openid_metadata_url: str | None = None
-    service_hosts: frozenset[str] = BOT_FRAMEWORK_SERVICE_HOSTS
+    service_origins: frozenset[str] = BOT_FRAMEWORK_SERVICE_ORIGINS
     outbound_token: str | None = field(default=None, repr=False)
     reply_policy: RetryPolicy = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0, max_retry_after=4.0)
     send_policy: RetryPolicy = RetryPolicy()
@@ -369,16 +369,25 @@ class _Rules:
 
     mode: Mode
     tenant: str | None
-    service_hosts: frozenset[str]
+    service_origins: frozenset[str]
+
+    @classmethod
+    def of(cls, settings: Settings, mode: Mode, options: TeamsOptions) -> _Rules:
+        tenant = (settings.microsoft_app_tenant_id or "").strip().lower() or None
+        return cls(mode, tenant, frozenset(o.lower().rstrip("/") for o in options.service_origins))
 
     def service_url_allowed(self, url: str | None) -> bool:
-        """Authenticated: https on a Bot Framework host. Local: a loopback host only."""
-        if not url:
+        """Authenticated: a Bot Framework origin. Local: a loopback host only."""
+        try:
+            parts = urlsplit(url or "")
+            port = parts.port  # raises for a malformed port
+        except ValueError:
             return False
-        parts = urlsplit(url)
+        if parts.username is not None or parts.scheme not in ("http", "https") or port == 0:
+            return False
         if self.mode == "authenticated":
-            return parts.scheme == "https" and (parts.hostname or "") in self.service_hosts
-        return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOOPBACK_HOSTS
+            return f"{parts.scheme}://{parts.netloc}".lower() in self.service_origins
+        return (parts.hostname or "") in _LOOPBACK_HOSTS
 
     def tenant_of(self, body: Mapping[str, Any], claims: Mapping[str, Any]) -> str | None:
         """The activity's tenant if it may be served, else None."""
@@ -606,8 +615,7 @@ class _Endpoint:
         settings = runtime.settings
         self.mode = mode
         self.options = options
-        tenant = settings.microsoft_app_tenant_id
-        self.rules = _Rules(mode, tenant.strip().lower() if tenant else None, options.service_hosts)
+        self.rules = _Rules.of(settings, mode, options)
         self.auth = _authentication(settings, mode, options)
         self.adapter = CloudAdapter(self.auth)
         self.bot = _Bot(runtime, options)
@@ -791,12 +799,11 @@ def make_teams_channel(
     if mode == "off":
         return None
     options = options or TeamsOptions()
-    tenant = settings.microsoft_app_tenant_id
     return TeamsChannel(
         CloudAdapter(_authentication(settings, mode, options)),
         app_id=settings.microsoft_app_id or "",
         pack=pack,
-        rules=_Rules(mode, tenant.strip().lower() if tenant else None, options.service_hosts),
+        rules=_Rules.of(settings, mode, options),
         options=options,
         clock=clock,
     )

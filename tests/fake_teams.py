@@ -16,7 +16,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -165,6 +165,7 @@ class MockConnector:
         self.stall: float = 0.0
         self.invalid_cards: list[str] = []
         self.url = ""
+        self.origin = ""
         self._server: TestServer | None = None
 
     def add(self, person: TeamsUser, tenant: str) -> TeamsUser:
@@ -203,6 +204,7 @@ class MockConnector:
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
         self.url = str(self._server.make_url("/")).rstrip("/") + "/"
+        self.origin = self.url.rstrip("/")
 
     async def close(self) -> None:
         if self._server is not None:
@@ -226,11 +228,11 @@ class Bot:
 
 
 @asynccontextmanager
-async def running(app: web.Application) -> AsyncIterator[Bot]:
-    """Serve `app` on an ephemeral loopback port beside a fresh mock connector."""
+async def running(make_app: Callable[[MockConnector], web.Application]) -> AsyncIterator[Bot]:
+    """Serve the app `make_app` builds on an ephemeral loopback port, beside a fresh mock connector."""
     connector = MockConnector()
     await connector.start()
-    server = TestServer(app, host="127.0.0.1")
+    server = TestServer(make_app(connector), host="127.0.0.1")
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:

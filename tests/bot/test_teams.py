@@ -52,7 +52,7 @@ def drive(runtime: Runtime, scenario: Callable[[Bot], Awaitable[None]]) -> None:
     """Serve the real app (`create_app`) and run `scenario` against it."""
 
     async def main() -> None:
-        async with running(create_app(runtime)) as bot:
+        async with running(lambda connector: create_app(runtime)) as bot:
             await scenario(bot)
             assert bot.connector.invalid_cards == []
 
