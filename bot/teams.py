@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import requests
 from aiohttp import web
-from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.core import ActivityHandler, BotAdapter, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
@@ -62,6 +62,7 @@ from botframework.connector.auth import (
 )
 from msrest.authentication import BasicTokenAuthentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from urllib3 import Retry
 from urllib3.exceptions import NewConnectionError
 
 from bot import messages
@@ -86,6 +87,7 @@ __all__ = [
     "add_teams_routes",
     "conversation_reference",
     "make_teams_channel",
+    "retry_after_seconds",
     "teams_mode",
 ]
 
@@ -213,6 +215,26 @@ def _tenants(body: Mapping[str, Any]) -> set[str]:
     if isinstance(conversation, Mapping) and isinstance(conversation.get("tenantId"), str):
         found.add(conversation["tenantId"].strip().lower())
     return found - {""}
+
+
+def _one_try_per_call(turn_context: TurnContext) -> None:
+    """Stop msrest retrying connector calls by itself: `send_with_retry` decides instead.
+
+    msrest asks urllib3 for three more tries with backoff (on refused connections; on 5xx and read
+    timeouts too with urllib3 1.x), sleeping in a worker thread, resending a POST whose first copy
+    may have arrived, and hiding the status from us. Its session is made with the client, so the
+    per-request hook is the place to put requests' own default (no retries) back.
+    """
+    client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+    if client is not None:
+        client.config.session_configuration_callback = _without_retries
+
+
+def _without_retries(session: requests.Session, config: Any, kwargs: Any, **send: Any) -> dict[str, Any]:
+    for adapter in session.adapters.values():
+        if isinstance(adapter, requests.adapters.HTTPAdapter):
+            adapter.max_retries = Retry(0, read=False)
+    return send
 
 
 def _card_activity(card: dict[str, Any]) -> Activity:
@@ -422,6 +444,10 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
         self._members: OrderedDict[tuple[str, str], _Member] = OrderedDict()
 
     # --- activities --------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        _one_try_per_call(turn_context)
+        await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -774,6 +800,7 @@ class TeamsChannel:
         sent: list[Any] = []
 
         async def post(turn_context: TurnContext) -> None:
+            _one_try_per_call(turn_context)
             sent.append(await turn_context.send_activity(_card_activity(card)))
 
         async def call() -> Any:

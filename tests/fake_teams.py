@@ -161,7 +161,8 @@ class MockConnector:
         self.posted: list[Posted] = []
         self.members: dict[str, dict[str, Any]] = {}
         self.member_lookups = 0
-        self.script: list[tuple[int, dict[str, str]]] = []
+        self.requests = 0
+        self.script: list[tuple[int, dict[str, str]] | None] = []
         self.stall: float = 0.0
         self.invalid_cards: list[str] = []
         self.url = ""
@@ -172,16 +173,18 @@ class MockConnector:
         self.members[person.id] = person.member(tenant)
         return person
 
-    def fail_next(self, *responses: tuple[int, dict[str, str]]) -> None:
-        """Answer the next posts with these statuses (and headers) before accepting again."""
+    def fail_next(self, *responses: tuple[int, dict[str, str]] | None) -> None:
+        """Answer the next posts with these statuses and headers (None: accept that one)."""
         self.script.extend(responses)
 
     async def _post(self, request: web.Request) -> web.Response:
+        self.requests += 1
         body = await request.json()
         if self.stall:
             await asyncio.sleep(self.stall)
-        if self.script:
-            status, headers = self.script.pop(0)
+        scripted = self.script.pop(0) if self.script else None
+        if scripted is not None:
+            status, headers = scripted
             return web.json_response({"error": {"code": "Throttled"}}, status=status, headers=headers)
         posted = Posted(request.match_info["cid"], body, request.headers.get("Authorization"))
         for card in posted.cards:
