@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import requests
 from aiohttp import web
-from botbuilder.core import ActivityHandler, BotAdapter, InvokeResponse, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
@@ -54,6 +54,8 @@ from botframework.connector.auth import (
     BotFrameworkAuthentication,
     BotFrameworkAuthenticationFactory,
     ChannelValidation,
+    ClaimsIdentity,
+    ConnectorFactory,
     EmulatorValidation,
     JwtTokenExtractor,
     PasswordServiceClientCredentialFactory,
@@ -104,6 +106,7 @@ _COMMANDS = {"report": "report_assault", "next": "what_happens_next", "cases": "
 _SEARCH_COMMAND = ("contacts", "directory_search")
 _EXECUTE = "adaptiveCard/action"
 _MAX_CACHED_MEMBERS = 10_000
+_MAX_CONNECTOR_CLIENTS = 64
 
 
 class TeamsConfigError(RuntimeError):
@@ -217,20 +220,13 @@ def _tenants(body: Mapping[str, Any]) -> set[str]:
     return found - {""}
 
 
-def _one_try_per_call(turn_context: TurnContext) -> None:
-    """Stop msrest retrying connector calls by itself: `send_with_retry` decides instead.
+def _without_retries(session: requests.Session, config: Any, kwargs: Any, **send: Any) -> dict[str, Any]:
+    """msrest's per-request hook: put back requests' own default, one try per call.
 
     msrest asks urllib3 for three more tries with backoff (on refused connections; on 5xx and read
     timeouts too with urllib3 1.x), sleeping in a worker thread, resending a POST whose first copy
-    may have arrived, and hiding the status from us. Its session is made with the client, so the
-    per-request hook is the place to put requests' own default (no retries) back.
+    may have arrived and hiding the status: `send_with_retry` decides instead.
     """
-    client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-    if client is not None:
-        client.config.session_configuration_callback = _without_retries
-
-
-def _without_retries(session: requests.Session, config: Any, kwargs: Any, **send: Any) -> dict[str, Any]:
     for adapter in session.adapters.values():
         if isinstance(adapter, requests.adapters.HTTPAdapter):
             adapter.max_retries = Retry(0, read=False)
@@ -326,6 +322,67 @@ class _FixedTokenCredentials(ServiceClientCredentialsFactory):  # type: ignore[m
         return BasicTokenAuthentication({"access_token": self._token})
 
 
+def _app_id(claims_identity: ClaimsIdentity) -> str:
+    claims = claims_identity.claims or {}
+    return str(claims.get("aud") or claims.get("appid") or "")
+
+
+class _ReusedConnectors(ConnectorFactory):  # type: ignore[misc]
+    """Connector clients kept per app id, service URL and audience, each making one try per call."""
+
+    def __init__(self, inner: ConnectorFactory, app_id: str, clients: OrderedDict[Any, Any]) -> None:
+        self._inner = inner
+        self._app_id = app_id
+        self._clients = clients
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        key = (self._app_id, service_url, audience)
+        client = self._clients.get(key)
+        if client is None:
+            client = await self._inner.create(service_url, audience)
+            client.config.session_configuration_callback = _without_retries
+            self._clients[key] = client
+            while len(self._clients) > _MAX_CONNECTOR_CLIENTS:
+                self._clients.popitem(last=False)
+        else:
+            self._clients.move_to_end(key)
+        return client
+
+
+class _Authentication(BotFrameworkAuthentication):  # type: ignore[misc]
+    """The SDK's authentication, reusing connector clients and making no user-token client.
+
+    CloudAdapter builds both afresh for every turn: about 6 ms each (mostly msrest serializer
+    set-up) and a new HTTP session, so no connection is reused. Connector clients are kept, as
+    botbuilder's older BotFrameworkAdapter did; this bot never asks for user tokens (no sign-in
+    cards); skills and streaming connections stay off (the base class refuses them).
+    """
+
+    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+        self._inner = inner
+        self._clients: OrderedDict[Any, Any] = OrderedDict()
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        result = await self._inner.authenticate_request(activity, auth_header)
+        app_id = _app_id(result.claims_identity)
+        result.connector_factory = _ReusedConnectors(result.connector_factory, app_id, self._clients)
+        return result
+
+    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> None:
+        raise PermissionError("streaming connections are not served")
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        inner = self._inner.create_connector_factory(claims_identity)
+        return _ReusedConnectors(inner, _app_id(claims_identity), self._clients)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> None:
+        return None
+
+    def get_originating_audience(self) -> str:
+        audience: str = self._inner.get_originating_audience()
+        return audience
+
+
 def _authentication(settings: Settings, mode: Mode, options: TeamsOptions) -> BotFrameworkAuthentication:
     """The SDK's authentication: public cloud, single tenant; none at all in local mode."""
     if mode == "local":
@@ -337,22 +394,26 @@ def _authentication(settings: Settings, mode: Mode, options: TeamsOptions) -> Bo
             settings.microsoft_app_id, settings.microsoft_app_password, settings.microsoft_app_tenant_id
         )
     if options.openid_metadata_url is None:
-        return BotFrameworkAuthenticationFactory.create(
-            credential_factory=credentials, auth_configuration=AuthenticationConfiguration()
+        return _Authentication(
+            BotFrameworkAuthenticationFactory.create(
+                credential_factory=credentials, auth_configuration=AuthenticationConfiguration()
+            )
         )
     # The same public-cloud rules with the signing keys fetched from elsewhere (tests).
-    return BotFrameworkAuthenticationFactory.create(
-        validate_authority=True,
-        to_channel_from_bot_login_url=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
-        + (settings.microsoft_app_tenant_id or "botframework.com"),
-        to_channel_from_bot_oauth_scope=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
-        to_bot_from_channel_token_issuer=AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
-        oauth_url=AuthenticationConstants.OAUTH_URL,
-        to_bot_from_channel_open_id_metadata_url=options.openid_metadata_url,
-        to_bot_from_emulator_open_id_metadata_url=options.openid_metadata_url,
-        caller_id=CallerIdConstants.public_azure_channel,
-        credential_factory=credentials,
-        auth_configuration=AuthenticationConfiguration(),
+    return _Authentication(
+        BotFrameworkAuthenticationFactory.create(
+            validate_authority=True,
+            to_channel_from_bot_login_url=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+            + (settings.microsoft_app_tenant_id or "botframework.com"),
+            to_channel_from_bot_oauth_scope=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            to_bot_from_channel_token_issuer=AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            oauth_url=AuthenticationConstants.OAUTH_URL,
+            to_bot_from_channel_open_id_metadata_url=options.openid_metadata_url,
+            to_bot_from_emulator_open_id_metadata_url=options.openid_metadata_url,
+            caller_id=CallerIdConstants.public_azure_channel,
+            credential_factory=credentials,
+            auth_configuration=AuthenticationConfiguration(),
+        )
     )
 
 
@@ -444,10 +505,6 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
         self._members: OrderedDict[tuple[str, str], _Member] = OrderedDict()
 
     # --- activities --------------------------------------------------------------------------
-
-    async def on_turn(self, turn_context: TurnContext) -> None:
-        _one_try_per_call(turn_context)
-        await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -800,7 +857,6 @@ class TeamsChannel:
         sent: list[Any] = []
 
         async def post(turn_context: TurnContext) -> None:
-            _one_try_per_call(turn_context)
             sent.append(await turn_context.send_activity(_card_activity(card)))
 
         async def call() -> Any:
