@@ -222,6 +222,10 @@ class Bot:
     connector: MockConnector
     http: aiohttp.ClientSession
 
+    def who(self, person: TeamsUser, tenant: str) -> dict[str, Any]:
+        """`person` in the connector's roster, as the keyword arguments of `activity()`."""
+        return dict(person=self.connector.add(person, tenant), tenant=tenant, service_url=self.connector.url)
+
     async def post(self, body: object, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
         data = body if isinstance(body, bytes | str) else json.dumps(body)
         headers = {"Content-Type": "application/json", **(headers or {})}

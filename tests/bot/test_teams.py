@@ -70,7 +70,7 @@ def test_the_bot_added_to_a_personal_chat_greets_and_stores_the_reference(
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         response = await bot.post(bot_added(**who))
         assert response.status == 200
         [greeting] = bot.connector.posted
@@ -105,7 +105,7 @@ def test_installation_stores_the_reference_once_without_messaging(
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         install = installed(**who)
         assert (await bot.post(install)).status == 200
         assert (await bot.post(install)).status == 200  # resent
@@ -125,7 +125,7 @@ def test_a_supervisor_reports_an_assault_with_buttons_and_typed_answers(
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         await bot.post(bot_added(**who))
 
         async def press(value: str) -> list[str]:
@@ -184,7 +184,7 @@ def test_a_resent_activity_is_processed_once(engine: Engine, clock: FakeClock, t
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         first = message("report assault", **who)
         assert (await bot.post(first)).status == 200
         assert (await bot.post(first)).status == 200  # Teams re-POSTs after 15 s with the same id
@@ -201,7 +201,7 @@ def test_manifest_commands_start_their_flows(engine: Engine, clock: FakeClock, t
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         expected = [
             ("contacts", ["strings.ask_directory_query"]),
             ("contacts federation", ["strings.directory_results", "strings.directory_after_last"]),
@@ -223,7 +223,7 @@ def test_a_button_from_a_list_pressed_without_choosing_asks_to_pick(
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         await bot.post(submit({"step": "area", "input": "choice_0"}, **who))
         assert bot.connector.posted[-1].keys == ["strings.pick_one"]
 
@@ -234,7 +234,7 @@ def test_action_execute_gets_a_proper_invoke_response(engine: Engine, clock: Fak
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         value = {
             "action": {
                 "type": "Action.Execute",
@@ -269,7 +269,7 @@ def test_in_a_group_chat_or_team_the_bot_only_points_to_the_personal_chat(
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         for kind in ("groupChat", "channel"):
             group = dict(who, conversation_type=kind, conversation_id=f"19:{new_guid()}@thread.v2")
             said = message("report assault on PC Test at Broad Street", **group)
@@ -292,7 +292,7 @@ def test_someone_without_a_work_address_is_refused_politely(
     outsider = TeamsUser("Guest User", "guest.user@example.com")
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(outsider, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(outsider, tenant)
         await bot.post(message("report assault", **who))
         await bot.post(bot_added(**who))
         await bot.post(installed(**who))
@@ -307,7 +307,7 @@ def test_the_member_lookup_is_cached(engine: Engine, clock: FakeClock, tenant: s
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         for text in ("menu", "help", "menu"):
             await bot.post(message(text, **who))
         assert bot.connector.member_lookups == 1
@@ -351,7 +351,7 @@ def test_requests_outside_what_is_served_are_refused_before_any_state(
     runtime = local_runtime(engine, clock, tenant)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         body = {k: v for k, v in {**message("report assault", **who), **change}.items() if v is not None}
         assert (await bot.post(body)).status == status
         assert bot.connector.posted == [] and bot.connector.member_lookups == 0
@@ -392,7 +392,7 @@ def test_without_a_configured_tenant_local_mode_serves_the_tenant_the_client_use
     runtime = local_runtime(sqlite_engine, clock, None)
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         assert (await bot.post(message("menu", **who))).status == 200
         assert bot.connector.posted[-1].keys == ["strings.menu"]
 
@@ -407,7 +407,7 @@ def test_teams_off_refuses_without_processing(
     assert teams_mode(runtime.settings) == "off"
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         assert (await bot.post(message("report assault", **who))).status == 503
         assert bot.connector.posted == [] and bot.connector.member_lookups == 0
 
@@ -448,7 +448,7 @@ def test_logs_carry_ids_and_types_never_what_people_typed(
     secret = "Bruised ribs after the arrest at Broad Street"
 
     async def scenario(bot: Bot) -> None:
-        who = dict(person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url)
+        who = bot.who(SUPERVISOR, tenant)
         await bot.post(message(secret, **who))
         await bot.post({**message(secret, **who), "channelId": "emulator"})
         await bot.post(message(secret, **{**who, "conversation_type": "groupChat"}))

@@ -86,9 +86,7 @@ def post(runtime: Runtime, issuer: TokenIssuer, tenant: str, build: Any) -> tupl
 
     async def main() -> None:
         async with running(lambda connector: authenticated_app(runtime, issuer, connector)) as bot:
-            who = dict(
-                person=bot.connector.add(SUPERVISOR, tenant), tenant=tenant, service_url=bot.connector.url
-            )
+            who = bot.who(SUPERVISOR, tenant)
             body, headers = build(bot.connector, who)
             response = await bot.post(body, headers)
             outcome.append((response.status, bot))

@@ -90,7 +90,7 @@ def test_a_nudge_reaches_the_chat_whose_reference_a_conversation_stored(
 
     async def main() -> None:
         async with running(lambda connector: create_app(runtime)) as bot:
-            who = dict(person=bot.connector.add(VICTIM, tenant), tenant=tenant, service_url=bot.connector.url)
+            who = bot.who(VICTIM, tenant)
             await bot.post(bot_added(**who))
             with runtime.sessions.begin() as session:
                 identity = session.scalars(select(ChannelIdentity)).one()
