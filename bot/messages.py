@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 
 __all__ = [
@@ -55,6 +56,13 @@ def where_it_failed(error: BaseException) -> str:
 
 # --- Microsoft Teams ---------------------------------------------------------------------------------
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9:._@/+=-]")
+
+
+def _id(value: object) -> str:
+    """An id from a request, safe to log: it may come from anyone, before authentication."""
+    return _UNSAFE.sub("?", str(value))[:100]
+
 
 def teams_off() -> str:
     return (
@@ -83,15 +91,15 @@ def serve_loopback_only(host: str) -> str:
 
 
 def teams_activity(kind: str | None, activity_id: str | None) -> str:
-    return f"teams {kind} activity {activity_id}"
+    return f"teams {_id(kind)} activity {_id(activity_id)}"
 
 
 def teams_refused(status: int, reason: str, activity_id: object) -> str:
-    return f"teams request refused with {status} ({reason}); activity {activity_id}"
+    return f"teams request refused with {status} ({reason}); activity {_id(activity_id)}"
 
 
 def teams_token_rejected(activity_id: str | None, error: BaseException) -> str:
-    return f"teams token rejected for activity {activity_id}: {type(error).__name__}"
+    return f"teams token rejected for activity {_id(activity_id)}: {type(error).__name__}"
 
 
 def teams_signing_keys_failed(error: BaseException) -> str:
@@ -99,18 +107,16 @@ def teams_signing_keys_failed(error: BaseException) -> str:
 
 
 def teams_member_lookup_failed(activity_id: str | None, error: BaseException) -> str:
-    return f"teams member lookup failed for activity {activity_id}: {type(error).__name__}"
+    return f"teams member lookup failed for activity {_id(activity_id)}: {type(error).__name__}"
 
 
 def teams_installation(action: str | None, activity_id: str | None) -> str:
-    return (
-        f"teams installation update {action} (activity {activity_id}) outside a personal chat, or a removal"
-    )
+    return f"teams installation update {_id(action)} (activity {_id(activity_id)}): nothing stored"
 
 
 def teams_reply_failed(activity_id: str | None, delivery: object) -> str:
     status, error = getattr(delivery, "status", "?"), getattr(delivery, "error", None)
-    return f"teams reply to activity {activity_id} not delivered: {status} ({error})"
+    return f"teams reply to activity {_id(activity_id)} not delivered: {status} ({error})"
 
 
 def teams_send_failed(error: BaseException) -> str:

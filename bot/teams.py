@@ -17,8 +17,11 @@ Modes, from the settings (`teams_mode`):
 
 Every request passes these checks, in order, before the SDK runs a turn or any state is loaded:
 well-formed JSON (400), channel `msteams` (403: the Emulator channel is never served), the token
-(401: SDK validation; Emulator and skill tokens refused outright), the service URL's host (403 unless
-a Bot Framework host, or loopback in local mode) and the tenant (403 unless ours).
+(401: SDK validation; Emulator and skill tokens refused outright), the service URL's origin (403
+unless Bot Framework's, or loopback in local mode) and the tenant (403 unless ours).
+
+Connector calls make one try each (msrest's own retries are switched off) and are retried only by
+`bot.channel.send_with_retry`, which honours Retry-After and never drops a message silently.
 """
 
 from __future__ import annotations

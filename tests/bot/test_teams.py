@@ -450,9 +450,10 @@ def test_logs_carry_ids_and_types_never_what_people_typed(
     async def scenario(bot: Bot) -> None:
         who = bot.who(SUPERVISOR, tenant)
         await bot.post(message(secret, **who))
-        await bot.post({**message(secret, **who), "channelId": "emulator"})
+        await bot.post({**message(secret, **who), "channelId": "emulator", "id": "x\nFORGED LOG LINE"})
         await bot.post(message(secret, **{**who, "conversation_type": "groupChat"}))
 
     drive(runtime, scenario)
     assert secret not in caplog.text
     assert "Bruised" not in caplog.text
+    assert "\nFORGED" not in caplog.text and "x?FORGED?LOG?LINE" in caplog.text
