@@ -63,12 +63,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot import messages
     from bot.app import create_app
-    from bot.teams import TeamsConfigError
+    from bot.teams import LOOPBACK_HOSTS, TeamsConfigError
 
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args)
     host = args.host
-    if runtime.settings.allow_unauthenticated and host not in ("127.0.0.1", "localhost", "::1"):
+    if runtime.settings.allow_unauthenticated and host not in LOOPBACK_HOSTS:
         logging.getLogger(__name__).warning(messages.serve_loopback_only(host))
         host = "127.0.0.1"
     try:

@@ -86,6 +86,7 @@ from store.people import ensure_identity, ensure_person
 
 __all__ = [
     "CHANNEL",
+    "LOOPBACK_HOSTS",
     "TeamsChannel",
     "TeamsConfigError",
     "TeamsOptions",
@@ -103,7 +104,8 @@ Mode = Literal["authenticated", "local", "off"]
 
 #: Where Teams posts from in the public cloud; every region is a path under this origin.
 BOT_FRAMEWORK_SERVICE_ORIGINS = frozenset({"https://smba.trafficmanager.net"})
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Hosts that are this machine: the only ones local mode listens on or talks to.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The manifest's commands, as Teams types them into the chat, and the flows they start.
 _COMMANDS = {"report": "report_assault", "next": "what_happens_next", "cases": "my_cases"}
 _SEARCH_COMMAND = ("contacts", "directory_search")
@@ -473,7 +475,7 @@ class _Rules:
             return False
         if self.mode == "authenticated":
             return f"{parts.scheme}://{parts.netloc}".lower() in self.service_origins
-        return (parts.hostname or "") in _LOOPBACK_HOSTS
+        return (parts.hostname or "") in LOOPBACK_HOSTS
 
     def tenant_of(self, body: Mapping[str, Any], claims: Mapping[str, Any]) -> str | None:
         """The activity's tenant if it may be served, else None."""
