@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.teams import add_teams_routes
 
 __all__ = ["RUNTIME", "create_app"]
 
@@ -32,6 +33,7 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     if schedule:
         app.cleanup_ctx.append(_scheduler)
+    add_teams_routes(app, runtime)
     return app
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 from bot.channel import Channel
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.teams import make_teams_channel
 
 __all__ = ["push_channels"]
 
 
 def push_channels(settings: Settings, runtime: Runtime) -> dict[str, Channel]:
-    """The configured push channels by name (none: reminders wait for the console)."""
-    return {}
+    """The configured push channels by name; with none, reminders wait for the console."""
+    channels: dict[str, Channel] = {}
+    teams = make_teams_channel(settings, pack=runtime.pack, clock=runtime.clock)
+    if teams is not None:
+        channels[teams.name] = teams
+    return channels

@@ -78,11 +78,21 @@ def _chat(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from bot import messages
     from bot.app import create_app
+    from bot.teams import LOOPBACK_HOSTS, TeamsConfigError
 
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args)
-    web.run_app(create_app(runtime, schedule=True), host=args.host, port=args.port, print=None)
+    host = args.host
+    if runtime.settings.allow_unauthenticated and host not in LOOPBACK_HOSTS:
+        logging.getLogger(__name__).warning(messages.serve_loopback_only(host))
+        host = "127.0.0.1"
+    try:
+        app = create_app(runtime, schedule=True)
+    except TeamsConfigError as error:
+        return _fail(str(error))
+    web.run_app(app, host=host, port=args.port, print=None)
     return 0
 
 
@@ -267,6 +277,22 @@ def _directory_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- manifest --------------------------------------------------------------------------------------
+
+
+def _manifest_teams(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.teams_manifest import ManifestError, write_teams_package
+
+    try:
+        path = write_teams_package(Path(args.out), os.environ)
+    except (ManifestError, OSError) as error:
+        return _fail(str(error))
+    print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------------------------
 
 
@@ -355,6 +381,12 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_directory_export)
     for command in (search, dcheck, dimport, export):
         db_option(command)
+
+    manifest = commands.add_parser("manifest", help="app manifests with ids from the environment")
+    manifests = manifest.add_subparsers(dest="manifest_command", required=True)
+    teams = manifests.add_parser("teams", help="write the Teams app package (manifest and icons, zipped)")
+    teams.add_argument("--out", default="hampshire-teams.zip", metavar="FILE", help="default: %(default)s")
+    teams.set_defaults(run=_manifest_teams)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 
 __all__ = [
@@ -10,6 +11,20 @@ __all__ = [
     "state_quarantined",
     "state_stale",
     "turn_failed",
+    # Microsoft Teams
+    "serve_loopback_only",
+    "teams_activity",
+    "teams_flag_ignored",
+    "teams_installation",
+    "teams_member_lookup_failed",
+    "teams_off",
+    "teams_on",
+    "teams_refused",
+    "teams_reply_failed",
+    "teams_send_failed",
+    "teams_signing_keys_failed",
+    "teams_token_rejected",
+    "teams_unauthenticated",
 ]
 
 
@@ -37,3 +52,72 @@ def where_it_failed(error: BaseException) -> str:
     """
     frames = traceback.extract_tb(error.__traceback__)
     return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames[-8:]))
+
+
+# --- Microsoft Teams ---------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9:._@/+=-]")
+
+
+def _id(value: object) -> str:
+    """An id from a request, safe to log: it may come from anyone, before authentication."""
+    return _UNSAFE.sub("?", str(value))[:100]
+
+
+def teams_off() -> str:
+    return (
+        "Microsoft Teams is off: MICROSOFT_APP_ID is not set, so POST /api/messages refuses every "
+        "request (HAMPSHIRE_ALLOW_UNAUTHENTICATED=1 serves a local Teams client instead)"
+    )
+
+
+def teams_on(tenant: str) -> str:
+    return f"Microsoft Teams is on: every request's token is validated and only tenant {tenant} is served"
+
+
+def teams_unauthenticated() -> str:
+    return (
+        "Microsoft Teams WITHOUT AUTHENTICATION (HAMPSHIRE_ALLOW_UNAUTHENTICATED=1, no MICROSOFT_APP_ID): "
+        "for a local Teams client only; only loopback service URLs are answered"
+    )
+
+
+def teams_flag_ignored() -> str:
+    return "HAMPSHIRE_ALLOW_UNAUTHENTICATED is ignored for Teams because MICROSOFT_APP_ID is set"
+
+
+def serve_loopback_only(host: str) -> str:
+    return f"HAMPSHIRE_ALLOW_UNAUTHENTICATED=1: listening on 127.0.0.1 only, not {host}"
+
+
+def teams_activity(kind: str | None, activity_id: str | None) -> str:
+    return f"teams {_id(kind)} activity {_id(activity_id)}"
+
+
+def teams_refused(status: int, reason: str, activity_id: object) -> str:
+    return f"teams request refused with {status} ({reason}); activity {_id(activity_id)}"
+
+
+def teams_token_rejected(activity_id: str | None, error: BaseException) -> str:
+    return f"teams token rejected for activity {_id(activity_id)}: {type(error).__name__}"
+
+
+def teams_signing_keys_failed(error: BaseException) -> str:
+    return f"could not fetch the Bot Framework signing keys ({type(error).__name__}); the SDK will retry"
+
+
+def teams_member_lookup_failed(activity_id: str | None, error: BaseException) -> str:
+    return f"teams member lookup failed for activity {_id(activity_id)}: {type(error).__name__}"
+
+
+def teams_installation(action: str | None, activity_id: str | None) -> str:
+    return f"teams installation update {_id(action)} (activity {_id(activity_id)}): nothing stored"
+
+
+def teams_reply_failed(activity_id: str | None, delivery: object) -> str:
+    status, error = getattr(delivery, "status", "?"), getattr(delivery, "error", None)
+    return f"teams reply to activity {_id(activity_id)} not delivered: {status} ({error})"
+
+
+def teams_send_failed(error: BaseException) -> str:
+    return f"teams proactive send failed with {type(error).__name__} at {where_it_failed(error)}"

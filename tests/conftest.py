@@ -23,6 +23,7 @@ from bot.settings import Settings
 from dialogs.loader import load_pack
 from dialogs.schema import Pack
 from store.db import make_engine, upgrade
+from tests.playground import node_banner
 
 POSTGRES_URL = os.environ.get(
     "HAMPSHIRE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -65,15 +66,20 @@ def _banner(problem: str) -> str:
     )
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     problem = postgres_problem()
-    return f"postgresql: {POSTGRES_URL} reachable" if problem is None else _banner(problem)
+    lines = [f"postgresql: {POSTGRES_URL} reachable" if problem is None else _banner(problem)]
+    lines.append(node_banner() or "node: the Agents Playground (local Teams client) is installed")
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     problem = postgres_problem()
     if problem is not None:
         terminalreporter.write_line(_banner(problem), red=True, bold=True)
+    playground = node_banner()
+    if playground is not None:
+        terminalreporter.write_line(playground, red=True, bold=True)
 
 
 @pytest.fixture
