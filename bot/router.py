@@ -46,9 +46,10 @@ class Router:
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one inbound message and return the replies to send, in order.
 
-        An inbound with an `event_id` already handled returns no replies (platform retries). A turn that loses a race with another turn of the same conversation (a double click, a
-        retried delivery) is run again on the fresh state; any other failure rolls the whole turn
-        back and answers with an apology, so nothing half-done is saved.
+        An inbound with an `event_id` already handled returns no replies (platform retries). A turn
+        that loses a race with another turn of the same conversation (a double click, a retried
+        delivery) is run again on the fresh state; any other failure rolls the whole turn back and
+        answers with an apology, so nothing half-done is saved.
         """
         turn_id = inbound.event_id or uuid.uuid4().hex
         for attempt in range(1, _ATTEMPTS + 1):
