@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from store.models import ChannelIdentity, Person, PersonRole
 
-__all__ = ["add_role", "ensure_identity", "ensure_person", "find_person", "people_with_role"]
+__all__ = [
+    "add_role",
+    "ensure_identity",
+    "ensure_person",
+    "find_identity",
+    "find_person",
+    "people_with_role",
+]
 
 
 def find_person(*, session: Session, email: str) -> Person | None:
@@ -30,6 +37,17 @@ def ensure_person(*, session: Session, email: str, now: datetime, display_name: 
     return person
 
 
+def find_identity(*, session: Session, channel: str, tenant: str, user_id: str) -> ChannelIdentity | None:
+    """The stored account `user_id` on `channel` in `tenant`, with its person, or None."""
+    return session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.tenant == tenant,
+            ChannelIdentity.user_id == user_id,
+        )
+    )
+
+
 def ensure_identity(
     *,
     session: Session,
@@ -41,13 +59,7 @@ def ensure_identity(
     address: dict[str, Any] | None = None,
 ) -> ChannelIdentity:
     """Link a channel account to a person, keeping the latest address for proactive messages."""
-    identity = session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.tenant == tenant,
-            ChannelIdentity.user_id == user_id,
-        )
-    )
+    identity = find_identity(session=session, channel=channel, tenant=tenant, user_id=user_id)
     if identity is None:
         identity = ChannelIdentity(
             person_id=person.id, channel=channel, tenant=tenant, user_id=user_id, updated_at=now
