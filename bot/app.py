@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.slack import add_slack_routes
 
 __all__ = ["RUNTIME", "create_app"]
 
@@ -24,4 +25,5 @@ def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", _healthz)
+    add_slack_routes(app, runtime)
     return app

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,10 +65,37 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.slack import configuration_problem
 
+    problem = configuration_problem(Settings.from_env())
+    if problem:
+        return _fail(f"not starting: {problem}")
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args)
     web.run_app(create_app(runtime), host=args.host, port=args.port, print=None)
+    return 0
+
+
+def _slack_socket(args: argparse.Namespace) -> int:
+    from bot.slack import configuration_problem, run_socket_mode
+
+    problem = configuration_problem(Settings.from_env(), socket_mode=True)
+    if problem:
+        return _fail(f"not starting: {problem}")
+    logging.getLogger().setLevel(logging.INFO)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_socket_mode(_runtime(args)))
+    return 0
+
+
+# --- manifest --------------------------------------------------------------------------------------
+
+
+def _manifest_slack(args: argparse.Namespace) -> int:
+    from bot.slack_manifest import slack_manifest
+
+    pack = load_pack(Settings.from_env().pack_dir)
+    print(json.dumps(slack_manifest(pack, public_url=os.environ.get("HAMPSHIRE_PUBLIC_URL")), indent=2))
     return 0
 
 
@@ -216,6 +246,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3978)
     db_option(serve)
     serve.set_defaults(run=_serve)
+
+    socket = commands.add_parser("slack-socket", help="serve Slack over Socket Mode (no public URL needed)")
+    db_option(socket)
+    socket.set_defaults(run=_slack_socket)
+
+    manifest = commands.add_parser("manifest", help="print app manifests").add_subparsers(
+        dest="manifest_command", required=True
+    )
+    manifest.add_parser(
+        "slack", help="the Slack app manifest (HTTP mode with HAMPSHIRE_PUBLIC_URL, else Socket Mode)"
+    ).set_defaults(run=_manifest_slack)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", required=True
