@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from dialogs.render import RENDERERS, point_fact
 from dialogs.types import DialogState, Effect, EffectResult
 from store.models import Person
-from store.people import ensure_identity, ensure_person
+from store.people import ensure_account
 
 __all__ = ["Home", "HomeCase", "HomePoint", "Visitor"]
 
@@ -64,19 +64,16 @@ class Home:
         self.effects = runtime.router.effects
 
     def _person(self, session: Session, visitor: Visitor, now: datetime) -> Person:
-        person = ensure_person(
-            session=session, email=visitor.email, now=now, display_name=visitor.display_name
-        )
-        ensure_identity(
+        return ensure_account(
             session=session,
-            person=person,
+            email=visitor.email,
+            display_name=visitor.display_name,
             channel=visitor.channel,
             tenant=visitor.tenant,
             user_id=visitor.user_id,
             now=now,
             address=visitor.address,
         )
-        return person
 
     def _run(
         self,

@@ -23,7 +23,7 @@ from dialogs.types import Reply, Turn
 from dialogs.understand import clean_text
 from store.dialog_state import StaleStateError, load_state, save_state
 from store.events import mark_processed
-from store.people import ensure_identity, ensure_person
+from store.people import ensure_account
 
 __all__ = ["Router"]
 
@@ -77,12 +77,10 @@ class Router:
             session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
         ):
             return []  # a retried or resent delivery of an event already handled
-        person = ensure_person(
-            session=session, email=inbound.email, now=now, display_name=inbound.display_name
-        )
-        ensure_identity(
+        person = ensure_account(
             session=session,
-            person=person,
+            email=inbound.email,
+            display_name=inbound.display_name,
             channel=inbound.channel,
             tenant=inbound.tenant,
             user_id=inbound.user_id,

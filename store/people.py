@@ -12,6 +12,7 @@ from store.models import ChannelIdentity, Person, PersonRole
 
 __all__ = [
     "add_role",
+    "ensure_account",
     "ensure_identity",
     "ensure_person",
     "find_identity",
@@ -71,6 +72,31 @@ def ensure_identity(
         identity.updated_at = now
     session.flush()
     return identity
+
+
+def ensure_account(
+    *,
+    session: Session,
+    email: str,
+    display_name: str | None,
+    channel: str,
+    tenant: str,
+    user_id: str,
+    now: datetime,
+    address: dict[str, Any] | None = None,
+) -> Person:
+    """The person with this work email, linked to their account on `channel` (both created if new)."""
+    person = ensure_person(session=session, email=email, now=now, display_name=display_name)
+    ensure_identity(
+        session=session,
+        person=person,
+        channel=channel,
+        tenant=tenant,
+        user_id=user_id,
+        now=now,
+        address=address,
+    )
+    return person
 
 
 def add_role(*, session: Session, person: Person, role: str, area: str | None = None) -> None:
