@@ -43,15 +43,10 @@ from bot.inbox import Inbox
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_inbound import (
+    ACTIONS,
     CHANNEL,
-    CHOICE,
-    DONE,
-    NOT_APPLICABLE,
     NOT_APPLICABLE_VIEW,
     REASON,
-    SEARCH,
-    SEARCH_GO,
-    START,
     SlackWork,
     foreign_team,
     inbound_from_action,
@@ -467,7 +462,7 @@ class SlackBot:
             logger=_quiet_logger("bot.slack.bolt"),
         )
         # Bolt tries listeners in order, each try costing ~0.1 ms: fewest listeners, busiest first.
-        actions = "|".join((CHOICE, START, SEARCH, SEARCH_GO, DONE, NOT_APPLICABLE))
+        actions = "|".join(ACTIONS)
         app.action(re.compile(rf"^(?:{actions})(?::.*)?$"))(_listener(self._on_action))
         events = "|".join(re.escape(e) for e in BOT_EVENTS.values())
         app.event(re.compile(rf"^(?:{events})$"))(_listener(self._on_event))

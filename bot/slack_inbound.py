@@ -17,7 +17,9 @@ from bot.types import Inbound
 from dialogs.types import ChoicePick
 
 __all__ = [
+    "ACTIONS",
     "CHOICE",
+    "COMMAND_FLOWS",
     "DONE",
     "NOT_APPLICABLE",
     "NOT_APPLICABLE_VIEW",
@@ -52,9 +54,11 @@ NOT_APPLICABLE = "not_applicable"
 #: The modal asking why a point does not apply, and its one input.
 NOT_APPLICABLE_VIEW = "not_applicable_reason"
 REASON = "reason"
+#: Every action id prefix the bot puts on a button or input.
+ACTIONS = (CHOICE, START, SEARCH, SEARCH_GO, DONE, NOT_APPLICABLE)
 
 #: `/hampshire <word>` -> the flow it starts (`contacts` takes the rest as the search).
-_COMMAND_FLOWS = {
+COMMAND_FLOWS = {
     "report": "report_assault",
     "next": "what_happens_next",
     "contacts": "directory_search",
@@ -208,18 +212,25 @@ def _work(**fields: Any) -> SlackWork | None:
         return None
 
 
+def _event_work(body: dict[str, Any], team: str, **fields: Any) -> SlackWork | None:
+    """Work from an Events API payload: keyed by its event id, done for the event's user."""
+    user = _get(body, "event", "user")
+    return _work(id=str(body.get("event_id") or ""), team=team, user=str(user or ""), **fields)
+
+
+def _interaction_work(body: dict[str, Any], team: str, **fields: Any) -> SlackWork | None:
+    """Work from an interaction (command, shortcut, button, modal): keyed by its trigger id."""
+    user = _get(body, "user", "id") or body.get("user_id")
+    return _work(id=str(body.get("trigger_id") or ""), team=team, user=str(user or ""), **fields)
+
+
 def inbound_from_message(body: dict[str, Any], team: str) -> SlackWork | None:
     """A direct message to the bot; None for anything else (edits, bots, other channels)."""
     event = body.get("event") or {}
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return None
-    return _work(
-        kind="turn",
-        id=str(body.get("event_id") or ""),
-        team=team,
-        user=str(event.get("user") or ""),
-        surface="message",
-        text=plain_text(str(event.get("text") or "")),
+    return _event_work(
+        body, team, kind="turn", surface="message", text=plain_text(str(event.get("text") or ""))
     )
 
 
@@ -230,11 +241,10 @@ def inbound_from_mention(body: dict[str, Any], team: str) -> SlackWork | None:
     if event.get("bot_id") or channel.startswith("D"):
         return None  # in a DM the message event carries it
     text = plain_text(re.sub(r"<@[A-Z0-9]+>", "", str(event.get("text") or ""))).strip()
-    return _work(
+    return _event_work(
+        body,
+        team,
         kind="turn",
-        id=str(body.get("event_id") or ""),
-        team=team,
-        user=str(event.get("user") or ""),
         surface="mention",
         text=text or None,
         resume=not text,
@@ -246,29 +256,17 @@ def inbound_from_command(body: dict[str, Any], team: str) -> SlackWork | None:
     """`/hampshire [report | next | contacts TEXT | cases | help | anything]`, answered in the DM."""
     words = plain_text(str(body.get("text") or "")).strip()
     first, _, rest = words.partition(" ")
-    flow = _COMMAND_FLOWS.get(first.lower())
-    common: dict[str, Any] = {
-        "kind": "turn",
-        "id": str(body.get("trigger_id") or ""),
-        "team": team,
-        "user": str(body.get("user_id") or ""),
-        "surface": "command",
-    }
+    flow = COMMAND_FLOWS.get(first.lower())
     if flow:
-        return _work(**common, start=flow, start_text=rest.strip())
-    return _work(**common, text=words or None, resume=not words)
+        return _interaction_work(
+            body, team, kind="turn", surface="command", start=flow, start_text=rest.strip()
+        )
+    return _interaction_work(body, team, kind="turn", surface="command", text=words or None, resume=not words)
 
 
 def inbound_from_shortcut(body: dict[str, Any], team: str) -> SlackWork | None:
     """The global shortcut "Report an assault": the report starts in the DM."""
-    return _work(
-        kind="turn",
-        id=str(body.get("trigger_id") or ""),
-        team=team,
-        user=str(_get(body, "user", "id") or ""),
-        surface="shortcut",
-        start="report_assault",
-    )
+    return _interaction_work(body, team, kind="turn", surface="shortcut", start="report_assault")
 
 
 def inbound_from_home_opened(body: dict[str, Any], team: str) -> SlackWork | None:
@@ -276,13 +274,7 @@ def inbound_from_home_opened(body: dict[str, Any], team: str) -> SlackWork | Non
     event = body.get("event") or {}
     if event.get("tab") != "home":
         return None
-    return _work(
-        kind="home",
-        id=str(body.get("event_id") or ""),
-        team=team,
-        user=str(event.get("user") or ""),
-        surface="home",
-    )
+    return _event_work(body, team, kind="home", surface="home")
 
 
 def _search_text(body: dict[str, Any], action: dict[str, Any]) -> str:
@@ -298,29 +290,26 @@ def inbound_from_action(body: dict[str, Any], team: str) -> SlackWork | None:
     action = actions[0] if actions and isinstance(actions[0], dict) else {}
     name, _, arg = str(action.get("action_id") or "").partition(":")
     surface: Surface = "home" if _get(body, "container", "type") == "view" else "action"
-    common: dict[str, Any] = {
-        "id": str(body.get("trigger_id") or ""),
-        "team": team,
-        "user": str(_get(body, "user", "id") or ""),
-        "surface": surface,
-    }
     if name == CHOICE:
         value = _json_object(action.get("value"))
         if not isinstance(value.get("s"), str) or not isinstance(value.get("v"), str):
             return None
-        return _work(kind="turn", step=value["s"], value=value["v"], **common)
+        return _interaction_work(body, team, kind="turn", surface=surface, step=value["s"], value=value["v"])
     if name == START and arg:
-        return _work(kind="turn", start=arg, **common)
+        return _interaction_work(body, team, kind="turn", surface=surface, start=arg)
     if name in (SEARCH, SEARCH_GO):
-        return _work(
-            kind="turn", start="directory_search", start_text=_search_text(body, action).strip(), **common
+        search = _search_text(body, action).strip()
+        return _interaction_work(
+            body, team, kind="turn", surface=surface, start="directory_search", start_text=search
         )
     if name in (DONE, NOT_APPLICABLE):
         point = _json_object(action.get("value"))
         if not isinstance(point.get("c"), str) or not isinstance(point.get("p"), int):
             return None
         status = "done" if name == DONE else "not_applicable"  # the latter waits for a reason (a modal)
-        return _work(kind="mark", status=status, case=point["c"], point=point["p"], **common)
+        return _interaction_work(
+            body, team, kind="mark", surface=surface, status=status, case=point["c"], point=point["p"]
+        )
     return None
 
 
@@ -330,11 +319,10 @@ def inbound_from_reason(body: dict[str, Any], team: str) -> SlackWork | None:
     reason = str(_get(body, "view", "state", "values", REASON, REASON, "value") or "").strip()
     if not isinstance(point.get("c"), str) or not isinstance(point.get("p"), int) or not reason:
         return None
-    return _work(
+    return _interaction_work(
+        body,
+        team,
         kind="mark",
-        id=str(body.get("trigger_id") or _get(body, "view", "id") or ""),
-        team=team,
-        user=str(_get(body, "user", "id") or ""),
         surface="modal",
         case=point["c"],
         point=point["p"],
