@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from bot.router import Router
 from bot.types import Inbound
 from dialogs.types import ChoicePick, Reply
 
-__all__ = ["Conversation", "keys"]
+__all__ = ["Conversation", "Talker", "keys"]
 
 
 def keys(replies: list[Reply]) -> list[str]:
     """The string ids of the replies, in order (what transcript tests assert)."""
     return [reply.key for reply in replies]
+
+
+class Talker(Protocol):
+    """One person's side of a conversation on some channel, as transcripts drive it."""
+
+    def say(self, text: str) -> list[Reply]: ...
+    def pick(self, value: str) -> list[Reply]: ...
+    def start(self, flow: str, text: str = "") -> list[Reply]: ...
+    def resume(self) -> list[Reply]: ...
+    def choices(self) -> list[str]: ...
 
 
 class Conversation:
