@@ -100,6 +100,14 @@ _REFUSALS = {
 }
 
 
+class _NotAProblem(logging.Filter):
+    """Drops bolt's start-up warning that SLACK_BOT_TOKEN goes unused: bolt reads the variable
+    itself, although the token reaches it through the client, as intended."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def _quiet_logger(name: str) -> logging.Logger:
     """A logger for the Slack libraries that never passes DEBUG records on.
 
@@ -108,6 +116,8 @@ def _quiet_logger(name: str) -> logging.Logger:
     """
     logger = logging.getLogger(name)
     logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+    if not any(isinstance(f, _NotAProblem) for f in logger.filters):
+        logger.addFilter(_NotAProblem())
     return logger
 
 
