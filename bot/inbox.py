@@ -72,10 +72,15 @@ class Inbox:
     # --- running tasks --------------------------------------------------------------------------
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` in the background, keeping a reference until it ends."""
+        """Run `work` in the background, keeping a reference until it ends; a failure is logged."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error(messages.background_failed(self.source, error))
 
     async def settle(self) -> None:
         """Wait until no background work is left (tests, shutdown)."""

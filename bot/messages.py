@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 
 __all__ = [
+    "background_failed",
     "inbox_duplicate",
     "inbox_slow",
     "inbox_unavailable",
@@ -80,6 +81,10 @@ def work_given_up(source: str, key: str, attempts: int) -> str:
 
 def work_recovered(source: str, count: int) -> str:
     return f"{source}: {count} unfinished work item(s) taken up again from the inbox"
+
+
+def background_failed(source: str, error: BaseException) -> str:
+    return f"{source} background task failed with {type(error).__name__} at {where_it_failed(error)}"
 
 
 # --- Slack --------------------------------------------------------------------------------------------
