@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.slack import add_slack_routes
 from bot.teams import add_teams_routes
 
 __all__ = ["RUNTIME", "create_app"]
@@ -34,6 +35,7 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
     if schedule:
         app.cleanup_ctx.append(_scheduler)
     add_teams_routes(app, runtime)
+    add_slack_routes(app, runtime)
     return app
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "Channel",
     "Delivery",
     "Found",
+    "Pace",
     "RetryPolicy",
     "send_with_retry",
 ]
@@ -86,6 +87,9 @@ class Attempt:
 
 
 Found = Literal["found", "absent", "unknown"]
+#: Awaited immediately before each request to the platform (each part, each retry): rate limiting
+#: there, rather than before `send`, keeps the platform's count and ours in step.
+Pace = Callable[[], Awaitable[object]]
 
 
 class Channel(Protocol):
@@ -93,8 +97,13 @@ class Channel(Protocol):
 
     name: str
 
-    async def send(self, address: Address, replies: Sequence[Reply], *, key: str | None = None) -> Delivery:
-        """Post `replies` to the person at `address`, tagged with `key` where the platform allows."""
+    async def send(
+        self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None
+    ) -> Delivery:
+        """Post `replies` to the person at `address`, tagged with `key` where the platform allows.
+
+        `pace`, when given, is awaited before every request the send makes.
+        """
         ...
 
     async def lookup(self, address: Address, key: str, *, since: datetime) -> tuple[Found, str | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.channel import Channel
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack import make_slack_channel
 from bot.teams import make_teams_channel
 
 __all__ = ["push_channels"]
@@ -13,6 +14,9 @@ __all__ = ["push_channels"]
 def push_channels(settings: Settings, runtime: Runtime) -> dict[str, Channel]:
     """The configured push channels by name; with none, reminders wait for the console."""
     channels: dict[str, Channel] = {}
+    slack = make_slack_channel(settings, runtime.pack)
+    if slack is not None:
+        channels[slack.name] = slack
     teams = make_teams_channel(settings, pack=runtime.pack, clock=runtime.clock)
     if teams is not None:
         channels[teams.name] = teams

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -80,8 +82,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot import messages
     from bot.app import create_app
+    from bot.slack import configuration_problem
     from bot.teams import LOOPBACK_HOSTS, TeamsConfigError
 
+    problem = configuration_problem(Settings.from_env())
+    if problem:
+        return _fail(f"not starting: {problem}")
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args)
     host = args.host
@@ -155,6 +161,29 @@ def _people_list(args: argparse.Namespace) -> int:
             for person in people_with_role(session=session, role=role):
                 areas = sorted(r.area or "force-wide" for r in person.roles if r.role == role)
                 print(f"{role}: {person.email} ({', '.join(areas)})")
+    return 0
+
+
+def _slack_socket(args: argparse.Namespace) -> int:
+    from bot.slack import configuration_problem, run_socket_mode
+
+    problem = configuration_problem(Settings.from_env(), socket_mode=True)
+    if problem:
+        return _fail(f"not starting: {problem}")
+    logging.getLogger().setLevel(logging.INFO)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_socket_mode(_runtime(args)))
+    return 0
+
+
+# --- manifest --------------------------------------------------------------------------------------
+
+
+def _manifest_slack(args: argparse.Namespace) -> int:
+    from bot.slack_manifest import slack_manifest
+
+    pack = load_pack(Settings.from_env().pack_dir)
+    print(json.dumps(slack_manifest(pack, public_url=os.environ.get("HAMPSHIRE_PUBLIC_URL")), indent=2))
     return 0
 
 
@@ -281,8 +310,6 @@ def _directory_export(args: argparse.Namespace) -> int:
 
 
 def _manifest_teams(args: argparse.Namespace) -> int:
-    import os
-
     from bot.teams_manifest import ManifestError, write_teams_package
 
     try:
@@ -349,6 +376,10 @@ def _parser() -> argparse.ArgumentParser:
     for command in (add, listing):
         db_option(command)
 
+    socket = commands.add_parser("slack-socket", help="serve Slack over Socket Mode (no public URL needed)")
+    db_option(socket)
+    socket.set_defaults(run=_slack_socket)
+
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", required=True
     )
@@ -387,6 +418,10 @@ def _parser() -> argparse.ArgumentParser:
     teams = manifests.add_parser("teams", help="write the Teams app package (manifest and icons, zipped)")
     teams.add_argument("--out", default="hampshire-teams.zip", metavar="FILE", help="default: %(default)s")
     teams.set_defaults(run=_manifest_teams)
+    slack = manifests.add_parser(
+        "slack", help="print the Slack app manifest (HTTP mode with HAMPSHIRE_PUBLIC_URL, else Socket Mode)"
+    )
+    slack.set_defaults(run=_manifest_slack)
     return parser
 
 

@@ -187,10 +187,14 @@ class Deliverer:
 
     async def _send(self, job: _Job, report: DeliveryReport) -> None:
         channel = self.channels[job.address.channel]
+        limits = channel.limits(job.address)
+
+        async def pace() -> None:
+            await self.limiter.acquire(limits)
+
         async with self.gate:
-            await self.limiter.acquire(channel.limits(job.address))
             try:
-                delivery = await channel.send(job.address, self.replies(job), key=_key(job.id))
+                delivery = await channel.send(job.address, self.replies(job), key=_key(job.id), pace=pace)
             except Exception as error:  # a bug in an adapter must not lose the row
                 log.error("sending nudge %d raised %s", job.id, type(error).__name__)
                 delivery = Delivery("uncertain", error=type(error).__name__)

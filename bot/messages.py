@@ -6,6 +6,15 @@ import re
 import traceback
 
 __all__ = [
+    "background_failed",
+    "inbox_duplicate",
+    "inbox_slow",
+    "inbox_unavailable",
+    "slack_api_failed",
+    "slack_delivery_failed",
+    "slack_refused",
+    "slack_rejected",
+    "slack_retry",
     "where_it_failed",
     "state_conflict",
     "state_quarantined",
@@ -25,6 +34,9 @@ __all__ = [
     "teams_signing_keys_failed",
     "teams_token_rejected",
     "teams_unauthenticated",
+    "work_failed",
+    "work_given_up",
+    "work_recovered",
 ]
 
 
@@ -121,3 +133,62 @@ def teams_reply_failed(activity_id: str | None, delivery: object) -> str:
 
 def teams_send_failed(error: BaseException) -> str:
     return f"teams proactive send failed with {type(error).__name__} at {where_it_failed(error)}"
+
+
+# --- the inbox of acknowledged work -----------------------------------------------------------------
+
+
+def inbox_slow(source: str, key: str, budget: float) -> str:
+    return f"{source} work {key} not stored within {budget:.1f}s; acknowledged anyway, stored late"
+
+
+def inbox_duplicate(source: str, key: str) -> str:
+    return f"{source} work {key} is already waiting (a retried delivery); not run twice"
+
+
+def inbox_unavailable(source: str, key: str, error: BaseException) -> str:
+    return f"{source} inbox unavailable for {key}: {type(error).__name__} at {where_it_failed(error)}"
+
+
+def work_failed(source: str, key: str, attempt: int, error: BaseException) -> str:
+    return (
+        f"{source} work {key} failed (attempt {attempt}) with {type(error).__name__} "
+        f"at {where_it_failed(error)}; it stays in the inbox"
+    )
+
+
+def work_given_up(source: str, key: str, attempts: int) -> str:
+    return (
+        f"{source} work {key} given up after {attempts} attempts; kept as dead in the inbox for an operator"
+    )
+
+
+def work_recovered(source: str, count: int) -> str:
+    return f"{source}: {count} unfinished work item(s) taken up again from the inbox"
+
+
+def background_failed(source: str, error: BaseException) -> str:
+    return f"{source} background task failed with {type(error).__name__} at {where_it_failed(error)}"
+
+
+# --- Slack --------------------------------------------------------------------------------------------
+
+
+def slack_rejected(reason: str) -> str:
+    return f"slack request rejected: {reason}"
+
+
+def slack_retry(number: str, reason: str | None) -> str:
+    return f"slack redelivery {number[:2]} ({(reason or 'no reason')[:40]})"
+
+
+def slack_refused(surface: str, user: str, team: str | None, reason: str) -> str:
+    return f"slack {surface} from user {user} (team {team or 'ours'}) refused: {reason}"
+
+
+def slack_delivery_failed(work: str, user: str, status: str, error: str | None) -> str:
+    return f"slack reply to {work} for user {user} not delivered: {status} ({error})"
+
+
+def slack_api_failed(method: str, work: str, status: str, error: str | None) -> str:
+    return f"slack {method} for {work} failed: {status} ({error})"

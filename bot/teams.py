@@ -72,7 +72,7 @@ from urllib3.exceptions import NewConnectionError
 
 from bot import messages
 from bot.cards import CARD_CONTENT_TYPE, read_submit, render_cards
-from bot.channel import Address, Attempt, Delivery, Found, RetryPolicy, send_with_retry
+from bot.channel import Address, Attempt, Delivery, Found, Pace, RetryPolicy, send_with_retry
 from bot.clock import Clock, system_clock
 from bot.ratelimit import Limit
 from bot.runtime import Runtime
@@ -835,7 +835,9 @@ class TeamsChannel:
         self._options = options
         self._clock = clock
 
-    async def send(self, address: Address, replies: Sequence[Reply], *, key: str | None = None) -> Delivery:
+    async def send(
+        self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None
+    ) -> Delivery:
         """Post `replies` as cards; retried as `send_with_retry` allows, and never silently lost.
 
         `key` is not sent: the Bot Connector offers no way to look a message up by it later.
@@ -847,7 +849,7 @@ class TeamsChannel:
             return Delivery("failed", error="service URL not allowed", attempts=0)
         attempts, message_id = 0, None
         for card in render_cards(replies, self._pack):
-            delivery = await self._send_card(reference, card)
+            delivery = await self._send_card(reference, card, pace)
             attempts += delivery.attempts
             if delivery.status != "sent":
                 # Part of the message already reached the person: resending all of it duplicates.
@@ -874,17 +876,24 @@ class TeamsChannel:
             Limit(tenant, 50, 1.0),
         ]
 
-    async def _send_card(self, reference: ConversationReference, card: dict[str, Any]) -> Delivery:
+    async def _send_card(
+        self, reference: ConversationReference, card: dict[str, Any], pace: Pace | None
+    ) -> Delivery:
         async def attempt() -> Attempt:
-            return await self._attempt(reference, card)
+            return await self._attempt(reference, card, pace)
 
         return await send_with_retry(attempt, policy=self._options.send_policy, sleep=self._options.sleep)
 
-    async def _attempt(self, reference: ConversationReference, card: dict[str, Any]) -> Attempt:
+    async def _attempt(
+        self, reference: ConversationReference, card: dict[str, Any], pace: Pace | None
+    ) -> Attempt:
         sent: list[Any] = []
 
         async def post(turn_context: TurnContext) -> None:
-            sent.append(await turn_context.send_activity(_card_activity(card)))
+            activity = _card_activity(card)
+            if pace is not None:  # as late as the SDK allows: just before the request goes out
+                await pace()
+            sent.append(await turn_context.send_activity(activity))
 
         async def call() -> Any:
             await self._adapter.continue_conversation(reference, post, bot_app_id=self._app_id)

@@ -18,7 +18,7 @@ from dialogs.plan import case_facts
 from dialogs.schema import Pack
 from dialogs.types import Choice, DialogState, Fact
 
-__all__ = ["CHOICES_FROM", "RENDERERS", "fill", "point_title"]
+__all__ = ["CHOICES_FROM", "RENDERERS", "fill", "point_fact", "point_title"]
 
 Renderer = Callable[[Pack, DialogState, datetime], list[Fact]]
 Provider = Callable[[Pack, DialogState], list[Choice]]
@@ -65,7 +65,8 @@ def _owner(pack: Pack, point: Mapping[str, JsonValue]) -> str:
     return str(name) if name else _label(pack, "owner", point.get("owner"))
 
 
-def _point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fact:
+def point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fact:
+    """A plan point (as `bot.effects.point_data` gives it) as a fact: its title, and owner and due time."""
     title = point_title(pack, str(point.get("code")), point.get("instance"))
     status = point.get("status", "open")
     if status == "done":
@@ -84,12 +85,12 @@ def _point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fa
 
 def case_opened(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     """The plan points of the case just opened, with owner and due time."""
-    return [_point_fact(pack, p, now) for p in _items(state, "open_case", "points")]
+    return [point_fact(pack, p, now) for p in _items(state, "open_case", "points")]
 
 
 def decision_points(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     """The plan points a decision just recorded has started."""
-    return [_point_fact(pack, p, now) for p in _items(state, "record_decision", "points")]
+    return [point_fact(pack, p, now) for p in _items(state, "record_decision", "points")]
 
 
 def signposts(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
@@ -171,7 +172,7 @@ def case_detail(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
         Fact(label=pack.text("strings.label_kind"), value=_label(pack, "kind", case.get("kind"))),
         Fact(label=pack.text("strings.label_occurred_at"), value=_when(pack, case.get("occurred_at"))),
     ]
-    facts += [_point_fact(pack, p, now) for p in _items(state, "show_case", "points")]
+    facts += [point_fact(pack, p, now) for p in _items(state, "show_case", "points")]
     return facts
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "ChannelIdentity",
     "DialogStateRow",
     "DirectoryEntry",
+    "InboxItem",
     "Nudge",
     "Person",
     "PersonRole",
@@ -350,3 +351,27 @@ class Nudge(Base):
     created_at: Mapped[datetime]
 
     recipient: Mapped[Person] = relationship()
+
+
+class InboxItem(Base):
+    """Work a channel has acknowledged to its platform but not yet finished (persist, ack, process).
+
+    Kept until the work is done, so that a crash after the acknowledgement loses nothing: a sweep
+    claims items whose lease has run out and runs them again. A `dead` item ran out of attempts and
+    waits for an operator, with the person's words already removed.
+    """
+
+    __tablename__ = "inbox_item"
+    __table_args__ = (
+        UniqueConstraint("source", "dedupe_key"),
+        Index("ix_inbox_item_status_lease_until", "status", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime]
+    lease_until: Mapped[datetime]

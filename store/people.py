@@ -12,7 +12,15 @@ from store.models import ChannelIdentity, Person, PersonRole
 
 _SEEN_PRECISION = timedelta(minutes=10)
 
-__all__ = ["add_role", "ensure_identity", "ensure_person", "find_person", "identify", "people_with_role"]
+__all__ = [
+    "add_role",
+    "ensure_identity",
+    "ensure_person",
+    "find_identity",
+    "find_person",
+    "identify",
+    "people_with_role",
+]
 
 
 def find_person(*, session: Session, email: str) -> Person | None:
@@ -32,6 +40,17 @@ def ensure_person(*, session: Session, email: str, now: datetime, display_name: 
     return person
 
 
+def find_identity(*, session: Session, channel: str, tenant: str, user_id: str) -> ChannelIdentity | None:
+    """The stored account `user_id` on `channel` in `tenant`, with its person, or None."""
+    return session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.tenant == tenant,
+            ChannelIdentity.user_id == user_id,
+        )
+    )
+
+
 def ensure_identity(
     *,
     session: Session,
@@ -43,13 +62,7 @@ def ensure_identity(
     address: dict[str, Any] | None = None,
 ) -> ChannelIdentity:
     """Link a channel account to a person, keeping the latest address for proactive messages."""
-    identity = session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.tenant == tenant,
-            ChannelIdentity.user_id == user_id,
-        )
-    )
+    identity = find_identity(session=session, channel=channel, tenant=tenant, user_id=user_id)
     if identity is None:
         identity = ChannelIdentity(
             person_id=person.id,

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
-from bot.channel import Address, Delivery, Found
+from bot.channel import Address, Delivery, Found, Pace
 from bot.ratelimit import Limit
 from bot.router import Router
 from bot.types import Inbound
 from dialogs.types import ChoicePick, Reply
 
-__all__ = ["Conversation", "FakePush", "keys"]
+__all__ = ["Conversation", "FakePush", "Talker", "keys"]
 
 
 def keys(replies: list[Reply]) -> list[str]:
     """The string ids of the replies, in order (what transcript tests assert)."""
     return [reply.key for reply in replies]
+
+
+class Talker(Protocol):
+    """One person's side of a conversation on some channel, as transcripts drive it."""
+
+    def say(self, text: str) -> list[Reply]: ...
+    def pick(self, value: str) -> list[Reply]: ...
+    def start(self, flow: str, text: str = "") -> list[Reply]: ...
+    def resume(self) -> list[Reply]: ...
+    def choices(self) -> list[str]: ...
 
 
 class Conversation:
@@ -77,7 +88,11 @@ class FakePush:
         self.lookups: list[str] = []
         self.answer_lookup: str | None = None  # force "unknown" or "absent"
 
-    async def send(self, address: Address, replies: Sequence[Reply], *, key: str | None = None) -> Delivery:
+    async def send(
+        self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None
+    ) -> Delivery:
+        if pace is not None:
+            await pace()
         outcome = self.script.pop(0) if self.script else "sent"
         if outcome == "crash":  # the platform got it, then we died before recording
             self.sent.append((address.user_id, key, list(replies)))

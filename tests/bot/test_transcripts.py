@@ -7,6 +7,7 @@ string ids the bot must answer with, in order (`expect`). Wording can change wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,22 @@ import pytest
 import yaml
 
 from bot.runtime import Runtime
-from tests.channel import Conversation, keys
+from tests.channel import Conversation, Talker, keys
 from tests.conftest import FakeClock
 
 TRANSCRIPTS = sorted((Path(__file__).parent.parent / "transcripts").glob("*.yaml"))
 
 
-def run_transcript(script: dict[str, Any], runtime: Runtime, clock: FakeClock) -> None:
+def run_transcript(
+    script: dict[str, Any],
+    runtime: Runtime,
+    clock: FakeClock,
+    talk_as: Callable[[str], Talker] | None = None,
+) -> None:
+    """Play `script`; `talk_as(email)` gives each person's side (default: straight to the router)."""
     people: dict[str, str] = script.get("people", {})
-    conversations: dict[str, Conversation] = {}
+    conversations: dict[str, Talker] = {}
+    talk_as = talk_as or (lambda email: Conversation(runtime.router, email))
     speaker = None
     for number, turn in enumerate(script["turns"], start=1):
         if "advance" in turn:
@@ -31,7 +39,9 @@ def run_transcript(script: dict[str, Any], runtime: Runtime, clock: FakeClock) -
         speaker = turn.get("as", speaker)
         assert speaker, f"turn {number}: nobody is speaking"
         email = people.get(speaker, speaker)
-        conversation = conversations.setdefault(speaker, Conversation(runtime.router, email))
+        if speaker not in conversations:
+            conversations[speaker] = talk_as(email)
+        conversation = conversations[speaker]
         if "say" in turn:
             replies = conversation.say(str(turn["say"]))
         elif "pick" in turn:

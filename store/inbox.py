@@ -1,0 +1,97 @@
+"""The inbox: work a channel acknowledged to its platform, kept until it is done.
+
+A platform that has had its acknowledgement does not send the work again, so the work is written
+here first and deleted when finished. Work left behind by a crash is claimed again once its lease
+has run out; the claim is a conditional update on one row, so two instances cannot both take it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models import InboxItem
+
+__all__ = ["Claimed", "bury", "claim_expired", "complete", "receive"]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An inbox item taken for another attempt."""
+
+    id: int
+    dedupe_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def receive(
+    *, session: Session, source: str, key: str, payload: dict[str, Any], now: datetime, lease: timedelta
+) -> int | None:
+    """Store work leased to the caller; None when work with the same key is already waiting.
+
+    Args:
+        key: the platform's id for the work (a Slack event id): a retried delivery carries the same.
+        lease: how long the caller has to finish before a sweep may take the work over.
+    """
+    exists = select(InboxItem.id).where(InboxItem.source == source, InboxItem.dedupe_key == key)
+    if session.scalar(exists) is not None:
+        return None
+    item = InboxItem(
+        source=source,
+        dedupe_key=key,
+        payload=payload,
+        status="pending",
+        attempts=1,
+        received_at=now,
+        lease_until=now + lease,
+    )
+    try:
+        with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        return None  # the same delivery, received at the same moment by another instance
+    return item.id
+
+
+def complete(*, session: Session, item_id: int) -> None:
+    """Forget finished work."""
+    session.execute(delete(InboxItem).where(InboxItem.id == item_id))
+
+
+def claim_expired(
+    *, session: Session, source: str, now: datetime, lease: timedelta, limit: int = 50
+) -> list[Claimed]:
+    """Take pending work whose lease has run out, oldest first, each for one more attempt."""
+    candidates = session.scalars(
+        select(InboxItem)
+        .where(InboxItem.source == source, InboxItem.status == "pending", InboxItem.lease_until <= now)
+        .order_by(InboxItem.received_at, InboxItem.id)
+        .limit(limit)
+    ).all()
+    claimed = []
+    for item in candidates:
+        taken = session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == item.id, InboxItem.status == "pending", InboxItem.lease_until <= now)
+            .values(lease_until=now + lease, attempts=InboxItem.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(Claimed(item.id, item.dedupe_key, dict(item.payload), item.attempts + 1))
+    return claimed
+
+
+def bury(*, session: Session, item_id: int, payload: dict[str, Any]) -> None:
+    """Stop retrying work that keeps failing; `payload` replaces what was stored (redacted)."""
+    session.execute(
+        update(InboxItem)
+        .where(InboxItem.id == item_id)
+        .values(status="dead", payload=payload)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,108 @@
+"""The inbox runner: stored, done in order per conversation, retried, failures logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bot.inbox import Inbox
+from store.db import make_sessions
+from store.models import InboxItem
+from tests.conftest import FakeClock
+
+
+def _inbox(engine: Engine, clock: FakeClock, process: Any) -> Inbox:
+    return Inbox(
+        source="test",
+        sessions=make_sessions(engine),
+        clock=clock,
+        process=process,
+        queue_of=lambda payload: str(payload["who"]),
+        redact=lambda payload: {"who": payload["who"]},
+    )
+
+
+def _rows(engine: Engine) -> int:
+    with make_sessions(engine).begin() as session:
+        return int(session.scalar(select(func.count()).select_from(InboxItem)) or 0)
+
+
+def test_work_of_one_conversation_runs_in_arrival_order(engine: Engine, clock: FakeClock) -> None:
+    done: list[str] = []
+
+    async def process(payload: dict[str, Any]) -> None:
+        await asyncio.sleep(payload["takes"])
+        done.append(payload["n"])
+
+    async def scenario() -> None:
+        inbox = _inbox(engine, clock, process)
+        inbox.submit("k1", {"who": "amy", "n": "amy-1", "takes": 0.05})
+        inbox.submit("k2", {"who": "ben", "n": "ben-1", "takes": 0.0})
+        inbox.submit("k3", {"who": "amy", "n": "amy-2", "takes": 0.0})
+        inbox.submit("k1", {"who": "amy", "n": "amy-1 again", "takes": 0.0})  # a redelivery
+        await inbox.close()
+
+    asyncio.run(scenario())
+    assert done.index("amy-1") < done.index("amy-2")
+    assert done.index("ben-1") < done.index("amy-1")  # another person does not wait for Amy
+    assert "amy-1 again" not in done
+    assert _rows(engine) == 0
+
+
+def test_failed_work_stays_for_the_sweep_and_failures_are_logged(
+    engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempts: list[int] = []
+
+    async def process(payload: dict[str, Any]) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("database went away")
+
+    async def broken() -> None:
+        raise ValueError("never silent")
+
+    async def scenario() -> None:
+        inbox = _inbox(engine, clock, process)
+        inbox.submit("k1", {"who": "amy"})
+        inbox.spawn(broken())
+        await inbox.settle()
+        assert _rows(engine) == 1
+        clock.advance(minutes=3)
+        assert await inbox.sweep() == 1
+        await inbox.close()
+
+    asyncio.run(scenario())
+    assert len(attempts) == 2 and _rows(engine) == 0
+    assert "test work k1 failed (attempt 1) with RuntimeError" in caplog.text
+    assert "test background task failed with ValueError" in caplog.text
+    assert "database went away" not in caplog.text and "never silent" not in caplog.text
+
+
+def test_work_is_done_even_when_it_cannot_be_stored(
+    engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import store.inbox
+
+    def unavailable(**kwargs: Any) -> int | None:
+        raise ConnectionError("no database")
+
+    monkeypatch.setattr(store.inbox, "receive", unavailable)
+    done: list[str] = []
+
+    async def process(payload: dict[str, Any]) -> None:
+        done.append(payload["who"])
+
+    async def scenario() -> None:
+        inbox = _inbox(engine, clock, process)
+        inbox.submit("k1", {"who": "amy"})
+        await inbox.close()
+
+    caplog.set_level(logging.ERROR)
+    asyncio.run(scenario())
+    assert done == ["amy"]
+    assert "test inbox unavailable for k1: ConnectionError" in caplog.text

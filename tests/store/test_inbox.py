@@ -1,0 +1,63 @@
+"""The inbox of acknowledged work, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine, select
+
+from store.db import make_sessions
+from store.inbox import bury, claim_expired, complete, receive
+from store.models import InboxItem
+from tests.conftest import START
+
+LEASE = timedelta(minutes=2)
+
+
+def test_work_is_received_once_and_forgotten_when_done(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        first = receive(
+            session=session, source="slack", key="Ev1", payload={"text": "hi"}, now=START, lease=LEASE
+        )
+        again = receive(
+            session=session, source="slack", key="Ev1", payload={"text": "hi"}, now=START, lease=LEASE
+        )
+        other = receive(session=session, source="msteams", key="Ev1", payload={}, now=START, lease=LEASE)
+    assert first is not None and again is None and other is not None
+    with sessions.begin() as session:
+        complete(session=session, item_id=first)
+    with sessions.begin() as session:
+        assert session.scalars(select(InboxItem.source)).all() == ["msteams"]
+        # Once done, the same key may arrive again (the router's processed events dedupe the turn).
+        assert receive(session=session, source="slack", key="Ev1", payload={}, now=START, lease=LEASE)
+
+
+def test_expired_work_is_claimed_by_one_sweep_only(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        item = receive(session=session, source="slack", key="Ev1", payload={"n": 1}, now=START, lease=LEASE)
+        receive(session=session, source="slack", key="Ev2", payload={"n": 2}, now=START + LEASE, lease=LEASE)
+    with sessions.begin() as session:
+        assert claim_expired(session=session, source="slack", now=START + LEASE / 2, lease=LEASE) == []
+    later = START + LEASE + timedelta(seconds=1)
+    with sessions.begin() as session:
+        [claimed] = claim_expired(session=session, source="slack", now=later, lease=LEASE)
+    assert (claimed.id, claimed.dedupe_key, claimed.payload, claimed.attempts) == (item, "Ev1", {"n": 1}, 2)
+    with sessions.begin() as session:  # leased again: another instance's sweep gets nothing
+        assert claim_expired(session=session, source="slack", now=later, lease=LEASE) == []
+        assert claim_expired(session=session, source="msteams", now=later + LEASE * 9, lease=LEASE) == []
+
+
+def test_buried_work_is_kept_redacted_and_never_claimed(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        item = receive(
+            session=session, source="slack", key="Ev1", payload={"text": "secret"}, now=START, lease=LEASE
+        )
+        assert item is not None
+        bury(session=session, item_id=item, payload={"user": "U1"})
+    with sessions.begin() as session:
+        assert claim_expired(session=session, source="slack", now=START + LEASE * 10, lease=LEASE) == []
+        row = session.scalars(select(InboxItem)).one()
+        assert (row.status, row.payload) == ("dead", {"user": "U1"})
