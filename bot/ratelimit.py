@@ -26,23 +26,30 @@ class Limit:
 
 
 class RateLimiter:
-    """Waits until a send fits every limit it is under, then records it."""
+    """Waits until a send fits every limit it is under, then records it.
+
+    Each window is counted a little longer than published (`margin`): a request leaves here a few
+    milliseconds before the platform counts it, and that jitter must not tip a window over.
+    """
 
     def __init__(
         self,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        margin: float = 1.05,
     ) -> None:
         self.clock = clock
         self.sleep = sleep
+        self.margin = margin
         self.windows: dict[tuple[str, float], deque[float]] = {}
 
     def _wait(self, limit: Limit, now: float) -> float:
         window = self.windows.setdefault((limit.key, limit.per), deque())
-        while window and window[0] <= now - limit.per:
+        span = limit.per * self.margin
+        while window and window[0] <= now - span:
             window.popleft()
-        return 0.0 if len(window) < limit.count else window[0] + limit.per - now
+        return 0.0 if len(window) < limit.count else window[0] + span - now
 
     async def acquire(self, limits: Sequence[Limit]) -> float:
         """Wait for room under all `limits`; returns the seconds waited."""

@@ -20,7 +20,7 @@ class Time:
 
 def test_one_per_second_per_channel() -> None:
     time = Time()
-    limiter = RateLimiter(clock=time, sleep=time.sleep)
+    limiter = RateLimiter(clock=time, sleep=time.sleep, margin=1.0)
     waits = [asyncio.run(limiter.acquire([Limit("slack:D1", 1, 1.0)])) for _ in range(3)]
     assert waits == [0.0, 1.0, 1.0] and time.now == 2.0
     assert asyncio.run(limiter.acquire([Limit("slack:D2", 1, 1.0)])) == 0.0  # another channel is free
@@ -28,7 +28,7 @@ def test_one_per_second_per_channel() -> None:
 
 def test_every_window_is_respected() -> None:
     time = Time()
-    limiter = RateLimiter(clock=time, sleep=time.sleep)
+    limiter = RateLimiter(clock=time, sleep=time.sleep, margin=1.0)
     teams = [Limit("c", 7, 1.0), Limit("c", 8, 2.0), Limit("c", 60, 30.0)]
     stamps = []
     for _ in range(70):
@@ -39,3 +39,11 @@ def test_every_window_is_respected() -> None:
         assert sum(start <= s < start + 2.0 for s in stamps) <= 8
         assert sum(start <= s < start + 30.0 for s in stamps) <= 60
     assert stamps[60] >= 30.0
+
+
+def test_a_margin_keeps_jitter_from_tipping_a_window_over() -> None:
+    time = Time()
+    limiter = RateLimiter(clock=time, sleep=time.sleep, margin=1.1)
+    for _ in range(3):
+        asyncio.run(limiter.acquire([Limit("slack:D1", 1, 1.0)]))
+    assert time.now == 2.2
