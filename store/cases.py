@@ -263,6 +263,19 @@ def view_case(
     return case, "ok"
 
 
+def _open_point(
+    session: Session, person: Person, case: Case, point_id: int, *, now: datetime, surface: str
+) -> PlanPoint | Literal["already", "denied", "not_found"]:
+    """The open point `person` may work on, or why not (a refusal is audited)."""
+    if relation(case, person) not in WORKERS:
+        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
+        return "denied"
+    point = session.get(PlanPoint, point_id)
+    if point is None or point.case_id != case.id:
+        return "not_found"
+    return point if point.status == "open" else "already"
+
+
 def mark_point(
     *,
     session: Session,
@@ -275,14 +288,9 @@ def mark_point(
     reason: str | None = None,
 ) -> Literal["done", "already", "denied", "not_found"]:
     """Close a plan point as done or not applicable (with a reason) on behalf of `person`."""
-    if relation(case, person) not in WORKERS:
-        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
-        return "denied"
-    point = session.get(PlanPoint, point_id)
-    if point is None or point.case_id != case.id:
-        return "not_found"
-    if point.status != "open":
-        return "already"
+    point = _open_point(session, person, case, point_id, now=now, surface=surface)
+    if isinstance(point, str):
+        return point
     point.status = status
     point.done_at = now
     point.done_by_id = person.id
@@ -375,14 +383,9 @@ def snooze_point(
     surface: str,
 ) -> Literal["snoozed", "already", "denied", "not_found"]:
     """Put off the next reminder of a point until `until` (its escalation still runs on time)."""
-    if relation(case, person) not in WORKERS:
-        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
-        return "denied"
-    point = session.get(PlanPoint, point_id)
-    if point is None or point.case_id != case.id:
-        return "not_found"
-    if point.status != "open":
-        return "already"
+    point = _open_point(session, person, case, point_id, now=now, surface=surface)
+    if isinstance(point, str):
+        return point
     point.remind_at = until
     # Wake at the new reminder, or earlier if an escalation is still pending before it.
     if point.next_nudge_at is None or point.next_nudge_at <= now or point.next_nudge_at > until:
