@@ -31,6 +31,8 @@ __all__ = [
 
 #: Rows delivery may take: waiting, or held because the person had no channel to reach them on.
 CLAIMABLE = ("pending", "held")
+#: Keys looked up per query when queueing (well under both databases' limits on parameters).
+_KEYS_PER_QUERY = 5000
 
 
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
@@ -73,16 +75,24 @@ def outbox_row(
 def enqueue(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Queue messages, skipping any whose (kind, point, slot, recipient) is queued already.
 
-    Returns how many were written. Runs inside the caller's transaction, so a row exists exactly
-    when the change that caused it does.
+    Returns how many were new. Runs inside the caller's transaction, so a row exists exactly when
+    the change that caused it does. Written with one executemany and no RETURNING, which on
+    PostgreSQL costs three times as much.
     """
     if not rows:
         return 0
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = cast(Table, Nudge.__table__)
-    # One compiled statement, executed for all rows (batched by SQLAlchemy's insertmanyvalues).
-    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-    return len(session.execute(statement, list(rows)).all())
+    keys = [row["dedupe_key"] for row in rows]
+    existing: set[str] = set()
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        existing.update(session.scalars(select(Nudge.dedupe_key).where(Nudge.dedupe_key.in_(chunk))))
+    fresh = [row for row in rows if row["dedupe_key"] not in existing]
+    if fresh:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        # The conflict clause still guards against another writer between the look-up and here.
+        statement = insert(cast(Table, Nudge.__table__)).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        session.execute(statement, fresh)
+    return len(fresh)
 
 
 def due_points(*, session: Session, now: datetime, limit: int) -> list[Row[*tuple[Any, ...]]]:
