@@ -165,14 +165,26 @@ def _people_list(args: argparse.Namespace) -> int:
 
 
 def _slack_socket(args: argparse.Namespace) -> int:
+    from bot.channels import push_channels
+    from bot.scheduler import PlanKeeper, start_scheduler
     from bot.slack import configuration_problem, run_socket_mode
 
     problem = configuration_problem(Settings.from_env(), socket_mode=True)
     if problem:
         return _fail(f"not starting: {problem}")
     logging.getLogger().setLevel(logging.INFO)
+    runtime = _runtime(args)
+
+    async def serve() -> None:
+        # Without `serve`, this process is the one that keeps the plan: reminders, escalations.
+        scheduler = start_scheduler(PlanKeeper(runtime, push_channels(runtime.settings, runtime)))
+        try:
+            await run_socket_mode(runtime)
+        finally:
+            scheduler.shutdown(wait=False)
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_socket_mode(_runtime(args)))
+        asyncio.run(serve())
     return 0
 
 
