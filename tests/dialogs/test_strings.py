@@ -13,7 +13,7 @@ LITERAL = re.compile(r"""["'](strings\.[a-z][a-z0-9_]*)["']""")
 
 def test_required_strings_match_the_code() -> None:
     used: set[str] = set()
-    for folder in ("bot", "dialogs"):
+    for folder in ("bot", "dialogs", "store"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name != "strings.py":
                 used.update(LITERAL.findall(path.read_text(encoding="utf-8")))
