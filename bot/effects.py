@@ -45,6 +45,17 @@ class TurnContext:
     now: datetime
     instance: str
 
+    def audit(self, case: Case, action: str) -> None:
+        """Record that the actor did `action` to `case` through this surface."""
+        record_access(
+            session=self.session,
+            person=self.actor,
+            case=case,
+            surface=self.surface,
+            action=action,
+            now=self.now,
+        )
+
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
@@ -182,14 +193,7 @@ class EffectRunner:
         cases = case_store.cases_for(session=ctx.session, person=ctx.actor)
         listed: list[JsonValue] = []
         for case in cases:
-            record_access(
-                session=ctx.session,
-                person=ctx.actor,
-                case=case,
-                surface=ctx.surface,
-                action="list",
-                now=ctx.now,
-            )
+            ctx.audit(case, "list")
             open_points = [p for p in case.points if p.status == "open"]
             listed.append(
                 {
@@ -401,14 +405,7 @@ class EffectRunner:
         """The progress of each case the actor is the victim of (each view audited)."""
         progress: list[JsonValue] = []
         for case in case_store.victim_cases(session=ctx.session, person=ctx.actor)[:5]:
-            record_access(
-                session=ctx.session,
-                person=ctx.actor,
-                case=case,
-                surface=ctx.surface,
-                action="view",
-                now=ctx.now,
-            )
+            ctx.audit(case, "view")
             done = [p for p in case.points if p.status == "done"]
             updates = [p.due_at for p in case.points if p.status == "open" and p.code in _UPDATE_CODES]
             progress.append(

@@ -123,6 +123,18 @@ def due_points(*, session: Session, now: datetime, limit: int) -> list[Row[*tupl
     return list(session.execute(_locking(session, query)))
 
 
+def _lease(
+    session: Session, query: Select[Nudge], *, worker: str, until: datetime, attempt: bool
+) -> list[Nudge]:
+    """Lock the rows `query` finds and lease them to `worker` (counting an attempt if `attempt`)."""
+    rows = list(session.scalars(_locking(session, query)))
+    for row in rows:
+        row.status, row.claimed_by, row.claimed_until = "sending", worker, until
+        row.attempts += attempt
+    session.flush()
+    return rows
+
+
 def claim(*, session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Nudge]:
     """Take up to `limit` rows due for delivery, oldest slot first, leasing them to `worker`."""
     query = (
@@ -131,14 +143,7 @@ def claim(*, session: Session, now: datetime, worker: str, lease: timedelta, lim
         .order_by(Nudge.due_slot, Nudge.id)
         .limit(limit)
     )
-    rows = list(session.scalars(_locking(session, query)))
-    for row in rows:
-        row.status = "sending"
-        row.claimed_by = worker
-        row.claimed_until = now + lease
-        row.attempts += 1
-    session.flush()
-    return rows
+    return _lease(session, query, worker=worker, until=now + lease, attempt=True)
 
 
 def lapsed_claims(
@@ -157,13 +162,7 @@ def lapsed_claims(
         .order_by(Nudge.due_slot, Nudge.id)
         .limit(limit)
     )
-    rows = list(session.scalars(_locking(session, query)))
-    for row in rows:
-        row.status = "sending"
-        row.claimed_by = worker
-        row.claimed_until = now + lease
-    session.flush()
-    return rows
+    return _lease(session, query, worker=worker, until=now + lease, attempt=False)
 
 
 def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = None) -> list[Nudge]:
