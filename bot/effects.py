@@ -66,17 +66,18 @@ def _text(value: JsonValue) -> str:
 
 
 def facts_of(case: Case) -> dict[str, FactValue]:
-    """The facts of a stored case, as the plan's conditions test them."""
-    return {
-        "victim_role": case.victim_role,
-        "kind": case.kind,
-        "hate_crime": case.hate_crime,
-        "enhanced_rights": case.enhanced_rights,
-        "hospitalised": case.hospitalised,
-        "injured": case.injury_level not in ("none", ""),
-        "suspect_arrested": case.suspect_arrested,
-        "colleagues_present": bool(case.witnesses),
-    }
+    """The facts of a stored case, derived by the same rules as at the report (`case_facts`)."""
+    return case_facts(
+        {
+            "victim_role": case.victim_role,
+            "kind": case.kind,
+            "hate_motivated": "yes" if case.hate_crime else "no",
+            "injury_level": case.injury_level,
+            "hospitalised": "yes" if case.hospitalised else "no",
+            "suspect_arrested": case.suspect_arrested,
+            "colleagues_present": [w.person_id for w in case.witnesses],
+        }
+    )
 
 
 def point_data(point: PlanPoint, viewer: Person) -> dict[str, JsonValue]:
