@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from bot import messages
 from bot.ratelimit import Limit
 from dialogs.types import Reply
 
@@ -157,9 +158,9 @@ async def send_with_retry(
             delay = last.retry_after
         else:
             delay = min(policy.max_delay, policy.base_delay * 2 ** (number - 1)) * (0.5 + jitter())
-        log.info("send attempt %d got %s; retrying in %.1fs", number, last.status or last.error, delay)
+        log.info(messages.send_retrying(number, last.status or last.error, delay))
         await sleep(delay)
     status: Literal["failed", "uncertain"] = "uncertain" if maybe_sent else "failed"
     error = last.error or f"http {last.status}"
-    log.warning("send gave up after %d attempt(s): %s (%s)", number, error, status)
+    log.warning(messages.send_gave_up(number, error, status))
     return Delivery(status, error=error, attempts=number)

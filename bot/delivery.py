@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import messages
 from bot.channel import Address, Channel, Delivery
 from bot.clock import Clock
 from bot.ratelimit import RateLimiter
@@ -145,7 +146,7 @@ class Deliverer:
         with self.sessions.begin() as session:
             row = session.get(Nudge, job.id)
             if row is None or row.claimed_by != self.worker or row.status != "sending":
-                log.warning("nudge %d was taken from this worker before its result was recorded", job.id)
+                log.warning(messages.delivery_lost_claim(job.id))
                 return
             row.claimed_by = row.claimed_until = None
             row.last_error = delivery.error
@@ -162,7 +163,7 @@ class Deliverer:
             else:
                 row.status = "failed"
                 report.failed += 1
-                log.error("nudge %d failed after %d attempts: %s", job.id, job.attempts, delivery.error)
+                log.error(messages.delivery_failed(job.id, job.attempts, delivery.error))
 
     def _settle(self, job: _Job, status: str, message_id: str | None, report: DeliveryReport) -> None:
         now = self.clock()
@@ -177,7 +178,7 @@ class Deliverer:
             else:
                 row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
                 report.unconfirmed += 1
-                log.warning("nudge %d: cannot tell whether it arrived; not resending", job.id)
+                log.warning(messages.delivery_unconfirmed(job.id))
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -196,7 +197,7 @@ class Deliverer:
             try:
                 delivery = await channel.send(job.address, self.replies(job), key=_key(job.id), pace=pace)
             except Exception as error:  # a bug in an adapter must not lose the row
-                log.error("sending nudge %d raised %s", job.id, type(error).__name__)
+                log.error(messages.delivery_raised(job.id, error))
                 delivery = Delivery("uncertain", error=type(error).__name__)
         await asyncio.to_thread(self._record, job, delivery, report)
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import re
 import traceback
+from typing import Any
 
 __all__ = [
     "background_failed",
+    "delivery_lost_claim",
+    "delivery_failed",
+    "delivery_raised",
+    "delivery_unconfirmed",
+    "send_gave_up",
+    "send_retrying",
+    "sweep_nobody",
+    "tick_done",
+    "tick_failed",
     "inbox_duplicate",
     "inbox_slow",
     "inbox_unavailable",
@@ -192,3 +202,46 @@ def slack_delivery_failed(work: str, user: str, status: str, error: str | None) 
 
 def slack_api_failed(method: str, work: str, status: str, error: str | None) -> str:
     return f"slack {method} for {work} failed: {status} ({error})"
+
+
+# --- the plan's sweep and delivery -------------------------------------------------------------------
+
+
+def sweep_nobody(kind: str, point_id: int, case_id: int) -> str:
+    return f"no one to send {kind} for point {point_id} of case {case_id} to (no SLT for the area, no SPOC)"
+
+
+def send_retrying(attempt: int, outcome: object, delay: float) -> str:
+    return f"send attempt {attempt} got {outcome}; retrying in {delay:.1f}s"
+
+
+def send_gave_up(attempts: int, error: str, status: str) -> str:
+    return f"send gave up after {attempts} attempt(s): {error} ({status})"
+
+
+def delivery_lost_claim(nudge_id: int) -> str:
+    return f"nudge {nudge_id} was taken from this worker before its result was recorded"
+
+
+def delivery_failed(nudge_id: int, attempts: int, error: str | None) -> str:
+    return f"nudge {nudge_id} failed after {attempts} attempts: {error}"
+
+
+def delivery_unconfirmed(nudge_id: int) -> str:
+    return f"nudge {nudge_id}: cannot tell whether it arrived; not resending"
+
+
+def delivery_raised(nudge_id: int, error: BaseException) -> str:
+    return f"sending nudge {nudge_id} raised {type(error).__name__} at {where_it_failed(error)}"
+
+
+def tick_done(sweep: Any, delivery: Any) -> str:
+    return (
+        f"tick: {sweep.points} points, {sweep.queued} queued, {sweep.escalated} escalated, "
+        f"{sweep.digests} digests; {delivery.sent} sent, {delivery.retrying} retrying, "
+        f"{delivery.failed} failed, {delivery.held} held"
+    )
+
+
+def tick_failed(error: BaseException) -> str:
+    return f"plan tick failed with {type(error).__name__} at {where_it_failed(error)}; the next tick retries"

@@ -19,6 +19,7 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import messages
 from bot.channel import Channel
 from bot.delivery import Deliverer, DeliveryReport
 from bot.runtime import Runtime
@@ -59,26 +60,25 @@ class PlanKeeper:
         )
 
     async def tick(self) -> Tick:
-        """Sweep then deliver. A failure is logged and the next tick tries again."""
+        """Sweep then deliver."""
         runtime = self.runtime
         sweep = await asyncio.to_thread(
             run_sweep, runtime.pack, sessions=runtime.sessions, now=runtime.clock()
         )
         delivery = await self.deliverer.run_once()
         if sweep.points or delivery.sent or delivery.failed:
-            log.info(
-                "tick: %d points, %d queued, %d escalated, %d digests; "
-                "%d sent, %d retrying, %d failed, %d held",
-                sweep.points,
-                sweep.queued,
-                sweep.escalated,
-                sweep.digests,
-                delivery.sent,
-                delivery.retrying,
-                delivery.failed,
-                delivery.held,
-            )
+            log.info(messages.tick_done(sweep, delivery))
         return Tick(sweep, delivery)
+
+
+async def _scheduled_tick(keeper: PlanKeeper) -> None:
+    """A tick as the scheduler runs it: a failure is logged (where, never what) and the next tick
+    tries again. Left to APScheduler, the failure would be logged with its message, which can quote
+    the data being processed."""
+    try:
+        await keeper.tick()
+    except Exception as error:
+        log.error(messages.tick_failed(error))
 
 
 def start_scheduler(keeper: PlanKeeper, *, seconds: int = TICK_SECONDS) -> AsyncIOScheduler:
@@ -88,8 +88,9 @@ def start_scheduler(keeper: PlanKeeper, *, seconds: int = TICK_SECONDS) -> Async
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
     )
     scheduler.add_job(
-        keeper.tick,
+        _scheduled_tick,
         IntervalTrigger(seconds=seconds, timezone=UTC),
+        args=[keeper],
         id=JOB_ID,
         name="sweep the plan and deliver nudges",
         replace_existing=True,

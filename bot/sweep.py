@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Row, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import messages
 from bot.notify import Recipient, message, queue, senior_leaders
 from dialogs.clock import local_time_today
 from dialogs.schema import Pack
@@ -116,7 +117,7 @@ class _Sweep:
         people = list(people)
         if not people:
             self.report.unreachable.append(point.id)
-            log.warning("no one to send %s for point %d of case %d to", kind, point.id, point.case_id)
+            log.warning(messages.sweep_nobody(kind, point.id, point.case_id))
         # A point sends at most a reminder and an escalation per sweep: they share one payload.
         payload = self.payloads.get(point.id)
         if payload is None:

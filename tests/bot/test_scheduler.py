@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.runtime import Runtime
-from bot.scheduler import JOB_ID, MISFIRE_GRACE, PlanKeeper, start_scheduler
+from bot.scheduler import JOB_ID, MISFIRE_GRACE, PlanKeeper, _scheduled_tick, start_scheduler
 from tests.bot.helpers import report
 from tests.channel import FakePush
 from tests.conftest import START, FakeClock
@@ -40,3 +42,17 @@ def test_a_tick_sweeps_and_delivers(sqlite_runtime: Runtime, clock: FakeClock) -
     clock.now = START.replace(day=24, hour=10)
     tick = asyncio.run(PlanKeeper(sqlite_runtime, {"slack": FakePush()}).tick())
     assert tick.sweep.queued > 0 and tick.delivery.held == tick.sweep.queued
+
+
+def test_a_failed_tick_is_logged_by_where_never_by_what(
+    sqlite_runtime: Runtime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keeper = PlanKeeper(sqlite_runtime, {})
+
+    async def broken() -> None:
+        raise ValueError("PC Zebra Crossing's injuries")  # an error quoting what it was processing
+
+    monkeypatch.setattr(keeper, "tick", broken)
+    asyncio.run(_scheduled_tick(keeper))
+    assert "plan tick failed with ValueError" in caplog.text
+    assert "Zebra" not in caplog.text
