@@ -176,16 +176,13 @@ def test_views_are_audited_with_the_surface(runtime: Runtime) -> None:
 def test_a_stranger_cannot_act_on_a_case(runtime: Runtime) -> None:
     supervisor = Conversation(runtime.router, SUPERVISOR)
     to_summary(supervisor)
-    supervisor.pick("confirm")
+    reference = supervisor.pick("confirm")[0].text.split()[1]
     stranger = Conversation(runtime.router, "pc.nosey.parker@example.police.uk")
     assert keys(stranger.say("my cases")) == ["strings.my_cases_none", "strings.anything_else"]
+    assert keys(stranger.say(f"update case {reference}")) == ["strings.case_denied", "strings.anything_else"]
     with runtime.sessions() as session:
-        assert (
-            session.scalar(
-                select(func.count()).select_from(AccessAudit).where(AccessAudit.action == "denied")
-            )
-            == 0
-        )
+        denied = session.scalars(select(AccessAudit).where(AccessAudit.action == "denied")).all()
+    assert [(a.surface, a.case_id is not None) for a in denied] == [("console", True)]
 
 
 def test_logs_never_carry_what_people_said(
