@@ -34,9 +34,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.channel import Channel
-from bot.delivery import Deliverer
-from bot.ratelimit import RateLimiter
+from bot.channels.outbound import Channel
+from bot.reminders.delivery import Deliverer
+from bot.reminders.ratelimit import RateLimiter
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from store.db import make_engine
@@ -234,7 +234,7 @@ async def run(
 
 
 async def bench_teams(args: argparse.Namespace, folder: Path) -> None:
-    from bot.teams import TeamsOptions, make_teams_channel
+    from bot.channels.teams.botbuilder import TeamsOptions, make_teams_channel
 
     clock = ScaledTime(args.teams_speed)
     conversation = lambda key: f"conversation:{key}"  # noqa: E731
@@ -275,7 +275,7 @@ async def bench_teams(args: argparse.Namespace, folder: Path) -> None:
 
 
 async def bench_slack(args: argparse.Namespace, folder: Path) -> None:
-    from bot.slack import WORKSPACE_MESSAGES_PER_MINUTE, make_slack_channel
+    from bot.channels.slack.adapter import WORKSPACE_MESSAGES_PER_MINUTE, make_slack_channel
 
     clock = ScaledTime(args.speed)
     mock = Mock(

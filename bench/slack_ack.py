@@ -64,9 +64,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
+from bot.channels.slack.adapter import SLACK, SlackBot  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.slack import SLACK, SlackBot  # noqa: E402
 from store.db import make_engine  # noqa: E402
 from tests.slack_mock import APP_TOKEN, BOT_TOKEN, SECRET, TEAM, MockSlack  # noqa: E402
 

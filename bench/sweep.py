@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.orm import Session
 
-from bot.sweep import sweep_batch
+from bot.reminders.sweep import sweep_batch
 from dialogs.loader import load_pack
 from dialogs.schema import Pack
 from store.db import make_engine, upgrade

@@ -17,9 +17,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.channels.inbound import Inbound
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.types import Inbound
 from store.db import make_engine
 
 REPORT = [

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.channels.slack.adapter import add_slack_routes
+from bot.channels.teams.botbuilder import add_teams_routes
 from bot.runtime import Runtime
-from bot.slack import add_slack_routes
-from bot.teams import add_teams_routes
 
 __all__ = ["RUNTIME", "create_app"]
 
@@ -40,8 +40,8 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
-    from bot.channels import push_channels
-    from bot.scheduler import PlanKeeper, start_scheduler
+    from bot.channels.configured import push_channels
+    from bot.reminders.scheduler import PlanKeeper, start_scheduler
 
     runtime = app[RUNTIME]
     scheduler = start_scheduler(PlanKeeper(runtime, push_channels(runtime.settings, runtime)))

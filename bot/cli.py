@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.clock import system_clock
-from bot.delivery import take_for_console
+from bot.reminders.delivery import take_for_console
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
@@ -47,7 +47,7 @@ def _fail(message: str, status: int = 2) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from bot.console import Console
+    from bot.channels.console.adapter import Console
 
     settings = Settings.from_env()
     pack = load_pack(settings.pack_dir)
@@ -82,8 +82,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot import messages
     from bot.app import create_app
-    from bot.slack import configuration_problem
-    from bot.teams import LOOPBACK_HOSTS, TeamsConfigError
+    from bot.channels.slack.adapter import configuration_problem
+    from bot.channels.teams.botbuilder import LOOPBACK_HOSTS, TeamsConfigError
 
     problem = configuration_problem(Settings.from_env())
     if problem:
@@ -106,8 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _nudge_run_once(args: argparse.Namespace) -> int:
-    from bot.channels import push_channels
-    from bot.scheduler import PlanKeeper
+    from bot.channels.configured import push_channels
+    from bot.reminders.scheduler import PlanKeeper
 
     settings = Settings.from_env()
     clock = system_clock
@@ -165,9 +165,9 @@ def _people_list(args: argparse.Namespace) -> int:
 
 
 def _slack_socket(args: argparse.Namespace) -> int:
-    from bot.channels import push_channels
-    from bot.scheduler import PlanKeeper, start_scheduler
-    from bot.slack import configuration_problem, run_socket_mode
+    from bot.channels.configured import push_channels
+    from bot.channels.slack.adapter import configuration_problem, run_socket_mode
+    from bot.reminders.scheduler import PlanKeeper, start_scheduler
 
     problem = configuration_problem(Settings.from_env(), socket_mode=True)
     if problem:
@@ -192,7 +192,7 @@ def _slack_socket(args: argparse.Namespace) -> int:
 
 
 def _manifest_slack(args: argparse.Namespace) -> int:
-    from bot.slack_manifest import slack_manifest
+    from bot.channels.slack.manifest import slack_manifest
 
     pack = load_pack(Settings.from_env().pack_dir)
     print(json.dumps(slack_manifest(pack, public_url=os.environ.get("HAMPSHIRE_PUBLIC_URL")), indent=2))
@@ -322,7 +322,7 @@ def _directory_export(args: argparse.Namespace) -> int:
 
 
 def _manifest_teams(args: argparse.Namespace) -> int:
-    from bot.teams_manifest import ManifestError, write_teams_package
+    from bot.channels.teams.manifest import ManifestError, write_teams_package
 
     try:
         path = write_teams_package(Path(args.out), os.environ)

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.cases.effects import EffectRunner
+from bot.channels.inbound import Inbound
 from bot.clock import Clock
-from bot.effects import EffectRunner
-from bot.types import Inbound
 from dialogs.engine import is_stale, step
 from dialogs.schema import Pack
 from dialogs.types import Reply, Turn

@@ -2,7 +2,7 @@
 
 Renderers turn the data an effect returned into facts worded by the pack's strings; providers
 turn it into choices. Both are pure. The shapes they read are those the router's effects return
-(see `bot.effects`).
+(see `bot.cases.effects`).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _owner(pack: Pack, point: Mapping[str, JsonValue]) -> str:
 
 
 def point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fact:
-    """A plan point (as `bot.effects.point_data` gives it) as a fact: its title, and owner and due time."""
+    """A plan point (as `bot.cases.effects.point_data` gives it) as a fact: title, owner, due time."""
     title = point_title(pack, str(point.get("code")), point.get("instance"))
     status = point.get("status", "open")
     if status == "done":

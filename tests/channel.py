@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.channel import Address, Delivery, Found, Pace
-from bot.ratelimit import Limit
+from bot.channels.inbound import Inbound
+from bot.channels.outbound import Address, Delivery, Found, Pace
+from bot.reminders.ratelimit import Limit
 from bot.router import Router
-from bot.types import Inbound
 from dialogs.types import ChoicePick, Reply
 
 __all__ = ["Conversation", "FakePush", "Talker", "keys"]

@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 from aiohttp import WSMsgType, web
 
 from bot.app import create_app
+from bot.channels.slack.adapter import SLACK, SlackBot
+from bot.channels.slack.inbound import COMMAND_FLOWS
 from bot.runtime import Runtime
-from bot.slack import SLACK, SlackBot
-from bot.slack_inbound import COMMAND_FLOWS
 from dialogs.types import Reply
 
 __all__ = [

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.reminders.sweep import SweepReport, run_sweep
 from bot.runtime import Runtime
-from bot.sweep import SweepReport, run_sweep
 from dialogs.notices import nudge_step
 from dialogs.types import ChoicePick, Reply
 from store.cases import find_case

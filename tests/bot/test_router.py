@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.effects import EffectRunner
+from bot.cases.effects import EffectRunner
+from bot.channels.inbound import Inbound
 from bot.runtime import Runtime
-from bot.types import Inbound
 from dialogs.effects import EFFECTS
 from dialogs.types import ChoicePick
 from store.audit import audit_rows

@@ -1,0 +1,117 @@
+"""The console channel: talk to the bot in a terminal, interactively or with answers piped in.
+
+Replies print as text, facts as bullet lines and choices as `[1] …`; the person answers with the
+number, the label or free text. One line is one answer; the end of input ends the session. The
+console trusts `--as`: it is for a person at their own machine with access to the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from bot.channels.inbound import Inbound
+from bot.router import Router
+from dialogs.types import ChoicePick, Reply
+from dialogs.understand import clean_text
+
+__all__ = ["Console", "render_replies"]
+
+CHANNEL = "console"
+
+
+def render_replies(replies: Iterable[Reply]) -> str:
+    """The replies as the console prints them."""
+    blocks = []
+    for reply in replies:
+        lines = [clean_text(reply.text)] if reply.text else []
+        for fact in reply.facts:
+            value_lines = clean_text(fact.value).splitlines() or [""]
+            lines.append(f"  • {clean_text(fact.label)}: {value_lines[0]}")
+            lines += [f"      {line}" for line in value_lines[1:]]
+        for number, choice in enumerate(reply.choices, start=1):
+            lines.append(f"  [{number}] {clean_text(choice.label)}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+class Console:
+    """One person's console session."""
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        email: str,
+        stdin: TextIO,
+        stdout: TextIO,
+        notices: Callable[[], list[Reply]] | None = None,
+    ) -> None:
+        self.router = router
+        self.notices = notices
+        self.email = email
+        self.stdin = stdin
+        self.stdout = stdout
+        self.interactive = stdin.isatty()
+        self.last: Reply | None = None
+
+    def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
+        inbound = Inbound(
+            channel=CHANNEL,
+            tenant="",
+            user_id=self.email,
+            email=self.email,
+            text=text,
+            pick=pick,
+            resume=resume,
+        )
+        self._show(self.router.handle(inbound))
+
+    def _show(self, replies: list[Reply]) -> None:
+        offers = [r for r in replies if r.choices]
+        if offers:
+            self.last = offers[-1]
+        self.stdout.write(render_replies(replies) + "\n\n")
+        self.stdout.flush()
+
+    def _pick(self, text: str) -> ChoicePick | None:
+        """The choice a typed number or exact label names, from the last choices shown."""
+        if self.last is None or self.last.step is None:
+            return None
+        said = text.strip()
+        for number, choice in enumerate(self.last.choices, start=1):
+            if said == str(number) or said.casefold() == choice.label.casefold():
+                return ChoicePick(step=self.last.step, value=choice.value)
+        return None
+
+    def run(self) -> int:
+        """Converse until the end of input; returns the exit status.
+
+        Reminders that waited for the person (they have no Slack or Teams) are shown first thing,
+        after where the conversation was, so their buttons are the ones a number picks.
+        """
+        self._send(resume=True)
+        waiting = self.notices() if self.notices else []
+        if waiting:
+            header = Reply(
+                key="strings.console_pending", text=self.router.pack.text("strings.console_pending")
+            )
+            self._show([header, *waiting])
+        while True:
+            if self.interactive:
+                self.stdout.write("> ")
+                self.stdout.flush()
+            try:
+                line = self.stdin.readline()
+            except KeyboardInterrupt:
+                line = ""
+            if not line:
+                if self.interactive:
+                    self.stdout.write("\nGoodbye.\n")
+                return 0
+            text = line.rstrip("\n")
+            pick = self._pick(text)
+            if pick is not None:
+                self._send(pick=pick)
+            else:
+                self._send(text=text)

@@ -1,0 +1,1 @@
+"""Microsoft Teams: Adaptive Cards and the app manifest (shared), and one module per SDK (`botbuilder`)."""

@@ -1,0 +1,1 @@
+"""People: who a person is on every channel, by one work-email policy."""

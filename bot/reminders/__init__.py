@@ -1,0 +1,1 @@
+"""Reminders: the sweep that finds what is due, the outbox queue, delivery, rate limits and the schedule."""

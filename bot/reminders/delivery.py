@@ -1,0 +1,235 @@
+"""Delivery: claim queued messages, send them through the channel seam, record what happened.
+
+Every row ends in a recorded state. A send the platform confirms is `sent` with its message id;
+a transient failure goes back to `pending` with backoff; a permanent one is `failed` and logged;
+a row whose outcome is unknown (a timeout after sending, or a worker that died holding the lease)
+is reconciled: the platform is asked whether the message arrived before anything is resent, and
+if it cannot say, the row is `unconfirmed` rather than sent twice (the point's next reminder still
+comes round, so nothing is silently missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import messages
+from bot.channels.outbound import Address, Channel, Delivery
+from bot.clock import Clock
+from bot.reminders.ratelimit import RateLimiter
+from dialogs.notices import notice_replies
+from dialogs.schema import Pack
+from dialogs.types import Reply
+from store.models import ChannelIdentity, Nudge
+from store.outbox import claim, held_for, lapsed_claims
+
+__all__ = ["DeliveryReport", "Deliverer", "take_for_console"]
+
+log = logging.getLogger(__name__)
+
+#: How long a person without a channel waits before we look for one again.
+_HOLD = timedelta(hours=1)
+_UNCERTAIN_RECHECK = timedelta(minutes=1)
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did, by outcome."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    held: int = 0
+    uncertain: int = 0
+    reconciled: int = 0
+    unconfirmed: int = 0
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    kind: str
+    payload: dict[str, object]
+    address: Address
+    attempts: int
+    created_at: datetime
+
+
+def _address(session: Session, person_id: int, channels: Mapping[str, Channel]) -> Address | None:
+    """Where to reach a person now: the push channel they used most recently."""
+    identities = session.scalars(
+        select(ChannelIdentity).where(
+            ChannelIdentity.person_id == person_id, ChannelIdentity.channel.in_(list(channels))
+        )
+    ).all()
+    if not identities:
+        return None
+    latest = max(identities, key=lambda i: (i.last_seen_at or i.updated_at, i.id))
+    return Address(latest.channel, latest.tenant, latest.user_id, dict(latest.address or {}))
+
+
+def _key(nudge_id: int) -> str:
+    return f"hampshire-nudge-{nudge_id}"
+
+
+class Deliverer:
+    """Sends what the sweep queued, within each platform's rate limits."""
+
+    def __init__(
+        self,
+        *,
+        pack: Pack,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        channels: Mapping[str, Channel],
+        worker: str,
+        limiter: RateLimiter | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        batch: int = 200,
+        concurrency: int = 32,
+        max_attempts: int = 8,
+    ) -> None:
+        self.pack = pack
+        self.sessions = sessions
+        self.clock = clock
+        self.channels = dict(channels)
+        self.worker = worker
+        self.limiter = limiter or RateLimiter()
+        self.lease = lease
+        self.batch = batch
+        self.gate = asyncio.Semaphore(concurrency)
+        self.max_attempts = max_attempts
+
+    # --- claiming -----------------------------------------------------------------------------
+
+    def _jobs(
+        self, rows: Sequence[Nudge], session: Session, now: datetime, report: DeliveryReport
+    ) -> list[_Job]:
+        jobs = []
+        for row in rows:
+            address = _address(session, row.recipient_id, self.channels)
+            if address is None:
+                # Nobody to push to yet: wait for the person to reach us on some channel (the
+                # console shows held messages when they open it).
+                row.status, row.channel, row.not_before, row.claimed_by = "held", None, now + _HOLD, None
+                row.attempts -= 1
+                report.held += 1
+                continue
+            row.channel = address.channel
+            jobs.append(_Job(row.id, row.kind, dict(row.payload), address, row.attempts, row.created_at))
+        return jobs
+
+    def _claim(self, report: DeliveryReport) -> list[_Job]:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = claim(session=session, now=now, worker=self.worker, lease=self.lease, limit=self.batch)
+            return self._jobs(rows, session, now, report)
+
+    def _lapsed(self, report: DeliveryReport) -> list[_Job]:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = lapsed_claims(
+                session=session, now=now, worker=self.worker, lease=self.lease, limit=self.batch
+            )
+            return self._jobs(rows, session, now, report)
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def _record(self, job: _Job, delivery: Delivery, report: DeliveryReport) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(Nudge, job.id)
+            if row is None or row.claimed_by != self.worker or row.status != "sending":
+                log.warning(messages.delivery_lost_claim(job.id))
+                return
+            row.claimed_by = row.claimed_until = None
+            row.last_error = delivery.error
+            if delivery.status == "sent":
+                row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
+                report.sent += 1
+            elif delivery.status == "uncertain":
+                row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
+                report.uncertain += 1
+            elif job.attempts < self.max_attempts:
+                row.status = "pending"
+                row.not_before = now + timedelta(minutes=min(60, 2**job.attempts))
+                report.retrying += 1
+            else:
+                row.status = "failed"
+                report.failed += 1
+                log.error(messages.delivery_failed(job.id, job.attempts, delivery.error))
+
+    def _settle(self, job: _Job, status: str, message_id: str | None, report: DeliveryReport) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(Nudge, job.id)
+            if row is None or row.claimed_by != self.worker:
+                return
+            row.claimed_by = row.claimed_until = None
+            if status == "found":
+                row.status, row.sent_at, row.platform_message_id = "sent", now, message_id
+                report.reconciled += 1
+            else:
+                row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
+                report.unconfirmed += 1
+                log.warning(messages.delivery_unconfirmed(job.id))
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def replies(self, job: _Job) -> list[Reply]:
+        """The messages a job sends."""
+        return notice_replies(self.pack, job.kind, job.payload, now=self.clock())
+
+    async def _send(self, job: _Job, report: DeliveryReport) -> None:
+        channel = self.channels[job.address.channel]
+        limits = channel.limits(job.address)
+
+        async def pace() -> None:
+            await self.limiter.acquire(limits)
+
+        async with self.gate:
+            try:
+                delivery = await channel.send(job.address, self.replies(job), key=_key(job.id), pace=pace)
+            except Exception as error:  # a bug in an adapter must not lose the row
+                log.error(messages.delivery_raised(job.id, error))
+                delivery = Delivery("uncertain", error=type(error).__name__)
+        await asyncio.to_thread(self._record, job, delivery, report)
+
+    async def _reconcile(self, job: _Job, report: DeliveryReport) -> None:
+        channel = self.channels[job.address.channel]
+        found, message_id = await channel.lookup(job.address, _key(job.id), since=job.created_at)
+        if found == "absent":
+            await self._send(job, report)  # it never arrived: sending now is not a duplicate
+        else:
+            await asyncio.to_thread(self._settle, job, found, message_id, report)
+
+    async def run_once(self) -> DeliveryReport:
+        """Reconcile lapsed sends, then send everything due, batch by batch."""
+        report = DeliveryReport()
+        while lapsed := await asyncio.to_thread(self._lapsed, report):
+            await asyncio.gather(*(self._reconcile(job, report) for job in lapsed))
+            if len(lapsed) < self.batch:
+                break
+        while jobs := await asyncio.to_thread(self._claim, report):
+            await asyncio.gather(*(self._send(job, report) for job in jobs))
+            if len(jobs) < self.batch:
+                break
+        return report
+
+
+def take_for_console(
+    pack: Pack, *, sessions: sessionmaker[Session], person_id: int, now: datetime
+) -> list[Reply]:
+    """Messages waiting for a person, shown (and so delivered) when they open the console."""
+    with sessions.begin() as session:
+        replies = []
+        for row in held_for(session=session, person_id=person_id):
+            replies += notice_replies(pack, row.kind, row.payload, now=now)
+            row.status, row.channel, row.sent_at, row.platform_message_id = "sent", "console", now, "console"
+        return replies

@@ -1,0 +1,247 @@
+"""The sweep: find what is due, queue the nudges, escalations and digests, advance the clocks.
+
+One sweep is one transaction per batch: the points it acts on are locked, the outbox rows are
+written and the points' next wake-up times are moved on together, so a crash leaves either all of
+it or none. Its cost grows with what is due (an index on status and wake-up time), not with the
+number of points that exist; it works on plain rows and writes in bulk, because a force's
+backlog after an outage can be thousands of points. After downtime, the first sweep finds
+everything that fell due and queues it once, oldest first; the owner is not sent a burst of
+catch-up reminders.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, exists, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import messages
+from bot.reminders.queue import Recipient, message, queue, senior_leaders
+from dialogs.clock import local_time_today
+from dialogs.schema import Pack
+from store.models import Case, Nudge, Person, PersonRole, PlanPoint
+from store.outbox import due_points, enqueue
+
+__all__ = ["SweepReport", "run_sweep", "sweep_batch"]
+
+log = logging.getLogger(__name__)
+
+#: A row of plan_point, case or person columns, read by name.
+_Row = Row[*tuple[Any, ...]]
+
+#: Points handled per transaction.
+BATCH = 1000
+#: Overdue points listed in one digest.
+DIGEST_LINES = 100
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    points: int = 0
+    queued: int = 0
+    escalated: int = 0
+    digests: int = 0
+    unreachable: list[int] = field(default_factory=list)
+
+    def add(self, other: SweepReport) -> None:
+        self.points += other.points
+        self.queued += other.queued
+        self.escalated += other.escalated
+        self.digests += other.digests
+        self.unreachable += other.unreachable
+
+
+@dataclass(frozen=True)
+class _Person:
+    """The little the sweep needs of a person: who, what to call them, when they are quiet."""
+
+    id: int
+    name: str
+    quiet_from: str | None
+    quiet_until: str | None
+
+
+def _person(person: Person) -> _Person:
+    return _Person(person.id, person.name, person.quiet_from, person.quiet_until)
+
+
+class _Sweep:
+    def __init__(self, pack: Pack, session: Session, now: datetime) -> None:
+        self.pack = pack
+        self.session = session
+        self.now = now
+        self.specs = {spec.code: spec for spec in pack.plan.points}
+        self.leaders: dict[str, list[_Person]] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.payloads: dict[int, dict[str, Any]] = {}
+        self.report = SweepReport()
+
+    def load(self, points: list[_Row]) -> None:
+        """Read the cases and people the due points need, in two queries."""
+        case_ids = {p.case_id for p in points}
+        self.cases = {
+            c.id: c
+            for c in self.session.execute(
+                select(Case.id, Case.reference, Case.area, Case.reporter_id).where(Case.id.in_(case_ids))
+            )
+        }
+        person_ids = {p.owner_id for p in points if p.owner_id} | {c.reporter_id for c in self.cases.values()}
+        self.people = {
+            p.id: _person(p) for p in self.session.scalars(select(Person).where(Person.id.in_(person_ids)))
+        }
+
+    def leaders_of(self, area: str) -> list[_Person]:
+        if area not in self.leaders:
+            self.leaders[area] = [_person(p) for p in senior_leaders(session=self.session, area=area)]
+        return self.leaders[area]
+
+    def recipients(self, point: _Row, case: _Row) -> tuple[str, list[_Person]]:
+        """Who is reminded of a point, and with which kind of message."""
+        if point.owner_id is not None:
+            return "nudge", [self.people[point.owner_id]]
+        if point.owner_role == "slt":
+            return "nudge", self.leaders_of(case.area)
+        if point.owner_role == "io":
+            return "unassigned", [self.people[case.reporter_id]]  # the supervisor must assign someone first
+        return "nudge", [self.people[case.reporter_id]]
+
+    def send(self, kind: str, people: Iterable[Recipient], point: _Row, case: _Row, slot: datetime) -> None:
+        people = list(people)
+        if not people:
+            self.report.unreachable.append(point.id)
+            log.warning(messages.sweep_nobody(kind, point.id, point.case_id))
+        # A point sends at most a reminder and an escalation per sweep: they share one payload.
+        payload = self.payloads.get(point.id)
+        if payload is None:
+            payload = self.payloads[point.id] = self.payload(point, case)
+        for person in people:
+            self.rows.append(
+                message(
+                    self.pack,
+                    kind=kind,
+                    recipient=person,
+                    slot=slot,
+                    payload=payload,
+                    now=self.now,
+                    subject=f"p{point.id}",
+                    case_id=point.case_id,
+                    point_id=point.id,
+                    urgent=point.urgent,
+                )
+            )
+
+    def payload(self, point: _Row, case: _Row) -> dict[str, Any]:
+        return {
+            "reference": case.reference,
+            "point": point.id,
+            "code": point.code,
+            "instance": point.instance,
+            "due": point.due_at.isoformat(),
+            "owner": point.owner_role,
+            "owner_name": self.people[point.owner_id].name if point.owner_id else None,
+            "urgent": point.urgent,
+        }
+
+    def point(self, point: _Row) -> None:
+        spec = self.specs.get(point.code)
+        change: dict[str, Any] = {"id": point.id}
+        self.updates.append(change)
+        if spec is None:  # the pack no longer has this point: stop waking it, keep the record
+            change["next_nudge_at"] = None
+            return
+        case, now = self.cases[point.case_id], self.now
+        remind_at = point.remind_at
+        if remind_at is not None and remind_at <= now:
+            kind, people = self.recipients(point, case)
+            self.send(kind, people, point, case, remind_at)
+            remind_at = now + timedelta(hours=spec.nudge_every_hours)
+            change.update(nudge_count=point.nudge_count + 1, last_nudged_at=now, remind_at=remind_at)
+        escalate_at = None
+        if spec.escalate_after_hours is not None and point.escalated_at is None:
+            escalate_at = point.due_at + timedelta(hours=spec.escalate_after_hours)
+            if escalate_at <= now:
+                self.send("escalation", self.leaders_of(case.area), point, case, escalate_at)
+                change["escalated_at"] = now
+                self.report.escalated += 1
+                escalate_at = None
+        wake = [moment for moment in (remind_at, escalate_at) if moment is not None]
+        change["next_nudge_at"] = min(wake) if wake else None
+        self.report.points += 1
+
+    def write(self) -> None:
+        """Queue every message and move every point's clocks on, in bulk."""
+        self.report.queued += enqueue(session=self.session, rows=self.rows)
+        for columns in {tuple(sorted(change)) for change in self.updates}:
+            rows = [change for change in self.updates if tuple(sorted(change)) == columns]
+            self.session.execute(update(PlanPoint), rows)
+
+    def digests(self) -> None:
+        """Each senior leader's daily list of overdue points in their area, once a day after digest time."""
+        settings, zone = self.pack.meta.nudges, self.pack.meta.timezone
+        digest_at = local_time_today(self.now, settings.digest_time, timezone=zone)
+        if self.now < digest_at:
+            return
+        rows = self.session.execute(
+            select(Person, PersonRole.area).join(PersonRole).where(PersonRole.role == "slt")
+        )
+        areas: dict[int, set[str | None]] = {}
+        people: dict[int, Person] = {}
+        for person, area in rows:
+            areas.setdefault(person.id, set()).add(area)
+            people[person.id] = person
+        for person_id, person_areas in areas.items():
+            key = f"digest:{person_id}:{digest_at.isoformat()}"
+            if self.session.scalar(select(exists().where(Nudge.dedupe_key == key))):
+                continue
+            query = (
+                select(PlanPoint, Case.reference)
+                .join(Case, PlanPoint.case_id == Case.id)
+                .where(PlanPoint.status == "open", PlanPoint.due_at < self.now)
+                .order_by(Case.reference, PlanPoint.due_at)
+                .limit(DIGEST_LINES)
+            )
+            if None not in person_areas:
+                query = query.where(Case.area.in_([a for a in person_areas if a]))
+            lines = [
+                {"reference": reference, "code": p.code, "instance": p.instance, "due": p.due_at.isoformat()}
+                for p, reference in self.session.execute(query)
+            ]
+            if lines and queue(
+                self.pack, session=self.session, kind="digest", recipient=people[person_id],
+                slot=digest_at, payload={"points": lines}, now=self.now, key=key,
+            ):  # fmt: skip
+                self.report.digests += 1
+
+
+def sweep_batch(pack: Pack, *, session: Session, now: datetime, batch: int = BATCH) -> SweepReport:
+    """Act on up to `batch` due points (and the daily digests) in the caller's transaction."""
+    work = _Sweep(pack, session, now)
+    points = due_points(session=session, now=now, limit=batch)
+    if points:
+        work.load(points)
+        for point in points:
+            work.point(point)
+        work.write()
+    work.digests()
+    return work.report
+
+
+def run_sweep(
+    pack: Pack, *, sessions: sessionmaker[Session], now: datetime, batch: int = BATCH
+) -> SweepReport:
+    """Sweep until nothing more is due, one transaction per batch."""
+    total = SweepReport()
+    while True:
+        with sessions.begin() as session:
+            report = sweep_batch(pack, session=session, now=now, batch=batch)
+        total.add(report)
+        if report.points < batch:
+            return total

@@ -1,0 +1,223 @@
+"""Teams with authentication on: real signed tokens against the SDK's JWT validation.
+
+The test makes an RSA key, publishes its OpenID metadata and JWKS on a loopback port (from a
+thread: the SDK fetches keys with blocking `requests`) and signs channel tokens with it; the bot's
+only difference from production is where it fetches the keys (`TeamsOptions.openid_metadata_url`),
+which service URL origin it accepts (the mock connector's) and a fixed outbound token in place of
+one from Entra ID. Every refusal happens before a member look-up, a reply or a database write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp import web
+from sqlalchemy import Engine, func, select
+
+from bot.app import RUNTIME
+from bot.channels.teams.botbuilder import TeamsOptions, add_teams_routes
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from store.models import Person, ProcessedEvent
+from tests.conftest import FakeClock
+from tests.fake_teams import (
+    EMULATOR_ISSUER,
+    Bot,
+    MockConnector,
+    TeamsUser,
+    TokenIssuer,
+    message,
+    new_guid,
+    running,
+)
+
+SUPERVISOR = TeamsUser("Sgt Test Supervisor", "sgt.test.supervisor@example.police.uk")
+OUTBOUND = "outbound-test-token"
+
+
+@pytest.fixture
+def tenant() -> str:
+    return new_guid()
+
+
+@pytest.fixture
+def issuer() -> Iterator[TokenIssuer]:
+    issuer = TokenIssuer(app_id=new_guid())
+    issuer.start()
+    yield issuer
+    issuer.stop()
+
+
+@pytest.fixture
+def runtime(engine: Engine, clock: FakeClock, issuer: TokenIssuer, tenant: str) -> Runtime:
+    settings = Settings(
+        microsoft_app_id=issuer.app_id,
+        microsoft_app_password=f"test-only-{new_guid()}",
+        microsoft_app_tenant_id=tenant,
+    )
+    return build_runtime(settings, clock=clock, engine=engine, migrate=False)
+
+
+def authenticated_app(runtime: Runtime, issuer: TokenIssuer, connector: MockConnector) -> web.Application:
+    app = web.Application()
+    app[RUNTIME] = runtime
+    options = TeamsOptions(
+        openid_metadata_url=issuer.metadata_url,
+        service_origins=frozenset({connector.origin}),
+        outbound_token=OUTBOUND,
+    )
+    add_teams_routes(app, runtime, options=options)
+    return app
+
+
+def nothing_stored(runtime: Runtime) -> bool:
+    with runtime.sessions.begin() as session:
+        return not any(session.scalar(select(func.count()).select_from(m)) for m in (Person, ProcessedEvent))
+
+
+def post(runtime: Runtime, issuer: TokenIssuer, tenant: str, build: Any) -> tuple[int, Bot]:
+    """Post the activity `build(connector, who)` returns (with its headers); the status and the bot."""
+    outcome: list[tuple[int, Bot]] = []
+
+    async def main() -> None:
+        async with running(lambda connector: authenticated_app(runtime, issuer, connector)) as bot:
+            who = bot.who(SUPERVISOR, tenant)
+            body, headers = build(bot.connector, who)
+            response = await bot.post(body, headers)
+            outcome.append((response.status, bot))
+            assert bot.connector.invalid_cards == []
+
+    asyncio.run(main())
+    return outcome[0]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_valid_token_for_our_tenant_is_served(runtime: Runtime, issuer: TokenIssuer, tenant: str) -> None:
+    status, bot = post(
+        runtime,
+        issuer,
+        tenant,
+        lambda connector, who: (message("menu", **who), bearer(issuer.token(connector.url))),
+    )
+    assert status == 200
+    [reply] = bot.connector.posted
+    assert reply.keys == ["strings.menu"]
+    assert reply.authorization == f"Bearer {OUTBOUND}"
+    assert not nothing_stored(runtime)
+
+
+def test_no_token_when_authentication_is_on_is_401(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str
+) -> None:
+    status, bot = post(runtime, issuer, tenant, lambda connector, who: (message("menu", **who), {}))
+    assert status == 401
+    assert bot.connector.posted == [] and bot.connector.member_lookups == 0
+    assert nothing_stored(runtime)
+
+
+def _other_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+BAD_TOKENS = {
+    "not a JWT": lambda i, url: "garbage",
+    "expired": lambda i, url: i.token(url, exp=1_700_000_000, nbf=1_699_990_000, iat=1_699_990_000),
+    "another bot's audience": lambda i, url: i.token(url, aud=new_guid()),
+    "another issuer": lambda i, url: i.token(url, iss="https://login.example.com/"),
+    "no issuer": lambda i, url: i.token(url, iss=None),
+    "signed by a key never published": lambda i, url: i.token(url, key=_other_key(), kid="unknown-key"),
+    "signed by another key under our key id": lambda i, url: i.token(url, key=_other_key()),
+    "issued by the Emulator": lambda i, url: i.token(url, iss=EMULATOR_ISSUER, ver="1.0", appid=i.app_id),
+    "for another service URL": lambda i, url: i.token("https://smba.trafficmanager.net/uk/"),
+    "unsigned (alg none)": lambda i, url: jwt.encode(
+        {"iss": "https://api.botframework.com", "aud": i.app_id, "serviceurl": url, "exp": 4_000_000_000},
+        None,
+        algorithm="none",
+    ),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_TOKENS, ids=list(BAD_TOKENS))
+def test_a_bad_token_is_401_before_anything_happens(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str, bad: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    status, bot = post(
+        runtime,
+        issuer,
+        tenant,
+        lambda connector, who: (message("menu", **who), bearer(BAD_TOKENS[bad](issuer, connector.url))),
+    )
+    assert status == 401
+    assert bot.connector.posted == [] and bot.connector.member_lookups == 0
+    assert nothing_stored(runtime)
+    assert "Bearer" not in caplog.text
+
+
+def test_a_token_for_another_tenant_is_403(runtime: Runtime, issuer: TokenIssuer, tenant: str) -> None:
+    other = new_guid()
+
+    def build(connector: MockConnector, who: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        return message("menu", **{**who, "tenant": other}), bearer(issuer.token(connector.url))
+
+    status, bot = post(runtime, issuer, tenant, build)
+    assert status == 403
+    assert bot.connector.posted == [] and bot.connector.member_lookups == 0
+    assert nothing_stored(runtime)
+
+
+def test_a_token_claiming_another_tenant_is_403(runtime: Runtime, issuer: TokenIssuer, tenant: str) -> None:
+    status, _ = post(
+        runtime,
+        issuer,
+        tenant,
+        lambda connector, who: (message("menu", **who), bearer(issuer.token(connector.url, tid=new_guid()))),
+    )
+    assert status == 403
+    assert nothing_stored(runtime)
+
+
+def test_the_emulator_channel_is_refused_even_with_a_valid_token(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str
+) -> None:
+    status, bot = post(
+        runtime,
+        issuer,
+        tenant,
+        lambda connector, who: (
+            {**message("menu", **who), "channelId": "emulator"},
+            bearer(issuer.token(connector.url)),
+        ),
+    )
+    assert status == 403
+    assert bot.connector.posted == []
+    assert nothing_stored(runtime)
+
+
+def test_a_service_url_outside_the_allow_list_is_refused_even_with_a_valid_token(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str
+) -> None:
+    foreign = "https://attacker.example.com/"
+
+    status, bot = post(
+        runtime,
+        issuer,
+        tenant,
+        lambda connector, who: (
+            message("menu", **{**who, "service_url": foreign}),
+            bearer(issuer.token(foreign)),
+        ),
+    )
+    assert status == 403
+    assert bot.connector.posted == []
+    assert nothing_stored(runtime)

@@ -1,0 +1,217 @@
+"""Delivery: every nudge exactly once, across failures, crashes and several workers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
+from bot.runtime import Runtime
+from store.models import Nudge, Person
+from store.people import ensure_identity
+from tests.bot.helpers import SUPERVISOR, report, sweep
+from tests.channel import FakePush
+from tests.conftest import START, FakeClock
+
+DUE = START + timedelta(hours=25)
+
+
+def on_slack(runtime: Runtime, email: str = SUPERVISOR, user_id: str = "U0SUPERVISOR") -> None:
+    with runtime.sessions.begin() as session:
+        person = session.scalar(select(Person).where(Person.email == email))
+        assert person is not None
+        ensure_identity(
+            session=session,
+            person=person,
+            channel="slack",
+            tenant="T0FORCE",
+            user_id=user_id,
+            now=runtime.clock(),
+        )
+
+
+def deliver(runtime: Runtime, channel: FakePush, worker: str = "w1") -> DeliveryReport:
+    deliverer = Deliverer(
+        pack=runtime.pack,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        channels={channel.name: channel},
+        worker=worker,
+    )
+    return asyncio.run(deliverer.run_once())
+
+
+def statuses(runtime: Runtime) -> Counter[str]:
+    with runtime.sessions() as session:
+        return Counter(session.scalars(select(Nudge.status)))
+
+
+@pytest.fixture
+def queued(runtime: Runtime, clock: FakeClock) -> int:
+    """A case opened, its supervisor on Slack, and its first day's nudges queued."""
+    report(runtime)
+    on_slack(runtime)
+    clock.now = DUE
+    return sweep(runtime, DUE).queued
+
+
+def test_each_nudge_is_sent_once_with_its_message_id(runtime: Runtime, queued: int) -> None:
+    slack = FakePush()
+    assert deliver(runtime, slack).sent == queued
+    assert deliver(runtime, slack).sent == 0
+    assert len(slack.sent) == queued and {user for user, _, _ in slack.sent} == {"U0SUPERVISOR"}
+    with runtime.sessions() as session:
+        rows = session.scalars(select(Nudge)).all()
+    assert all(r.status == "sent" and r.platform_message_id and r.channel == "slack" for r in rows)
+    [reply] = slack.sent[0][2]
+    assert reply.key == "strings.nudge" and [c.value for c in reply.choices] == [
+        "done",
+        "not_applicable",
+        "snooze",
+    ]
+
+
+def test_nudges_carry_no_account_of_the_incident(runtime: Runtime, queued: int) -> None:
+    slack = FakePush()
+    deliver(runtime, slack)
+    sent = " ".join(
+        r.text + " ".join(f.value for f in r.facts) for _, _, replies in slack.sent for r in replies
+    )
+    for detail in ("Broad Street", "pc.amy.hart", "spitting", "Spitting"):
+        assert detail not in sent
+    with runtime.sessions() as session:
+        payloads = " ".join(str(p) for p in session.scalars(select(Nudge.payload)))
+    assert "Broad Street" not in payloads and "pc.amy.hart" not in payloads
+
+
+def test_a_transient_failure_is_retried_later_not_lost(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    slack = FakePush(script=["503"] * queued)
+    result = deliver(runtime, slack)
+    assert (result.sent, result.retrying) == (0, queued)
+    assert deliver(runtime, slack).sent == 0  # backing off
+    clock.advance(minutes=3)
+    assert deliver(runtime, slack).sent == queued
+    assert statuses(runtime) == Counter({"sent": queued})
+
+
+def test_a_worker_killed_after_sending_is_reconciled_without_a_duplicate(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    slack = FakePush(script=["crash"])
+    with pytest.raises(SystemExit):
+        deliver(runtime, slack, worker="dies")
+    assert statuses(runtime)["sending"] >= 1
+    clock.advance(minutes=6)  # the dead worker's lease runs out
+    result = deliver(runtime, slack, worker="survivor")
+    assert result.reconciled >= 1
+    keys = [key for _, key, _ in slack.sent]
+    assert len(keys) == len(set(keys)) == queued  # every nudge arrived, none twice
+    assert statuses(runtime) == Counter({"sent": queued})
+
+
+def test_an_uncertain_send_is_checked_before_sending_again(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    slack = FakePush(script=["timeout"])
+    assert deliver(runtime, slack).uncertain == 1
+    clock.advance(minutes=2)
+    assert deliver(runtime, slack).reconciled == 1
+    assert len(slack.sent) == queued and len(slack.lookups) == 1
+
+
+def test_a_send_that_never_arrived_is_sent_again(runtime: Runtime, queued: int, clock: FakeClock) -> None:
+    slack = FakePush(script=["timeout"])
+    deliver(runtime, slack)
+    slack.sent.clear()
+    slack.answer_lookup = "absent"
+    clock.advance(minutes=2)
+    assert deliver(runtime, slack).sent == 1
+
+
+def test_when_the_platform_cannot_tell_nothing_is_resent(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    slack = FakePush(script=["timeout"])
+    deliver(runtime, slack)
+    slack.answer_lookup = "unknown"
+    clock.advance(minutes=2)
+    assert deliver(runtime, slack).unconfirmed == 1
+    assert len(slack.sent) == queued
+    assert statuses(runtime)["unconfirmed"] == 1
+
+
+def test_a_permanent_failure_is_recorded_after_the_last_attempt(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    slack = FakePush(script=["403"] * 100)
+    for _ in range(8):
+        deliver(runtime, slack)
+        clock.advance(hours=2)
+    assert statuses(runtime) == Counter({"failed": queued})
+
+
+def test_a_person_without_a_push_channel_gets_them_in_the_console(runtime: Runtime, clock: FakeClock) -> None:
+    report(runtime)
+    clock.now = DUE
+    queued = sweep(runtime, DUE).queued
+    assert deliver(runtime, FakePush()).held == queued
+    with runtime.sessions() as session:
+        person = session.scalar(select(Person).where(Person.email == SUPERVISOR))
+        assert person is not None
+    replies = take_for_console(runtime.pack, sessions=runtime.sessions, person_id=person.id, now=clock.now)
+    assert [r.key for r in replies] == ["strings.nudge"] * queued
+    assert take_for_console(runtime.pack, sessions=runtime.sessions, person_id=person.id, now=clock.now) == []
+    assert statuses(runtime) == Counter({"sent": queued})
+
+
+def test_a_held_message_goes_out_once_the_person_is_on_slack(runtime: Runtime, clock: FakeClock) -> None:
+    report(runtime)
+    clock.now = DUE
+    queued = sweep(runtime, DUE).queued
+    slack = FakePush()
+    deliver(runtime, slack)
+    on_slack(runtime)
+    clock.advance(hours=1, minutes=1)
+    assert deliver(runtime, slack).sent == queued
+
+
+@pytest.mark.postgres
+def test_two_workers_at_once_send_each_nudge_once(postgres_engine: object, clock: FakeClock) -> None:
+    from tests.conftest import make_runtime
+
+    runtime = make_runtime(postgres_engine, clock)  # type: ignore[arg-type]
+    for number in range(5):
+        report(runtime, victim=f"pc.victim{number}@example.police.uk")
+    on_slack(runtime)
+    clock.now = DUE
+    queued = sweep(runtime, DUE).queued
+    channels = [FakePush(), FakePush()]
+    barrier = threading.Barrier(2)
+
+    def work(index: int) -> None:
+        barrier.wait()
+        deliverer = Deliverer(
+            pack=runtime.pack,
+            sessions=runtime.sessions,
+            clock=runtime.clock,
+            channels={"slack": channels[index]},
+            worker=f"w{index}",
+            batch=3,
+        )
+        asyncio.run(deliverer.run_once())
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = [key for channel in channels for _, key, _ in channel.sent]
+    assert len(keys) == len(set(keys)) == queued
+    assert all(channel.sent for channel in channels)  # both did some of the work

@@ -1,0 +1,59 @@
+"""A reminder's whole journey through Teams: swept, sent as a card, its button pressed in the chat."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import Engine, select
+
+from bot.app import create_app
+from bot.channels.configured import push_channels
+from bot.reminders.scheduler import PlanKeeper
+from bot.runtime import build_runtime
+from bot.settings import Settings
+from store.models import Nudge, PlanPoint
+from tests.bot.helpers import report
+from tests.channel import Conversation
+from tests.conftest import START, FakeClock
+from tests.fake_teams import TeamsUser, bot_added, new_guid, running, submit
+
+SUPERVISOR = TeamsUser("Sgt Test Supervisor", "sgt.ravi.kaur@example.police.uk")
+
+
+def test_a_nudge_goes_to_the_teams_chat_and_its_done_button_closes_the_point(
+    engine: Engine, clock: FakeClock
+) -> None:
+    tenant = new_guid()
+    settings = Settings(allow_unauthenticated=True, microsoft_app_tenant_id=tenant)
+    runtime = build_runtime(settings, clock=clock, engine=engine, migrate=False)
+    reference = report(runtime)
+    Conversation(runtime.router, SUPERVISOR.email).say("cancel")
+
+    async def scenario() -> None:
+        async with running(lambda connector: create_app(runtime)) as bot:
+            who = bot.who(SUPERVISOR, tenant)
+            assert (await bot.post(bot_added(**who))).status == 200  # the chat's reference is stored
+            clock.now = START + timedelta(hours=25)
+            before = len(bot.connector.posted)
+            tick = await PlanKeeper(runtime, push_channels(settings, runtime)).tick()
+            assert tick.delivery.sent == tick.sweep.queued > 0
+            nudges = bot.connector.posted[before:]
+            assert {key for posted in nudges for key in posted.keys} == {"strings.nudge"}
+            leaflet = next(posted for posted in nudges if "leaflet" in str(posted.cards)).choices()
+            done = next(data for data in leaflet if data["value"] == "done")
+            assert done["step"].startswith(f"__nudge__/{reference}/")
+            after = len(bot.connector.posted)
+            assert (await bot.post(submit(done, **who))).status == 200
+            [answer] = bot.connector.posted[after:]
+            assert answer.keys == ["strings.point_marked_done", "strings.anything_else"]
+            assert bot.connector.invalid_cards == []
+
+    asyncio.run(scenario())
+    with runtime.sessions() as session:
+        leaflet = session.scalar(select(PlanPoint).where(PlanPoint.code == "leaflet_given"))
+        assert leaflet is not None and leaflet.status == "done"
+        sent = session.scalars(select(Nudge)).all()
+        assert sent and all(
+            n.status == "sent" and n.channel == "msteams" and n.platform_message_id for n in sent
+        )
