@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dialogs.actions import ACTIONS
+from dialogs.durations import DURATION_NAMES, pack_duration
 from dialogs.effects import EFFECTS
 from dialogs.expect import EXPECT
 from dialogs.plan import CASE_FACTS
@@ -319,6 +321,21 @@ class _Checker:
         for ref in sorted(REQUIRED_STRINGS):
             if ref.removeprefix("strings.") not in known:
                 self.problem(self.sources["strings"], (), f"missing string {ref!r} (the engine uses it)")
+        self._check_durations_named()
+
+    def _check_durations_named(self) -> None:
+        """A duration placeholder names a real clock: a typo would otherwise print as nothing."""
+        source = self.sources["strings"]
+        for key, text in self.pack.strings.items():
+            try:
+                names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            except ValueError as error:
+                self.problem(source, (key,), f"string {key!r}: {error}")
+                continue
+            for name in sorted(names):
+                is_duration = name.startswith(("due_", "every_")) or name in DURATION_NAMES
+                if is_duration and pack_duration(self.pack, name) is None:
+                    self.problem(source, (key,), f"string {key!r}: {{{name}}} names no clock of the plan")
 
     def _check_flows(self) -> None:
         seen: set[str] = set()
