@@ -23,6 +23,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
 from dialogs.expect import is_work_email, normalise_email
+from dialogs.explain import explanation_markdown, explanation_text
 from dialogs.loader import check_pack, load_pack
 from dialogs.mermaid import flow_diagram
 from dialogs.schema import DirectoryEntrySpec, Pack
@@ -213,7 +214,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _pack_check(args: argparse.Namespace) -> int:
-    pack, problems = check_pack(args.dir)
+    pack, problems = check_pack(args.dir, seeds=args.seeds)
     for problem in problems:
         print(problem)
     if pack is None or problems:
@@ -228,6 +229,16 @@ def _pack_check(args: argparse.Namespace) -> int:
             f"{len(pack.plan.points)} plan points, {len(pack.directory.entries)} directory entries: "
             "no problems"
         )
+    return 0
+
+
+def _pack_explain(args: argparse.Namespace) -> int:
+    pack, problems = check_pack(args.dir)
+    if pack is None or problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return _fail("the pack has problems: run `hampshire pack check` first")
+    print(explanation_markdown(pack) if args.format == "markdown" else explanation_text(pack), end="")
     return 0
 
 
@@ -405,7 +416,14 @@ def _parser() -> argparse.ArgumentParser:
     check = pack.add_parser("check", help="validate a pack and report every problem")
     check.add_argument("dir", nargs="?", help="the pack folder (default: the bundled pack)")
     check.add_argument("--mermaid", action="store_true", help="print a Mermaid diagram of each flow")
+    check.add_argument("--seeds", metavar="DIR", help="also check the plan's citations against these seeds")
     check.set_defaults(run=_pack_check)
+    explain = pack.add_parser(
+        "explain", help="every plan point: citation, owner, when due, when it applies, defaults"
+    )
+    explain.add_argument("dir", nargs="?", help="the pack folder (default: the bundled pack)")
+    explain.add_argument("--format", choices=("text", "markdown"), default="text")
+    explain.set_defaults(run=_pack_explain)
     schema = pack.add_parser("schema", help="print the pack's JSON Schema (for editor completion)")
     schema.set_defaults(run=_pack_schema)
 
