@@ -18,11 +18,11 @@ import yaml
 from pydantic import ValidationError
 
 from bot.clock import system_clock
+from bot.people.identity import person_by_work_email, work_email
 from bot.reminders.delivery import take_for_console
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
-from dialogs.expect import is_work_email, normalise_email
 from dialogs.explain import explanation_markdown, explanation_text
 from dialogs.loader import check_pack, load_pack
 from dialogs.mermaid import flow_diagram
@@ -30,7 +30,7 @@ from dialogs.schema import DirectoryEntrySpec, Pack
 from dialogs.types import Reply
 from store.db import default_database_url, make_engine, upgrade
 from store.directory import ENTRY_FIELDS, all_entries, upsert_entries
-from store.people import add_role, ensure_person, people_with_role
+from store.people import add_role, people_with_role
 
 __all__ = ["main"]
 
@@ -57,12 +57,14 @@ def _chat(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             return _fail("give your work email with --as EMAIL when piping answers in")
         email = input("Your work email: ").strip()
-    normalised = normalise_email(email)
-    if normalised is None or not is_work_email(normalised, pack):
+    normalised = work_email(email, pack=pack)
+    if normalised is None:
         return _fail(f"{email!r} is not a work email ({', '.join(pack.meta.work_email_domains)})")
     runtime = build_runtime(settings, database_url=args.db)
     with runtime.sessions.begin() as session:
-        person = ensure_person(session=session, email=normalised, now=runtime.clock())
+        person = person_by_work_email(session=session, email=normalised, pack=pack, now=runtime.clock())
+        if person is None:
+            return _fail(f"{email!r} is not a work email")
         person_id = person.id
 
     def notices() -> list[Reply]:
@@ -143,11 +145,13 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
 
 def _people_add(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
-    email = normalise_email(args.email)
-    if email is None or not is_work_email(email, runtime.pack):
-        return _fail(f"{args.email!r} is not a work email")
     with runtime.sessions.begin() as session:
-        person = ensure_person(session=session, email=email, now=runtime.clock(), display_name=args.name)
+        person = person_by_work_email(
+            session=session, email=args.email, pack=runtime.pack, now=runtime.clock(), display_name=args.name
+        )
+        if person is None:
+            return _fail(f"{args.email!r} is not a work email")
+        email = person.email
         for role in args.role or []:
             add_role(session=session, person=person, role=role, area=args.area)
         roles = ", ".join(f"{r.role}{f' ({r.area})' if r.area else ''}" for r in person.roles) or "no roles"
