@@ -16,9 +16,14 @@ from dialogs.render import fill
 from dialogs.schema import DueRule, Pack
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-_WRITTEN_DURATION = re.compile(r"\b\d+\s*(hours?|days?|working days?|weeks?|months?|mins?|minutes?)\b", re.I)
-#: Strings whose numbers are examples of what a person may type, not clocks of the plan.
-_EXAMPLES_OF_INPUT = {"help_occurred_at"}
+_NUMBER = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|twenty[- ]eight|thirty"
+_WRITTEN_DURATION = re.compile(
+    rf"\b({_NUMBER})\s*(working\s+)?(hours?|days?|weeks?|months?|mins?|minutes?)\b|\b(one|five) working\b",
+    re.I,
+)
+#: Strings whose durations are no clock of the plan: an example of what a person may type, and how
+#: long the report's questions take.
+_EXAMPLES_OF_INPUT = {"help_occurred_at", "report_intro"}
 
 
 def _with_point(pack: Pack, code: str, **changes: object) -> Pack:
