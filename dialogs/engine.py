@@ -421,7 +421,7 @@ class _Run:
 
     def _choices(self, state: DialogState, step: Step) -> list[Choice]:
         if isinstance(step, AskStep | SummaryStep):
-            choices = [Choice(value=c.value, label=self.pack.text(c.label)) for c in step.choices]
+            choices = [Choice(value=c.value, label=fill(self.pack, c.label)) for c in step.choices]
         else:
             choices = []
         if isinstance(step, AskStep):

@@ -42,7 +42,7 @@ def _nudge(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
     timing = "strings.nudge_overdue" if datetime.fromisoformat(due) < now else "strings.nudge_due"
     reply = _reply(pack, "strings.nudge", reference=payload["reference"], nudge=text)
     choices = tuple(
-        Choice(value=value, label=pack.text(label))
+        Choice(value=value, label=fill(pack, label))
         for value, label in (
             ("done", "strings.choice_nudge_done"),
             ("not_applicable", "strings.choice_nudge_na"),

@@ -64,14 +64,13 @@ from bot.channels.slack.render import (
 )
 from bot.clock import Clock
 from bot.inbox import Inbox
+from bot.people.identity import linked_person, work_email
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
-from dialogs.expect import is_work_email, normalise_email
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.audit import record_access
-from store.people import find_identity
 
 __all__ = [
     "SLACK",
@@ -382,8 +381,8 @@ class Identities:
 
     def _stored(self, user: str) -> SlackPerson | None:
         with self.runtime.sessions.begin() as session:
-            identity = find_identity(session=session, channel=CHANNEL, tenant=self.team, user_id=user)
-            return SlackPerson(identity.person.email, identity.person.display_name) if identity else None
+            person = linked_person(session=session, channel=CHANNEL, tenant=self.team, user_id=user)
+            return SlackPerson(person.email, person.display_name) if person else None
 
     async def resolve(self, user: str) -> SlackPerson | Refusal:
         """The person behind `user`, or why they are refused; raises `SlackUnavailable` if unknowable now."""
@@ -412,8 +411,8 @@ class Identities:
             return "other_organisation"
         if info.get("is_restricted") or info.get("is_ultra_restricted"):
             return "other_organisation"  # guests are not colleagues
-        email = normalise_email(str(profile.get("email") or ""))
-        if email is None or not is_work_email(email, self.runtime.pack):
+        email = work_email(profile.get("email"), pack=self.runtime.pack)
+        if email is None:
             return "no_work_email"
         name = profile.get("real_name") or info.get("real_name") or profile.get("display_name")
         return SlackPerson(email, str(name) if name else None)
