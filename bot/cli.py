@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.clock import system_clock
-from bot.reminders.delivery import take_for_console
+from bot.reminders.delivery import reminder_replies, take_for_console
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
@@ -69,8 +69,19 @@ def _chat(args: argparse.Namespace) -> int:
             runtime.pack, sessions=runtime.sessions, person_id=person_id, now=runtime.clock()
         )
 
+    def reminder(nudge_id: int) -> list[Reply] | None:
+        with runtime.sessions() as session:
+            return reminder_replies(
+                runtime.pack, session=session, nudge_id=nudge_id, email=normalised, now=runtime.clock()
+            )
+
     return Console(
-        runtime.router, email=normalised, stdin=sys.stdin, stdout=sys.stdout, notices=notices
+        runtime.router,
+        email=normalised,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        notices=notices,
+        reminder=reminder,
     ).run()
 
 
