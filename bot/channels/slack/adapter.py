@@ -64,10 +64,12 @@ from bot.channels.slack.render import (
 )
 from bot.clock import Clock
 from bot.inbox import Inbox
+from bot.reminders.delivery import reminder_replies
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
 from dialogs.expect import is_work_email, normalise_email
+from dialogs.notices import reminder_of
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.audit import record_access
@@ -650,6 +652,7 @@ class SlackBot:
                 log.warning(
                     messages.slack_delivery_failed(work.id, work.user, delivery.status, delivery.error)
                 )
+            await self._update_reminder(work, who.email)
             return
         visitor = Visitor(
             CHANNEL, self.team, work.user, who.email, who.name, {"team": self.team, "user": work.user}
@@ -662,6 +665,28 @@ class SlackBot:
                 log.info(messages.slack_refused(work.surface, work.user, None, f"mark point: {outcome}"))
         cases = await asyncio.to_thread(self.home.cases, visitor)
         await self._publish(work, render_home(self.pack, cases))
+
+    async def _update_reminder(self, work: SlackWork, email: str) -> None:
+        """After a reminder's button: the reminder, in place, as it now stands (`chat.update`)."""
+        nudge_id = reminder_of(work.step)
+        if nudge_id is None or work.message is None:
+            return
+
+        def current() -> list[Reply] | None:
+            with self.runtime.sessions() as session:
+                return reminder_replies(
+                    self.pack, session=session, nudge_id=nudge_id, email=email, now=self.runtime.clock()
+                )
+
+        replies = await asyncio.to_thread(current)
+        if not replies:
+            return
+        message, (channel, ts) = render_replies(self.pack, replies)[0], work.message
+        delivery, _ = await self.channel.call(
+            lambda: self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        )
+        if delivery.status != "sent":
+            log.warning(messages.slack_api_failed("chat.update", work.id, delivery.status, delivery.error))
 
     async def _publish(self, work: SlackWork, view: dict[str, Any]) -> None:
         delivery, _ = await self.channel.call(lambda: self.client.views_publish(user_id=work.user, view=view))
