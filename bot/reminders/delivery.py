@@ -33,8 +33,12 @@ from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.models import CaseEvent, ChannelIdentity, Nudge, Person, PlanPoint
 from store.outbox import claim, held_for, lapsed_claims
+from store.people import find_person
 
-__all__ = ["DeliveryReport", "Deliverer", "reminder_replies", "take_for_console"]
+__all__ = ["DeliveryReport", "Deliverer", "answered_reminders", "reminder_replies", "take_for_console"]
+
+#: The most reminders updated after one turn (a point left open for weeks is in one a day).
+_UPDATES_PER_TURN = 10
 
 log = logging.getLogger(__name__)
 
@@ -307,3 +311,58 @@ def reminder_replies(
     return notice_replies(
         pack, row.kind, row.payload, now=now, nudge_id=row.id, outcomes=_outcomes(session, row, points)
     )
+
+
+def answered_reminders(
+    pack: Pack, *, session: Session, email: str, channel: str, since: datetime, now: datetime
+) -> list[tuple[str, list[Reply]]]:
+    """The person's sent reminders on `channel` about points they closed or put off since `since`.
+
+    Each as (its platform message id, the reminder as it now stands), newest first, to update in
+    place after a turn: a button pressed, or the reason that closed a point as not applicable.
+    """
+    person = find_person(session=session, email=email)
+    if person is None:
+        return []
+    closed = session.execute(
+        select(PlanPoint.id, PlanPoint.case_id).where(
+            PlanPoint.done_by_id == person.id, PlanPoint.done_at >= since
+        )
+    ).all()
+    snoozes = session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.actor_id == person.id, CaseEvent.kind == "point_snoozed", CaseEvent.at >= since
+        )
+    ).all()
+    cases = {case_id for _, case_id in closed} | {e.case_id for e in snoozes}
+    if not cases:
+        return []
+    touched = {point_id for point_id, _ in closed} | set(
+        session.scalars(
+            select(PlanPoint.id).where(
+                PlanPoint.case_id.in_(cases),
+                PlanPoint.code.in_([str(e.detail.get("point")) for e in snoozes]),
+            )
+        )
+    )
+    rows = session.scalars(
+        select(Nudge)
+        .where(
+            Nudge.case_id.in_(cases),
+            Nudge.status == "sent",
+            Nudge.recipient_id == person.id,
+            Nudge.kind == "nudge",
+            Nudge.channel == channel,
+            Nudge.platform_message_id.is_not(None),
+        )
+        .order_by(Nudge.sent_at.desc(), Nudge.id.desc())
+    ).all()
+    found = []
+    for row in rows:
+        if touched & set(payload_points(row.payload)) and row.platform_message_id:
+            replies = reminder_replies(pack, session=session, nudge_id=row.id, email=email, now=now)
+            if replies:
+                found.append((row.platform_message_id, replies))
+        if len(found) == _UPDATES_PER_TURN:
+            break
+    return found

@@ -64,12 +64,11 @@ from bot.channels.slack.render import (
 )
 from bot.clock import Clock
 from bot.inbox import Inbox
-from bot.reminders.delivery import reminder_replies
+from bot.reminders.delivery import answered_reminders
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
 from dialogs.expect import is_work_email, normalise_email
-from dialogs.notices import reminder_of
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.audit import record_access
@@ -643,6 +642,7 @@ class SlackBot:
             return
         if work.channel:
             await self._notify(work, "strings.slack_see_dm")
+        started = self.runtime.clock()
         if work.kind == "turn":
             inbound = work.inbound(email=who.email, display_name=who.name)
             replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
@@ -652,7 +652,7 @@ class SlackBot:
                 log.warning(
                     messages.slack_delivery_failed(work.id, work.user, delivery.status, delivery.error)
                 )
-            await self._update_reminder(work, who.email)
+            await self._update_reminders(work, who.email, started)
             return
         visitor = Visitor(
             CHANNEL, self.team, work.user, who.email, who.name, {"team": self.team, "user": work.user}
@@ -663,30 +663,53 @@ class SlackBot:
             outcome = await asyncio.to_thread(mark, visitor, reason=work.reason)
             if outcome != "done":
                 log.info(messages.slack_refused(work.surface, work.user, None, f"mark point: {outcome}"))
+            await self._update_reminders(work, who.email, started)
         cases = await asyncio.to_thread(self.home.cases, visitor)
         await self._publish(work, render_home(self.pack, cases))
 
-    async def _update_reminder(self, work: SlackWork, email: str) -> None:
-        """After a reminder's button: the reminder, in place, as it now stands (`chat.update`)."""
-        nudge_id = reminder_of(work.step)
-        if nudge_id is None or work.message is None:
-            return
+    async def _update_reminders(self, work: SlackWork, email: str, since: datetime) -> None:
+        """Reminders about points the person just closed or put off, updated in place (`chat.update`).
 
-        def current() -> list[Reply] | None:
+        They then show who did what, with buttons left only for the points still open.
+        """
+
+        def current() -> list[tuple[str, list[Reply]]]:
             with self.runtime.sessions() as session:
-                return reminder_replies(
-                    self.pack, session=session, nudge_id=nudge_id, email=email, now=self.runtime.clock()
+                return answered_reminders(
+                    self.pack,
+                    session=session,
+                    email=email,
+                    channel=CHANNEL,
+                    since=since,
+                    now=self.runtime.clock(),
                 )
 
-        replies = await asyncio.to_thread(current)
-        if not replies:
+        found = await asyncio.to_thread(current)
+        if not found:
             return
-        message, (channel, ts) = render_replies(self.pack, replies)[0], work.message
-        delivery, _ = await self.channel.call(
-            lambda: self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-        )
-        if delivery.status != "sent":
-            log.warning(messages.slack_api_failed("chat.update", work.id, delivery.status, delivery.error))
+        channel = work.message[0] if work.message else await self._dm_channel(work)
+        if channel is None:
+            return
+        for ts, replies in found:
+            message = render_replies(self.pack, replies)[0]
+            delivery, _ = await self.channel.call(partial(self._chat_update, channel, ts, message))
+            if delivery.status != "sent":
+                log.warning(
+                    messages.slack_api_failed("chat.update", work.id, delivery.status, delivery.error)
+                )
+
+    def _chat_update(self, channel: str, ts: str, message: Message) -> Awaitable[AsyncSlackResponse]:
+        return self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    async def _dm_channel(self, work: SlackWork) -> str | None:
+        """The id of the person's DM with the bot (reminders are posted to their user id)."""
+        delivery, data = await self.channel.call(lambda: self.client.conversations_open(users=work.user))
+        channel = (data.get("channel") or {}).get("id") if delivery.status == "sent" else None
+        if channel is None:
+            log.warning(
+                messages.slack_api_failed("conversations.open", work.id, delivery.status, delivery.error)
+            )
+        return str(channel) if channel else None
 
     async def _publish(self, work: SlackWork, view: dict[str, Any]) -> None:
         delivery, _ = await self.channel.call(lambda: self.client.views_publish(user_id=work.user, view=view))

@@ -75,12 +75,11 @@ from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, RetryPolicy, send_with_retry
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, read_submit, render_cards
 from bot.clock import Clock, system_clock
-from bot.reminders.delivery import reminder_replies
+from bot.reminders.delivery import answered_reminders
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
 from dialogs.expect import is_work_email, normalise_email
-from dialogs.notices import reminder_of
 from dialogs.render import fill
 from dialogs.schema import Pack
 from dialogs.types import Reply
@@ -593,39 +592,44 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
                 )
             return
         inbound = self._inbound(turn_context, member, **fields)
+        started = self.runtime.clock()
         replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
         await self._say(turn_context, replies)
-        if inbound.pick is not None:
-            await self._update_reminder(turn_context, inbound.pick.step, inbound.email)
+        await self._update_reminders(turn_context, inbound.email, started)
 
-    async def _update_reminder(self, turn_context: TurnContext, step: str, email: str) -> None:
-        """After a reminder's button: its card, in place, as it now stands (update activity)."""
-        nudge_id, card_id = reminder_of(step), turn_context.activity.reply_to_id
-        if nudge_id is None or not card_id:
-            return
+    async def _update_reminders(self, turn_context: TurnContext, email: str, since: datetime) -> None:
+        """Reminder cards about points the person just closed or put off, updated in place.
 
-        def current() -> list[Reply] | None:
+        They then show who did what, with buttons left only for the points still open.
+        """
+
+        def current() -> list[tuple[str, list[Reply]]]:
             with self.runtime.sessions() as session:
-                return reminder_replies(
-                    self.pack, session=session, nudge_id=nudge_id, email=email, now=self.runtime.clock()
+                return answered_reminders(
+                    self.pack,
+                    session=session,
+                    email=email,
+                    channel=CHANNEL,
+                    since=since,
+                    now=self.runtime.clock(),
                 )
 
-        replies = await asyncio.to_thread(current)
-        if not replies:
-            return
-        activity = _card_activity(render_cards(replies, self.pack)[0])
-        activity.id = card_id
+        for card_id, replies in await asyncio.to_thread(current):
+            activity = _card_activity(render_cards(replies, self.pack)[0])
+            activity.id = card_id
 
-        async def attempt() -> Attempt:
-            return await _attempt(
-                lambda: turn_context.update_activity(activity),
-                timeout=self.options.call_timeout,
-                clock=self.runtime.clock,
+            async def attempt(activity: Activity = activity) -> Attempt:
+                return await _attempt(
+                    lambda: turn_context.update_activity(activity),
+                    timeout=self.options.call_timeout,
+                    clock=self.runtime.clock,
+                )
+
+            delivery = await send_with_retry(
+                attempt, policy=self.options.reply_policy, sleep=self.options.sleep
             )
-
-        delivery = await send_with_retry(attempt, policy=self.options.reply_policy, sleep=self.options.sleep)
-        if delivery.status != "sent":
-            log.warning(messages.teams_reply_failed(turn_context.activity.id, delivery))
+            if delivery.status != "sent":
+                log.warning(messages.teams_reply_failed(turn_context.activity.id, delivery))
 
     async def _point_to_personal_chat(self, turn_context: TurnContext) -> None:
         if await self._first_time(turn_context.activity.id):

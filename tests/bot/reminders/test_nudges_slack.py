@@ -146,3 +146,30 @@ def test_a_worker_killed_after_slack_accepted_is_reconciled_without_a_duplicate(
     posted = [m["metadata"]["event_payload"]["key"] for m in reminders(rig)]
     assert len(posted) == len(set(posted)) == queued
     assert len(rig.mock.calls_to("conversations.history")) == accepted
+
+
+def test_not_applicable_updates_the_reminder_once_the_reason_is_given(
+    rig: SlackRig, clock: FakeClock
+) -> None:
+    queue_reminders(rig, clock)
+    channel, _ = slack_channel(rig)
+    deliver(rig, channel)
+    [sent] = reminders(rig)
+    [reminder] = rig.messages_to(SERGEANT)[-1:]
+    esafety = point_title(rig.runtime.pack, "esafety_report")
+    button = next(
+        b for b in rig.buttons(reminder) if b["text"]["text"].startswith(f"Not applicable: {esafety}"[:40])
+    )
+    rig.click(SERGEANT, button, message_ts=sent["ts"])
+    rig.settle()
+    assert reply_keys(rig.messages_to(SERGEANT)[-1]["blocks"]) == ["strings.ask_na_reason"]
+    assert rig.mock.calls_to("chat.update") == []  # nothing answered yet: the buttons stay
+    rig.dm(SERGEANT, "Completed by the custody sergeant")
+    rig.settle()
+    [update] = rig.mock.calls_to("chat.update")  # found again from the outbox: the DM, the reminder's ts
+    assert (update.args["channel"], update.args["ts"]) == (f"D{SERGEANT}", sent["ts"])
+    blocks = (
+        json.loads(update.args["blocks"]) if isinstance(update.args["blocks"], str) else update.args["blocks"]
+    )
+    assert reply_keys(blocks).count("strings.nudge_answered_not_applicable") == 1
+    assert len(list(rig.buttons({"blocks": blocks}))) == 6 * 3
