@@ -143,7 +143,7 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
     print(
         f"delivery: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed, "
         f"{delivery.held} waiting for the person to use the bot, {delivery.reconciled} reconciled, "
-        f"{delivery.unconfirmed} unconfirmed"
+        f"{delivery.unconfirmed} unconfirmed, {delivery.withdrawn} withdrawn (their points had closed)"
     )
     return 0
 

@@ -20,7 +20,15 @@ from dialogs.render import fill, point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP, Choice, Fact, Reply
 
-__all__ = ["NOTICE_KINDS", "PointOutcome", "notice_replies", "nudge_step", "payload_points", "reminder_of"]
+__all__ = [
+    "NOTICE_KINDS",
+    "PointOutcome",
+    "notice_replies",
+    "nudge_step",
+    "payload_cases",
+    "payload_points",
+    "reminder_of",
+]
 
 Payload = Mapping[str, Any]
 
@@ -55,9 +63,23 @@ def reminder_of(step: str | None) -> int | None:
     return None
 
 
+def payload_cases(payload: Payload) -> list[Payload]:
+    """A payload's cases, each with its points; rows queued before grouping read as one-point groups."""
+    if "cases" in payload:
+        return list(payload["cases"])
+    if "point" in payload:  # one point (a nudge, an escalation, or an IO point with no IO)
+        return [{"reference": payload["reference"], "points": [payload]}]
+    cases: dict[str, list[Payload]] = {}
+    for line in payload.get("points", []):  # a digest: lines that each name their case
+        cases.setdefault(str(line["reference"]), []).append(line)
+    return [{"reference": reference, "points": points} for reference, points in cases.items()]
+
+
 def payload_points(payload: Payload) -> list[int]:
     """The ids of the points a grouped payload (reminder, escalation, digest) lists."""
-    return [int(p["point"]) for case in payload.get("cases", []) for p in case.get("points", [])]
+    return [
+        int(p["point"]) for case in payload_cases(payload) for p in case.get("points", []) if "point" in p
+    ]
 
 
 def _reply(pack: Pack, key: str, **values: Any) -> Reply:
@@ -113,7 +135,7 @@ def _reminder_point(pack: Pack, reference: str, point: Payload, ctx: _Context) -
 def _nudge(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     """One case's reminder: a line per point, each open one with buttons that name it."""
     replies = []
-    for case in payload.get("cases", []):
+    for case in payload_cases(payload):
         reference = str(case["reference"])
         replies.append(_reply(pack, "strings.nudge", reference=reference))
         replies += [_reminder_point(pack, reference, point, ctx) for point in case.get("points", [])]
@@ -123,7 +145,7 @@ def _nudge(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
 def _by_case(pack: Pack, payload: Payload, line: Callable[[Payload], str]) -> tuple[Fact, ...]:
     return tuple(
         Fact(label=str(case["reference"]), value="\n".join(line(point) for point in case.get("points", [])))
-        for case in payload.get("cases", [])
+        for case in payload_cases(payload)
         if case.get("points")
     )
 
@@ -176,8 +198,17 @@ def _victim_decision(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]
     return [_reply(pack, "strings.victim_decision", reference=payload["reference"])]
 
 
+def _unassigned(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    """A row queued before grouping, about an IO point with no IO: a reminder of that one point."""
+    cases = [
+        {**c, "points": [{**p, "unassigned": True} for p in c["points"]]} for c in payload_cases(payload)
+    ]
+    return _nudge(pack, {"cases": cases}, ctx)
+
+
 NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "nudge": _nudge,
+    "unassigned": _unassigned,
     "escalation": _escalation,
     "digest": _digest,
     "slt_new_case": _slt_new_case,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot import messages
 from dialogs.clock import quiet_until
-from dialogs.notices import payload_points
+from dialogs.notices import payload_cases, payload_points
 from dialogs.schema import Pack
 from store.models import Nudge, Person, PlanPoint
 from store.outbox import enqueue, outbox_row, pending_about
@@ -123,11 +123,11 @@ def open_points_only(session: Session, rows: Sequence[Nudge]) -> dict[int, dict[
         if not listed[row.id]:
             continue
         cases = [
-            {**case, "points": [p for p in case["points"] if int(p["point"]) in still_open]}
-            for case in row.payload.get("cases", [])
+            {**case, "points": [p for p in case["points"] if int(p.get("point", 0)) in still_open]}
+            for case in payload_cases(row.payload)
         ]
         cases = [case for case in cases if case["points"]]
-        payloads[row.id] = {**row.payload, "cases": cases} if cases else None
+        payloads[row.id] = {"cases": cases} if cases else None
     return payloads
 
 

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialogs.notices import NOTICE_KINDS, PointOutcome, notice_replies, nudge_step, reminder_of
+from dialogs.notices import (
+    NOTICE_KINDS,
+    PointOutcome,
+    notice_replies,
+    nudge_step,
+    payload_points,
+    reminder_of,
+)
 from dialogs.render import point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP
@@ -31,6 +38,7 @@ WELFARE_2 = {**POINT, "point": 9, "code": "welfare_contact", "instance": 3}
 REMINDER = {"cases": [{"reference": "OH-2026-0042", "points": [POINT, WELFARE_1, WELFARE_2]}]}
 PAYLOADS = {
     "nudge": REMINDER,
+    "unassigned": {"reference": "OH-2026-0042", **POINT, "code": "vps_offered"},  # queued before grouping
     "escalation": REMINDER,
     "digest": REMINDER,
     "slt_new_case": {"reference": "OH-2026-0042"},
@@ -133,3 +141,14 @@ def test_the_victim_is_not_told_the_decision_unless_the_pack_allows(pack: Pack) 
     open_pack = pack.model_copy(update={"meta": pack.meta.model_copy(update={"nudges": settings})})
     [told] = notice_replies(open_pack, "victim_decision", PAYLOADS["victim_decision"], now=NOW)
     assert "No further action" in told.text and told.key == "strings.victim_decision_named"
+
+
+def test_rows_queued_before_grouping_still_render(pack: Pack) -> None:
+    legacy = {"reference": "OH-2026-0042", **POINT}
+    header, crime = notice_replies(pack, "nudge", legacy, now=NOW, nudge_id=5)
+    assert header.key == "strings.nudge" and crime.step == nudge_step("OH-2026-0042", 7, 5)
+    _, vps = notice_replies(pack, "unassigned", {**legacy, "code": "vps_offered"}, now=NOW)
+    assert vps.key == "strings.nudge_unassigned" and not vps.choices
+    [digest] = notice_replies(pack, "digest", {"points": [{**POINT, "reference": "OH-2026-0042"}]}, now=NOW)
+    assert [f.label for f in digest.facts] == ["OH-2026-0042"]
+    assert payload_points(legacy) == [7]
