@@ -314,13 +314,20 @@ def reminder_replies(
 
 
 def answered_reminders(
-    pack: Pack, *, session: Session, email: str, channel: str, since: datetime, now: datetime
+    pack: Pack, *, sessions: sessionmaker[Session], email: str, channel: str, since: datetime, now: datetime
 ) -> list[tuple[str, list[Reply]]]:
     """The person's sent reminders on `channel` about points they closed or put off since `since`.
 
     Each as (its platform message id, the reminder as it now stands), newest first, to update in
     place after a turn: a button pressed, or the reason that closed a point as not applicable.
     """
+    with sessions() as session:
+        return _answered(pack, session, email, channel, since, now)
+
+
+def _answered(
+    pack: Pack, session: Session, email: str, channel: str, since: datetime, now: datetime
+) -> list[tuple[str, list[Reply]]]:
     person = find_person(session=session, email=email)
     if person is None:
         return []

@@ -673,16 +673,15 @@ class SlackBot:
         They then show who did what, with buttons left only for the points still open.
         """
 
-        def current() -> list[tuple[str, list[Reply]]]:
-            with self.runtime.sessions() as session:
-                return answered_reminders(
-                    self.pack,
-                    session=session,
-                    email=email,
-                    channel=CHANNEL,
-                    since=since,
-                    now=self.runtime.clock(),
-                )
+        current = partial(
+            answered_reminders,
+            self.pack,
+            sessions=self.runtime.sessions,
+            email=email,
+            channel=CHANNEL,
+            since=since,
+            now=self.runtime.clock(),
+        )
 
         found = await asyncio.to_thread(current)
         if not found:

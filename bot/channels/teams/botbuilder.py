@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -603,16 +604,15 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
         They then show who did what, with buttons left only for the points still open.
         """
 
-        def current() -> list[tuple[str, list[Reply]]]:
-            with self.runtime.sessions() as session:
-                return answered_reminders(
-                    self.pack,
-                    session=session,
-                    email=email,
-                    channel=CHANNEL,
-                    since=since,
-                    now=self.runtime.clock(),
-                )
+        current = partial(
+            answered_reminders,
+            self.pack,
+            sessions=self.runtime.sessions,
+            email=email,
+            channel=CHANNEL,
+            since=since,
+            now=self.runtime.clock(),
+        )
 
         for card_id, replies in await asyncio.to_thread(current):
             activity = _card_activity(render_cards(replies, self.pack)[0])
