@@ -247,6 +247,8 @@ class CaseEvent(Base):
     """The case's timeline: what happened to it, by whom (ids and kinds only)."""
 
     __tablename__ = "case_event"
+    # What a person just did (to update the reminders about it): by actor, then time.
+    __table_args__ = (Index("ix_case_event_actor_id_at", "actor_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

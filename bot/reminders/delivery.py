@@ -37,6 +37,8 @@ from store.people import find_person
 
 __all__ = ["DeliveryReport", "Deliverer", "answered_reminders", "reminder_replies", "take_for_console"]
 
+#: The case events of a person answering a point (see `store.cases.mark_point`, `snooze_point`).
+_ANSWERS = ("point_done", "point_not_applicable", "point_snoozed")
 #: The most reminders updated after one turn (a point left open for weeks is in one a day).
 _UPDATES_PER_TURN = 10
 
@@ -331,27 +333,23 @@ def _answered(
     person = find_person(session=session, email=email)
     if person is None:
         return []
-    closed = session.execute(
-        select(PlanPoint.id, PlanPoint.case_id).where(
-            PlanPoint.done_by_id == person.id, PlanPoint.done_at >= since
-        )
-    ).all()
-    snoozes = session.scalars(
+    # The case timeline says what the person answered (index on actor and time): points they
+    # closed, or put off, during the turn.
+    events = session.scalars(
         select(CaseEvent).where(
-            CaseEvent.actor_id == person.id, CaseEvent.kind == "point_snoozed", CaseEvent.at >= since
+            CaseEvent.actor_id == person.id, CaseEvent.at >= since, CaseEvent.kind.in_(_ANSWERS)
         )
     ).all()
-    cases = {case_id for _, case_id in closed} | {e.case_id for e in snoozes}
+    cases = {e.case_id for e in events}
     if not cases:
         return []
-    touched = {point_id for point_id, _ in closed} | set(
-        session.scalars(
-            select(PlanPoint.id).where(
-                PlanPoint.case_id.in_(cases),
-                PlanPoint.code.in_([str(e.detail.get("point")) for e in snoozes]),
-            )
+    answered = {(e.case_id, e.detail.get("point"), e.detail.get("instance")) for e in events}
+    candidates = session.execute(
+        select(PlanPoint.id, PlanPoint.case_id, PlanPoint.code, PlanPoint.instance).where(
+            PlanPoint.case_id.in_(cases)
         )
     )
+    touched = {p.id for p in candidates if (p.case_id, p.code, p.instance) in answered}
     rows = session.scalars(
         select(Nudge)
         .where(
