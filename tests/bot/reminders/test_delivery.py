@@ -164,7 +164,7 @@ def test_a_person_without_a_push_channel_gets_them_in_the_console(runtime: Runti
         person = session.scalar(select(Person).where(Person.email == SUPERVISOR))
         assert person is not None
     replies = take_for_console(runtime.pack, sessions=runtime.sessions, person_id=person.id, now=clock.now)
-    assert [r.key for r in replies] == ["strings.nudge"] * queued
+    assert queued == 1 and [r.key for r in replies] == ["strings.nudge"] + ["strings.nudge_point"] * 7
     assert take_for_console(runtime.pack, sessions=runtime.sessions, person_id=person.id, now=clock.now) == []
     assert statuses(runtime) == Counter({"sent": queued})
 
