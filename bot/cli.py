@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot.clock import system_clock
 from bot.people.identity import person_by_work_email, work_email
-from bot.reminders.delivery import take_for_console
+from bot.reminders.delivery import reminder_replies, take_for_console
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
@@ -72,8 +72,19 @@ def _chat(args: argparse.Namespace) -> int:
             runtime.pack, sessions=runtime.sessions, person_id=person_id, now=runtime.clock()
         )
 
+    def reminder(nudge_id: int) -> list[Reply] | None:
+        with runtime.sessions() as session:
+            return reminder_replies(
+                runtime.pack, session=session, nudge_id=nudge_id, email=normalised, now=runtime.clock()
+            )
+
     return Console(
-        runtime.router, email=normalised, stdin=sys.stdin, stdout=sys.stdout, notices=notices
+        runtime.router,
+        email=normalised,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        notices=notices,
+        reminder=reminder,
     ).run()
 
 
@@ -135,7 +146,7 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
     print(
         f"delivery: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed, "
         f"{delivery.held} waiting for the person to use the bot, {delivery.reconciled} reconciled, "
-        f"{delivery.unconfirmed} unconfirmed"
+        f"{delivery.unconfirmed} unconfirmed, {delivery.withdrawn} withdrawn (their points had closed)"
     )
     return 0
 

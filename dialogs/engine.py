@@ -287,7 +287,8 @@ class _Run:
 
     def _from_nudge(self, state: DialogState, step: str, value: str) -> DialogState:
         """A nudge's button: run the nudge flow on top of whatever conversation is in progress."""
-        _, reference, point = (step.split("/", 2) + ["", ""])[:3]
+        # `__nudge__/<reference>/<point>[/<message>]`: the message id is the adapter's, to update it.
+        _, reference, point = (step.split("/") + ["", ""])[:3]
         flow = self.pack.flow(self.pack.meta.nudges.flow)
         if flow is None or not reference or not point:
             self.say("strings.stale_choice")

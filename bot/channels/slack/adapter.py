@@ -65,6 +65,7 @@ from bot.channels.slack.render import (
 from bot.clock import Clock
 from bot.inbox import Inbox
 from bot.people.identity import linked_person, work_email
+from bot.reminders.delivery import answered_reminders
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -640,6 +641,7 @@ class SlackBot:
             return
         if work.channel:
             await self._notify(work, "strings.slack_see_dm")
+        started = self.runtime.clock()
         if work.kind == "turn":
             inbound = work.inbound(email=who.email, display_name=who.name)
             replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
@@ -649,6 +651,7 @@ class SlackBot:
                 log.warning(
                     messages.slack_delivery_failed(work.id, work.user, delivery.status, delivery.error)
                 )
+            await self._update_reminders(work, who.email, started)
             return
         visitor = Visitor(
             CHANNEL, self.team, work.user, who.email, who.name, {"team": self.team, "user": work.user}
@@ -659,8 +662,52 @@ class SlackBot:
             outcome = await asyncio.to_thread(mark, visitor, reason=work.reason)
             if outcome != "done":
                 log.info(messages.slack_refused(work.surface, work.user, None, f"mark point: {outcome}"))
+            await self._update_reminders(work, who.email, started)
         cases = await asyncio.to_thread(self.home.cases, visitor)
         await self._publish(work, render_home(self.pack, cases))
+
+    async def _update_reminders(self, work: SlackWork, email: str, since: datetime) -> None:
+        """Reminders about points the person just closed or put off, updated in place (`chat.update`).
+
+        They then show who did what, with buttons left only for the points still open.
+        """
+
+        current = partial(
+            answered_reminders,
+            self.pack,
+            sessions=self.runtime.sessions,
+            email=email,
+            channel=CHANNEL,
+            since=since,
+            now=self.runtime.clock(),
+        )
+
+        found = await asyncio.to_thread(current)
+        if not found:
+            return
+        channel = work.message[0] if work.message else await self._dm_channel(work)
+        if channel is None:
+            return
+        for ts, replies in found:
+            message = render_replies(self.pack, replies)[0]
+            delivery, _ = await self.channel.call(partial(self._chat_update, channel, ts, message))
+            if delivery.status != "sent":
+                log.warning(
+                    messages.slack_api_failed("chat.update", work.id, delivery.status, delivery.error)
+                )
+
+    def _chat_update(self, channel: str, ts: str, message: Message) -> Awaitable[AsyncSlackResponse]:
+        return self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    async def _dm_channel(self, work: SlackWork) -> str | None:
+        """The id of the person's DM with the bot (reminders are posted to their user id)."""
+        delivery, data = await self.channel.call(lambda: self.client.conversations_open(users=work.user))
+        channel = (data.get("channel") or {}).get("id") if delivery.status == "sent" else None
+        if channel is None:
+            log.warning(
+                messages.slack_api_failed("conversations.open", work.id, delivery.status, delivery.error)
+            )
+        return str(channel) if channel else None
 
     async def _publish(self, work: SlackWork, view: dict[str, Any]) -> None:
         delivery, _ = await self.channel.call(lambda: self.client.views_publish(user_id=work.user, view=view))

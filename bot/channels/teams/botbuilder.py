@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -76,6 +77,7 @@ from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, Retry
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, read_submit, render_cards
 from bot.clock import Clock, system_clock
 from bot.people.identity import identify, work_email
+from bot.reminders.delivery import answered_reminders
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -590,8 +592,43 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
                 )
             return
         inbound = self._inbound(turn_context, member, **fields)
+        started = self.runtime.clock()
         replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
         await self._say(turn_context, replies)
+        await self._update_reminders(turn_context, inbound.email, started)
+
+    async def _update_reminders(self, turn_context: TurnContext, email: str, since: datetime) -> None:
+        """Reminder cards about points the person just closed or put off, updated in place.
+
+        They then show who did what, with buttons left only for the points still open.
+        """
+
+        current = partial(
+            answered_reminders,
+            self.pack,
+            sessions=self.runtime.sessions,
+            email=email,
+            channel=CHANNEL,
+            since=since,
+            now=self.runtime.clock(),
+        )
+
+        for card_id, replies in await asyncio.to_thread(current):
+            activity = _card_activity(render_cards(replies, self.pack)[0])
+            activity.id = card_id
+
+            async def attempt(activity: Activity = activity) -> Attempt:
+                return await _attempt(
+                    lambda: turn_context.update_activity(activity),
+                    timeout=self.options.call_timeout,
+                    clock=self.runtime.clock,
+                )
+
+            delivery = await send_with_retry(
+                attempt, policy=self.options.reply_policy, sleep=self.options.sleep
+            )
+            if delivery.status != "sent":
+                log.warning(messages.teams_reply_failed(turn_context.activity.id, delivery))
 
     async def _point_to_personal_chat(self, turn_context: TurnContext) -> None:
         if await self._first_time(turn_context.activity.id):
