@@ -16,7 +16,7 @@ from pydantic import JsonValue
 from dialogs.clock import due_at
 from dialogs.schema import Condition, DueRule, Pack, PointSpec, Trigger
 
-__all__ = ["CASE_FACTS", "PlannedPoint", "applies", "case_facts", "plan_for", "point_due"]
+__all__ = ["CASE_FACTS", "EVIDENCE_EVENTS", "PlannedPoint", "applies", "case_facts", "plan_for", "point_due"]
 
 FactValue = str | bool | int
 
@@ -31,6 +31,9 @@ CASE_FACTS: dict[str, tuple[FactValue, ...]] = {
     "suspect_arrested": ("yes", "no", "unknown"),
     "colleagues_present": (True, False),
 }
+
+#: What the bot records on a case that a point's `completed_by: {event: …}` may name.
+EVIDENCE_EVENTS = ("investigator_assigned",)
 
 
 def case_facts(answers: Mapping[str, JsonValue]) -> dict[str, FactValue]:

@@ -18,12 +18,14 @@ __all__ = [
     "DirectoryCategory",
     "DirectoryEntrySpec",
     "DueRule",
+    "CompletedBy",
     "DueVariant",
     "EffectStep",
     "ActionStep",
     "Flow",
     "IntentSpec",
     "MeetingSpec",
+    "OwnerSpec",
     "Pack",
     "PackMeta",
     "PointSpec",
@@ -36,7 +38,8 @@ Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 StringKey = Annotated[str, Field(pattern=r"^strings\.[a-z][a-z0-9_]*$")]
 FactValue = str | bool | int
 Condition = dict[str, FactValue | list[FactValue]]
-OwnerRole = Literal["supervisor", "io", "slt"]
+#: Who holds an owner role on a case: its reporter, its investigating officer, its area's leaders.
+Holder = Literal["reporter", "investigator", "area_leaders"]
 Trigger = Literal[
     "report",
     "arrest",
@@ -286,6 +289,23 @@ class DueVariant(_Model):
     due: DueRule
 
 
+class CompletedBy(_Model):
+    """Evidence the bot sees that completes a point by itself; exactly one is given.
+
+    `event`: something done through the bot (`dialogs.plan.EVIDENCE_EVENTS`), e.g. the IO assigned.
+    `delivered`: a notice of that kind (`dialogs.notices.NOTICE_KINDS`) delivered for the case.
+    """
+
+    event: Id | None = None
+    delivered: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_evidence(self) -> CompletedBy:
+        if (self.event is None) == (self.delivered is None):
+            raise ValueError("give exactly one of event, delivered")
+        return self
+
+
 class PointSpec(_Model):
     """A point of the plan: who owns it, when it falls due and when it applies."""
 
@@ -293,7 +313,7 @@ class PointSpec(_Model):
     title: str = Field(max_length=120)
     description: str
     source: str
-    owner: OwnerRole
+    owner: Id = Field(description="a role of the plan's `owners`")
     due: DueRule
     due_when: list[DueVariant] = Field(default_factory=list)
     default_note: str | None = Field(None, description="why a default was chosen where the seeds give none")
@@ -305,12 +325,36 @@ class PointSpec(_Model):
     nudge: str
     nudge_every_hours: int = Field(24, ge=1)
     escalate_after_hours: int | None = Field(None, ge=0)
+    completed_by: CompletedBy | None = Field(None, description="evidence that completes it without a person")
+    updates_victim: bool = Field(False, description="an update owed to the victim (their 'next update due')")
+
+
+class OwnerSpec(_Model):
+    """An owner role: who holds it on a case, and who is reminded while nobody does."""
+
+    held_by: Holder
+    until_assigned: Holder | None = Field(
+        None, description="who is asked to assign someone while the role is empty"
+    )
+
+
+def _default_owners() -> dict[str, OwnerSpec]:
+    return {
+        "supervisor": OwnerSpec(held_by="reporter"),
+        "io": OwnerSpec(held_by="investigator", until_assigned="reporter"),
+        "slt": OwnerSpec(held_by="area_leaders"),
+    }
 
 
 class Plan(_Model):
-    """`plan.yaml`: the plan's points."""
+    """`plan.yaml`: the owner roles and the plan's points."""
 
+    owners: dict[Id, OwnerSpec] = Field(default_factory=_default_owners)
     points: list[PointSpec] = Field(min_length=1)
+
+    def point(self, code: str) -> PointSpec | None:
+        """The point spec with this code, or None (a stored point the pack no longer has)."""
+        return next((p for p in self.points if p.code == code), None)
 
 
 # --- directory -------------------------------------------------------------------------------------

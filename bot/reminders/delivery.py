@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.cases.service import note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
 from bot.reminders.ratelimit import RateLimiter
@@ -153,6 +154,7 @@ class Deliverer:
             if delivery.status == "sent":
                 row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
                 report.sent += 1
+                note_delivered(self.pack, session=session, nudge=row, now=now)
             elif delivery.status == "uncertain":
                 row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
                 report.uncertain += 1
@@ -175,6 +177,7 @@ class Deliverer:
             if status == "found":
                 row.status, row.sent_at, row.platform_message_id = "sent", now, message_id
                 report.reconciled += 1
+                note_delivered(self.pack, session=session, nudge=row, now=now)
             else:
                 row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
                 report.unconfirmed += 1
@@ -232,4 +235,5 @@ def take_for_console(
         for row in held_for(session=session, person_id=person_id):
             replies += notice_replies(pack, row.kind, row.payload, now=now)
             row.status, row.channel, row.sent_at, row.platform_message_id = "sent", "console", now, "console"
+            note_delivered(pack, session=session, nudge=row, now=now)
         return replies

@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.cases.points import Retire, change_point, clock_of, escalation_at
+from bot.cases.points import Sweep as PointSweep
 from bot.reminders.queue import Recipient, message, queue, senior_leaders
 from dialogs.clock import local_time_today
 from dialogs.schema import Pack
@@ -152,28 +154,21 @@ class _Sweep:
 
     def point(self, point: _Row) -> None:
         spec = self.specs.get(point.code)
-        change: dict[str, Any] = {"id": point.id}
-        self.updates.append(change)
         if spec is None:  # the pack no longer has this point: stop waking it, keep the record
-            change["next_nudge_at"] = None
+            self.updates.append(
+                {"id": point.id, **change_point(clock_of(point, None), Retire(), now=self.now)}
+            )
             return
-        case, now = self.cases[point.case_id], self.now
-        remind_at = point.remind_at
-        if remind_at is not None and remind_at <= now:
+        case, clock = self.cases[point.case_id], clock_of(point, spec)
+        change = change_point(clock, PointSweep(), now=self.now)
+        self.updates.append({"id": point.id, **change})
+        if "last_nudged_at" in change:
             kind, people = self.recipients(point, case)
-            self.send(kind, people, point, case, remind_at)
-            remind_at = now + timedelta(hours=spec.nudge_every_hours)
-            change.update(nudge_count=point.nudge_count + 1, last_nudged_at=now, remind_at=remind_at)
-        escalate_at = None
-        if spec.escalate_after_hours is not None and point.escalated_at is None:
-            escalate_at = point.due_at + timedelta(hours=spec.escalate_after_hours)
-            if escalate_at <= now:
-                self.send("escalation", self.leaders_of(case.area), point, case, escalate_at)
-                change["escalated_at"] = now
-                self.report.escalated += 1
-                escalate_at = None
-        wake = [moment for moment in (remind_at, escalate_at) if moment is not None]
-        change["next_nudge_at"] = min(wake) if wake else None
+            self.send(kind, people, point, case, point.remind_at)
+        escalate_at = escalation_at(clock)
+        if "escalated_at" in change and escalate_at is not None:
+            self.send("escalation", self.leaders_of(case.area), point, case, escalate_at)
+            self.report.escalated += 1
         self.report.points += 1
 
     def write(self) -> None:
