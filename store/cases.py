@@ -271,7 +271,8 @@ def next_instance(*, session: Session, case: Case, code: str) -> int:
 
 def add_point(*, session: Session, case: Case, columns: Mapping[str, Any], owner: Person | None) -> PlanPoint:
     """Add one plan point to a case, with the columns the case service computed."""
-    row = PlanPoint(case_id=case.id, owner_id=owner.id if owner else None, owner=owner, **columns)
+    # Through the relationship, so the case's loaded `points` include it at once.
+    row = PlanPoint(case=case, owner_id=owner.id if owner else None, owner=owner, **columns)
     session.add(row)
     session.flush()
     return row

@@ -186,3 +186,29 @@ def test_load_pack_raises_with_the_problems(tmp_path: Path) -> None:
 def test_every_declared_effect_is_used_by_some_flow(pack: Pack) -> None:
     used = {getattr(s, "effect", None) for f in pack.flows for s in f.steps}
     assert set(EFFECTS) <= used
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    owner: slt\n", "    owner: chief\n", "unknown owner role 'chief'"),
+        ("{event: investigator_assigned}", "{event: io_named}", "unknown event 'io_named'"),
+        ("{delivered: slt_new_case}", "{delivered: slt_memo}", "unknown notice 'slt_memo'"),
+        (
+            "{delivered: slt_new_case}",
+            "{delivered: slt_new_case, event: x}",
+            "exactly one of event, delivered",
+        ),
+        ("  io: {held_by: investigator,", "  io: {held_by: deputy,", "held_by"),
+    ],
+)
+def test_owner_roles_and_completing_evidence_are_checked(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    problems = broken(tmp_path, "plan.yaml", old, new)
+    assert any(message in p.message and p.file.endswith("plan.yaml") for p in problems), problems
+
+
+def test_evidence_a_point_names_needs_its_string(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "strings.yaml", "evidence_slt_new_case:", "evidence_slt_case:")
+    assert any("missing string 'strings.evidence_slt_new_case'" in p.message for p in problems), problems

@@ -1,0 +1,206 @@
+"""Points the bot sees done close themselves, with the evidence on the timeline and where shown.
+
+Through the router, the sweep and delivery, as a supervisor, an IO, a leader and a victim meet it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.reminders.delivery import Deliverer, DeliveryReport
+from bot.runtime import Runtime
+from dialogs.render import fill
+from store.models import CaseEvent, Nudge, Person, PlanPoint
+from store.people import ensure_identity
+from tests.bot.helpers import IO, LEADER, SUPERVISOR, VICTIM, add_leader, point, report, sweep
+from tests.channel import Conversation, FakePush, keys
+from tests.conftest import START, FakeClock
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def on_slack(runtime: Runtime, email: str) -> None:
+    with runtime.sessions.begin() as session:
+        person = session.scalar(select(Person).where(Person.email == email))
+        assert person is not None
+        ensure_identity(
+            session=session, person=person, channel="slack", tenant="T0FORCE", user_id=f"U{person.id}",
+            now=runtime.clock(),
+        )  # fmt: skip
+
+
+def deliver(runtime: Runtime, slack: FakePush) -> DeliveryReport:
+    deliverer = Deliverer(
+        pack=runtime.pack,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        channels={"slack": slack},
+        worker="w1",
+    )
+    return asyncio.run(deliverer.run_once())
+
+
+def assign_io(runtime: Runtime, reference: str) -> None:
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    for text in ("my cases", reference, "assign the investigating officer", IO):
+        supervisor.say(text)
+    assert keys(supervisor.last)[0] == "strings.io_assigned"
+
+
+def decide(runtime: Runtime, reference: str, decision: str, when: str) -> None:
+    io = Conversation(runtime.router, IO)
+    io.say(f"update case {reference}")
+    io.pick(decision)
+    assert keys(io.say(when))[0] == "strings.decision_recorded"
+
+
+def bot_events(runtime: Runtime) -> list[dict[str, object]]:
+    with runtime.sessions() as session:
+        rows = session.scalars(
+            select(CaseEvent).where(CaseEvent.kind == "point_done_by_bot").order_by(CaseEvent.id)
+        )
+        return [{**e.detail, "actor": e.actor_id} for e in rows]
+
+
+def person_id(runtime: Runtime, email: str) -> int:
+    with runtime.sessions() as session:
+        found = session.scalar(select(Person.id).where(Person.email == email))
+        assert found is not None
+        return found
+
+
+def name(runtime: Runtime, email: str) -> str:
+    with runtime.sessions() as session:
+        found = session.scalar(select(Person).where(Person.email == email))
+        assert found is not None
+        return found.name
+
+
+def shown(runtime: Runtime, email: str, reference: str, title: str) -> str:
+    """What the case's page says of the point titled `title`."""
+    viewer = Conversation(runtime.router, email)
+    viewer.say("my cases")
+    replies = viewer.say(reference)
+    return next(f.value for r in replies for f in r.facts if f.label == title)
+
+
+def statuses(runtime: Runtime, code: str) -> list[tuple[str, str]]:
+    """(kind, status) of every outbox row about the points of `code`."""
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(Nudge.kind, Nudge.status)
+            .join(PlanPoint, Nudge.point_id == PlanPoint.id)
+            .where(PlanPoint.code == code)
+        )
+        return [(kind, status) for kind, status in rows]
+
+
+def test_assigning_the_io_completes_investigator_assigned(runtime: Runtime) -> None:
+    reference = report(runtime)
+    assign_io(runtime, reference)
+    done = point(runtime, reference, "investigator_assigned")
+    assert (done.status, done.done_by_id) == ("done", None)
+    assert bot_events(runtime) == [
+        {
+            "point": "investigator_assigned",
+            "instance": 1,
+            "point_id": done.id,
+            "evidence": "investigator_assigned",
+            "person": person_id(runtime, IO),
+            "actor": None,
+        }
+    ]
+    spec = runtime.pack.plan.point("investigator_assigned")
+    assert spec is not None
+    line = shown(runtime, SUPERVISOR, reference, spec.title)
+    assert fill(runtime.pack, "strings.evidence_investigator_assigned", name=name(runtime, IO)) in line
+
+
+def test_the_slt_notice_delivered_completes_slt_informed(runtime: Runtime, clock: FakeClock) -> None:
+    add_leader(runtime)
+    on_slack(runtime, LEADER)
+    reference = report(runtime)
+    assert point(runtime, reference, "slt_informed").status == "open"  # queued is not told
+    clock.advance(minutes=5)
+    assert deliver(runtime, FakePush()).sent == 1
+    told = point(runtime, reference, "slt_informed")
+    assert (told.status, told.done_by_id, told.done_at) == ("done", None, clock.now)
+    [event] = bot_events(runtime)
+    assert (event["evidence"], event["person"], event["point_id"]) == (
+        "slt_new_case",
+        person_id(runtime, LEADER),
+        told.id,
+    )
+    spec = runtime.pack.plan.point("slt_informed")
+    assert spec is not None
+    line = shown(runtime, SUPERVISOR, reference, spec.title)
+    assert fill(runtime.pack, "strings.evidence_slt_new_case", name=name(runtime, LEADER)) in line
+
+
+def test_an_slt_notice_not_delivered_completes_nothing(runtime: Runtime) -> None:
+    add_leader(runtime)
+    on_slack(runtime, LEADER)
+    reference = report(runtime)
+    assert deliver(runtime, FakePush(script=["503"])).retrying == 1
+    assert point(runtime, reference, "slt_informed").status == "open"
+    assert bot_events(runtime) == []
+
+
+def test_each_decisions_notice_completes_its_own_point(runtime: Runtime) -> None:
+    reference = report(runtime)
+    assign_io(runtime, reference)
+    on_slack(runtime, VICTIM)
+    decide(runtime, reference, "arrest", "today 07:00")
+    decide(runtime, reference, "bail", "today 08:00")
+    # Oldest slot first: the arrest's notice arrives, the bail's fails for now.
+    report_ = deliver(runtime, FakePush(script=["sent", "503"]))
+    assert (report_.sent, report_.retrying) == (2, 1)  # and the victim's "your officer" notice
+    assert point(runtime, reference, "decision_explained", 1).status == "done"
+    assert point(runtime, reference, "decision_explained", 2).status == "open"
+    assert [e["instance"] for e in bot_events(runtime) if e["point"] == "decision_explained"] == [1]
+
+
+def test_without_consent_the_io_tells_the_victim_themselves(runtime: Runtime) -> None:
+    reference = report(runtime, consent="no")
+    assign_io(runtime, reference)
+    on_slack(runtime, VICTIM)
+    decide(runtime, reference, "arrest", "today 07:00")
+    deliver(runtime, FakePush())
+    assert point(runtime, reference, "decision_explained").status == "open"
+
+
+def test_nobody_is_told_to_assign_an_io_once_one_is(runtime: Runtime, clock: FakeClock) -> None:
+    """The reported case: the IO assigned, then reminders and escalations about it all the same."""
+    add_leader(runtime)
+    on_slack(runtime, LEADER)
+    reference = report(runtime)
+    on_slack(runtime, SUPERVISOR)
+    deliver(runtime, FakePush())  # the leaders are told of the case: slt_informed is done
+    # A week on, nobody has assigned an IO: reminders and escalations are queued, not yet sent.
+    sweep(runtime, START + 7 * DAY + HOUR)
+    assert ("unassigned", "pending") in statuses(runtime, "vps_offered")
+    assert {("nudge", "pending"), ("escalation", "pending")} <= set(
+        statuses(runtime, "investigator_assigned")
+    )
+    clock.now = START + 7 * DAY + 2 * HOUR
+    assign_io(runtime, reference)
+    assert {s for _, s in statuses(runtime, "investigator_assigned")} == {"withdrawn"}
+    assert ("unassigned", "withdrawn") in statuses(runtime, "vps_offered")
+    slack = FakePush()
+    deliver(runtime, slack)
+    sweep(runtime, START + 10 * DAY)
+    deliver(runtime, slack)
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(Nudge.kind, PlanPoint.code, Nudge.status).join(PlanPoint, Nudge.point_id == PlanPoint.id)
+        ).all()
+    live = {(kind, code) for kind, code, status in rows if status != "withdrawn"}
+    assert not {kind for kind, _ in live} & {"unassigned"}
+    assert not {code for _, code in live} & {"investigator_assigned", "slt_informed"}
+    assert ("nudge", "vps_offered") in live  # the IO's own point goes to the IO now
+    sent = [reply.key for _, _, replies in slack.sent for reply in replies]
+    assert "strings.nudge_unassigned" not in sent
