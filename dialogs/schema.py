@@ -19,6 +19,7 @@ __all__ = [
     "DirectoryEntrySpec",
     "DueRule",
     "CompletedBy",
+    "DecisionSpec",
     "DueVariant",
     "EffectStep",
     "ActionStep",
@@ -338,6 +339,22 @@ class OwnerSpec(_Model):
     )
 
 
+class DecisionSpec(_Model):
+    """What a key decision changes on the case, besides the points it starts (`starts_on`)."""
+
+    arrests_suspect: bool = Field(False, description="the case then records the suspect as arrested")
+    opens_review: bool = Field(
+        False, description="opens the Victims' Right to Review window (`nudges.review_window_months`)"
+    )
+
+
+def _default_decisions() -> dict[Trigger, DecisionSpec]:
+    return {
+        "arrest": DecisionSpec(arrests_suspect=True),
+        "no_further_action": DecisionSpec(opens_review=True),
+    }
+
+
 def _default_owners() -> dict[str, OwnerSpec]:
     return {
         "supervisor": OwnerSpec(held_by="reporter"),
@@ -347,9 +364,10 @@ def _default_owners() -> dict[str, OwnerSpec]:
 
 
 class Plan(_Model):
-    """`plan.yaml`: the owner roles and the plan's points."""
+    """`plan.yaml`: the owner roles, what key decisions change, and the plan's points."""
 
     owners: dict[Id, OwnerSpec] = Field(default_factory=_default_owners)
+    decisions: dict[Trigger, DecisionSpec] = Field(default_factory=_default_decisions)
     points: list[PointSpec] = Field(min_length=1)
 
     def point(self, code: str) -> PointSpec | None:

@@ -20,7 +20,7 @@ from bot.cases.points import Close, Open, PointChange, Reschedule, Snooze, chang
 from bot.reminders.queue import queue, senior_leaders
 from dialogs.clock import add_months
 from dialogs.plan import FactValue, PlannedPoint, case_facts, plan_for
-from dialogs.schema import Pack
+from dialogs.schema import Holder, Pack
 from store import cases as case_store
 from store.audit import record_access
 from store.models import Case, Nudge, Person, PlanPoint
@@ -38,6 +38,7 @@ __all__ = [
     "open_case",
     "owner_of",
     "record_decision",
+    "reminded",
     "set_update_interval",
     "snooze_point",
 ]
@@ -70,6 +71,22 @@ def owner_of(pack: Pack, case: Case, role: str) -> Person | None:
     if owner is None or owner.held_by == "area_leaders":
         return None
     return case.reporter if owner.held_by == "reporter" else case.io
+
+
+def reminded(
+    pack: Pack, *, owner_role: str, owner_id: int | None
+) -> tuple[Literal["nudge", "unassigned"], Holder | Literal["owner"]]:
+    """Who is reminded of an open point, and how: its owner; else whoever holds the role.
+
+    While nobody holds a role that a person must be assigned to (the IO), its `until_assigned`
+    holder is asked to assign someone (`unassigned`) instead of being asked to do the point.
+    """
+    owner = pack.plan.owners.get(owner_role)
+    if owner_id is not None or owner is None:
+        return "nudge", "owner"
+    if owner.until_assigned is not None:
+        return "unassigned", owner.until_assigned
+    return "nudge", owner.held_by
 
 
 def _held_by(pack: Pack, role: str) -> str | None:
@@ -344,10 +361,11 @@ def record_decision(
     """Record a key decision: the points it starts (the Victims' Code clocks) and the victim's notice."""
     if not _may(session, actor, case, ("reporter", "io"), surface=surface, now=now):
         return "denied", []
+    rule = pack.plan.decisions.get(decision)  # type: ignore[call-overload]
     changes: dict[str, object] = {}
-    if decision == "arrest":
+    if rule is not None and rule.arrests_suspect:
         changes["suspect_arrested"] = "yes"
-    if decision == "no_further_action":
+    if rule is not None and rule.opens_review:
         months = pack.meta.nudges.review_window_months
         changes["review_until"] = add_months(decided_at, months, timezone=pack.meta.timezone)
     case_store.set_case_fields(session=session, case=case, **changes)
