@@ -28,6 +28,7 @@ __all__ = [
     "Sweep",
     "change_point",
     "clock_of",
+    "new_clock",
     "escalation_at",
 ]
 
@@ -47,21 +48,29 @@ class PointClock:
     escalate_after: timedelta | None = None
 
 
+def _timings(spec: PointSpec | None) -> dict[str, Any]:
+    hours = spec.escalate_after_hours if spec is not None else None
+    return {
+        "nudge_every": timedelta(hours=spec.nudge_every_hours if spec else 24),
+        "escalate_after": timedelta(hours=hours) if hours is not None else None,
+    }
+
+
 def clock_of(point: Any, spec: PointSpec | None) -> PointClock:
-    """The clock of a stored point (an ORM row or a plain row with the same columns)."""
+    """The clock of a stored point (an ORM row, or a plain row without `status` read as open)."""
     return PointClock(
         status=getattr(point, "status", "open"),
         due_at=point.due_at,
         remind_at=point.remind_at,
         escalated_at=point.escalated_at,
         nudge_count=point.nudge_count or 0,
-        nudge_every=timedelta(hours=spec.nudge_every_hours if spec else 24),
-        escalate_after=(
-            timedelta(hours=spec.escalate_after_hours)
-            if spec is not None and spec.escalate_after_hours is not None
-            else None
-        ),
+        **_timings(spec),
     )
+
+
+def new_clock(spec: PointSpec | None, due_at: datetime) -> PointClock:
+    """The clock of a point about to be opened (`Open` then sets its columns)."""
+    return PointClock(status="open", due_at=due_at, **_timings(spec))
 
 
 @dataclass(frozen=True)

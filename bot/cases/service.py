@@ -16,10 +16,10 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from bot.cases.answers import ReportAnswers
-from bot.cases.points import Close, Open, PointChange, Reschedule, Snooze, change_point, clock_of
+from bot.cases.points import Close, Open, PointChange, Reschedule, Snooze, change_point, clock_of, new_clock
 from bot.reminders.queue import queue, senior_leaders
 from dialogs.clock import add_months
-from dialogs.plan import FactValue, PlannedPoint, case_facts, plan_for
+from dialogs.plan import IO_ASSIGNED, FactValue, PlannedPoint, case_facts, plan_for
 from dialogs.schema import Holder, Pack
 from store import cases as case_store
 from store.audit import record_access
@@ -130,12 +130,11 @@ def move_point(pack: Pack, *, session: Session, point: PlanPoint, change: PointC
 
 def _new_points(
     pack: Pack, case: Case | None, planned: Iterable[PlannedPoint], reporter: Person
-) -> list[Any]:
+) -> list[case_store.NewPoint]:
     """Rows for planned points: owner by the pack's owner roles, clocks by `change_point`."""
     rows = []
     for point in planned:
-        spec = pack.plan.point(point.code)
-        clock = clock_of(_Unsaved(point.due_at), spec)
+        clock = new_clock(pack.plan.point(point.code), point.due_at)
         columns = {
             "code": point.code,
             "instance": point.instance,
@@ -149,15 +148,6 @@ def _new_points(
             owner = reporter if _held_by(pack, point.owner) == "reporter" else None
         rows.append(case_store.NewPoint(columns=columns, owner=owner))
     return rows
-
-
-class _Unsaved:
-    """The clock columns of a point not yet written."""
-
-    def __init__(self, due_at: datetime) -> None:
-        self.due_at = due_at
-        self.remind_at = self.escalated_at = None
-        self.nudge_count = 0
 
 
 def _add_points(pack: Pack, session: Session, case: Case, planned: Iterable[PlannedPoint]) -> list[PlanPoint]:
@@ -246,20 +236,19 @@ def assign_investigator(
     theirs = [p for p in case.points if _held_by(pack, p.owner_role) == "investigator"]
     for point in theirs:
         if point.status == "open":
-            point.owner_id, point.owner = investigator.id, investigator
+            owner = {"owner_id": investigator.id, "owner": investigator}
+            case_store.write_point(session=session, point=point, columns=owner)
     withdraw_reminders(session=session, point_ids=[p.id for p in theirs], kinds=("unassigned",))
     case_store.add_event(
         session=session,
         case=case,
-        kind="investigator_assigned",
+        kind=IO_ASSIGNED,
         actor=actor,
         now=now,
         investigator=investigator.id,
     )
     _audit(session, actor, case, surface, "update", now)
-    complete_on_evidence(
-        pack, session=session, case=case, event="investigator_assigned", person=investigator, now=now
-    )
+    complete_on_evidence(pack, session=session, case=case, event=IO_ASSIGNED, person=investigator, now=now)
     if case.consent_contact:
         queue(
             pack,
