@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.reminders.delivery import Deliverer, DeliveryReport
+from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
 from bot.runtime import Runtime
 from dialogs.render import fill
 from store.models import CaseEvent, Nudge, Person, PlanPoint
@@ -139,6 +139,16 @@ def test_the_slt_notice_delivered_completes_slt_informed(runtime: Runtime, clock
     assert spec is not None
     line = shown(runtime, SUPERVISOR, reference, spec.title)
     assert fill(runtime.pack, "strings.evidence_slt_new_case", name=name(runtime, LEADER)) in line
+
+
+def test_an_slt_notice_shown_in_the_console_completes_slt_informed(runtime: Runtime) -> None:
+    add_leader(runtime)  # no push channel: the notice waits for them in the console
+    reference = report(runtime)
+    shown_now = take_for_console(
+        runtime.pack, sessions=runtime.sessions, person_id=person_id(runtime, LEADER), now=runtime.clock()
+    )
+    assert keys(shown_now) == ["strings.slt_new_case"]
+    assert point(runtime, reference, "slt_informed").status == "done"
 
 
 def test_an_slt_notice_not_delivered_completes_nothing(runtime: Runtime) -> None:
