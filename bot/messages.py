@@ -12,6 +12,7 @@ __all__ = [
     "delivery_failed",
     "delivery_raised",
     "delivery_unconfirmed",
+    "evidence_failed",
     "send_gave_up",
     "send_retrying",
     "sweep_nobody",
@@ -229,6 +230,10 @@ def delivery_failed(nudge_id: int, attempts: int, error: str | None) -> str:
 
 def delivery_unconfirmed(nudge_id: int) -> str:
     return f"nudge {nudge_id}: cannot tell whether it arrived; not resending"
+
+
+def evidence_failed(nudge_id: int, error: BaseException) -> str:
+    return f"nudge {nudge_id} delivered, but completing its points failed: {where_it_failed(error)}"
 
 
 def delivery_raised(nudge_id: int, error: BaseException) -> str:

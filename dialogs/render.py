@@ -70,7 +70,7 @@ def point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fac
     title = point_title(pack, str(point.get("code")), point.get("instance"))
     status = point.get("status", "open")
     by_bot = point.get("by_bot")
-    if status == "done" and isinstance(by_bot, dict):
+    if status == "done" and isinstance(by_bot, dict) and f"evidence_{by_bot.get('evidence')}" in pack.strings:
         evidence = fill(pack, f"strings.evidence_{by_bot.get('evidence')}", name=by_bot.get("name") or "")
         value = fill(
             pack, "strings.point_bot_done_line", when=_when(pack, point.get("done_at")), evidence=evidence

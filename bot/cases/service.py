@@ -9,12 +9,14 @@ the bot can see done close themselves (`complete_on_evidence`), with the evidenc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from bot import messages
 from bot.cases.answers import ReportAnswers
 from bot.cases.points import Close, Open, PointChange, Reschedule, Snooze, change_point, clock_of, new_clock
 from bot.reminders.queue import queue, senior_leaders
@@ -42,6 +44,8 @@ __all__ = [
     "set_update_interval",
     "snooze_point",
 ]
+
+log = logging.getLogger(__name__)
 
 #: The timeline entry of a point the bot closed on evidence.
 BOT_DONE = "point_done_by_bot"
@@ -477,11 +481,24 @@ def complete_on_evidence(
 
 
 def note_delivered(pack: Pack, *, session: Session, nudge: Nudge, now: datetime) -> list[PlanPoint]:
-    """A message was delivered: close the points of its case that this notice completes."""
+    """A message was delivered: close the points of its case that this notice completes.
+
+    Never raises: the delivery is recorded whatever happens here (a failure is logged and rolled
+    back to a savepoint, and the point stays open for a person to close).
+    """
     if nudge.case_id is None:
         return []
     if not any(s.completed_by and s.completed_by.delivered == nudge.kind for s in pack.plan.points):
         return []
+    try:
+        with session.begin_nested():
+            return _complete_delivered(pack, session, nudge, now)
+    except Exception as error:
+        log.error(messages.evidence_failed(nudge.id, error))
+        return []
+
+
+def _complete_delivered(pack: Pack, session: Session, nudge: Nudge, now: datetime) -> list[PlanPoint]:
     case = session.get(Case, nudge.case_id)
     if case is None or case.status != "open":
         return []

@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from bot.cases import service
 from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
 from bot.runtime import Runtime
 from dialogs.render import fill
@@ -149,6 +151,24 @@ def test_an_slt_notice_shown_in_the_console_completes_slt_informed(runtime: Runt
     )
     assert keys(shown_now) == ["strings.slt_new_case"]
     assert point(runtime, reference, "slt_informed").status == "done"
+
+
+def test_a_failure_to_complete_never_loses_the_delivery(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_leader(runtime)
+    on_slack(runtime, LEADER)
+    reference = report(runtime)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(service, "complete_on_evidence", broken)
+    slack = FakePush()
+    assert deliver(runtime, slack).sent == 1
+    assert deliver(runtime, slack).sent == 0 and len(slack.sent) == 1  # recorded: never sent twice
+    assert point(runtime, reference, "slt_informed").status == "open"
+    assert "completing its points failed" in caplog.text
 
 
 def test_an_slt_notice_not_delivered_completes_nothing(runtime: Runtime) -> None:
