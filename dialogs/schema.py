@@ -294,11 +294,15 @@ class CompletedBy(_Model):
     """Evidence the bot sees that completes a point by itself; exactly one is given.
 
     `event`: something done through the bot (`dialogs.plan.EVIDENCE_EVENTS`), e.g. the IO assigned.
-    `delivered`: a notice of that kind (`dialogs.notices.NOTICE_KINDS`) delivered for the case.
+    `delivered`: a notice of that kind (`dialogs.notices.NOTICE_KINDS`) delivered for the case,
+    to the person `to` names when it does (e.g. the area's own leaders, not the force's SPOC).
     """
 
     event: Id | None = None
     delivered: Id | None = None
+    to: Holder | Literal["victim"] | None = Field(
+        None, description="a delivered notice counts only when it reached this person (or one of them)"
+    )
 
     @model_validator(mode="after")
     def _one_evidence(self) -> CompletedBy:

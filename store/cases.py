@@ -30,6 +30,7 @@ __all__ = [
     "events_of",
     "find_case",
     "last_done",
+    "leads_area",
     "next_instance",
     "next_reference",
     "open_case",
@@ -173,6 +174,11 @@ def open_case(
     return case, True
 
 
+def leads_area(person: Person, area: str) -> bool:
+    """Whether `person` is on the senior leadership team of `area` (or of the whole force)."""
+    return any(r.role == "slt" and r.area in (None, area) for r in person.roles)
+
+
 def relation(case: Case, person: Person) -> Relation | None:
     """How `person` is entitled to see `case`, or None when they are not.
 
@@ -185,7 +191,7 @@ def relation(case: Case, person: Person) -> Relation | None:
         return "io"
     if case.victim_id == person.id:
         return "victim"
-    if any(r.role == "slt" and r.area in (None, case.area) for r in person.roles):
+    if leads_area(person, case.area):
         return "slt"
     return None
 

@@ -424,15 +424,31 @@ def set_update_interval(
 
 
 def _completed_by(
-    pack: Pack, point: PlanPoint, *, event: str | None = None, delivered: str | None = None
+    pack: Pack,
+    point: PlanPoint,
+    *,
+    event: str | None = None,
+    delivered: str | None = None,
+    recipient: Person | None = None,
 ) -> bool:
+    """Whether this evidence completes `point` (a notice: delivered to whom its spec says)."""
     spec = pack.plan.point(point.code)
     evidence = spec.completed_by if spec else None
     if evidence is None:
         return False
-    return (event is not None and evidence.event == event) or (
-        delivered is not None and evidence.delivered == delivered
-    )
+    if event is not None:
+        return evidence.event == event
+    if delivered is None or evidence.delivered != delivered:
+        return False
+    return recipient is None or evidence.to is None or _is(point.case, recipient, evidence.to)
+
+
+def _is(case: Case, person: Person, holder: str) -> bool:
+    """Whether `person` is the case's `holder` (victim, reporter, IO, or one of its area's leaders)."""
+    if holder == "area_leaders":
+        return case_store.leads_area(person, case.area)
+    ids = {"victim": case.victim_id, "reporter": case.reporter_id, "investigator": case.io_id}
+    return ids.get(holder) == person.id
 
 
 def complete_on_evidence(
@@ -460,7 +476,7 @@ def complete_on_evidence(
     for point in list(case.points):
         if point.status != "open" or (only is not None and point.id not in only):
             continue
-        if not _completed_by(pack, point, event=event, delivered=delivered):
+        if not _completed_by(pack, point, event=event, delivered=delivered, recipient=person):
             continue
         move_point(pack, session=session, point=point, change=Close("done", None), now=now)
         case_store.add_event(

@@ -171,6 +171,15 @@ def test_a_failure_to_complete_never_loses_the_delivery(
     assert "completing its points failed" in caplog.text
 
 
+def test_telling_the_forces_spoc_does_not_inform_the_local_leadership(runtime: Runtime) -> None:
+    spoc = "insp.op.hampshire@example.police.uk"
+    add_leader(runtime, spoc, area=None, role="spoc")  # the area has no leadership team on the bot
+    on_slack(runtime, spoc)
+    reference = report(runtime)
+    assert deliver(runtime, FakePush()).sent == 1
+    assert point(runtime, reference, "slt_informed").status == "open"
+
+
 def test_an_slt_notice_not_delivered_completes_nothing(runtime: Runtime) -> None:
     add_leader(runtime)
     on_slack(runtime, LEADER)
