@@ -86,14 +86,10 @@ def point_data(
 
 def _points(ctx: TurnContext, case: Case, points: list[PlanPoint]) -> list[JsonValue]:
     """Points as renderers read them, with the evidence of those the bot closed."""
-    evidence: dict[int, dict[str, JsonValue]] = {}
-    for event in case_store.events_of(session=ctx.session, case=case, kind=service.BOT_DONE):
-        person_id = event.detail.get("person")
-        person = ctx.session.get(Person, person_id) if isinstance(person_id, int) else None
-        evidence[int(event.detail["point_id"])] = {
-            "evidence": event.detail.get("evidence"),
-            "name": person.name if person else None,
-        }
+    evidence: dict[int, dict[str, JsonValue]] = {
+        point_id: {"evidence": kind, "name": person.name if person else None}
+        for point_id, (kind, person) in service.bot_evidence(session=ctx.session, case=case).items()
+    }
     return [point_data(p, ctx.actor, evidence) for p in points]
 
 

@@ -32,6 +32,7 @@ from store.people import ensure_person
 __all__ = [
     "BOT_DONE",
     "assign_investigator",
+    "bot_evidence",
     "close_point",
     "complete_on_evidence",
     "facts_of",
@@ -494,6 +495,16 @@ def complete_on_evidence(
         )
         closed.append(point)
     return closed
+
+
+def bot_evidence(*, session: Session, case: Case) -> dict[int, tuple[str, Person | None]]:
+    """For each point of `case` the bot closed: the evidence it saw, and whom that was about."""
+    seen: dict[int, tuple[str, Person | None]] = {}
+    for event in case_store.events_of(session=session, case=case, kind=BOT_DONE):
+        person_id = event.detail.get("person")
+        person = session.get(Person, person_id) if isinstance(person_id, int) else None
+        seen[int(event.detail["point_id"])] = (str(event.detail.get("evidence")), person)
+    return seen
 
 
 def note_delivered(pack: Pack, *, session: Session, nudge: Nudge, now: datetime) -> list[PlanPoint]:

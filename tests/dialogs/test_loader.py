@@ -193,10 +193,11 @@ def test_every_declared_effect_is_used_by_some_flow(pack: Pack) -> None:
     [
         ("    owner: slt\n", "    owner: chief\n", "unknown owner role 'chief'"),
         ("{event: investigator_assigned}", "{event: io_named}", "unknown event 'io_named'"),
-        ("{delivered: slt_new_case}", "{delivered: slt_memo}", "unknown notice 'slt_memo'"),
+        ("{delivered: slt_new_case,", "{delivered: slt_memo,", "unknown notice 'slt_memo'"),
+        ("to: area_leaders}", "to: chief}", "completed_by.to"),
         (
-            "{delivered: slt_new_case}",
-            "{delivered: slt_new_case, event: x}",
+            "{delivered: slt_new_case,",
+            "{delivered: slt_new_case, event: x,",
             "exactly one of event, delivered",
         ),
         ("  io: {held_by: investigator,", "  io: {held_by: deputy,", "held_by"),
