@@ -330,6 +330,11 @@ class _Checker:
 
     def _check_plan(self) -> None:
         source = self.sources["plan"]
+        for role in self.pack.plan.owners:
+            if f"owner_{role}" not in self.pack.strings:
+                self.problem(
+                    source, ("owners", role), f"missing string 'strings.owner_{role}' (names the role)"
+                )
         codes: set[str] = set()
         for i, point in enumerate(self.pack.plan.points):
             path: Path_ = ("points", i)

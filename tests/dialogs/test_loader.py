@@ -210,6 +210,11 @@ def test_owner_roles_and_completing_evidence_are_checked(
     assert any(message in p.message and p.file.endswith("plan.yaml") for p in problems), problems
 
 
+def test_each_owner_role_needs_its_name(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "strings.yaml", "owner_slt:", "owner_leaders:")
+    assert any("missing string 'strings.owner_slt'" in p.message for p in problems), problems
+
+
 def test_evidence_a_point_names_needs_its_string(tmp_path: Path) -> None:
     problems = broken(tmp_path, "strings.yaml", "evidence_slt_new_case:", "evidence_slt_case:")
     assert any("missing string 'strings.evidence_slt_new_case'" in p.message for p in problems), problems
