@@ -13,6 +13,7 @@ __all__ = [
     "delivery_raised",
     "delivery_unconfirmed",
     "delivery_withdrawn",
+    "evidence_failed",
     "send_gave_up",
     "send_retrying",
     "sweep_nobody",
@@ -237,6 +238,10 @@ def delivery_withdrawn(nudge_id: int) -> str:
 
 def delivery_unconfirmed(nudge_id: int) -> str:
     return f"nudge {nudge_id}: cannot tell whether it arrived; not resending"
+
+
+def evidence_failed(nudge_id: int, error: BaseException) -> str:
+    return f"nudge {nudge_id} delivered, but completing its points failed: {where_it_failed(error)}"
 
 
 def delivery_raised(nudge_id: int, error: BaseException) -> str:

@@ -26,7 +26,8 @@ from dialogs.actions import ACTIONS
 from dialogs.durations import DURATION_NAMES, pack_duration
 from dialogs.effects import EFFECTS
 from dialogs.expect import EXPECT
-from dialogs.plan import CASE_FACTS
+from dialogs.notices import NOTICE_KINDS
+from dialogs.plan import CASE_FACTS, EVIDENCE_EVENTS
 from dialogs.render import CHOICES_FROM, RENDERERS
 from dialogs.schema import (
     ActionStep,
@@ -357,6 +358,11 @@ class _Checker:
 
     def _check_plan(self) -> None:
         source = self.sources["plan"]
+        for role in self.pack.plan.owners:
+            if f"owner_{role}" not in self.pack.strings:
+                self.problem(
+                    source, ("owners", role), f"missing string 'strings.owner_{role}' (names the role)"
+                )
         codes: set[str] = set()
         for i, point in enumerate(self.pack.plan.points):
             path: Path_ = ("points", i)
@@ -364,6 +370,18 @@ class _Checker:
                 self.problem(source, (*path, "code"), f"duplicate point code {point.code!r}")
             codes.add(point.code)
             self._check_conditions(point.when, source, (*path, "when"))
+            if point.owner not in self.pack.plan.owners:
+                self.problem(source, (*path, "owner"), f"unknown owner role {point.owner!r}")
+            evidence = point.completed_by
+            if evidence and evidence.event and evidence.event not in EVIDENCE_EVENTS:
+                self.problem(source, (*path, "completed_by", "event"), f"unknown event {evidence.event!r}")
+            if evidence and evidence.delivered and evidence.delivered not in NOTICE_KINDS:
+                self.problem(
+                    source, (*path, "completed_by", "delivered"), f"unknown notice {evidence.delivered!r}"
+                )
+            if evidence and f"evidence_{evidence.event or evidence.delivered}" not in self.pack.strings:
+                key = f"strings.evidence_{evidence.event or evidence.delivered}"
+                self.problem(source, (*path, "completed_by"), f"missing string {key!r} (shows the evidence)")
             rules = [(point.due, (*path, "due"))]
             for j, variant in enumerate(point.due_when):
                 self._check_conditions(variant.when, source, (*path, "due_when", j, "when"))

@@ -16,7 +16,16 @@ from pydantic import JsonValue
 from dialogs.clock import due_at
 from dialogs.schema import Condition, DueRule, Pack, PointSpec, Trigger
 
-__all__ = ["CASE_FACTS", "PlannedPoint", "applies", "case_facts", "plan_for", "point_due"]
+__all__ = [
+    "CASE_FACTS",
+    "EVIDENCE_EVENTS",
+    "IO_ASSIGNED",
+    "PlannedPoint",
+    "applies",
+    "case_facts",
+    "plan_for",
+    "point_due",
+]
 
 FactValue = str | bool | int
 
@@ -31,6 +40,11 @@ CASE_FACTS: dict[str, tuple[FactValue, ...]] = {
     "suspect_arrested": ("yes", "no", "unknown"),
     "colleagues_present": (True, False),
 }
+
+#: The case's investigating officer was assigned through the bot.
+IO_ASSIGNED = "investigator_assigned"
+#: What the bot records on a case that a point's `completed_by: {event: …}` may name.
+EVIDENCE_EVENTS = (IO_ASSIGNED,)
 
 
 def case_facts(answers: Mapping[str, JsonValue]) -> dict[str, FactValue]:

@@ -79,7 +79,13 @@ def point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fac
     """A plan point (as `bot.cases.effects.point_data` gives it) as a fact: title, owner, due time."""
     title = point_title(pack, str(point.get("code")), point.get("instance"))
     status = point.get("status", "open")
-    if status == "done":
+    by_bot = point.get("by_bot")
+    if status == "done" and isinstance(by_bot, dict) and f"evidence_{by_bot.get('evidence')}" in pack.strings:
+        evidence = fill(pack, f"strings.evidence_{by_bot.get('evidence')}", name=by_bot.get("name") or "")
+        value = fill(
+            pack, "strings.point_bot_done_line", when=_when(pack, point.get("done_at")), evidence=evidence
+        )
+    elif status == "done":
         value = fill(pack, "strings.point_done_line", when=_when(pack, point.get("done_at")))
     elif status == "not_applicable":
         value = fill(pack, "strings.point_na_line", reason=point.get("reason") or "")

@@ -19,12 +19,15 @@ __all__ = [
     "DirectoryCategory",
     "DirectoryEntrySpec",
     "DueRule",
+    "CompletedBy",
+    "DecisionSpec",
     "DueVariant",
     "EffectStep",
     "ActionStep",
     "Flow",
     "IntentSpec",
     "MeetingSpec",
+    "OwnerSpec",
     "Pack",
     "PackMeta",
     "PointSpec",
@@ -37,7 +40,8 @@ Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 StringKey = Annotated[str, Field(pattern=r"^strings\.[a-z][a-z0-9_]*$")]
 FactValue = str | bool | int
 Condition = dict[str, FactValue | list[FactValue]]
-OwnerRole = Literal["supervisor", "io", "slt"]
+#: Who holds an owner role on a case: its reporter, its investigating officer, its area's leaders.
+Holder = Literal["reporter", "investigator", "area_leaders"]
 Trigger = Literal[
     "report",
     "arrest",
@@ -299,6 +303,27 @@ class Citation(_Model):
     quote: str = Field(min_length=12, description="the seed's exact words (spacing aside)")
 
 
+class CompletedBy(_Model):
+    """Evidence the bot sees that completes a point by itself; exactly one is given.
+
+    `event`: something done through the bot (`dialogs.plan.EVIDENCE_EVENTS`), e.g. the IO assigned.
+    `delivered`: a notice of that kind (`dialogs.notices.NOTICE_KINDS`) delivered for the case,
+    to the person `to` names when it does (e.g. the area's own leaders, not the force's SPOC).
+    """
+
+    event: Id | None = None
+    delivered: Id | None = None
+    to: Holder | Literal["victim"] | None = Field(
+        None, description="a delivered notice counts only when it reached this person (or one of them)"
+    )
+
+    @model_validator(mode="after")
+    def _one_evidence(self) -> CompletedBy:
+        if (self.event is None) == (self.delivered is None):
+            raise ValueError("give exactly one of event, delivered")
+        return self
+
+
 class PointSpec(_Model):
     """A point of the plan: who owns it, when it falls due and when it applies."""
 
@@ -307,7 +332,7 @@ class PointSpec(_Model):
     description: str
     source: str
     cite: list[Citation] = Field(default_factory=list, description="the seed lines the point comes from")
-    owner: OwnerRole
+    owner: Id = Field(description="a role of the plan's `owners`")
     due: DueRule
     due_when: list[DueVariant] = Field(default_factory=list)
     default_note: str | None = Field(
@@ -321,12 +346,53 @@ class PointSpec(_Model):
     nudge: str
     nudge_every_hours: int = Field(24, ge=1)
     escalate_after_hours: int | None = Field(None, ge=0)
+    completed_by: CompletedBy | None = Field(None, description="evidence that completes it without a person")
+    updates_victim: bool = Field(False, description="an update owed to the victim (their 'next update due')")
+
+
+class OwnerSpec(_Model):
+    """An owner role: who holds it on a case, and who is reminded while nobody does."""
+
+    held_by: Holder
+    until_assigned: Holder | None = Field(
+        None, description="who is asked to assign someone while the role is empty"
+    )
+
+
+class DecisionSpec(_Model):
+    """What a key decision changes on the case, besides the points it starts (`starts_on`)."""
+
+    arrests_suspect: bool = Field(False, description="the case then records the suspect as arrested")
+    opens_review: bool = Field(
+        False, description="opens the Victims' Right to Review window (`nudges.review_window_months`)"
+    )
+
+
+def _default_decisions() -> dict[Trigger, DecisionSpec]:
+    return {
+        "arrest": DecisionSpec(arrests_suspect=True),
+        "no_further_action": DecisionSpec(opens_review=True),
+    }
+
+
+def _default_owners() -> dict[str, OwnerSpec]:
+    return {
+        "supervisor": OwnerSpec(held_by="reporter"),
+        "io": OwnerSpec(held_by="investigator", until_assigned="reporter"),
+        "slt": OwnerSpec(held_by="area_leaders"),
+    }
 
 
 class Plan(_Model):
-    """`plan.yaml`: the plan's points."""
+    """`plan.yaml`: the owner roles, what key decisions change, and the plan's points."""
 
+    owners: dict[Id, OwnerSpec] = Field(default_factory=_default_owners)
+    decisions: dict[Trigger, DecisionSpec] = Field(default_factory=_default_decisions)
     points: list[PointSpec] = Field(min_length=1)
+
+    def point(self, code: str) -> PointSpec | None:
+        """The point spec with this code, or None (a stored point the pack no longer has)."""
+        return next((p for p in self.points if p.code == code), None)
 
 
 # --- directory -------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
         "strings.nothing_to_cancel",
         "strings.owner_you",
         "strings.pick_one",
+        "strings.point_bot_done_line",
         "strings.point_done_line",
         "strings.point_due_line",
         "strings.point_follow_up",

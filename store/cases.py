@@ -1,16 +1,17 @@
-"""Cases and their plan points: opening, need-to-know access, marking points, assigning the IO.
+"""Cases and their plan points: the queries and row writes of the case service (`bot.cases.service`).
 
 Access is need-to-know: a person sees a case only if they reported it, are its victim or
-investigate it; every view and every refusal writes an audit row. Functions that change a case
-write a `case_event` with ids and kinds only, never the answers given.
+investigate it (or lead its area); every view and every refusal writes an audit row. The timeline
+(`case_event`) holds ids and kinds only, never the answers given. The plan's rules (who owns a
+point, its clocks, what closes it) live in the service, not here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
@@ -23,19 +24,23 @@ __all__ = [
     "NewPoint",
     "Relation",
     "WORKERS",
-    "add_points",
-    "assign_investigator",
+    "add_event",
+    "add_point",
     "cases_for",
+    "events_of",
     "find_case",
     "last_done",
-    "mark_point",
+    "leads_area",
+    "next_instance",
+    "next_reference",
     "open_case",
-    "record_decision",
-    "set_update_interval",
-    "snooze_point",
+    "point_of",
     "relation",
+    "set_case_fields",
+    "set_investigator",
     "victim_cases",
     "view_case",
+    "write_point",
 ]
 
 Relation = Literal["reporter", "io", "victim", "slt"]
@@ -43,19 +48,12 @@ Relation = Literal["reporter", "io", "victim", "slt"]
 WORKERS: tuple[Relation, ...] = ("reporter", "io", "slt")
 
 
-class NewPoint(Protocol):
-    """A plan point to create (`dialogs.plan.PlannedPoint` is one)."""
+@dataclass(frozen=True)
+class NewPoint:
+    """A plan point row to create: its columns (computed by the case service) and its owner."""
 
-    @property
-    def code(self) -> str: ...
-    @property
-    def instance(self) -> int: ...
-    @property
-    def owner(self) -> str: ...
-    @property
-    def due_at(self) -> datetime: ...
-    @property
-    def urgent(self) -> bool: ...
+    columns: Mapping[str, Any]
+    owner: Person | None
 
 
 @dataclass(frozen=True)
@@ -82,14 +80,6 @@ class CaseDraft:
     welfare_how: str
     welfare_support: str
     welfare_handover: str
-
-
-def _event(
-    session: Session, case: Case, kind: str, actor: Person | None, now: datetime, **detail: object
-) -> None:
-    session.add(
-        CaseEvent(case_id=case.id, at=now, actor_id=actor.id if actor else None, kind=kind, detail=detail)
-    )
 
 
 def next_reference(*, session: Session, year: int) -> str:
@@ -162,19 +152,8 @@ def open_case(
         # without reading them back.
         witnesses=[CaseWitness(person_id=w.id) for w in {w.id: w for w in witnesses}.values()],
         points=[
-            PlanPoint(
-                code=point.code,
-                instance=point.instance,
-                owner_role=point.owner,
-                owner_id=reporter.id if point.owner == "supervisor" else None,
-                owner=reporter if point.owner == "supervisor" else None,
-                due_at=point.due_at,
-                remind_at=point.due_at,
-                next_nudge_at=point.due_at,
-                urgent=point.urgent,
-                status="open",
-            )
-            for point in sorted(points, key=lambda p: p.due_at)
+            PlanPoint(owner_id=point.owner.id if point.owner else None, owner=point.owner, **point.columns)
+            for point in sorted(points, key=lambda p: p.columns["due_at"])
         ],
     )
     session.add(case)
@@ -189,10 +168,15 @@ def open_case(
             recorded_at=now,
         )
     )
-    _event(session, case, "created", reporter, now)
+    add_event(session=session, case=case, kind="created", actor=reporter, now=now)
     record_access(session=session, person=reporter, case=case, surface=surface, action="create", now=now)
     session.flush()
     return case, True
+
+
+def leads_area(person: Person, area: str) -> bool:
+    """Whether `person` is on the senior leadership team of `area` (or of the whole force)."""
+    return any(r.role == "slt" and r.area in (None, area) for r in person.roles)
 
 
 def relation(case: Case, person: Person) -> Relation | None:
@@ -207,7 +191,7 @@ def relation(case: Case, person: Person) -> Relation | None:
         return "io"
     if case.victim_id == person.id:
         return "victim"
-    if any(r.role == "slt" and r.area in (None, case.area) for r in person.roles):
+    if leads_area(person, case.area):
         return "slt"
     return None
 
@@ -263,173 +247,68 @@ def view_case(
     return case, "ok"
 
 
-def _open_point(
-    session: Session, person: Person, case: Case, point_id: int, *, now: datetime, surface: str
-) -> PlanPoint | Literal["already", "denied", "not_found"]:
-    """The open point `person` may work on, or why not (a refusal is audited)."""
-    if relation(case, person) not in WORKERS:
-        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
-        return "denied"
+def point_of(*, session: Session, case: Case, point_id: int) -> PlanPoint | None:
+    """The point `point_id` of `case`, or None when the case has no such point."""
     point = session.get(PlanPoint, point_id)
-    if point is None or point.case_id != case.id:
-        return "not_found"
-    return point if point.status == "open" else "already"
+    return point if point is not None and point.case_id == case.id else None
 
 
-def mark_point(
-    *,
-    session: Session,
-    person: Person,
-    case: Case,
-    point_id: int,
-    status: Literal["done", "not_applicable"],
-    now: datetime,
-    surface: str,
-    reason: str | None = None,
-) -> Literal["done", "already", "denied", "not_found"]:
-    """Close a plan point as done or not applicable (with a reason) on behalf of `person`."""
-    point = _open_point(session, person, case, point_id, now=now, surface=surface)
-    if isinstance(point, str):
-        return point
-    point.status = status
-    point.done_at = now
-    point.done_by_id = person.id
-    point.na_reason = reason
-    point.next_nudge_at = None
-    _event(session, case, f"point_{status}", person, now, point=point.code, instance=point.instance)
-    record_access(session=session, person=person, case=case, surface=surface, action="update", now=now)
+def write_point(*, session: Session, point: PlanPoint, columns: Mapping[str, Any]) -> None:
+    """Write the columns a change of the point computed (`bot.cases.points.change_point`)."""
+    for name, value in columns.items():
+        setattr(point, name, value)
     session.flush()
-    return "done"
 
 
-def assign_investigator(
-    *,
-    session: Session,
-    actor: Person,
-    case: Case,
-    investigator: Person,
-    now: datetime,
-    surface: str,
-) -> Literal["assigned", "conflict_victim", "conflict_present", "denied"]:
-    """Make `investigator` the case's IO, refusing the victim and anyone who was present (point 2).
-
-    Only the reporting supervisor assigns. The IO's outstanding points become theirs.
-    """
-    if relation(case, actor) != "reporter":
-        record_access(session=session, person=actor, case=case, surface=surface, action="denied", now=now)
-        return "denied"
-    if investigator.id == case.victim_id:
-        return "conflict_victim"
-    if any(w.person_id == investigator.id for w in case.witnesses):
-        return "conflict_present"
+def set_investigator(*, session: Session, case: Case, investigator: Person) -> None:
+    """Record `investigator` as the case's IO."""
     case.io_id = investigator.id
-    for point in case.points:
-        if point.owner_role == "io" and point.status == "open":
-            point.owner_id = investigator.id
-    _event(session, case, "investigator_assigned", actor, now, investigator=investigator.id)
-    record_access(session=session, person=actor, case=case, surface=surface, action="update", now=now)
+    case.io = investigator
     session.flush()
-    return "assigned"
 
 
-def _owner(case: Case, role: str) -> Person | None:
-    if role == "supervisor":
-        return case.reporter
-    if role == "io":
-        return case.io
-    return None
-
-
-def add_points(*, session: Session, case: Case, points: Iterable[NewPoint]) -> list[PlanPoint]:
-    """Add plan points to an open case (after a decision, or the next of a recurring point).
-
-    Each continues its code's numbering (instance 2, 3, …) and goes to the role's current holder.
-    """
-    added = []
-    for point in points:
-        last = session.scalar(
-            select(func.max(PlanPoint.instance)).where(
-                PlanPoint.case_id == case.id, PlanPoint.code == point.code
-            )
-        )
-        owner = _owner(case, point.owner)
-        row = PlanPoint(
-            case_id=case.id,
-            code=point.code,
-            instance=(last or 0) + 1,
-            owner_role=point.owner,
-            owner_id=owner.id if owner else None,
-            owner=owner,
-            due_at=point.due_at,
-            remind_at=point.due_at,
-            next_nudge_at=point.due_at,
-            urgent=point.urgent,
-            status="open",
-        )
-        session.add(row)
-        session.flush()  # numbering the next point of the same code needs this one written
-        added.append(row)
-    return added
-
-
-def snooze_point(
-    *,
-    session: Session,
-    person: Person,
-    case: Case,
-    point_id: int,
-    until: datetime,
-    now: datetime,
-    surface: str,
-) -> Literal["snoozed", "already", "denied", "not_found"]:
-    """Put off the next reminder of a point until `until` (its escalation still runs on time)."""
-    point = _open_point(session, person, case, point_id, now=now, surface=surface)
-    if isinstance(point, str):
-        return point
-    point.remind_at = until
-    # Wake at the new reminder, or earlier if an escalation is still pending before it.
-    if point.next_nudge_at is None or point.next_nudge_at <= now or point.next_nudge_at > until:
-        point.next_nudge_at = until
-    _event(session, case, "point_snoozed", person, now, point=point.code, instance=point.instance)
-    return "snoozed"
-
-
-def record_decision(
-    *,
-    session: Session,
-    person: Person,
-    case: Case,
-    decision: str,
-    decided_at: datetime,
-    review_until: datetime | None,
-    now: datetime,
-    surface: str,
-) -> Literal["recorded", "denied"]:
-    """Record a key decision on the case's timeline (the caller adds the points it starts)."""
-    if relation(case, person) not in ("reporter", "io"):
-        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
-        return "denied"
-    if decision == "arrest":
-        case.suspect_arrested = "yes"
-    if review_until is not None:
-        case.review_until = review_until
-    _event(
-        session, case, "decision_recorded", person, now, decision=decision, decided_at=decided_at.isoformat()
+def next_instance(*, session: Session, case: Case, code: str) -> int:
+    """The number the next point of `code` on this case takes (1, then 2, 3, …)."""
+    last = session.scalar(
+        select(func.max(PlanPoint.instance)).where(PlanPoint.case_id == case.id, PlanPoint.code == code)
     )
-    record_access(session=session, person=person, case=case, surface=surface, action="update", now=now)
-    return "recorded"
+    return (last or 0) + 1
 
 
-def set_update_interval(
-    *, session: Session, person: Person, case: Case, days: int, now: datetime, surface: str
-) -> Literal["set", "denied"]:
-    """Record the update interval agreed with the victim (the caller reschedules the next update)."""
-    if relation(case, person) not in ("reporter", "io"):
-        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
-        return "denied"
-    case.update_interval_days = days
-    _event(session, case, "update_interval_set", person, now, days=days)
-    return "set"
+def add_point(*, session: Session, case: Case, columns: Mapping[str, Any], owner: Person | None) -> PlanPoint:
+    """Add one plan point to a case, with the columns the case service computed."""
+    # Through the relationship, so the case's loaded `points` include it at once.
+    row = PlanPoint(case=case, owner_id=owner.id if owner else None, owner=owner, **columns)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_event(
+    *, session: Session, case: Case, kind: str, actor: Person | None, now: datetime, **detail: object
+) -> None:
+    """Add an entry to the case's timeline (ids and kinds only; `actor` None is the bot)."""
+    session.add(
+        CaseEvent(case_id=case.id, at=now, actor_id=actor.id if actor else None, kind=kind, detail=detail)
+    )
+
+
+def events_of(*, session: Session, case: Case, kind: str) -> list[CaseEvent]:
+    """The case's timeline entries of `kind`, oldest first."""
+    return list(
+        session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind == kind)
+            .order_by(CaseEvent.id)
+        )
+    )
+
+
+def set_case_fields(*, session: Session, case: Case, **columns: object) -> None:
+    """Write columns of the case row (a decision's consequences, the agreed update interval)."""
+    for name, value in columns.items():
+        setattr(case, name, value)
+    session.flush()
 
 
 def last_done(case: Case, code: str) -> datetime | None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, Select, Table, select
+from sqlalchemy import Row, Select, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,10 +28,14 @@ __all__ = [
     "lapsed_claims",
     "outbox_row",
     "pending_about",
+    "REMINDER_KINDS",
+    "withdraw_reminders",
 ]
 
 #: Rows delivery may take: waiting, or held because the person had no channel to reach them on.
 CLAIMABLE: tuple[NudgeStatus, ...] = ("pending", "held")
+#: Messages that ask someone to act on a point: withdrawn once the point (or the need) is gone.
+REMINDER_KINDS = ("nudge", "unassigned", "escalation")
 #: Keys looked up per query when queueing (well under both databases' limits on parameters).
 _KEYS_PER_QUERY = 5000
 
@@ -178,3 +182,26 @@ def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = 
     if kinds:
         query = query.where(Nudge.kind.in_(kinds))
     return list(session.scalars(_locking(session, query.order_by(Nudge.due_slot, Nudge.id))))
+
+
+def withdraw_reminders(
+    *,
+    session: Session,
+    point_ids: Sequence[int] = (),
+    case_id: int | None = None,
+    kinds: Sequence[str] = REMINDER_KINDS,
+) -> int:
+    """Withdraw reminders not yet sent: those about `point_ids`, or of `kinds` about case `case_id`.
+
+    Only rows still waiting (pending or held) change; one being sent is left to finish. Returns
+    how many were withdrawn. Notices to people (the victim's, the SLT's) are never reminders.
+    """
+    query = update(Nudge).where(Nudge.status.in_(CLAIMABLE), Nudge.kind.in_(list(kinds)))
+    if point_ids:
+        query = query.where(Nudge.point_id.in_(list(point_ids)))
+    elif case_id is not None:
+        query = query.where(Nudge.case_id == case_id)
+    else:
+        return 0
+    result = session.execute(query.values(status="withdrawn").execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

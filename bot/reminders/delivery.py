@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.cases.service import note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
 from bot.reminders.queue import open_points_only, withdraw
@@ -190,8 +191,8 @@ class Deliverer:
                 log.error(messages.delivery_failed(job.id, job.attempts, delivery.error))
 
     def _after_sent(self, session: Session, row: Nudge, now: datetime) -> None:
-        """What follows a row recorded as sent, in the same transaction (nothing yet)."""
-        # The place for what a delivery completes (the SLT's new-case notice completes `slt_informed`).
+        """What follows a row recorded as sent, in the same transaction: the points it completes."""
+        note_delivered(self.pack, session=session, nudge=row, now=now)
 
     def _settle(self, job: _Job, status: str, message_id: str | None, report: DeliveryReport) -> None:
         now = self.clock()
@@ -267,6 +268,7 @@ def take_for_console(
                 continue
             replies += notice_replies(pack, row.kind, payload, now=now, nudge_id=row.id)
             row.status, row.channel, row.sent_at, row.platform_message_id = "sent", "console", now, "console"
+            note_delivered(pack, session=session, nudge=row, now=now)
         return replies
 
 

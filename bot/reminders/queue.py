@@ -107,7 +107,8 @@ def senior_leaders(*, session: Session, area: str) -> list[Person]:
 
 
 def open_points_only(session: Session, rows: Sequence[Nudge]) -> dict[int, dict[str, Any] | None]:
-    """Each grouped row's payload without its closed points (None: none left), read in one query.
+    """Each grouped row's payload as it stands: closed points left out, and "please assign someone"
+    lines once someone is assigned (None: nothing left). One query.
 
     Rows that list no points (a notice to the victim, the SLT's new-case notice) are left out.
     """
@@ -115,15 +116,22 @@ def open_points_only(session: Session, rows: Sequence[Nudge]) -> dict[int, dict[
     wanted = {point for points in listed.values() for point in points}
     if not wanted:
         return {}
-    still_open = set(
-        session.scalars(select(PlanPoint.id).where(PlanPoint.id.in_(wanted), PlanPoint.status == "open"))
+    # point id -> whether it has an owner: an "assign someone" line goes once someone is assigned.
+    query = select(PlanPoint.id, PlanPoint.owner_id).where(
+        PlanPoint.id.in_(wanted), PlanPoint.status == "open"
     )
+    still_open = {point_id: owner_id is not None for point_id, owner_id in session.execute(query)}
+
+    def current(point: dict[str, Any]) -> bool:
+        owned = still_open.get(int(point.get("point", 0)))
+        return owned is not None and not (point.get("unassigned") and owned)
+
     payloads: dict[int, dict[str, Any] | None] = {}
     for row in rows:
         if not listed[row.id]:
             continue
         cases = [
-            {**case, "points": [p for p in case["points"] if int(p.get("point", 0)) in still_open]}
+            {**case, "points": [p for p in case["points"] if current(p)]}
             for case in payload_cases(row.payload)
         ]
         cases = [case for case in cases if case["points"]]

@@ -18,13 +18,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.cases.points import Retire, change_point, clock_of, escalation_at
+from bot.cases.points import Sweep as PointSweep
+from bot.cases.service import reminded
 from bot.reminders.queue import message, queue, senior_leaders
 from dialogs.clock import local_time_today
 from dialogs.schema import Pack
@@ -142,14 +145,15 @@ class _Sweep:
         return self.spocs
 
     def recipients(self, point: _Row, case: _Row) -> tuple[bool, list[_Person]]:
-        """Who is reminded of a point, and whether they must first assign someone to it."""
-        if point.owner_id is not None:
+        """Who is reminded of a point (the pack's owner roles), and whether they must first assign someone."""
+        kind, holder = reminded(self.pack, owner_role=point.owner_role, owner_id=point.owner_id)
+        if holder == "owner" and point.owner_id is not None:
             return False, [self.people[point.owner_id]]
-        if point.owner_role == "slt":
-            return False, self.leaders_of(case.area)
-        if point.owner_role == "io":
-            return True, [self.people[case.reporter_id]]  # the supervisor must assign someone first
-        return False, [self.people[case.reporter_id]]
+        if holder == "area_leaders":
+            return kind == "unassigned", self.leaders_of(case.area)
+        if holder == "investigator":  # nobody yet, and the role names nobody to assign one
+            return False, []
+        return kind == "unassigned", [self.people[case.reporter_id]]
 
     def escalated_to(self, point: _Row, case: _Row) -> list[_Person]:
         """Who hears that a point is overdue: never someone who owns it themselves.
@@ -204,27 +208,20 @@ class _Sweep:
 
     def point(self, point: _Row) -> None:
         spec = self.specs.get(point.code)
-        change: dict[str, Any] = {"id": point.id}
-        self.updates.append(change)
         if spec is None:  # the pack no longer has this point: stop waking it, keep the record
-            change["next_nudge_at"] = None
+            self.updates.append(
+                {"id": point.id, **change_point(clock_of(point, None), Retire(), now=self.now)}
+            )
             return
-        case, now = self.cases[point.case_id], self.now
-        remind_at = point.remind_at
-        if remind_at is not None and remind_at <= now:
-            self.remind(point, case, remind_at)
-            remind_at = now + timedelta(hours=spec.nudge_every_hours)
-            change.update(nudge_count=point.nudge_count + 1, last_nudged_at=now, remind_at=remind_at)
-        escalate_at = None
-        if spec.escalate_after_hours is not None and point.escalated_at is None:
-            escalate_at = point.due_at + timedelta(hours=spec.escalate_after_hours)
-            if escalate_at <= now:
-                self.escalate(point, case, escalate_at)
-                change["escalated_at"] = now
-                self.report.escalated += 1
-                escalate_at = None
-        wake = [moment for moment in (remind_at, escalate_at) if moment is not None]
-        change["next_nudge_at"] = min(wake) if wake else None
+        case, clock = self.cases[point.case_id], clock_of(point, spec)
+        change = change_point(clock, PointSweep(), now=self.now)
+        self.updates.append({"id": point.id, **change})
+        if "last_nudged_at" in change:
+            self.remind(point, case, point.remind_at)
+        escalate_at = escalation_at(clock)
+        if "escalated_at" in change and escalate_at is not None:
+            self.escalate(point, case, escalate_at)
+            self.report.escalated += 1
         self.report.points += 1
 
     def rows(self) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.cases.effects import EffectRunner
+from bot.cases.effects import HANDLERS
 from bot.channels.inbound import Inbound
 from bot.runtime import Runtime
 from dialogs.effects import EFFECTS
@@ -78,17 +78,17 @@ def test_a_crash_mid_turn_saves_nothing_and_the_next_message_resumes(
 ) -> None:
     supervisor = Conversation(runtime.router, SUPERVISOR)
     to_summary(supervisor)
-    original = EffectRunner.open_case
+    original = HANDLERS["open_case"]
     calls = {"n": 0}
 
-    def failing_once(self: EffectRunner, args: dict[str, Any], ctx: Any) -> Any:
+    def failing_once(args: dict[str, Any], ctx: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
-            original(self, args, ctx)  # the case is written, then the process "dies"
+            original(args, ctx)  # the case is written, then the process "dies"
             raise ConnectionError("database went away")
-        return original(self, args, ctx)
+        return original(args, ctx)
 
-    monkeypatch.setattr(EffectRunner, "open_case", failing_once)
+    monkeypatch.setitem(HANDLERS, "open_case", failing_once)
     assert keys(supervisor.say("confirm")) == ["strings.error"]
     assert count(runtime, Case) == 0
     assert keys(supervisor.resume()) == ["strings.welcome_back", "strings.summary_intro"]
@@ -192,11 +192,11 @@ def test_logs_never_carry_what_people_said(
     supervisor = Conversation(runtime.router, SUPERVISOR)
     to_summary(supervisor)
 
-    def broken(self: EffectRunner, args: dict[str, Any], ctx: Any) -> Any:
+    def broken(args: dict[str, Any], ctx: Any) -> Any:
         ctx.session.add(PlanPoint(case_id=999_999, code=args["location"], owner_role="x", due_at=ctx.now))
         ctx.session.flush()  # an integrity error whose statement carries the answers
 
-    monkeypatch.setattr(EffectRunner, "open_case", broken)
+    monkeypatch.setitem(HANDLERS, "open_case", broken)
     assert keys(supervisor.say("confirm")) == ["strings.error"]
     assert caplog.records, "the failure is logged"
     assert CANARY not in caplog.text

@@ -256,3 +256,35 @@ def test_a_wrong_citation_is_reported_at_its_line_only_when_the_seeds_are_given(
 def test_a_missing_seeds_folder_is_a_problem(tmp_path: Path) -> None:
     problems = check_pack(seeds=tmp_path / "nowhere")[1]
     assert [p.message for p in problems] == ["the seeds folder does not exist"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    owner: slt\n", "    owner: chief\n", "unknown owner role 'chief'"),
+        ("{event: investigator_assigned}", "{event: io_named}", "unknown event 'io_named'"),
+        ("{delivered: slt_new_case,", "{delivered: slt_memo,", "unknown notice 'slt_memo'"),
+        ("to: area_leaders}", "to: chief}", "completed_by.to"),
+        (
+            "{delivered: slt_new_case,",
+            "{delivered: slt_new_case, event: x,",
+            "exactly one of event, delivered",
+        ),
+        ("  io: {held_by: investigator,", "  io: {held_by: deputy,", "held_by"),
+    ],
+)
+def test_owner_roles_and_completing_evidence_are_checked(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    problems = broken(tmp_path, "plan.yaml", old, new)
+    assert any(message in p.message and p.file.endswith("plan.yaml") for p in problems), problems
+
+
+def test_each_owner_role_needs_its_name(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "strings.yaml", "owner_slt:", "owner_leaders:")
+    assert any("missing string 'strings.owner_slt'" in p.message for p in problems), problems
+
+
+def test_evidence_a_point_names_needs_its_string(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "strings.yaml", "evidence_slt_new_case:", "evidence_slt_case:")
+    assert any("missing string 'strings.evidence_slt_new_case'" in p.message for p in problems), problems

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,26 +11,34 @@ from sqlalchemy.orm import Session
 
 from store import cases
 from store.audit import audit_rows
-from store.models import Case, CaseEvent, PlanPoint, WelfareRecord
+from store.models import Case, CaseEvent, Person, PlanPoint, WelfareRecord
 from store.people import ensure_person
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Point:
-    code: str
-    instance: int
-    owner: str
-    due_at: datetime
-    urgent: bool = False
+def row(code: str, owner_role: str, due_at: datetime) -> dict[str, object]:
+    return {
+        "code": code,
+        "instance": 1,
+        "owner_role": owner_role,
+        "urgent": False,
+        "status": "open",
+        "due_at": due_at,
+        "remind_at": due_at,
+        "next_nudge_at": due_at,
+    }
 
 
-POINTS = [
-    Point("crime_recorded", 1, "supervisor", NOW + timedelta(hours=24)),
-    Point("vps_offered", 1, "io", NOW + timedelta(days=7)),
-    Point("senior_review", 1, "slt", NOW + timedelta(days=14)),
-]
+def points(reporter: Person) -> list[cases.NewPoint]:
+    """Rows as the case service computes them: the reporter owns the supervisor's point."""
+    return [
+        cases.NewPoint(row("crime_recorded", "supervisor", NOW + timedelta(hours=24)), reporter),
+        cases.NewPoint(row("vps_offered", "io", NOW + timedelta(days=7)), None),
+        cases.NewPoint(row("senior_review", "slt", NOW + timedelta(days=14)), None),
+    ]
+
+
 DRAFT = cases.CaseDraft(
     victim_email="pc.amy.hart@example.police.uk",
     victim_role="officer",
@@ -72,7 +79,7 @@ def open_one(session: Session, key: str = "console:abc") -> Case:
         reporter=reporter,
         victim=victim,
         witnesses=[witness],
-        points=POINTS,
+        points=points(reporter),
         submission_key=key,
         surface="console",
         now=NOW,
@@ -99,7 +106,7 @@ def test_the_same_submission_opens_one_case(session: Session) -> None:
         reporter=reporter,
         victim=first.victim,
         witnesses=[],
-        points=POINTS,
+        points=points(reporter),
         submission_key="console:abc",
         surface="console",
         now=NOW,
@@ -155,62 +162,19 @@ def test_every_view_and_refusal_is_audited(session: Session) -> None:
     assert rows[1:] == [(stranger.id, "denied", "slack"), (case.reporter_id, "view", "msteams")]
 
 
-def test_marking_points(session: Session) -> None:
+def test_point_writes_and_the_timeline(session: Session) -> None:
     case = open_one(session)
     point = case.points[0]
-    stranger = ensure_person(session=session, email="pc.nosey.parker@example.police.uk", now=NOW)
-    mark = {"session": session, "case": case, "point_id": point.id, "now": NOW, "surface": "console"}
-    assert cases.mark_point(person=stranger, status="done", **mark) == "denied"  # type: ignore[arg-type]
-    assert cases.mark_point(person=case.reporter, status="done", **mark) == "done"  # type: ignore[arg-type]
-    assert cases.mark_point(person=case.reporter, status="done", **mark) == "already"  # type: ignore[arg-type]
-    assert (point.status, point.done_by_id, point.next_nudge_at) == ("done", case.reporter_id, None)
-    other = case.points[1]
-    assert (
-        cases.mark_point(
-            session=session,
-            person=case.reporter,
-            case=case,
-            point_id=other.id,
-            status="not_applicable",
-            now=NOW,
-            surface="console",
-            reason="Done by custody",
-        )
-        == "done"
+    assert cases.point_of(session=session, case=case, point_id=point.id) is point
+    assert cases.point_of(session=session, case=case, point_id=99999) is None
+    cases.write_point(session=session, point=point, columns={"status": "done", "next_nudge_at": None})
+    assert (point.status, point.next_nudge_at) == ("done", None)
+    assert cases.next_instance(session=session, case=case, code="crime_recorded") == 2
+    cases.add_event(
+        session=session, case=case, kind="point_done_by_bot", actor=None, now=NOW, point_id=point.id
     )
-    assert (other.status, other.na_reason) == ("not_applicable", "Done by custody")
-    assert (
-        cases.mark_point(
-            session=session,
-            person=case.reporter,
-            case=case,
-            point_id=99999,
-            status="done",
-            now=NOW,
-            surface="console",
-        )
-        == "not_found"
-    )
-
-
-def test_point_2_no_victim_or_witness_as_investigator(session: Session) -> None:
-    case = open_one(session)
-    witness = ensure_person(session=session, email="sam.lee@example.police.uk", now=NOW)
-    io = ensure_person(session=session, email="sgt.tom.reid@example.police.uk", now=NOW)
-    assign = {"session": session, "case": case, "now": NOW, "surface": "console"}
-    assert (
-        cases.assign_investigator(actor=case.reporter, investigator=case.victim, **assign)
-        == "conflict_victim"
-    )  # type: ignore[arg-type]
-    assert (
-        cases.assign_investigator(actor=case.reporter, investigator=witness, **assign) == "conflict_present"
-    )  # type: ignore[arg-type]
-    assert cases.assign_investigator(actor=io, investigator=io, **assign) == "denied"  # type: ignore[arg-type]
-    assert cases.assign_investigator(actor=case.reporter, investigator=io, **assign) == "assigned"  # type: ignore[arg-type]
-    assert case.io_id == io.id
-    assert {p.code: p.owner_id for p in case.points if p.owner_role == "io"} == {"vps_offered": io.id}
-    assert cases.relation(case, io) == "io"
-    assert [c.reference for c in cases.cases_for(session=session, person=io)] == [case.reference]
+    [event] = cases.events_of(session=session, case=case, kind="point_done_by_bot")
+    assert (event.actor_id, event.detail) == (None, {"point_id": point.id})
 
 
 def test_lists_of_cases(session: Session) -> None:
