@@ -77,6 +77,16 @@ class Otherwise(_Model):
     next: Id
 
 
+class Exclusion(_Model):
+    """An answer that must not contain the answer already given to `slot` (say `say` and re-ask).
+
+    E.g. the victim cannot be one of the colleagues present.
+    """
+
+    slot: Id
+    say: StringKey
+
+
 class _StepBase(_Model):
     id: Id
     next: Id | None = None
@@ -110,6 +120,7 @@ class AskStep(_StepBase):
     show: Id | None = None
     optional: bool = False
     skip_if_answered: bool = False
+    exclude: list[Exclusion] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_a_way_to_answer(self) -> AskStep:
@@ -142,6 +153,8 @@ class SummaryStep(_StepBase):
 
     summary: StringKey
     choices: list[ChoiceSpec]
+    yes: Id | None = Field(None, description="the choice a typed yes picks (e.g. confirm)")
+    no: Id | None = Field(None, description="the choice a typed no picks (e.g. change)")
 
 
 class CorrectStep(_StepBase):
