@@ -71,9 +71,9 @@ _THIS_PART = re.compile(rf"\b(?:this|in the) (?P<part>{_PART})\b")
 _NAMED_TIME = re.compile(r"\b(?P<name>midnight|midday|noon)\b")
 _PAST_TO = re.compile(
     rf"\b(?P<min>half|quarter|\d{{1,2}}|twenty five|twenty-five|twenty|ten|five)\s*(?:mins?|minutes)?\s+"
-    rf"(?P<dir>past|after|to)\s+(?P<hour>{_HOUR_WORD})\b(?:\s*{_AMPM})?"
+    rf"(?P<dir>past|after|to)\s+(?P<hour>{_HOUR_WORD})(?:\s*{_AMPM})?(?!\w)"
 )
-_HALF = re.compile(rf"\bhalf (?P<hour>{_HOUR_WORD})\b(?:\s*{_AMPM})?")
+_HALF = re.compile(rf"\bhalf (?P<hour>{_HOUR_WORD})(?:\s*{_AMPM})?(?!\w)")
 _CLOCK = re.compile(rf"\b(?P<hour>\d{{1,2}})(?P<sep>[:.])(?P<min>\d{{2}})(?!\d)(?:\s*{_AMPM})?")
 _HOUR_AMPM = re.compile(rf"\b(?P<hour>{_HOUR_WORD})\s*{_AMPM}(?!\w)")
 _FOUR_DIGITS = re.compile(r"\b(?P<hour>[01]\d|2[0-3])(?P<min>[0-5]\d)\s*(?:hrs|hours|h)?\b")
@@ -179,7 +179,10 @@ def _parts(said: str, local_now: datetime) -> _Parts | None:
                 if parts.day is None:
                     return None
                 break
-    if parts.day is None:
+    if parts.day is not None:
+        # "Thu 26 Nov": the weekday only repeats the date.
+        rest = re.sub(rf"\b(?:{_WEEKDAY})\b", " ", rest)
+    else:
         found, rest = _take(_DAYS_AGO, rest)
         if found:
             count = found["n"]
