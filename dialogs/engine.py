@@ -33,7 +33,7 @@ from dialogs.schema import (
     SummaryStep,
 )
 from dialogs.types import MENU_STEP, NUDGE_STEP, Choice, DialogState, Effect, Fact, Reply, Turn
-from dialogs.understand import is_skip, is_yes, match_choice, match_command, route_intent
+from dialogs.understand import is_skip, is_yes, match_choice, match_command, normalise, route_intent
 
 __all__ = ["EngineError", "is_stale", "route", "step"]
 
@@ -482,6 +482,10 @@ class _Run:
             return self._confirmed(state, flow, step, text=text, picked=picked)
         choices = self._choices(state, step)
         choice = self._pick(step, choices, text, picked)
+        if isinstance(step, SummaryStep) and choice is None and picked is None:
+            correcting = self._correction(state, flow, step, text)
+            if correcting is not None:
+                return correcting
         if choice is None and picked is None:
             switched = self._switch(state, flow, step, text)
             if switched is not None:
@@ -580,6 +584,26 @@ class _Run:
             return self._start(state, target.id, text, paused=state)
         self.say("strings.switching_flow", title=title)
         return self._start(state, target.id, text, paused=state.paused)
+
+    def _correction(self, state: DialogState, flow: Flow, step: SummaryStep, text: str) -> DialogState | None:
+        """ "Change the time" at a summary: straight to that question, as if picked from the list.
+
+        Needs a change word (the pack's `commands.change`) and one answer named by the other words.
+        """
+        words = normalise(text).split()
+        change_words = {normalise(w) for w in self.pack.meta.commands.change}
+        correct = _find(flow, step.on.get(step.no, "")) if step.no else None
+        if not isinstance(correct, CorrectStep) or not change_words.intersection(words):
+            return None
+        answers = self._choices(state, correct)
+        named = {c.value for w in words if w not in change_words for c in [match_choice(w, answers)] if c}
+        if len(named) != 1:
+            return None
+        target = named.pop()
+        picked = {**state.answers, f"_{step.id}": step.no, f"_{correct.id}": target}
+        return self._goto(
+            state.with_(answers=picked, returning_to=correct.return_to), flow, target, force=True
+        )
 
     def _ask_to_confirm(self, state: DialogState, step: AskStep) -> None:
         """Ask "Do you mean …?" about the reading waiting in the answers, with Yes and No."""

@@ -217,6 +217,10 @@ class Commands(_Model):
     yes: list[str]
     no: list[str]
     skip: list[str]
+    change: list[str] = Field(
+        default_factory=list,
+        description="words that ask to change an answer at a summary ('change the time')",
+    )
 
 
 class MeetingSpec(_Model):

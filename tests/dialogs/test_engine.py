@@ -416,3 +416,26 @@ def test_a_new_search_is_a_search_but_a_named_request_switches(pack: Pack) -> No
     assert talk.state.flow == "directory_search" and talk.state.answers["query"] == "counselling"
     assert talk.say("my cases")[0] == "strings.switching_flow"
     assert talk.effects[-1] == "list_my_cases"
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("change the time", "strings.ask_occurred_at"),
+        ("wrong date", "strings.ask_occurred_at"),
+        ("edit what happened", "strings.ask_kind"),
+        ("change the location", "strings.ask_location"),  # the question's id works as well as its label
+        ("change something", None),  # no answer named: re-asked
+    ],
+)
+def test_change_and_an_answer_at_the_summary_asks_that_question(
+    pack: Pack, text: str, asked: str | None
+) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "summary")
+    replies = talk.say(text)
+    if asked is None:
+        assert replies == ["strings.pick_one", "strings.summary_intro"]
+        return
+    assert replies == [asked]
+    assert talk.state.returning_to == "summary"
