@@ -252,6 +252,9 @@ class _Run:
             picked = match_choice(text, self._menu_choices(state))
             if picked:
                 return self._menu_pick(state, picked.value)
+            switched = self._switch(state, flow, current, text, menu=True) if flow and current else None
+            if switched is not None:
+                return switched
         if flow and current:
             return self._answer(state, flow, current, text=text)
         wanted = route(self.pack, text)
@@ -552,14 +555,17 @@ class _Run:
 
     # --- understanding beyond the question asked ------------------------------------------------
 
-    def _switch(self, state: DialogState, flow: Flow, step: Step, text: str) -> DialogState | None:
-        """Start the flow a typed request clearly asks for, at a step that offers choices.
+    def _switch(
+        self, state: DialogState, flow: Flow, step: Step, text: str, *, menu: bool = False
+    ) -> DialogState | None:
+        """Start the flow a typed request clearly asks for, at a step that offers choices or in
+        the menu (`menu`).
 
         Free-text questions (a location, a description) are never hijacked; at a question that
         also takes typed text (a new directory search) only a named intent switches, not a
         directory match. Answers worth keeping (a report half done) are paused, not lost.
         """
-        if not text or not _offers_choices(step):
+        if not text or not (menu or _offers_choices(step)):
             return None
         if (
             isinstance(step, AskStep)

@@ -439,3 +439,12 @@ def test_change_and_an_answer_at_the_summary_asks_that_question(
         return
     assert replies == [asked]
     assert talk.state.returning_to == "summary"
+
+
+def test_a_request_typed_in_the_menu_during_a_free_text_question_switches(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "location")
+    talk.say("menu")
+    assert talk.say("federation")[0] == "strings.switching_flow_kept"
+    assert talk.state.paused is not None and talk.state.paused.step == "location"
+    assert talk.say("cancel") == ["strings.cancelled", "strings.continuing", "strings.ask_location"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -108,3 +109,15 @@ def test_unclear_yes_no_is_refused(pack: Pack, text: str) -> None:
 )
 def test_crime_reference(pack: Pack, text: str, result: object) -> None:
     assert validate("crime_reference", text, pack, NOW) == result
+
+
+TIME_HINTS = ["help_occurred_at", "bad_date", "date_in_future", "date_too_old", "date_needs_time"]
+
+
+@pytest.mark.parametrize("key", TIME_HINTS)
+def test_every_time_the_bot_gives_as_an_example_is_understood(pack: Pack, key: str) -> None:
+    examples = re.findall(r'"([^"]+)"', pack.text(f"strings.{key}"))
+    assert examples, f"strings.{key} gives no example"
+    for example in examples:
+        result = validate("when_past", example, pack, NOW)
+        assert isinstance(result, Accepted) and not result.confirm, f"{key}: {example!r} -> {result}"
