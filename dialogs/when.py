@@ -58,10 +58,16 @@ _FILLERS = re.compile(
     r"sometime|some time|the|of|o'?clock|in|and|just after|just before|gone|or so)\b"
 )
 _ISO = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:t|\b)")
-_NUMERIC_DATE = re.compile(r"\b(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?:[/-](?P<y>\d{2,4}))?\b")
-_DOTTED_DATE = re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2,4})\b")
-_DAY_MONTH = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+(?P<y>\d{{4}}))?(?!\S)")
-_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?(?!\S)")
+#: Ways of writing a date, tried in this order; day before month, as in the UK.
+_DATES = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2,4})\b",
+        r"\b(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?:[/-](?P<y>\d{2,4}))?\b",
+        rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+(?P<y>\d{{4}}))?(?!\S)",
+        rf"\b{_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?(?!\S)",
+    )
+)
 _DAYS_AGO = re.compile(r"\b(?P<n>\d+|two|three|four|five|six) days ago\b")
 _RELATIVE_DAY = re.compile(
     rf"\b(?P<day>day before yesterday|yesterday|earlier today|today|earlier|tonight|last night|"
@@ -168,7 +174,7 @@ def _parts(said: str, local_now: datetime) -> _Parts | None:
         if parts.day is None:
             return None
     else:
-        for pattern in (_DOTTED_DATE, _NUMERIC_DATE, _DAY_MONTH, _MONTH_DAY):
+        for pattern in _DATES:
             found, rest = _take(pattern, rest)
             if found:
                 month = int(found["m"]) if found["m"].isdigit() else _MONTHS.index(found["m"][:3]) + 1
