@@ -47,7 +47,7 @@ _WEEKDAY = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 _PART = r"morning|afternoon|evening|night"
 _AMPM = r"(?P<ampm>a\.?m\.?|p\.?m\.?)"
 
-_NOW = re.compile(r"^(?:just now|right now|now|just|a moment ago|moments ago|a minute ago|this minute)$")
+_NOW = re.compile(r"^(?:just now|right now|now|just|a moment ago|moments ago|this minute)$")
 _AGO = re.compile(
     r"^(?P<n>\d+|a couple of|couple of|half an?|an?|"
     + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
@@ -147,8 +147,6 @@ def _exact(said: str, raw: str, now: datetime, zone: ZoneInfo) -> datetime | Non
             number = int(amount) if amount.isdigit() else _NUMBER_WORDS.get(amount, 1)
         unit = ago.group("unit")
         minutes = number * (60 if unit.startswith("h") else 1)
-        if amount.startswith("half"):
-            minutes = 30
         return now - timedelta(minutes=minutes)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(z|[+-]\d{2}:?\d{2})?", said):
         parsed = datetime.fromisoformat(raw.strip().replace("z", "+00:00").replace("Z", "+00:00"))
@@ -223,12 +221,12 @@ def _time(rest: str, parts: _Parts) -> bool:
             minute = _minute(pattern, fields.get("min"))
             if hour is None or minute is None or hour > 24:
                 return False
-            if fields.get("dir") == "to":
-                hour, minute = (hour - 1 if hour > 0 else 23), 60 - minute
-            parts.hour, parts.minute = hour % 24, minute
             parts.ampm = (fields.get("ampm") or "").replace(".", "") or None
             if parts.ampm is None and _is_24_hour(pattern, fields, hour):
                 parts.ampm = "24h"
+            if fields.get("dir") == "to":
+                hour, minute = (hour - 1 if hour > 0 else 23), 60 - minute
+            parts.hour, parts.minute = hour % 24, minute
     leftover = _LEFTOVER.sub(" ", _FILLERS.sub(" ", rest)).strip()
     return not leftover
 
