@@ -646,7 +646,9 @@ class _Run:
         """The reason to refuse `value` when it contains an answer the step excludes, else None."""
         given = value if isinstance(value, list) else [value]
         for exclusion in step.exclude:
-            if exclusion.slot in state.answers and state.answers[exclusion.slot] in given:
+            other = state.answers.get(exclusion.slot)
+            others = other if isinstance(other, list) else [other]
+            if any(v is not None and v in others for v in given):
                 return exclusion.say
         return None
 

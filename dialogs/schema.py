@@ -78,9 +78,9 @@ class Otherwise(_Model):
 
 
 class Exclusion(_Model):
-    """An answer that must not contain the answer already given to `slot` (say `say` and re-ask).
+    """An answer that must not share a value with the answer given to `slot` (say `say`, re-ask).
 
-    E.g. the victim cannot be one of the colleagues present.
+    E.g. the victim cannot be one of the colleagues present, whichever of the two is given last.
     """
 
     slot: Id

@@ -448,3 +448,17 @@ def test_a_request_typed_in_the_menu_during_a_free_text_question_switches(pack: 
     assert talk.say("federation")[0] == "strings.switching_flow_kept"
     assert talk.state.paused is not None and talk.state.paused.step == "location"
     assert talk.say("cancel") == ["strings.cancelled", "strings.continuing", "strings.ask_location"]
+
+
+def test_a_victim_changed_to_a_colleague_listed_present_is_refused(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "colleagues_present")
+    talk.say("sam.lee@example.police.uk")
+    _report_to(talk, "summary")
+    talk.say("change")
+    talk.say("colleague")
+    assert talk.say("sam.lee@example.police.uk") == [
+        "strings.victim_listed_present",
+        "strings.ask_victim_email",
+    ]
+    assert talk.state.answers["victim_email"] == "pc.amy.hart@example.police.uk"
