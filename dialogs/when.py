@@ -107,7 +107,9 @@ class _Parts:
     """The pieces found in the text, before they are resolved against `now`."""
 
     day: date | None = None
-    weekday: bool = False  # the day was named by its weekday ("Tuesday")
+    # How far back the named day could equally mean when its reading is still to come: a week for
+    # "Tuesday 10pm" said on a Tuesday morning, a day for "last night 3am" said at 01:30.
+    step_back: timedelta | None = None
     year_missing: bool = False
     part: str | None = None
     hour: int | None = None
@@ -196,7 +198,10 @@ def _parts(said: str, local_now: datetime) -> _Parts | None:
             if found:
                 parts.day, parts.part = _relative_day(found["day"], local_now)
                 parts.part = found["part"] or parts.part
-                parts.weekday = found["day"].split()[-1] in _WEEKDAYS
+                if found["day"].split()[-1] in _WEEKDAYS:
+                    parts.step_back = timedelta(days=7)
+                elif found["day"] == "last night":
+                    parts.step_back = timedelta(days=1)
     found, rest = _take(_THIS_PART, rest)
     if found:
         parts.part = found["part"]
@@ -355,9 +360,9 @@ def _resolve(parts: _Parts, now: datetime, zone: ZoneInfo) -> Reading:
             return _checked(max(readings), now, confirm=True)
         return Reading(None, problem="strings.date_in_future")
     if not past:
-        if parts.weekday and parts.day == local_now.date():
-            # "Tuesday 10pm" said on a Tuesday morning: last week's, which is worth a question.
-            return _checked(max(c - timedelta(days=7) for c in candidates), now, confirm=True)
+        if parts.step_back is not None:
+            # Worth a question: the person may have meant the one before, or slipped.
+            return _checked(max(c - parts.step_back for c in candidates), now, confirm=True)
         return Reading(None, problem="strings.date_in_future")
     return _checked(max(past), now, confirm=ambiguous)
 
