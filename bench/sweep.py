@@ -4,7 +4,8 @@ For each database (a SQLite file, and PostgreSQL when reachable) two stores are 
 10,000 plan points and one with 1,000,000, each with exactly 1,000 points due (the rest are done,
 or open and not yet due, as in a force's history). The sweep that queues those 1,000 nudges is
 timed on both, interleaved round by round; each measured sweep is rolled back so every round
-sees the same state. Prints the times, the 1M/10k ratio (target at most 1.5) and the time at 1M
+sees the same state (the sweep groups the nudges into one reminder per case and recipient). Prints
+the times, the 1M/10k ratio (target at most 1.5) and the time at 1M
 (target under 100 ms), and the peak memory the sweep allocated.
 
     .venv/bin/python bench/sweep.py [--large 1000000] [--small 10000] [--due 1000] [--rounds 7]
@@ -152,7 +153,8 @@ def measure(engine: Engine, pack: Pack, due: int, *, memory: bool = False) -> fl
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
         session.rollback()
-    assert report.points == due and report.queued >= due, report
+    # Reminders are grouped per case and recipient: fewer messages than points, at least one.
+    assert report.points == due and report.queued >= 1, report
     return float(peak) if memory else elapsed
 
 

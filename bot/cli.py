@@ -18,18 +18,19 @@ import yaml
 from pydantic import ValidationError
 
 from bot.clock import system_clock
-from bot.reminders.delivery import take_for_console
+from bot.people.identity import person_by_work_email, work_email
+from bot.reminders.delivery import reminder_replies, take_for_console
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
-from dialogs.expect import is_work_email, normalise_email
+from dialogs.explain import explanation_markdown, explanation_text
 from dialogs.loader import check_pack, load_pack
 from dialogs.mermaid import flow_diagram
 from dialogs.schema import DirectoryEntrySpec, Pack
 from dialogs.types import Reply
 from store.db import default_database_url, make_engine, upgrade
 from store.directory import ENTRY_FIELDS, all_entries, upsert_entries
-from store.people import add_role, ensure_person, people_with_role
+from store.people import add_role, people_with_role
 
 __all__ = ["main"]
 
@@ -56,12 +57,14 @@ def _chat(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             return _fail("give your work email with --as EMAIL when piping answers in")
         email = input("Your work email: ").strip()
-    normalised = normalise_email(email)
-    if normalised is None or not is_work_email(normalised, pack):
+    normalised = work_email(email, pack=pack)
+    if normalised is None:
         return _fail(f"{email!r} is not a work email ({', '.join(pack.meta.work_email_domains)})")
     runtime = build_runtime(settings, database_url=args.db)
     with runtime.sessions.begin() as session:
-        person = ensure_person(session=session, email=normalised, now=runtime.clock())
+        person = person_by_work_email(session=session, email=normalised, pack=pack, now=runtime.clock())
+        if person is None:
+            return _fail(f"{email!r} is not a work email")
         person_id = person.id
 
     def notices() -> list[Reply]:
@@ -69,8 +72,19 @@ def _chat(args: argparse.Namespace) -> int:
             runtime.pack, sessions=runtime.sessions, person_id=person_id, now=runtime.clock()
         )
 
+    def reminder(nudge_id: int) -> list[Reply] | None:
+        with runtime.sessions() as session:
+            return reminder_replies(
+                runtime.pack, session=session, nudge_id=nudge_id, email=normalised, now=runtime.clock()
+            )
+
     return Console(
-        runtime.router, email=normalised, stdin=sys.stdin, stdout=sys.stdout, notices=notices
+        runtime.router,
+        email=normalised,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        notices=notices,
+        reminder=reminder,
     ).run()
 
 
@@ -132,7 +146,7 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
     print(
         f"delivery: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed, "
         f"{delivery.held} waiting for the person to use the bot, {delivery.reconciled} reconciled, "
-        f"{delivery.unconfirmed} unconfirmed"
+        f"{delivery.unconfirmed} unconfirmed, {delivery.withdrawn} withdrawn (their points had closed)"
     )
     return 0
 
@@ -142,11 +156,13 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
 
 def _people_add(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
-    email = normalise_email(args.email)
-    if email is None or not is_work_email(email, runtime.pack):
-        return _fail(f"{args.email!r} is not a work email")
     with runtime.sessions.begin() as session:
-        person = ensure_person(session=session, email=email, now=runtime.clock(), display_name=args.name)
+        person = person_by_work_email(
+            session=session, email=args.email, pack=runtime.pack, now=runtime.clock(), display_name=args.name
+        )
+        if person is None:
+            return _fail(f"{args.email!r} is not a work email")
+        email = person.email
         for role in args.role or []:
             add_role(session=session, person=person, role=role, area=args.area)
         roles = ", ".join(f"{r.role}{f' ({r.area})' if r.area else ''}" for r in person.roles) or "no roles"
@@ -213,7 +229,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _pack_check(args: argparse.Namespace) -> int:
-    pack, problems = check_pack(args.dir)
+    pack, problems = check_pack(args.dir, seeds=args.seeds)
     for problem in problems:
         print(problem)
     if pack is None or problems:
@@ -228,6 +244,16 @@ def _pack_check(args: argparse.Namespace) -> int:
             f"{len(pack.plan.points)} plan points, {len(pack.directory.entries)} directory entries: "
             "no problems"
         )
+    return 0
+
+
+def _pack_explain(args: argparse.Namespace) -> int:
+    pack, problems = check_pack(args.dir)
+    if pack is None or problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return _fail("the pack has problems: run `hampshire pack check` first")
+    print(explanation_markdown(pack) if args.format == "markdown" else explanation_text(pack), end="")
     return 0
 
 
@@ -405,7 +431,14 @@ def _parser() -> argparse.ArgumentParser:
     check = pack.add_parser("check", help="validate a pack and report every problem")
     check.add_argument("dir", nargs="?", help="the pack folder (default: the bundled pack)")
     check.add_argument("--mermaid", action="store_true", help="print a Mermaid diagram of each flow")
+    check.add_argument("--seeds", metavar="DIR", help="also check the plan's citations against these seeds")
     check.set_defaults(run=_pack_check)
+    explain = pack.add_parser(
+        "explain", help="every plan point: citation, owner, when due, when it applies, defaults"
+    )
+    explain.add_argument("dir", nargs="?", help="the pack folder (default: the bundled pack)")
+    explain.add_argument("--format", choices=("text", "markdown"), default="text")
+    explain.set_defaults(run=_pack_explain)
     schema = pack.add_parser("schema", help="print the pack's JSON Schema (for editor completion)")
     schema.set_defaults(run=_pack_schema)
 

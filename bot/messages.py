@@ -12,6 +12,7 @@ __all__ = [
     "delivery_failed",
     "delivery_raised",
     "delivery_unconfirmed",
+    "delivery_withdrawn",
     "send_gave_up",
     "send_retrying",
     "sweep_nobody",
@@ -208,7 +209,10 @@ def slack_api_failed(method: str, work: str, status: str, error: str | None) -> 
 
 
 def sweep_nobody(kind: str, point_id: int, case_id: int) -> str:
-    return f"no one to send {kind} for point {point_id} of case {case_id} to (no SLT for the area, no SPOC)"
+    return (
+        f"no one to send {kind} for point {point_id} of case {case_id} to "
+        "(no SLT for the area or SPOC, other than the point's own owners)"
+    )
 
 
 def send_retrying(attempt: int, outcome: object, delay: float) -> str:
@@ -225,6 +229,10 @@ def delivery_lost_claim(nudge_id: int) -> str:
 
 def delivery_failed(nudge_id: int, attempts: int, error: str | None) -> str:
     return f"nudge {nudge_id} failed after {attempts} attempts: {error}"
+
+
+def delivery_withdrawn(nudge_id: int) -> str:
+    return f"nudge {nudge_id} withdrawn: every point it was about has closed"
 
 
 def delivery_unconfirmed(nudge_id: int) -> str:

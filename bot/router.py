@@ -19,13 +19,13 @@ from bot import messages
 from bot.cases.effects import EffectRunner
 from bot.channels.inbound import Inbound
 from bot.clock import Clock
+from bot.people.identity import identify
 from dialogs.engine import is_stale, step
 from dialogs.schema import Pack
 from dialogs.types import Reply, Turn
 from dialogs.understand import clean_text
 from store.dialog_state import StaleStateError, load_state, save_state
 from store.events import mark_processed
-from store.people import identify
 
 __all__ = ["Router"]
 
@@ -82,16 +82,7 @@ class Router:
             session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
         ):
             return []  # a retried or resent delivery of an event already handled
-        person = identify(
-            session=session,
-            channel=inbound.channel,
-            tenant=inbound.tenant,
-            user_id=inbound.user_id,
-            email=inbound.email,
-            now=now,
-            display_name=inbound.display_name,
-            address=inbound.address,
-        )
+        person = identify(session=session, account=inbound, now=now)
         loaded = load_state(session=session, key=inbound.conversation_key, now=now)
         replies: list[Reply] = []
         if loaded.reset:

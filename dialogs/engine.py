@@ -296,7 +296,8 @@ class _Run:
 
     def _from_nudge(self, state: DialogState, step: str, value: str) -> DialogState:
         """A nudge's button: run the nudge flow on top of whatever conversation is in progress."""
-        _, reference, point = (step.split("/", 2) + ["", ""])[:3]
+        # `__nudge__/<reference>/<point>[/<message>]`: the message id is the adapter's, to update it.
+        _, reference, point = (step.split("/") + ["", ""])[:3]
         flow = self.pack.flow(self.pack.meta.nudges.flow)
         if flow is None or not reference or not point:
             self.say("strings.stale_choice")
@@ -432,7 +433,7 @@ class _Run:
 
     def _choices(self, state: DialogState, step: Step) -> list[Choice]:
         if isinstance(step, AskStep | SummaryStep):
-            choices = [Choice(value=c.value, label=self.pack.text(c.label)) for c in step.choices]
+            choices = [Choice(value=c.value, label=fill(self.pack, c.label)) for c in step.choices]
         else:
             choices = []
         if isinstance(step, AskStep):

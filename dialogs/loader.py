@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dialogs.actions import ACTIONS
+from dialogs.durations import DURATION_NAMES, pack_duration
 from dialogs.effects import EFFECTS
 from dialogs.expect import EXPECT
 from dialogs.plan import CASE_FACTS
@@ -43,7 +45,7 @@ from dialogs.schema import (
 )
 from dialogs.strings import REQUIRED_STRINGS
 
-__all__ = ["PackError", "Problem", "bundled_pack_dir", "check_pack", "load_pack"]
+__all__ = ["PackError", "Problem", "bundled_pack_dir", "check_pack", "load_pack", "seed_text"]
 
 _M = TypeVar("_M", bound=BaseModel)
 Path_ = tuple[str | int, ...]
@@ -174,16 +176,25 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
 # --- loading ---------------------------------------------------------------------------------------
 
 
-def load_pack(directory: Path | str | None = None) -> Pack:
-    """Load and check the pack in `directory` (the bundled pack by default); raise `PackError`."""
-    pack, problems = check_pack(directory)
+def load_pack(directory: Path | str | None = None, *, seeds: Path | str | None = None) -> Pack:
+    """Load and check the pack in `directory` (the bundled pack by default); raise `PackError`.
+
+    With `seeds` (the folder of the source documents) the plan's citations are checked too.
+    """
+    pack, problems = check_pack(directory, seeds=seeds)
     if pack is None or problems:
         raise PackError(problems)
     return pack
 
 
-def check_pack(directory: Path | str | None = None) -> tuple[Pack | None, list[Problem]]:
-    """Load the pack and return it with every problem found (the pack is None if unusable)."""
+def check_pack(
+    directory: Path | str | None = None, *, seeds: Path | str | None = None
+) -> tuple[Pack | None, list[Problem]]:
+    """Load the pack and return it with every problem found (the pack is None if unusable).
+
+    The plan's citations are checked against the seed documents only when `seeds` names their
+    folder: a force's pack ships without them.
+    """
     root = Path(directory) if directory else bundled_pack_dir()
     problems: list[Problem] = []
     if not root.is_dir():
@@ -224,6 +235,8 @@ def check_pack(directory: Path | str | None = None) -> tuple[Pack | None, list[P
     )
     checker = _Checker(pack, sources, dict(zip((f.id for f in pack.flows), flow_sources, strict=True)))
     checker.run()
+    if seeds is not None:
+        checker.check_citations(Path(seeds))
     return pack, sorted(problems + checker.problems)
 
 
@@ -308,6 +321,21 @@ class _Checker:
         for ref in sorted(REQUIRED_STRINGS):
             if ref.removeprefix("strings.") not in known:
                 self.problem(self.sources["strings"], (), f"missing string {ref!r} (the engine uses it)")
+        self._check_durations_named()
+
+    def _check_durations_named(self) -> None:
+        """A duration placeholder names a real clock: a typo would otherwise print as nothing."""
+        source = self.sources["strings"]
+        for key, text in self.pack.strings.items():
+            try:
+                names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            except ValueError as error:
+                self.problem(source, (key,), f"string {key!r}: {error}")
+                continue
+            for name in sorted(names):
+                is_duration = name.startswith(("due_", "every_")) or name in DURATION_NAMES
+                if is_duration and pack_duration(self.pack, name) is None:
+                    self.problem(source, (key,), f"string {key!r}: {{{name}}} names no clock of the plan")
 
     def _check_flows(self) -> None:
         seen: set[str] = set()
@@ -345,6 +373,18 @@ class _Checker:
                 if rule.next_meeting and rule.next_meeting not in self.pack.meta.meetings:
                     self.problem(source, rule_path, f"unknown meeting {rule.next_meeting!r}")
 
+    def check_citations(self, seeds: Path) -> None:
+        """Each citation's quote is in the seed it names (and in the numbered point, if given)."""
+        source = self.sources["plan"]
+        if not seeds.is_dir():
+            self.problems.append(Problem(str(seeds), 1, "the seeds folder does not exist"))
+            return
+        for i, point in enumerate(self.pack.plan.points):
+            for j, citation in enumerate(point.cite):
+                wrong = _check_citation(seeds, citation.seed, citation.point, citation.quote)
+                if wrong:
+                    self.problem(source, ("points", i, "cite", j), f"{point.code}: {wrong}")
+
     def _check_directory(self) -> None:
         source = self.sources["directory"]
         categories = {c.id for c in self.pack.directory.categories}
@@ -360,6 +400,54 @@ class _Checker:
             for field in entry.flags:
                 if not getattr(entry, field):
                     self.problem(source, ("entries", i, "flags", field), f"flag on empty field {field!r}")
+
+
+# --- citations -------------------------------------------------------------------------------------
+
+_QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_NUMBERED_POINT = re.compile(r"^- (\d+) ", re.MULTILINE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n[ \t]*\n")
+
+
+def _plain(text: str) -> str:
+    """Text compared for quoting: typographic quotes made straight, every run of spacing one space."""
+    return " ".join(text.translate(_QUOTE_MARKS).split())
+
+
+def seed_text(seeds: Path, seed: str, point: int | None = None) -> str | None:
+    """The text of seed `seed` (a file `<seed>_*.txt` in `seeds`), or of its numbered `point`.
+
+    A numbered point runs from its `- N ` line to the next numbered point or the next gap of two
+    blank lines. None when the seed or the point is not there.
+    """
+    files = sorted(seeds.glob(f"{seed}_*.txt"))
+    if not files:
+        return None
+    text = files[0].read_text(encoding="utf-8")
+    if point is None:
+        return text
+    starts = list(_NUMBERED_POINT.finditer(text))
+    for i, match in enumerate(starts):
+        if int(match.group(1)) == point:
+            end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+            return _PARAGRAPH_BREAK.split(text[match.end() : end], maxsplit=1)[0]
+    return None
+
+
+def _check_citation(seeds: Path, seed: str, point: int | None, quote: str) -> str | None:
+    """What is wrong with a citation, or None."""
+    whole = seed_text(seeds, seed)
+    if whole is None:
+        return f"no seed {seed!r} in {seeds}"
+    if _plain(quote) not in _plain(whole):
+        return f"seed {seed} does not say {quote!r}"
+    if point is not None:
+        text = seed_text(seeds, seed, point)
+        if text is None:
+            return f"seed {seed} has no point {point}"
+        if _plain(quote) not in _plain(text):
+            return f"{quote!r} is in seed {seed} but not in its point {point}"
+    return None
 
 
 def _refs(source: _Source, data: Any, path: Path_) -> Iterator[tuple[_Source, Path_, str]]:

@@ -1,29 +1,85 @@
 """What the bot says unprompted: nudges, escalations, digests and notices to the victim.
 
 The outbox stores a kind and a payload of ids and times (never an account of the incident); these
-pure functions turn them into replies worded by the pack. A nudge carries buttons whose step names
-the case and the point, so a press starts the pack's nudge flow wherever the person is.
+pure functions turn them into replies worded by the pack, as of the moment they are sent. Reminders,
+escalations and digests are grouped: a payload lists `cases`, each with its `points`. A reminder is
+a header and one reply per point, whose buttons name the point and carry a step with the case, the
+point and the message, so a press starts the pack's nudge flow wherever the person is and the
+message can then be updated to show what was done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from dialogs.clock import format_when
 from dialogs.render import fill, point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP, Choice, Fact, Reply
 
-__all__ = ["NOTICE_KINDS", "notice_replies", "nudge_step"]
+__all__ = [
+    "NOTICE_KINDS",
+    "PointOutcome",
+    "notice_replies",
+    "nudge_step",
+    "payload_cases",
+    "payload_points",
+    "reminder_of",
+]
 
 Payload = Mapping[str, Any]
 
 
-def nudge_step(reference: str, point_id: int) -> str:
-    """The step a nudge's buttons carry: which case and which point they act on."""
-    return f"{NUDGE_STEP}/{reference}/{point_id}"
+@dataclass(frozen=True)
+class PointOutcome:
+    """What became of a point a reminder listed: closed or snoozed, by whom (None: by the bot), when."""
+
+    status: Literal["done", "not_applicable", "snoozed"]
+    by: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class _Context:
+    now: datetime
+    nudge_id: int | None
+    outcomes: Mapping[int, PointOutcome]
+
+
+def nudge_step(reference: str, point_id: int, nudge_id: int | None = None) -> str:
+    """The step a reminder's buttons carry: the case, the point and (to update it) the message."""
+    step = f"{NUDGE_STEP}/{reference}/{point_id}"
+    return f"{step}/{nudge_id}" if nudge_id is not None else step
+
+
+def reminder_of(step: str | None) -> int | None:
+    """The outbox id of the reminder whose button carried `step`, if it names one."""
+    parts = (step or "").split("/")
+    if len(parts) == 4 and parts[0] == NUDGE_STEP and parts[3].isdigit():
+        return int(parts[3])
+    return None
+
+
+def payload_cases(payload: Payload) -> list[Payload]:
+    """A payload's cases, each with its points; rows queued before grouping read as one-point groups."""
+    if "cases" in payload:
+        return list(payload["cases"])
+    if "point" in payload:  # one point (a nudge, an escalation, or an IO point with no IO)
+        return [{"reference": payload["reference"], "points": [payload]}]
+    cases: dict[str, list[Payload]] = {}
+    for line in payload.get("points", []):  # a digest: lines that each name their case
+        cases.setdefault(str(line["reference"]), []).append(line)
+    return [{"reference": reference, "points": points} for reference, points in cases.items()]
+
+
+def payload_points(payload: Payload) -> list[int]:
+    """The ids of the points a grouped payload (reminder, escalation, digest) lists."""
+    return [
+        int(p["point"]) for case in payload_cases(payload) for p in case.get("points", []) if "point" in p
+    ]
 
 
 def _reply(pack: Pack, key: str, **values: Any) -> Reply:
@@ -34,73 +90,94 @@ def _when(pack: Pack, value: Any) -> str:
     return format_when(str(value), timezone=pack.meta.timezone) if value else ""
 
 
-def _nudge(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
-    code = str(payload["code"])
-    spec = next((p for p in pack.plan.points if p.code == code), None)
-    text = (spec.nudge if spec else point_title(pack, code)).format_map({"reference": payload["reference"]})
-    due = str(payload["due"])
-    timing = "strings.nudge_overdue" if datetime.fromisoformat(due) < now else "strings.nudge_due"
-    reply = _reply(pack, "strings.nudge", reference=payload["reference"], nudge=text)
+def _title(pack: Pack, point: Payload) -> str:
+    return point_title(pack, str(point["code"]), point.get("instance"))
+
+
+def _timing(pack: Pack, point: Payload, now: datetime) -> str:
+    """ "Overdue since …" if it is overdue as the message goes out, else "Due …"."""
+    due = str(point["due"])
+    key = "strings.nudge_overdue" if datetime.fromisoformat(due) <= now else "strings.nudge_due"
+    return fill(pack, key, due=_when(pack, due))
+
+
+_ANSWERED = {
+    "done": "strings.nudge_answered_done",
+    "not_applicable": "strings.nudge_answered_not_applicable",
+    "snoozed": "strings.nudge_answered_snoozed",
+}
+_CHOICES = (
+    ("done", "strings.choice_nudge_done_point"),
+    ("not_applicable", "strings.choice_nudge_na_point"),
+    ("snooze", "strings.choice_nudge_snooze_point"),
+)
+
+
+def _reminder_point(pack: Pack, reference: str, point: Payload, ctx: _Context) -> Reply:
+    title = _title(pack, point)
+    outcome = ctx.outcomes.get(int(point["point"]))
+    if outcome is not None:
+        by = outcome.by or pack.text("strings.nudge_by_bot")
+        return _reply(
+            pack, _ANSWERED[outcome.status], title=title, by=by, when=_when(pack, outcome.at.isoformat())
+        )
+    if point.get("unassigned"):
+        return _reply(pack, "strings.nudge_unassigned", reference=reference, title=title)
+    reply = _reply(pack, "strings.nudge_point", title=title, timing=_timing(pack, point, ctx.now))
     choices = tuple(
-        Choice(value=value, label=pack.text(label))
-        for value, label in (
-            ("done", "strings.choice_nudge_done"),
-            ("not_applicable", "strings.choice_nudge_na"),
-            ("snooze", "strings.choice_nudge_snooze"),
-        )
+        Choice(value=value, label=fill(pack, label, title=title, reference=reference))
+        for value, label in _CHOICES
     )
-    return [
-        reply.model_copy(
-            update={
-                "text": f"{reply.text} {fill(pack, timing, due=_when(pack, due))}",
-                "choices": choices,
-                "step": nudge_step(str(payload["reference"]), int(payload["point"])),
-            }
-        )
-    ]
+    step = nudge_step(reference, int(point["point"]), ctx.nudge_id)
+    return reply.model_copy(update={"choices": choices, "step": step})
 
 
-def _unassigned(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
-    title = point_title(pack, str(payload["code"]), payload.get("instance"))
-    return [_reply(pack, "strings.nudge_unassigned", reference=payload["reference"], title=title)]
+def _nudge(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    """One case's reminder: a line per point, each open one with buttons that name it."""
+    replies = []
+    for case in payload_cases(payload):
+        reference = str(case["reference"])
+        replies.append(_reply(pack, "strings.nudge", reference=reference))
+        replies += [_reminder_point(pack, reference, point, ctx) for point in case.get("points", [])]
+    return replies
 
 
-def _escalation(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
-    title = point_title(pack, str(payload["code"]), payload.get("instance"))
-    owner = payload.get("owner_name") or pack.strings.get(f"owner_{payload.get('owner')}", "")
-    return [
-        _reply(
+def _by_case(pack: Pack, payload: Payload, line: Callable[[Payload], str]) -> tuple[Fact, ...]:
+    return tuple(
+        Fact(label=str(case["reference"]), value="\n".join(line(point) for point in case.get("points", [])))
+        for case in payload_cases(payload)
+        if case.get("points")
+    )
+
+
+def _escalation(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    """The overdue points of each case, to someone who can chase them (never their owner)."""
+
+    def line(point: Payload) -> str:
+        owner = point.get("owner_name") or pack.strings.get(f"owner_{point.get('owner')}", "")
+        return fill(
             pack,
-            "strings.escalation",
-            reference=payload["reference"],
-            title=title,
+            "strings.escalation_line",
+            title=_title(pack, point),
             owner=owner,
-            due=_when(pack, payload["due"]),
+            due=_when(pack, point["due"]),
         )
-    ]
+
+    return [_reply(pack, "strings.escalation").model_copy(update={"facts": _by_case(pack, payload, line)})]
 
 
-def _digest(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
-    facts = tuple(
-        Fact(
-            label=str(line["reference"]),
-            value=fill(
-                pack,
-                "strings.digest_line",
-                title=point_title(pack, str(line["code"]), line.get("instance")),
-                due=_when(pack, line["due"]),
-            ),
-        )
-        for line in payload.get("points", [])
-    )
-    return [_reply(pack, "strings.digest").model_copy(update={"facts": facts})]
+def _digest(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    def line(point: Payload) -> str:
+        return fill(pack, "strings.digest_line", title=_title(pack, point), due=_when(pack, point["due"]))
+
+    return [_reply(pack, "strings.digest").model_copy(update={"facts": _by_case(pack, payload, line)})]
 
 
-def _slt_new_case(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
+def _slt_new_case(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     return [_reply(pack, "strings.slt_new_case", reference=payload["reference"])]
 
 
-def _victim_io(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
+def _victim_io(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     return [
         _reply(
             pack,
@@ -112,7 +189,7 @@ def _victim_io(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
     ]
 
 
-def _victim_decision(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
+def _victim_decision(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     if pack.meta.nudges.decision_detail_to_victim:
         decision = pack.strings.get(f"decision_{payload['decision']}", str(payload["decision"]))
         return [
@@ -121,7 +198,15 @@ def _victim_decision(pack: Pack, payload: Payload, now: datetime) -> list[Reply]
     return [_reply(pack, "strings.victim_decision", reference=payload["reference"])]
 
 
-NOTICE_KINDS: dict[str, Callable[[Pack, Payload, datetime], list[Reply]]] = {
+def _unassigned(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    """A row queued before grouping, about an IO point with no IO: a reminder of that one point."""
+    cases = [
+        {**c, "points": [{**p, "unassigned": True} for p in c["points"]]} for c in payload_cases(payload)
+    ]
+    return _nudge(pack, {"cases": cases}, ctx)
+
+
+NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "nudge": _nudge,
     "unassigned": _unassigned,
     "escalation": _escalation,
@@ -132,6 +217,19 @@ NOTICE_KINDS: dict[str, Callable[[Pack, Payload, datetime], list[Reply]]] = {
 }
 
 
-def notice_replies(pack: Pack, kind: str, payload: Payload, *, now: datetime) -> list[Reply]:
-    """The replies for an outbox row of `kind` with `payload`."""
-    return NOTICE_KINDS[kind](pack, payload, now)
+def notice_replies(
+    pack: Pack,
+    kind: str,
+    payload: Payload,
+    *,
+    now: datetime,
+    nudge_id: int | None = None,
+    outcomes: Mapping[int, PointOutcome] | None = None,
+) -> list[Reply]:
+    """The replies for an outbox row of `kind` with `payload`, worded as of `now`.
+
+    Args:
+        nudge_id: the row's id, carried by a reminder's buttons so a press can update the message.
+        outcomes: points of a reminder already answered: shown as done (by whom), without buttons.
+    """
+    return NOTICE_KINDS[kind](pack, payload, _Context(now, nudge_id, outcomes or {}))

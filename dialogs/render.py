@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from dialogs.clock import format_when
+from dialogs.durations import pack_duration
 from dialogs.plan import case_facts
 from dialogs.schema import Pack
 from dialogs.types import Choice, DialogState, Fact
@@ -24,14 +25,23 @@ Renderer = Callable[[Pack, DialogState, datetime], list[Fact]]
 Provider = Callable[[Pack, DialogState], list[Choice]]
 
 
-class _Blank(dict[str, Any]):
+class _Values(dict[str, Any]):
+    """The values given, then the plan's durations (looked up only when a string uses one)."""
+
+    def __init__(self, pack: Pack, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.pack = pack
+
     def __missing__(self, key: str) -> str:
-        return ""
+        return pack_duration(self.pack, key) or ""
 
 
 def fill(pack: Pack, key: str, **values: Any) -> str:
-    """The text of string `key` with `{placeholders}` filled; unknown placeholders become empty."""
-    return pack.text(key).format_map(_Blank(values))
+    """The text of string `key` with `{placeholders}` filled; unknown placeholders become empty.
+
+    Besides `values`, a string may name a duration of the plan (see `dialogs.durations`).
+    """
+    return pack.text(key).format_map(_Values(pack, values))
 
 
 def _label(pack: Pack, prefix: str, value: object) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 __all__ = [
     "AskStep",
     "ChoiceSpec",
+    "Citation",
     "CorrectStep",
     "DirectoryCategory",
     "DirectoryEntrySpec",
@@ -303,6 +304,18 @@ class DueVariant(_Model):
     due: DueRule
 
 
+class Citation(_Model):
+    """Where a point comes from: a seed document, its numbered point if it has one, its words.
+
+    The checker confirms the quote is in the seed (and inside that numbered point) when it is given
+    the seeds folder; the pack ships without it.
+    """
+
+    seed: Annotated[str, Field(pattern=r"^\d{3}$", description="the seed's number, e.g. 000")]
+    point: int | None = Field(None, ge=1, description="the numbered point of the seed's plan")
+    quote: str = Field(min_length=12, description="the seed's exact words (spacing aside)")
+
+
 class PointSpec(_Model):
     """A point of the plan: who owns it, when it falls due and when it applies."""
 
@@ -310,10 +323,13 @@ class PointSpec(_Model):
     title: str = Field(max_length=120)
     description: str
     source: str
+    cite: list[Citation] = Field(default_factory=list, description="the seed lines the point comes from")
     owner: OwnerRole
     due: DueRule
     due_when: list[DueVariant] = Field(default_factory=list)
-    default_note: str | None = Field(None, description="why a default was chosen where the seeds give none")
+    default_note: str | None = Field(
+        None, description="where the pack's rule is its own: a default, or a narrowing or extension of a seed"
+    )
     when: Condition = Field(default_factory=dict)
     starts_on: Trigger = "report"
     repeat_every_days: int | None = Field(None, ge=1)

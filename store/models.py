@@ -8,7 +8,7 @@ the audit trail record ids and kinds, never answers.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -38,6 +38,7 @@ __all__ = [
     "DirectoryEntry",
     "InboxItem",
     "Nudge",
+    "NudgeStatus",
     "Person",
     "PersonRole",
     "PlanPoint",
@@ -246,6 +247,8 @@ class CaseEvent(Base):
     """The case's timeline: what happened to it, by whom (ids and kinds only)."""
 
     __tablename__ = "case_event"
+    # What a person just did (to update the reminders about it): by actor, then time.
+    __table_args__ = (Index("ix_case_event_actor_id_at", "actor_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
@@ -315,6 +318,13 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
+#: Where an outbox row stands. `pending` waits for delivery (or `held`: nobody to push to yet);
+#: `sending` is leased to a worker; `sent` arrived; `failed` gave up; `uncertain` may have arrived
+#: and is reconciled, else `unconfirmed`; `withdrawn` was never sent because every point it was
+#: about closed first. Only `store.outbox` and `bot.reminders` change it.
+NudgeStatus = Literal["pending", "held", "sending", "sent", "failed", "uncertain", "unconfirmed", "withdrawn"]
+
+
 class Nudge(Base):
     """The outbox: one message to one person about one due slot, written in the sweep's transaction.
 
@@ -329,6 +339,7 @@ class Nudge(Base):
         UniqueConstraint("dedupe_key"),
         Index("ix_nudge_status_not_before", "status", "not_before"),
         Index("ix_nudge_recipient_id_status", "recipient_id", "status"),
+        Index("ix_nudge_case_id_status", "case_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -339,7 +350,7 @@ class Nudge(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     due_slot: Mapped[datetime]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[NudgeStatus] = mapped_column(String(20), default="pending")
     channel: Mapped[str | None] = mapped_column(String(20))
     not_before: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,7 +17,7 @@ from sqlalchemy import Row, Select, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import Nudge, PlanPoint
+from store.models import Nudge, NudgeStatus, PlanPoint
 
 __all__ = [
     "CLAIMABLE",
@@ -27,10 +27,11 @@ __all__ = [
     "held_for",
     "lapsed_claims",
     "outbox_row",
+    "pending_about",
 ]
 
 #: Rows delivery may take: waiting, or held because the person had no channel to reach them on.
-CLAIMABLE = ("pending", "held")
+CLAIMABLE: tuple[NudgeStatus, ...] = ("pending", "held")
 #: Keys looked up per query when queueing (well under both databases' limits on parameters).
 _KEYS_PER_QUERY = 5000
 
@@ -121,6 +122,12 @@ def due_points(*, session: Session, now: datetime, limit: int) -> list[Row[*tupl
         .limit(limit)
     )
     return list(session.execute(_locking(session, query)))
+
+
+def pending_about(*, session: Session, case_id: int) -> list[Nudge]:
+    """A case's reminders not yet taken for delivery, locked (to withdraw those about closed points)."""
+    query = select(Nudge).where(Nudge.case_id == case_id, Nudge.status.in_(CLAIMABLE)).order_by(Nudge.id)
+    return list(session.scalars(_locking(session, query)))
 
 
 def _lease(

@@ -1,9 +1,9 @@
 """Fakes for the Teams tests: a recording Bot Connector, Teams activities, a token issuer.
 
 - `MockConnector`: an aiohttp server standing in for Teams' Bot Connector (the `serviceUrl`). It
-  records every activity posted, validates every Adaptive Card against the 1.5 schema, answers
-  `GET …/members/{id}` for TeamsInfo, and can be scripted to fail (429 with Retry-After, 5xx, a
-  stall) before it accepts.
+  records every activity posted (and every update of one, `PUT …/activities/{id}`), validates
+  every Adaptive Card against the 1.5 schema, answers `GET …/members/{id}` for TeamsInfo, and can
+  be scripted to fail (429 with Retry-After, 5xx, a stall) before it accepts.
 - `TeamsUser` and `activity()`: invented people and the Activity JSON Teams would post.
 - `TokenIssuer`: an RSA key made in the test, its OpenID metadata and JWKS served on a loopback
   port from a thread (the SDK fetches keys with blocking `requests`), and tokens signed with it.
@@ -159,6 +159,8 @@ class MockConnector:
 
     def __init__(self) -> None:
         self.posted: list[Posted] = []
+        #: Activities updated in place (`PUT`), as (activity id, what it now is).
+        self.updated: list[tuple[str, Posted]] = []
         self.members: dict[str, dict[str, Any]] = {}
         self.member_lookups = 0
         self.requests = 0
@@ -192,6 +194,14 @@ class MockConnector:
         self.posted.append(posted)
         return web.json_response({"id": f"m{len(self.posted)}"}, status=201)
 
+    async def _put(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        posted = Posted(request.match_info["cid"], await request.json(), request.headers.get("Authorization"))
+        for card in posted.cards:
+            self.invalid_cards += card_errors(card)
+        self.updated.append((request.match_info["aid"], posted))
+        return web.json_response({"id": request.match_info["aid"]}, status=200)
+
     async def _member(self, request: web.Request) -> web.Response:
         self.member_lookups += 1
         member = self.members.get(request.match_info["mid"])
@@ -203,6 +213,7 @@ class MockConnector:
         app = web.Application()
         app.router.add_post("/v3/conversations/{cid}/activities", self._post)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()

@@ -198,6 +198,8 @@ class MockSlack:
             oldest = float(args.get("oldest") or 0)
             messages = [m for m in self.history.get(str(args.get("channel")), []) if float(m["ts"]) > oldest]
             return {"ok": True, "messages": messages, "has_more": False}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "users.info":
@@ -495,9 +497,10 @@ class SlackRig:
         home: bool = False,
         state: dict[str, Any] | None = None,
         user_team: str = TEAM,
+        message_ts: str = "1790000000.000001",
         **options: Any,
     ) -> Response:
-        """A button press (`block_actions`), in the DM or on the Home tab."""
+        """A button press (`block_actions`), in the DM (on the message `message_ts`) or on the Home tab."""
         pressed = {
             "action_id": action["action_id"],
             "block_id": action.get("block_id", "b"),
@@ -529,12 +532,12 @@ class SlackRig:
         else:
             payload["container"] = {
                 "type": "message",
-                "message_ts": "1790000000.000001",
+                "message_ts": message_ts,
                 "channel_id": f"D{user}",
                 "is_ephemeral": False,
             }
             payload["channel"] = {"id": f"D{user}", "name": "directmessage"}
-            payload["message"] = {"type": "message", "ts": "1790000000.000001", "text": "..."}
+            payload["message"] = {"type": "message", "ts": message_ts, "text": "..."}
             payload["response_url"] = "https://hooks.slack.com/actions/T0HAMPSHIRE/1/x"
         return self.post_interaction(payload, **options)
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
-from bot.reminders.queue import queue, senior_leaders
+from bot.reminders.queue import queue, senior_leaders, withdraw_settled
 from dialogs.clock import add_months
 from dialogs.directory import rank
 from dialogs.effects import EFFECTS
@@ -250,6 +250,7 @@ class EffectRunner:
             reason=_text(args.get("reason")) or None,
         )
         if result == "done":
+            withdraw_settled(session=ctx.session, case_id=case.id)  # reminders about it alone go
             self._repeat(case, point_id, ctx)
         return result, {}
 

@@ -15,11 +15,11 @@ from typing import Any, Literal
 from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
+from bot.people.identity import identify
 from bot.runtime import Runtime
 from dialogs.render import RENDERERS, point_fact
 from dialogs.types import DialogState, Effect, EffectResult
 from store.models import Person
-from store.people import identify
 
 __all__ = ["Home", "HomeCase", "HomePoint", "Visitor"]
 
@@ -64,16 +64,7 @@ class Home:
         self.effects = runtime.router.effects
 
     def _person(self, session: Session, visitor: Visitor, now: datetime) -> Person:
-        return identify(
-            session=session,
-            email=visitor.email,
-            display_name=visitor.display_name,
-            channel=visitor.channel,
-            tenant=visitor.tenant,
-            user_id=visitor.user_id,
-            now=now,
-            address=visitor.address,
-        )
+        return identify(session=session, account=visitor, now=now)
 
     def _run(
         self,

@@ -6,6 +6,10 @@ a row whose outcome is unknown (a timeout after sending, or a worker that died h
 is reconciled: the platform is asked whether the message arrived before anything is resent, and
 if it cannot say, the row is `unconfirmed` rather than sent twice (the point's next reminder still
 comes round, so nothing is silently missed).
+
+No reminder, escalation or digest is sent about a closed point: as rows are claimed the points they
+list are read again, closed ones are left out, and a row with none left is `withdrawn`. Wording that
+depends on time ("Overdue since …") is decided as the message is sent, not when it was queued.
 """
 
 from __future__ import annotations
@@ -22,14 +26,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import messages
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
+from bot.reminders.queue import open_points_only, withdraw
 from bot.reminders.ratelimit import RateLimiter
-from dialogs.notices import notice_replies
+from dialogs.notices import PointOutcome, notice_replies, payload_points
 from dialogs.schema import Pack
 from dialogs.types import Reply
-from store.models import ChannelIdentity, Nudge
+from store.models import CaseEvent, ChannelIdentity, Nudge, Person, PlanPoint
 from store.outbox import claim, held_for, lapsed_claims
+from store.people import find_person
 
-__all__ = ["DeliveryReport", "Deliverer", "take_for_console"]
+__all__ = ["DeliveryReport", "Deliverer", "answered_reminders", "reminder_replies", "take_for_console"]
+
+#: The case events of a person answering a point (see `store.cases.mark_point`, `snooze_point`).
+_ANSWERS = ("point_done", "point_not_applicable", "point_snoozed")
+#: The most reminders updated after one turn (a point left open for weeks is in one a day).
+_UPDATES_PER_TURN = 10
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,7 @@ class DeliveryReport:
     uncertain: int = 0
     reconciled: int = 0
     unconfirmed: int = 0
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,12 @@ def _address(session: Session, person_id: int, channels: Mapping[str, Channel]) 
 
 def _key(nudge_id: int) -> str:
     return f"hampshire-nudge-{nudge_id}"
+
+
+def _withdraw(row: Nudge, report: DeliveryReport | None = None) -> None:
+    withdraw(row)
+    if report is not None:
+        report.withdrawn += 1
 
 
 class Deliverer:
@@ -112,7 +130,12 @@ class Deliverer:
         self, rows: Sequence[Nudge], session: Session, now: datetime, report: DeliveryReport
     ) -> list[_Job]:
         jobs = []
+        current = open_points_only(session, rows)
         for row in rows:
+            payload = current.get(row.id, row.payload)
+            if payload is None:
+                _withdraw(row, report)
+                continue
             address = _address(session, row.recipient_id, self.channels)
             if address is None:
                 # Nobody to push to yet: wait for the person to reach us on some channel (the
@@ -122,7 +145,7 @@ class Deliverer:
                 report.held += 1
                 continue
             row.channel = address.channel
-            jobs.append(_Job(row.id, row.kind, dict(row.payload), address, row.attempts, row.created_at))
+            jobs.append(_Job(row.id, row.kind, dict(payload), address, row.attempts, row.created_at))
         return jobs
 
     def _claim(self, report: DeliveryReport) -> list[_Job]:
@@ -153,6 +176,7 @@ class Deliverer:
             if delivery.status == "sent":
                 row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
                 report.sent += 1
+                self._after_sent(session, row, now)
             elif delivery.status == "uncertain":
                 row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
                 report.uncertain += 1
@@ -165,6 +189,10 @@ class Deliverer:
                 report.failed += 1
                 log.error(messages.delivery_failed(job.id, job.attempts, delivery.error))
 
+    def _after_sent(self, session: Session, row: Nudge, now: datetime) -> None:
+        """What follows a row recorded as sent, in the same transaction (nothing yet)."""
+        # The place for what a delivery completes (the SLT's new-case notice completes `slt_informed`).
+
     def _settle(self, job: _Job, status: str, message_id: str | None, report: DeliveryReport) -> None:
         now = self.clock()
         with self.sessions.begin() as session:
@@ -175,6 +203,7 @@ class Deliverer:
             if status == "found":
                 row.status, row.sent_at, row.platform_message_id = "sent", now, message_id
                 report.reconciled += 1
+                self._after_sent(session, row, now)
             else:
                 row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
                 report.unconfirmed += 1
@@ -184,7 +213,7 @@ class Deliverer:
 
     def replies(self, job: _Job) -> list[Reply]:
         """The messages a job sends."""
-        return notice_replies(self.pack, job.kind, job.payload, now=self.clock())
+        return notice_replies(self.pack, job.kind, job.payload, now=self.clock(), nudge_id=job.id)
 
     async def _send(self, job: _Job, report: DeliveryReport) -> None:
         channel = self.channels[job.address.channel]
@@ -229,7 +258,116 @@ def take_for_console(
     """Messages waiting for a person, shown (and so delivered) when they open the console."""
     with sessions.begin() as session:
         replies = []
-        for row in held_for(session=session, person_id=person_id):
-            replies += notice_replies(pack, row.kind, row.payload, now=now)
+        rows = held_for(session=session, person_id=person_id)
+        current = open_points_only(session, rows)
+        for row in rows:
+            payload = current.get(row.id, row.payload)
+            if payload is None:
+                _withdraw(row)
+                continue
+            replies += notice_replies(pack, row.kind, payload, now=now, nudge_id=row.id)
             row.status, row.channel, row.sent_at, row.platform_message_id = "sent", "console", now, "console"
         return replies
+
+
+def _outcomes(session: Session, row: Nudge, points: Sequence[PlanPoint]) -> dict[int, PointOutcome]:
+    """What became of each point of a sent reminder since it was sent: closed, or put off by whom."""
+    since = row.sent_at or row.created_at
+    people = {p.done_by_id for p in points if p.done_by_id}
+    snoozes = list(
+        session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "point_snoozed", CaseEvent.at >= since)
+            .order_by(CaseEvent.at)
+        )
+    )
+    people |= {e.actor_id for e in snoozes if e.actor_id}
+    names = {p.id: p.name for p in session.scalars(select(Person).where(Person.id.in_(people)))}
+    outcomes: dict[int, PointOutcome] = {}
+    for point in points:
+        if point.status in ("done", "not_applicable") and point.done_at is not None:
+            by = names.get(point.done_by_id) if point.done_by_id else None
+            closed = PointOutcome("done" if point.status == "done" else "not_applicable", by, point.done_at)
+            outcomes[point.id] = closed
+            continue
+        for event in snoozes:
+            same = event.detail.get("point") == point.code and event.detail.get("instance") == point.instance
+            if same and point.remind_at is not None:
+                outcomes[point.id] = PointOutcome("snoozed", names.get(event.actor_id or 0), point.remind_at)
+    return outcomes
+
+
+def reminder_replies(
+    pack: Pack, *, session: Session, nudge_id: int, email: str, now: datetime
+) -> list[Reply] | None:
+    """A sent reminder as it stands now, to update it in place after a press.
+
+    Answered points show who did what and lose their buttons; the others keep theirs. None when
+    the reminder is not one of `email`'s (or not a reminder).
+    """
+    row = session.get(Nudge, nudge_id)
+    if row is None or row.kind != "nudge" or row.recipient.email != email.strip().lower():
+        return None
+    ids = payload_points(row.payload)
+    points = list(session.scalars(select(PlanPoint).where(PlanPoint.id.in_(ids))))
+    return notice_replies(
+        pack, row.kind, row.payload, now=now, nudge_id=row.id, outcomes=_outcomes(session, row, points)
+    )
+
+
+def answered_reminders(
+    pack: Pack, *, sessions: sessionmaker[Session], email: str, channel: str, since: datetime, now: datetime
+) -> list[tuple[str, list[Reply]]]:
+    """The person's sent reminders on `channel` about points they closed or put off since `since`.
+
+    Each as (its platform message id, the reminder as it now stands), newest first, to update in
+    place after a turn: a button pressed, or the reason that closed a point as not applicable.
+    """
+    with sessions() as session:
+        return _answered(pack, session, email, channel, since, now)
+
+
+def _answered(
+    pack: Pack, session: Session, email: str, channel: str, since: datetime, now: datetime
+) -> list[tuple[str, list[Reply]]]:
+    person = find_person(session=session, email=email)
+    if person is None:
+        return []
+    # The case timeline says what the person answered (index on actor and time): points they
+    # closed, or put off, during the turn.
+    events = session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.actor_id == person.id, CaseEvent.at >= since, CaseEvent.kind.in_(_ANSWERS)
+        )
+    ).all()
+    cases = {e.case_id for e in events}
+    if not cases:
+        return []
+    answered = {(e.case_id, e.detail.get("point"), e.detail.get("instance")) for e in events}
+    candidates = session.execute(
+        select(PlanPoint.id, PlanPoint.case_id, PlanPoint.code, PlanPoint.instance).where(
+            PlanPoint.case_id.in_(cases)
+        )
+    )
+    touched = {p.id for p in candidates if (p.case_id, p.code, p.instance) in answered}
+    rows = session.scalars(
+        select(Nudge)
+        .where(
+            Nudge.case_id.in_(cases),
+            Nudge.status == "sent",
+            Nudge.recipient_id == person.id,
+            Nudge.kind == "nudge",
+            Nudge.channel == channel,
+            Nudge.platform_message_id.is_not(None),
+        )
+        .order_by(Nudge.sent_at.desc(), Nudge.id.desc())
+    ).all()
+    found = []
+    for row in rows:
+        if touched & set(payload_points(row.payload)) and row.platform_message_id:
+            replies = reminder_replies(pack, session=session, nudge_id=row.id, email=email, now=now)
+            if replies:
+                found.append((row.platform_message_id, replies))
+        if len(found) == _UPDATES_PER_TURN:
+            break
+    return found

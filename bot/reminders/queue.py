@@ -1,19 +1,39 @@
-"""Queueing messages to people: quiet hours applied, one row per (kind, point, slot, recipient)."""
+"""Queueing messages to people (quiet hours applied, each queued once), and withdrawing them.
+
+A queued reminder, escalation or digest lists points; one whose points have all closed before it
+is sent is withdrawn (recorded as such, never sent).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import messages
 from dialogs.clock import quiet_until
+from dialogs.notices import payload_cases, payload_points
 from dialogs.schema import Pack
-from store.models import Person
-from store.outbox import enqueue, outbox_row
+from store.models import Nudge, Person, PlanPoint
+from store.outbox import enqueue, outbox_row, pending_about
 from store.people import people_with_role
 
-__all__ = ["Recipient", "deliver_after", "message", "queue", "senior_leaders"]
+__all__ = [
+    "Recipient",
+    "deliver_after",
+    "message",
+    "open_points_only",
+    "queue",
+    "senior_leaders",
+    "withdraw",
+    "withdraw_settled",
+]
+
+log = logging.getLogger(__name__)
 
 
 class Recipient(Protocol):
@@ -84,3 +104,48 @@ def senior_leaders(*, session: Session, area: str) -> list[Person]:
     return people_with_role(session=session, role="slt", area=area) or people_with_role(
         session=session, role="spoc"
     )
+
+
+def open_points_only(session: Session, rows: Sequence[Nudge]) -> dict[int, dict[str, Any] | None]:
+    """Each grouped row's payload without its closed points (None: none left), read in one query.
+
+    Rows that list no points (a notice to the victim, the SLT's new-case notice) are left out.
+    """
+    listed = {row.id: payload_points(row.payload) for row in rows}
+    wanted = {point for points in listed.values() for point in points}
+    if not wanted:
+        return {}
+    still_open = set(
+        session.scalars(select(PlanPoint.id).where(PlanPoint.id.in_(wanted), PlanPoint.status == "open"))
+    )
+    payloads: dict[int, dict[str, Any] | None] = {}
+    for row in rows:
+        if not listed[row.id]:
+            continue
+        cases = [
+            {**case, "points": [p for p in case["points"] if int(p.get("point", 0)) in still_open]}
+            for case in payload_cases(row.payload)
+        ]
+        cases = [case for case in cases if case["points"]]
+        payloads[row.id] = {"cases": cases} if cases else None
+    return payloads
+
+
+def withdraw(row: Nudge) -> None:
+    """Record that `row` will not be sent: every point it listed has closed."""
+    row.status, row.claimed_by, row.claimed_until = "withdrawn", None, None
+    log.info(messages.delivery_withdrawn(row.id))
+
+
+def withdraw_settled(*, session: Session, case_id: int) -> int:
+    """Withdraw a case's queued reminders whose points have all closed (call when a point closes).
+
+    Returns how many were withdrawn. A reminder that still lists an open point stays queued;
+    delivery leaves the closed ones out when it sends.
+    """
+    rows = pending_about(session=session, case_id=case_id)
+    current = open_points_only(session, rows)
+    settled = [row for row in rows if row.id in current and current[row.id] is None]
+    for row in settled:
+        withdraw(row)
+    return len(settled)

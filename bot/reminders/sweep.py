@@ -7,12 +7,16 @@ number of points that exist; it works on plain rows and writes in bulk, because 
 backlog after an outage can be thousands of points. After downtime, the first sweep finds
 everything that fell due and queues it once, oldest first; the owner is not sent a burst of
 catch-up reminders.
+
+What it queues is grouped: one reminder per case and recipient (its due and overdue points, each
+with its own buttons), one escalation per recipient (the overdue points of each case), one digest
+per senior leader a day. Nobody is escalated to about a point they own themselves.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +25,12 @@ from sqlalchemy import Row, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
-from bot.reminders.queue import Recipient, message, queue, senior_leaders
+from bot.reminders.queue import message, queue, senior_leaders
 from dialogs.clock import local_time_today
 from dialogs.schema import Pack
 from store.models import Case, Nudge, Person, PersonRole, PlanPoint
 from store.outbox import due_points, enqueue
+from store.people import people_with_role
 
 __all__ = ["SweepReport", "run_sweep", "sweep_batch"]
 
@@ -72,6 +77,32 @@ def _person(person: Person) -> _Person:
     return _Person(person.id, person.name, person.quiet_from, person.quiet_until)
 
 
+@dataclass
+class _Message:
+    """One grouped message being built: who gets it, about which points, and how soon."""
+
+    kind: str
+    recipient: _Person
+    case_id: int | None = None
+    slot: datetime | None = None
+    urgent: bool = False
+    cases: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, case: _Row, entry: dict[str, Any], slot: datetime, urgent: bool) -> None:
+        group = self.cases.setdefault(case.id, {"reference": case.reference, "points": []})
+        group["points"].append(entry)
+        self.slot = slot if self.slot is None else min(self.slot, slot)
+        self.urgent = self.urgent or urgent
+
+    def key(self) -> str:
+        """Unique per kind, recipient and set of (point, slot): a sweep that runs again adds nothing."""
+        assert self.slot is not None
+        points = sorted((p["point"], p["slot"]) for g in self.cases.values() for p in g["points"])
+        digest = hashlib.sha256(repr(points).encode()).hexdigest()[:16]
+        subject = f"c{self.case_id}" if self.case_id is not None else "all"
+        return f"{self.kind}:{subject}:{self.slot.isoformat()}:{self.recipient.id}:{digest}"
+
+
 class _Sweep:
     def __init__(self, pack: Pack, session: Session, now: datetime) -> None:
         self.pack = pack
@@ -79,9 +110,11 @@ class _Sweep:
         self.now = now
         self.specs = {spec.code: spec for spec in pack.plan.points}
         self.leaders: dict[str, list[_Person]] = {}
-        self.rows: list[dict[str, Any]] = []
+        self.spocs: list[_Person] | None = None
+        # One reminder per (case, recipient, urgency) and one escalation per recipient, per sweep.
+        self.reminders: dict[tuple[int, int, bool], _Message] = {}
+        self.escalations: dict[int, _Message] = {}
         self.updates: list[dict[str, Any]] = []
-        self.payloads: dict[int, dict[str, Any]] = {}
         self.report = SweepReport()
 
     def load(self, points: list[_Row]) -> None:
@@ -103,52 +136,71 @@ class _Sweep:
             self.leaders[area] = [_person(p) for p in senior_leaders(session=self.session, area=area)]
         return self.leaders[area]
 
-    def recipients(self, point: _Row, case: _Row) -> tuple[str, list[_Person]]:
-        """Who is reminded of a point, and with which kind of message."""
+    def spoc(self) -> list[_Person]:
+        if self.spocs is None:
+            self.spocs = [_person(p) for p in people_with_role(session=self.session, role="spoc")]
+        return self.spocs
+
+    def recipients(self, point: _Row, case: _Row) -> tuple[bool, list[_Person]]:
+        """Who is reminded of a point, and whether they must first assign someone to it."""
         if point.owner_id is not None:
-            return "nudge", [self.people[point.owner_id]]
+            return False, [self.people[point.owner_id]]
         if point.owner_role == "slt":
-            return "nudge", self.leaders_of(case.area)
+            return False, self.leaders_of(case.area)
         if point.owner_role == "io":
-            return "unassigned", [self.people[case.reporter_id]]  # the supervisor must assign someone first
-        return "nudge", [self.people[case.reporter_id]]
+            return True, [self.people[case.reporter_id]]  # the supervisor must assign someone first
+        return False, [self.people[case.reporter_id]]
 
-    def send(self, kind: str, people: Iterable[Recipient], point: _Row, case: _Row, slot: datetime) -> None:
-        people = list(people)
-        if not people:
-            self.report.unreachable.append(point.id)
-            log.warning(messages.sweep_nobody(kind, point.id, point.case_id))
-        # A point sends at most a reminder and an escalation per sweep: they share one payload.
-        payload = self.payloads.get(point.id)
-        if payload is None:
-            payload = self.payloads[point.id] = self.payload(point, case)
-        for person in people:
-            self.rows.append(
-                message(
-                    self.pack,
-                    kind=kind,
-                    recipient=person,
-                    slot=slot,
-                    payload=payload,
-                    now=self.now,
-                    subject=f"p{point.id}",
-                    case_id=point.case_id,
-                    point_id=point.id,
-                    urgent=point.urgent,
-                )
-            )
+    def escalated_to(self, point: _Row, case: _Row) -> list[_Person]:
+        """Who hears that a point is overdue: never someone who owns it themselves.
 
-    def payload(self, point: _Row, case: _Row) -> dict[str, Any]:
+        The area's leadership (else the force's SPOC); for a point the leadership owns, the SPOC
+        unless they own it too; else nobody.
+        """
+        _, owners = self.recipients(point, case)
+        owning = {p.id for p in owners}
+        for candidates in (self.leaders_of(case.area), self.spoc()):
+            chosen = [p for p in candidates if p.id not in owning]
+            if chosen:
+                return chosen
+        return []
+
+    def entry(self, point: _Row, slot: datetime, **extra: Any) -> dict[str, Any]:
+        """A point as a message lists it: ids and times only, never an account of the incident."""
         return {
-            "reference": case.reference,
             "point": point.id,
             "code": point.code,
             "instance": point.instance,
             "due": point.due_at.isoformat(),
-            "owner": point.owner_role,
-            "owner_name": self.people[point.owner_id].name if point.owner_id else None,
+            "slot": slot.isoformat(),
             "urgent": point.urgent,
+            **extra,
         }
+
+    def remind(self, point: _Row, case: _Row, slot: datetime) -> None:
+        unassigned, people = self.recipients(point, case)
+        if not people:
+            self.report.unreachable.append(point.id)
+            log.warning(messages.sweep_nobody("nudge", point.id, point.case_id))
+        entry = self.entry(point, slot, unassigned=unassigned)
+        for person in people:
+            group = self.reminders.get((case.id, person.id, point.urgent))
+            if group is None:
+                group = self.reminders[case.id, person.id, point.urgent] = _Message("nudge", person, case.id)
+            group.add(case, entry, slot, point.urgent)
+
+    def escalate(self, point: _Row, case: _Row, slot: datetime) -> None:
+        people = self.escalated_to(point, case)
+        if not people:
+            self.report.unreachable.append(point.id)
+            log.warning(messages.sweep_nobody("escalation", point.id, point.case_id))
+        owner = self.people[point.owner_id].name if point.owner_id else None
+        entry = self.entry(point, slot, owner=point.owner_role, owner_name=owner)
+        for person in people:
+            group = self.escalations.get(person.id)
+            if group is None:
+                group = self.escalations[person.id] = _Message("escalation", person)
+            group.add(case, entry, slot, point.urgent)
 
     def point(self, point: _Row) -> None:
         spec = self.specs.get(point.code)
@@ -160,15 +212,14 @@ class _Sweep:
         case, now = self.cases[point.case_id], self.now
         remind_at = point.remind_at
         if remind_at is not None and remind_at <= now:
-            kind, people = self.recipients(point, case)
-            self.send(kind, people, point, case, remind_at)
+            self.remind(point, case, remind_at)
             remind_at = now + timedelta(hours=spec.nudge_every_hours)
             change.update(nudge_count=point.nudge_count + 1, last_nudged_at=now, remind_at=remind_at)
         escalate_at = None
         if spec.escalate_after_hours is not None and point.escalated_at is None:
             escalate_at = point.due_at + timedelta(hours=spec.escalate_after_hours)
             if escalate_at <= now:
-                self.send("escalation", self.leaders_of(case.area), point, case, escalate_at)
+                self.escalate(point, case, escalate_at)
                 change["escalated_at"] = now
                 self.report.escalated += 1
                 escalate_at = None
@@ -176,9 +227,30 @@ class _Sweep:
         change["next_nudge_at"] = min(wake) if wake else None
         self.report.points += 1
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The outbox rows of this sweep's grouped messages."""
+        rows = []
+        for group in [*self.reminders.values(), *self.escalations.values()]:
+            assert group.slot is not None
+            payload: dict[str, Any] = {"cases": list(group.cases.values())}
+            rows.append(
+                message(
+                    self.pack,
+                    kind=group.kind,
+                    recipient=group.recipient,
+                    slot=group.slot,
+                    payload=payload,
+                    now=self.now,
+                    case_id=group.case_id,
+                    urgent=group.urgent,
+                    key=group.key(),
+                )
+            )
+        return rows
+
     def write(self) -> None:
         """Queue every message and move every point's clocks on, in bulk."""
-        self.report.queued += enqueue(session=self.session, rows=self.rows)
+        self.report.queued += enqueue(session=self.session, rows=self.rows())
         for columns in {tuple(sorted(change)) for change in self.updates}:
             rows = [change for change in self.updates if tuple(sorted(change)) == columns]
             self.session.execute(update(PlanPoint), rows)
@@ -210,13 +282,15 @@ class _Sweep:
             )
             if None not in person_areas:
                 query = query.where(Case.area.in_([a for a in person_areas if a]))
-            lines = [
-                {"reference": reference, "code": p.code, "instance": p.instance, "due": p.due_at.isoformat()}
-                for p, reference in self.session.execute(query)
-            ]
-            if lines and queue(
+            cases: dict[str, dict[str, Any]] = {}
+            for p, reference in self.session.execute(query):
+                group = cases.setdefault(reference, {"reference": reference, "points": []})
+                group["points"].append(
+                    {"point": p.id, "code": p.code, "instance": p.instance, "due": p.due_at.isoformat()}
+                )
+            if cases and queue(
                 self.pack, session=self.session, kind="digest", recipient=people[person_id],
-                slot=digest_at, payload={"points": lines}, now=self.now, key=key,
+                slot=digest_at, payload={"cases": list(cases.values())}, now=self.now, key=key,
             ):  # fmt: skip
                 self.report.digests += 1
 

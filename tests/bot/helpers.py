@@ -61,15 +61,45 @@ def sweep(runtime: Runtime, now: datetime) -> SweepReport:
 
 
 def outbox(runtime: Runtime) -> list[tuple[str, str, str | None, datetime]]:
-    """Queued messages as (kind, recipient email, point code, not before), in order."""
+    """Queued points as (kind, recipient email, point code, not before), in order.
+
+    A grouped message gives one tuple per point it lists (`unassigned` for an IO point shown to
+    the supervisor); a message about no point gives one, with code None.
+    """
+    found: list[tuple[str, str, str | None, datetime]] = []
+    for row, email in _rows(runtime):
+        points = [p for case in row.payload.get("cases", []) for p in case["points"]]
+        for p in points:
+            found.append(
+                ("unassigned" if p.get("unassigned") else row.kind, email, p["code"], row.not_before)
+            )
+        if not points:
+            found.append((row.kind, email, None, row.not_before))
+    return found
+
+
+def messages(runtime: Runtime) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
+    """Queued messages as (kind, recipient email, [(case reference, point code, instance)]), in order."""
+    return [
+        (
+            row.kind,
+            email,
+            [
+                (c["reference"], p["code"], p["instance"])
+                for c in row.payload.get("cases", [])
+                for p in c["points"]
+            ],
+        )
+        for row, email in _rows(runtime)
+    ]
+
+
+def _rows(runtime: Runtime) -> list[tuple[Nudge, str]]:
     with runtime.sessions() as session:
         rows = session.execute(
-            select(Nudge, Person.email, PlanPoint.code)
-            .join(Person, Nudge.recipient_id == Person.id)
-            .outerjoin(PlanPoint, Nudge.point_id == PlanPoint.id)
-            .order_by(Nudge.id)
+            select(Nudge, Person.email).join(Person, Nudge.recipient_id == Person.id).order_by(Nudge.id)
         )
-        return [(n.kind, email, code, n.not_before) for n, email, code in rows]
+        return [(n, email) for n, email in rows]
 
 
 def point(runtime: Runtime, reference: str, code: str, instance: int = 1) -> PlanPoint:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 
 from bot.cli import main
 from dialogs.loader import bundled_pack_dir
+from dialogs.schema import Pack
 
 
 @pytest.fixture
@@ -142,3 +144,53 @@ def test_people_roles(database: str, capsys: pytest.CaptureFixture[str]) -> None
         "slt: supt.lou.grant@example.police.uk (coventry)",
         "spoc: insp.op.lead@example.police.uk (force-wide)",
     ]
+
+
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the seed documents are not at {SEEDS}")
+def test_pack_check_with_the_seeds_checks_the_citations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pack", "check", "--seeds", str(SEEDS)]) == 0
+    assert "no problems" in capsys.readouterr().out
+    assert main(["pack", "check", "--seeds", str(SEEDS.parent / "nowhere")]) == 1
+
+
+def test_pack_explain_prints_every_point_with_citation_owner_due_and_default(
+    pack: Pack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pack", "explain"]) == 0
+    out = capsys.readouterr().out
+    blocks = out.split("\n\n")[2:]
+    assert [block.splitlines()[0].rsplit("[", 1)[1].rstrip("]") for block in blocks] == [
+        p.code for p in pack.plan.points
+    ]
+    for point, block in zip(pack.plan.points, blocks, strict=True):
+        assert block.count("   Cites: seed ") == len(point.cite) > 0
+        assert all(citation.quote in block for citation in point.cite)
+        assert f"   Owner: {point.owner} (" in block
+        assert "   Falls due: " in block and "   Applies to: " in block and "   Reminders: " in block
+        assert ("Rule: DEFAULT of the pack: " in block) == (point.default_note is not None)
+    senior = blocks[[p.code for p in pack.plan.points].index("senior_review")]
+    assert "Falls due: 14 days after the report" in senior
+
+
+def test_pack_explain_follows_the_pack_it_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pack"
+    shutil.copytree(bundled_pack_dir(), folder)
+    plan = folder / "plan.yaml"
+    plan.write_text(plan.read_text().replace("    due: {days: 14}\n", "    due: {days: 21}\n", 1))
+    assert main(["pack", "explain", str(folder), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# West Midlands Police: the plan")
+    assert "## Case reviewed by local senior managers (`senior_review`)" in out
+    assert "- **Falls due:** 21 days after the report" in out
+
+
+def test_pack_explain_refuses_a_broken_pack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pack", "explain", str(tmp_path)]) == 2
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert "missing: a pack needs plan.yaml" in shown.err

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dialogs.effects import EFFECTS
-from dialogs.loader import PackError, Problem, bundled_pack_dir, check_pack, load_pack
+from dialogs.loader import PackError, Problem, bundled_pack_dir, check_pack, load_pack, seed_text
 from dialogs.schema import Pack
 
 
@@ -199,3 +199,73 @@ def test_load_pack_raises_with_the_problems(tmp_path: Path) -> None:
 def test_every_declared_effect_is_used_by_some_flow(pack: Pack) -> None:
     used = {getattr(s, "effect", None) for f in pack.flows for s in f.steps}
     assert set(EFFECTS) <= used
+
+
+# --- citations -------------------------------------------------------------------------------------
+
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the seed documents are not at {SEEDS}")
+
+
+@needs_seeds
+def test_every_citation_of_the_bundled_pack_quotes_its_seed() -> None:
+    pack, problems = check_pack(seeds=SEEDS)
+    assert problems == []
+    assert pack is not None and all(point.cite for point in pack.plan.points)
+
+
+@needs_seeds
+def test_point_1_of_the_plan_is_the_same_care_not_crime_recording() -> None:
+    assert "same care, compassion and commitment" in (seed_text(SEEDS, "000", 1) or "")
+    assert "record" not in (seed_text(SEEDS, "000", 1) or "")
+    pack = load_pack(seeds=SEEDS)
+    recorded = next(p for p in pack.plan.points if p.code == "crime_recorded")
+    assert all(c.seed != "000" for c in recorded.cite)
+
+
+def _with_citation(tmp_path: Path, old: str, new: str) -> Path:
+    folder = tmp_path / "west-midlands"
+    shutil.copytree(bundled_pack_dir(), folder)
+    plan = folder / "plan.yaml"
+    text = plan.read_text(encoding="utf-8")
+    assert old in text
+    plan.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+@needs_seeds
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'quote: "Someone should record it for you."',
+            'quote: "Someone should record it for them."',
+            "crime_recorded: seed 002 does not say 'Someone should record it for them.'",
+        ),
+        (
+            '{seed: "000", point: 2, quote: "The injured',
+            '{seed: "000", point: 1, quote: "The injured',
+            "is in seed 000 but not in its point 1",
+        ),
+        ('{seed: "000", point: 2, quote: "The injured', '{seed: "009", quote: "The injured', "no seed '009'"),
+        (
+            '{seed: "000", point: 2, quote: "The injured',
+            '{seed: "000", point: 11, quote: "The injured',
+            "no point 11",
+        ),
+    ],
+)
+def test_a_wrong_citation_is_reported_at_its_line_only_when_the_seeds_are_given(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    folder = _with_citation(tmp_path, old, new)
+    assert check_pack(folder)[1] == []  # a force's pack ships without the seeds
+    problems = check_pack(folder, seeds=SEEDS)[1]
+    assert [p.message for p in problems if message in p.message] != []
+    assert len(problems) == 1
+    assert problems[0].line == line_of(folder / "plan.yaml", new.split(",")[0])
+
+
+def test_a_missing_seeds_folder_is_a_problem(tmp_path: Path) -> None:
+    problems = check_pack(seeds=tmp_path / "nowhere")[1]
+    assert [p.message for p in problems] == ["the seeds folder does not exist"]

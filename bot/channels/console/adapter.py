@@ -1,7 +1,10 @@
 """The console channel: talk to the bot in a terminal, interactively or with answers piped in.
 
-Replies print as text, facts as bullet lines and choices as `[1] …`; the person answers with the
-number, the label or free text. One line is one answer; the end of input ends the session. The
+Replies print as text, facts as bullet lines and choices as `[1] …`, numbered on through one
+output (a reminder lists `[1] Done: …`, `[2] Not applicable: …`, `[3] Remind me later: …` for each
+of its points); the person answers with the number, the label or free text. Once a reminder's
+button is picked, the reminder is printed again as it now stands: who did what, and the choices
+left. One line is one answer; the end of input ends the session. The
 console trusts `--as`: it is for a person at their own machine with access to the database.
 """
 
@@ -12,7 +15,8 @@ from typing import TextIO
 
 from bot.channels.inbound import Inbound
 from bot.router import Router
-from dialogs.types import ChoicePick, Reply
+from dialogs.notices import reminder_of
+from dialogs.types import Choice, ChoicePick, Reply
 from dialogs.understand import clean_text
 
 __all__ = ["Console", "render_replies"]
@@ -21,15 +25,17 @@ CHANNEL = "console"
 
 
 def render_replies(replies: Iterable[Reply]) -> str:
-    """The replies as the console prints them."""
+    """The replies as the console prints them (choices numbered on from one reply to the next)."""
     blocks = []
+    number = 0
     for reply in replies:
         lines = [clean_text(reply.text)] if reply.text else []
         for fact in reply.facts:
             value_lines = clean_text(fact.value).splitlines() or [""]
             lines.append(f"  • {clean_text(fact.label)}: {value_lines[0]}")
             lines += [f"      {line}" for line in value_lines[1:]]
-        for number, choice in enumerate(reply.choices, start=1):
+        for choice in reply.choices:
+            number += 1
             lines.append(f"  [{number}] {clean_text(choice.label)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -46,6 +52,7 @@ class Console:
         stdin: TextIO,
         stdout: TextIO,
         notices: Callable[[], list[Reply]] | None = None,
+        reminder: Callable[[int], list[Reply] | None] | None = None,
     ) -> None:
         self.router = router
         self.notices = notices
@@ -53,7 +60,10 @@ class Console:
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty()
-        self.last: Reply | None = None
+        self.reminder = reminder
+        self.offers: list[tuple[str, Choice]] = []
+        # The reminder last acted on, and how it was last printed (to print it again when it changes).
+        self.watching: tuple[int, str] | None = None
 
     def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
         inbound = Inbound(
@@ -66,22 +76,40 @@ class Console:
             resume=resume,
         )
         self._show(self.router.handle(inbound))
+        nudge_id = reminder_of(pick.step) if pick else None
+        if nudge_id is not None:
+            self.watching = (nudge_id, "")
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Print the reminder last acted on again, if what it shows has changed."""
+        if self.watching is None or self.reminder is None:
+            return
+        nudge_id, shown = self.watching
+        replies = self.reminder(nudge_id)
+        if replies is None:
+            self.watching = None
+            return
+        text = render_replies(replies)
+        if text != shown:
+            self.watching = (nudge_id, text)
+            self._show(replies)
+        if not any(r.choices for r in replies):
+            self.watching = None  # every point answered: nothing more to follow
 
     def _show(self, replies: list[Reply]) -> None:
-        offers = [r for r in replies if r.choices]
+        offers = [(r.step, c) for r in replies if r.step for c in r.choices]
         if offers:
-            self.last = offers[-1]
+            self.offers = offers
         self.stdout.write(render_replies(replies) + "\n\n")
         self.stdout.flush()
 
     def _pick(self, text: str) -> ChoicePick | None:
         """The choice a typed number or exact label names, from the last choices shown."""
-        if self.last is None or self.last.step is None:
-            return None
         said = text.strip()
-        for number, choice in enumerate(self.last.choices, start=1):
+        for number, (step, choice) in enumerate(self.offers, start=1):
             if said == str(number) or said.casefold() == choice.label.casefold():
-                return ChoicePick(step=self.last.step, value=choice.value)
+                return ChoicePick(step=step, value=choice.value)
         return None
 
     def run(self) -> int:

@@ -64,14 +64,14 @@ from bot.channels.slack.render import (
 )
 from bot.clock import Clock
 from bot.inbox import Inbox
+from bot.people.identity import linked_person, work_email
+from bot.reminders.delivery import answered_reminders
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
-from dialogs.expect import is_work_email, normalise_email
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.audit import record_access
-from store.people import find_identity
 
 __all__ = [
     "SLACK",
@@ -382,8 +382,8 @@ class Identities:
 
     def _stored(self, user: str) -> SlackPerson | None:
         with self.runtime.sessions.begin() as session:
-            identity = find_identity(session=session, channel=CHANNEL, tenant=self.team, user_id=user)
-            return SlackPerson(identity.person.email, identity.person.display_name) if identity else None
+            person = linked_person(session=session, channel=CHANNEL, tenant=self.team, user_id=user)
+            return SlackPerson(person.email, person.display_name) if person else None
 
     async def resolve(self, user: str) -> SlackPerson | Refusal:
         """The person behind `user`, or why they are refused; raises `SlackUnavailable` if unknowable now."""
@@ -412,8 +412,8 @@ class Identities:
             return "other_organisation"
         if info.get("is_restricted") or info.get("is_ultra_restricted"):
             return "other_organisation"  # guests are not colleagues
-        email = normalise_email(str(profile.get("email") or ""))
-        if email is None or not is_work_email(email, self.runtime.pack):
+        email = work_email(profile.get("email"), pack=self.runtime.pack)
+        if email is None:
             return "no_work_email"
         name = profile.get("real_name") or info.get("real_name") or profile.get("display_name")
         return SlackPerson(email, str(name) if name else None)
@@ -641,6 +641,7 @@ class SlackBot:
             return
         if work.channel:
             await self._notify(work, "strings.slack_see_dm")
+        started = self.runtime.clock()
         if work.kind == "turn":
             inbound = work.inbound(email=who.email, display_name=who.name)
             replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
@@ -650,6 +651,7 @@ class SlackBot:
                 log.warning(
                     messages.slack_delivery_failed(work.id, work.user, delivery.status, delivery.error)
                 )
+            await self._update_reminders(work, who.email, started)
             return
         visitor = Visitor(
             CHANNEL, self.team, work.user, who.email, who.name, {"team": self.team, "user": work.user}
@@ -660,8 +662,52 @@ class SlackBot:
             outcome = await asyncio.to_thread(mark, visitor, reason=work.reason)
             if outcome != "done":
                 log.info(messages.slack_refused(work.surface, work.user, None, f"mark point: {outcome}"))
+            await self._update_reminders(work, who.email, started)
         cases = await asyncio.to_thread(self.home.cases, visitor)
         await self._publish(work, render_home(self.pack, cases))
+
+    async def _update_reminders(self, work: SlackWork, email: str, since: datetime) -> None:
+        """Reminders about points the person just closed or put off, updated in place (`chat.update`).
+
+        They then show who did what, with buttons left only for the points still open.
+        """
+
+        current = partial(
+            answered_reminders,
+            self.pack,
+            sessions=self.runtime.sessions,
+            email=email,
+            channel=CHANNEL,
+            since=since,
+            now=self.runtime.clock(),
+        )
+
+        found = await asyncio.to_thread(current)
+        if not found:
+            return
+        channel = work.message[0] if work.message else await self._dm_channel(work)
+        if channel is None:
+            return
+        for ts, replies in found:
+            message = render_replies(self.pack, replies)[0]
+            delivery, _ = await self.channel.call(partial(self._chat_update, channel, ts, message))
+            if delivery.status != "sent":
+                log.warning(
+                    messages.slack_api_failed("chat.update", work.id, delivery.status, delivery.error)
+                )
+
+    def _chat_update(self, channel: str, ts: str, message: Message) -> Awaitable[AsyncSlackResponse]:
+        return self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    async def _dm_channel(self, work: SlackWork) -> str | None:
+        """The id of the person's DM with the bot (reminders are posted to their user id)."""
+        delivery, data = await self.channel.call(lambda: self.client.conversations_open(users=work.user))
+        channel = (data.get("channel") or {}).get("id") if delivery.status == "sent" else None
+        if channel is None:
+            log.warning(
+                messages.slack_api_failed("conversations.open", work.id, delivery.status, delivery.error)
+            )
+        return str(channel) if channel else None
 
     async def _publish(self, work: SlackWork, view: dict[str, Any]) -> None:
         delivery, _ = await self.channel.call(lambda: self.client.views_publish(user_id=work.user, view=view))

@@ -77,6 +77,7 @@ class SlackWork(BaseModel):
         surface: where in Slack it came from (decides where a refusal is shown).
         channel: a channel (not the DM) the person wrote in: it gets a pointer and nothing else.
         refused: why the request itself is out of scope (another organisation), if it is.
+        message: the (channel, ts) of the message whose button was pressed, to update it after.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -98,6 +99,7 @@ class SlackWork(BaseModel):
     status: Literal["done", "not_applicable"] | None = None
     reason: str | None = None
     refused: Literal["other_organisation"] | None = None
+    message: tuple[str, str] | None = None
 
     def inbound(self, *, email: str, display_name: str | None) -> Inbound:
         """The turn for the router, once the person's work email is known."""
@@ -294,7 +296,11 @@ def inbound_from_action(body: dict[str, Any], team: str) -> SlackWork | None:
         value = _json_object(action.get("value"))
         if not isinstance(value.get("s"), str) or not isinstance(value.get("v"), str):
             return None
-        return _interaction_work(body, team, kind="turn", surface=surface, step=value["s"], value=value["v"])
+        channel, ts = _get(body, "container", "channel_id"), _get(body, "container", "message_ts")
+        message = (channel, ts) if isinstance(channel, str) and isinstance(ts, str) else None
+        return _interaction_work(
+            body, team, kind="turn", surface=surface, step=value["s"], value=value["v"], message=message
+        )
     if name == START and arg:
         return _interaction_work(body, team, kind="turn", surface=surface, start=arg)
     if name in (SEARCH, SEARCH_GO):

@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -75,15 +76,15 @@ from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, RetryPolicy, send_with_retry
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, read_submit, render_cards
 from bot.clock import Clock, system_clock
+from bot.people.identity import identify, work_email
+from bot.reminders.delivery import answered_reminders
 from bot.reminders.ratelimit import Limit
 from bot.runtime import Runtime
 from bot.settings import Settings
-from dialogs.expect import is_work_email, normalise_email
 from dialogs.render import fill
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.events import mark_processed
-from store.people import ensure_identity, ensure_person
 
 __all__ = [
     "CHANNEL",
@@ -591,8 +592,43 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
                 )
             return
         inbound = self._inbound(turn_context, member, **fields)
+        started = self.runtime.clock()
         replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
         await self._say(turn_context, replies)
+        await self._update_reminders(turn_context, inbound.email, started)
+
+    async def _update_reminders(self, turn_context: TurnContext, email: str, since: datetime) -> None:
+        """Reminder cards about points the person just closed or put off, updated in place.
+
+        They then show who did what, with buttons left only for the points still open.
+        """
+
+        current = partial(
+            answered_reminders,
+            self.pack,
+            sessions=self.runtime.sessions,
+            email=email,
+            channel=CHANNEL,
+            since=since,
+            now=self.runtime.clock(),
+        )
+
+        for card_id, replies in await asyncio.to_thread(current):
+            activity = _card_activity(render_cards(replies, self.pack)[0])
+            activity.id = card_id
+
+            async def attempt(activity: Activity = activity) -> Attempt:
+                return await _attempt(
+                    lambda: turn_context.update_activity(activity),
+                    timeout=self.options.call_timeout,
+                    clock=self.runtime.clock,
+                )
+
+            delivery = await send_with_retry(
+                attempt, policy=self.options.reply_policy, sleep=self.options.sleep
+            )
+            if delivery.status != "sent":
+                log.warning(messages.teams_reply_failed(turn_context.activity.id, delivery))
 
     async def _point_to_personal_chat(self, turn_context: TurnContext) -> None:
         if await self._first_time(turn_context.activity.id):
@@ -618,7 +654,10 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
             log.warning(messages.teams_member_lookup_failed(activity.id, error))
             await self._say(turn_context, [self._reply("strings.error")])
             return None
-        member = _Member(_work_email(account, self.pack), account.name, now + self.options.member_ttl)
+        email = work_email(
+            getattr(account, "email", None), getattr(account, "user_principal_name", None), pack=self.pack
+        )
+        member = _Member(email, account.name, now + self.options.member_ttl)
         self._members[key] = member
         while len(self._members) > _MAX_CACHED_MEMBERS:
             self._members.popitem(last=False)
@@ -645,18 +684,7 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
                 session=session, channel=CHANNEL, event_id=inbound.event_id, now=now
             ):
                 return
-            person = ensure_person(
-                session=session, email=inbound.email, now=now, display_name=inbound.display_name
-            )
-            ensure_identity(
-                session=session,
-                person=person,
-                channel=CHANNEL,
-                tenant=inbound.tenant,
-                user_id=inbound.user_id,
-                now=now,
-                address=inbound.address,
-            )
+            identify(session=session, account=inbound, now=now)
 
     async def _say(self, turn_context: TurnContext, replies: Sequence[Reply]) -> None:
         for card in render_cards(replies, self.pack):
@@ -678,15 +706,6 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
 def _card_action_response(status: int, kind: str, value: object) -> InvokeResponse:
     """The reply to an Action.Execute press (never botbuilder's 501 default)."""
     return InvokeResponse(status=200, body={"statusCode": status, "type": kind, "value": value})
-
-
-def _work_email(account: Any, pack: Pack) -> str | None:
-    """The member's work email: their email, else their user principal name, if a work address."""
-    for candidate in (getattr(account, "email", None), getattr(account, "user_principal_name", None)):
-        email = normalise_email(candidate) if isinstance(candidate, str) and candidate else None
-        if email and is_work_email(email, pack):
-            return email
-    return None
 
 
 # --- the endpoint --------------------------------------------------------------------------------

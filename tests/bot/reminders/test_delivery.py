@@ -68,12 +68,10 @@ def test_each_nudge_is_sent_once_with_its_message_id(runtime: Runtime, queued: i
     with runtime.sessions() as session:
         rows = session.scalars(select(Nudge)).all()
     assert all(r.status == "sent" and r.platform_message_id and r.channel == "slack" for r in rows)
-    [reply] = slack.sent[0][2]
-    assert reply.key == "strings.nudge" and [c.value for c in reply.choices] == [
-        "done",
-        "not_applicable",
-        "snooze",
-    ]
+    assert queued == 1  # the day's seven points, in one reminder
+    header, *points = slack.sent[0][2]
+    assert header.key == "strings.nudge" and len(points) == 7
+    assert all([c.value for c in reply.choices] == ["done", "not_applicable", "snooze"] for reply in points)
 
 
 def test_nudges_carry_no_account_of_the_incident(runtime: Runtime, queued: int) -> None:
@@ -166,7 +164,7 @@ def test_a_person_without_a_push_channel_gets_them_in_the_console(runtime: Runti
         person = session.scalar(select(Person).where(Person.email == SUPERVISOR))
         assert person is not None
     replies = take_for_console(runtime.pack, sessions=runtime.sessions, person_id=person.id, now=clock.now)
-    assert [r.key for r in replies] == ["strings.nudge"] * queued
+    assert queued == 1 and [r.key for r in replies] == ["strings.nudge"] + ["strings.nudge_point"] * 7
     assert take_for_console(runtime.pack, sessions=runtime.sessions, person_id=person.id, now=clock.now) == []
     assert statuses(runtime) == Counter({"sent": queued})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -12,10 +13,11 @@ from sqlalchemy import select
 from bot.channels.slack.adapter import METADATA_EVENT, SlackChannel, make_slack_channel
 from bot.reminders.delivery import Deliverer, DeliveryReport
 from bot.runtime import Runtime
+from dialogs.render import point_title
 from store.models import Nudge, PlanPoint
 from tests.bot.helpers import report, sweep
 from tests.conftest import START, FakeClock
-from tests.slack_mock import SlackRig
+from tests.slack_mock import SlackRig, reply_keys
 
 SERGEANT = "U0SERGEANT"
 
@@ -79,15 +81,32 @@ def test_a_reminder_reaches_the_dm_and_its_done_button_closes_the_point(
     rig: SlackRig, clock: FakeClock
 ) -> None:
     queued = queue_reminders(rig, clock)
+    assert queued == 1  # the day's seven points, in one message
     channel, _ = slack_channel(rig)
     assert deliver(rig, channel).sent == queued
-    sent = reminders(rig)
-    assert len(sent) == queued
-    assert all(m["metadata"]["event_type"] == METADATA_EVENT for m in sent)
-    leaflet = next(m for m in rig.messages_to(SERGEANT) if "leaflet" in str(m["blocks"]))
-    done = next(b for b in rig.buttons(leaflet) if '"done"' in b["value"])
-    assert rig.click(SERGEANT, done).status == 200
+    [sent] = reminders(rig)
+    assert sent["metadata"]["event_type"] == METADATA_EVENT
+    [reminder] = rig.messages_to(SERGEANT)[-1:]
+    keys = reply_keys(reminder["blocks"])
+    assert keys == ["strings.nudge"] + ["strings.nudge_point"] * 7
+    buttons = list(rig.buttons(reminder))
+    assert (
+        len(buttons) == 7 * 3 and len({b["text"]["text"] for b in buttons}) == 7 * 3
+    )  # each names its point
+    leaflet = point_title(rig.runtime.pack, "leaflet_given")
+    done = next(b for b in buttons if b["text"]["text"].startswith(f"Done: {leaflet}"[:40]))
+    assert rig.click(SERGEANT, done, message_ts=sent["ts"]).status == 200
     rig.settle()
+    # The reminder is updated in place: the leaflet shows who did it, its buttons are gone.
+    [update] = rig.mock.calls_to("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (f"D{SERGEANT}", sent["ts"])
+    blocks = (
+        json.loads(update.args["blocks"]) if isinstance(update.args["blocks"], str) else update.args["blocks"]
+    )
+    assert reply_keys(blocks).count("strings.nudge_answered_done") == 1
+    left = [b["text"]["text"] for b in rig.buttons({"blocks": blocks})]
+    assert len(left) == 6 * 3 and not any(leaflet[:30] in label for label in left)
+    assert "Sgt Ravi Kaur" in json.dumps(blocks)
     with rig.runtime.sessions() as session:
         point = session.scalar(select(PlanPoint).where(PlanPoint.code == "leaflet_given"))
         assert point is not None and point.status == "done"
@@ -127,3 +146,30 @@ def test_a_worker_killed_after_slack_accepted_is_reconciled_without_a_duplicate(
     posted = [m["metadata"]["event_payload"]["key"] for m in reminders(rig)]
     assert len(posted) == len(set(posted)) == queued
     assert len(rig.mock.calls_to("conversations.history")) == accepted
+
+
+def test_not_applicable_updates_the_reminder_once_the_reason_is_given(
+    rig: SlackRig, clock: FakeClock
+) -> None:
+    queue_reminders(rig, clock)
+    channel, _ = slack_channel(rig)
+    deliver(rig, channel)
+    [sent] = reminders(rig)
+    [reminder] = rig.messages_to(SERGEANT)[-1:]
+    esafety = point_title(rig.runtime.pack, "esafety_report")
+    button = next(
+        b for b in rig.buttons(reminder) if b["text"]["text"].startswith(f"Not applicable: {esafety}"[:40])
+    )
+    rig.click(SERGEANT, button, message_ts=sent["ts"])
+    rig.settle()
+    assert reply_keys(rig.messages_to(SERGEANT)[-1]["blocks"]) == ["strings.ask_na_reason"]
+    assert rig.mock.calls_to("chat.update") == []  # nothing answered yet: the buttons stay
+    rig.dm(SERGEANT, "Completed by the custody sergeant")
+    rig.settle()
+    [update] = rig.mock.calls_to("chat.update")  # found again from the outbox: the DM, the reminder's ts
+    assert (update.args["channel"], update.args["ts"]) == (f"D{SERGEANT}", sent["ts"])
+    blocks = (
+        json.loads(update.args["blocks"]) if isinstance(update.args["blocks"], str) else update.args["blocks"]
+    )
+    assert reply_keys(blocks).count("strings.nudge_answered_not_applicable") == 1
+    assert len(list(rig.buttons({"blocks": blocks}))) == 6 * 3

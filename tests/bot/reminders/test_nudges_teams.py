@@ -38,15 +38,28 @@ def test_a_nudge_goes_to_the_teams_chat_and_its_done_button_closes_the_point(
             before = len(bot.connector.posted)
             tick = await PlanKeeper(runtime, push_channels(settings, runtime)).tick()
             assert tick.delivery.sent == tick.sweep.queued > 0
-            nudges = bot.connector.posted[before:]
-            assert {key for posted in nudges for key in posted.keys} == {"strings.nudge"}
-            leaflet = next(posted for posted in nudges if "leaflet" in str(posted.cards)).choices()
-            done = next(data for data in leaflet if data["value"] == "done")
+            [reminder] = bot.connector.posted[before:]  # the day's seven points, in one card
+            assert reminder.keys == ["strings.nudge"] + [
+                f"strings.nudge_point#{n}" if n > 1 else "strings.nudge_point" for n in range(1, 8)
+            ]
+            buttons = reminder.choices()
+            assert len(buttons) == 7 * 3 and len({b["step"] for b in buttons}) == 7
+            with runtime.sessions() as session:
+                [card_id] = session.scalars(select(Nudge.platform_message_id)).all()
+                leaflet_id = session.scalar(select(PlanPoint.id).where(PlanPoint.code == "leaflet_given"))
+            done = next(b for b in buttons if b["value"] == "done" and f"/{leaflet_id}/" in b["step"])
             assert done["step"].startswith(f"__nudge__/{reference}/")
             after = len(bot.connector.posted)
-            assert (await bot.post(submit(done, **who))).status == 200
+            assert (await bot.post(submit(done, replyToId=card_id, **who))).status == 200
             [answer] = bot.connector.posted[after:]
             assert answer.keys == ["strings.point_marked_done", "strings.anything_else"]
+            # The card is updated in place: the leaflet answered (by whom), its buttons gone.
+            [(updated_id, updated)] = bot.connector.updated
+            assert updated_id == card_id
+            assert "strings.nudge_answered_done" in [k.split("#")[0] for k in updated.keys]
+            assert SUPERVISOR.name in str(updated.cards)
+            left = updated.choices()
+            assert len(left) == 6 * 3 and not any(f"/{leaflet_id}/" in b["step"] for b in left)
             assert bot.connector.invalid_cards == []
 
     asyncio.run(scenario())

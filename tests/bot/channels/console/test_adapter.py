@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.channels.console.adapter import Console, render_replies
 from bot.runtime import Runtime
+from dialogs.render import fill, point_title
 from dialogs.schema import Pack
 from dialogs.types import Choice, Fact, Reply
 
@@ -135,7 +136,17 @@ def test_reminders_wait_in_the_console_and_their_buttons_work(tmp_path: Path, pa
     assert "messages queued" in result.stdout, result.stderr
     shown = hampshire("chat", "--as", SUPERVISOR, lines=["3"])
     assert pack.text("strings.console_pending") in shown.stdout
-    assert "Reminder." in shown.stdout and "  [3] Remind me in 24 hours" in shown.stdout
-    assert pack.text("strings.point_snoozed") in shown.stdout
-    again = hampshire("chat", "--as", SUPERVISOR, lines=[])
-    assert pack.text("strings.console_pending") not in again.stdout
+    reminder, after = shown.stdout.split(pack.text("strings.console_pending"))[1].split(
+        fill(pack, "strings.point_snoozed")
+    )
+    assert reminder.count("Reminder for case OH-2026-0001") == 1  # one reminder for the case
+    first = point_title(pack, "crime_recorded")
+    assert f"  [1] Done: {first} (OH-2026-0001)" in reminder
+    assert f"  [2] Not applicable: {first} (OH-2026-0001)" in reminder
+    assert f"  [3] Remind me later: {first} (OH-2026-0001)" in reminder
+    assert "(follow-up 1)" in reminder and "(follow-up 2)" in reminder
+    # `3` put off the first point only; the reminder is shown again as it now stands.
+    assert f"{first}: {SUPERVISOR} asked to be reminded later" in after
+    assert f"Remind me later: {first}" not in after and "  [1] Done: " in after
+    done = hampshire("chat", "--as", SUPERVISOR, lines=["1"])
+    assert pack.text("strings.console_pending") not in done.stdout  # shown once, then delivered

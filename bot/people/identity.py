@@ -1,0 +1,86 @@
+"""Who is this person: one work-email policy and one way to know a channel account, for every channel.
+
+A person is known by their work email on every channel; which addresses count as work email is the
+pack's `work_email_domains` (glob patterns such as `*.police.uk`). Slack, Teams, the console, the
+Home views and the command line all come here, so a person is recognised the same way everywhere,
+and a channel adapter only translates its platform's idea of a user into a `ChannelAccount`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from dialogs.expect import is_work_email, normalise_email
+from dialogs.schema import Pack
+from store import people as store
+from store.models import Person
+
+__all__ = ["ChannelAccount", "identify", "linked_person", "person_by_work_email", "work_email"]
+
+
+class ChannelAccount(Protocol):
+    """A person's account on a channel, as an adapter saw it (`Inbound` and the Home `Visitor` are)."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def display_name(self) -> str | None: ...
+    @property
+    def address(self) -> dict[str, Any] | None: ...
+
+
+def work_email(*candidates: object, pack: Pack) -> str | None:
+    """The first candidate that is an email address in one of the force's work domains, normalised.
+
+    Teams offers a member's email and then their user principal name; Slack a profile email; the
+    console and the command line what was typed (platforms' payloads may hold anything, so a
+    candidate that is not text is passed over). None when no candidate is a work address.
+    """
+    for candidate in candidates:
+        email = normalise_email(candidate) if isinstance(candidate, str) and candidate else None
+        if email is not None and is_work_email(email, pack):
+            return email
+    return None
+
+
+def identify(*, session: Session, account: ChannelAccount, now: datetime) -> Person:
+    """The person behind a channel account, linking the account to them (by work email) if new.
+
+    The adapter has already applied `work_email` to the account's email; an account whose email
+    changed on the platform is re-linked to the person with the new email.
+    """
+    return store.identify(
+        session=session,
+        channel=account.channel,
+        tenant=account.tenant,
+        user_id=account.user_id,
+        email=account.email,
+        now=now,
+        display_name=account.display_name,
+        address=account.address,
+    )
+
+
+def linked_person(*, session: Session, channel: str, tenant: str, user_id: str) -> Person | None:
+    """The person a channel account is already linked to, or None (ask the platform who it is)."""
+    identity = store.find_identity(session=session, channel=channel, tenant=tenant, user_id=user_id)
+    return identity.person if identity else None
+
+
+def person_by_work_email(
+    *, session: Session, email: str, pack: Pack, now: datetime, display_name: str | None = None
+) -> Person | None:
+    """The person with this work email, created if new; None if it is not a work email."""
+    address = work_email(email, pack=pack)
+    if address is None:
+        return None
+    return store.ensure_person(session=session, email=address, now=now, display_name=display_name)

@@ -1,0 +1,209 @@
+"""The plan in plain words: the page a force's single point of contact reviews before go-live.
+
+For every point: where it comes from (its citations), who owns it, when it falls due, when it
+applies, how it is reminded and escalated, and whether its rule is the seeds' or a default the pack
+chose (`default_note`). `hampshire pack explain` prints it. This is text for the force's
+administrators reviewing the pack, in English like the checker's messages, so it is not worded by
+the pack's strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialogs.schema import Condition, DueRule, Pack, PointSpec, Trigger
+
+__all__ = ["PointExplanation", "explain_plan", "explanation_markdown", "explanation_text"]
+
+_OWNERS = {
+    "supervisor": "the reporting supervisor",
+    "io": "the investigating officer",
+    "slt": "the senior leadership team of the case's area",
+}
+_TRIGGERS: dict[Trigger, str] = {
+    "report": "the report",
+    "arrest": "an arrest",
+    "interview": "an interview under caution",
+    "bail": "a release on bail",
+    "released_under_investigation": "a release under investigation",
+    "charge": "the charge",
+    "no_further_action": "a decision to take no further action",
+    "court_outcome": "the court outcome",
+    "key_decision": "a key decision",
+}
+_AFTER = {"reported": "the report", "occurred": "the incident"}
+_WHEN_TRUE = {
+    "enhanced_rights": "with enhanced rights",
+    "hospitalised": "the victim is in hospital",
+    "colleagues_present": "colleagues were present",
+    "injured": "the victim is injured",
+    "hate_crime": "it is a hate crime",
+}
+
+
+@dataclass(frozen=True)
+class PointExplanation:
+    """One plan point in plain words; `default` is the pack's note where the rule is its own."""
+
+    code: str
+    title: str
+    source: str
+    citations: tuple[str, ...]
+    owner: str
+    due: str
+    applies: str
+    reminders: str
+    default: str | None
+
+
+def _plural(amount: int, unit: str) -> str:
+    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
+
+
+def _measure(pack: Pack, rule: DueRule) -> str:
+    if rule.hours is not None:
+        return _plural(rule.hours, "hour")
+    if rule.days is not None:
+        return _plural(rule.days, "day")
+    if rule.working_days is not None:
+        return _plural(rule.working_days, "working day")
+    meeting = pack.meta.meetings.get(rule.next_meeting or "")
+    if meeting is None:
+        return f"at the next {(rule.next_meeting or '').upper()}"
+    every = "weekly" if meeting.every_weeks == 1 else f"every {meeting.every_weeks} weeks"
+    return (
+        f"at the next {(rule.next_meeting or '').upper()} ({meeting.weekday.title()}s at {meeting.time}, "
+        f"{every}) at least {_plural(meeting.min_notice_hours, 'hour')} after {{after}}"
+    )
+
+
+def _rule(pack: Pack, rule: DueRule, starts_on: Trigger) -> str:
+    """ "24 hours after the report", "5 working days after a key decision"."""
+    after = _TRIGGERS[starts_on] if rule.after == "decision" else _AFTER[rule.after]
+    measure = _measure(pack, rule)
+    return measure.format(after=after) if rule.next_meeting else f"{measure} after {after}"
+
+
+def _fact(name: str, value: object) -> str:
+    words = name.replace("_", " ")
+    if value is True:
+        return _WHEN_TRUE.get(name, words)
+    if value is False:
+        return f"not {words}"
+    if isinstance(value, list):
+        return f"{words} is {' or '.join(str(v) for v in value)}"
+    return f"{words} is {value}"
+
+
+def _condition(condition: Condition) -> str:
+    return " and ".join(_fact(name, value) for name, value in condition.items())
+
+
+def _due(pack: Pack, point: PointSpec) -> str:
+    if point.repeat_every_days:
+        first = _rule(pack, point.due, point.starts_on)
+        every = _plural(point.repeat_every_days, "day")
+        return f"every {every}, or the interval agreed with the victim (first {first})"
+    text = _rule(pack, point.due, point.starts_on)
+    variants = [
+        f"{_measure(pack, v.due).format(after=_TRIGGERS[point.starts_on])} {_condition(v.when)}"
+        for v in point.due_when
+    ]
+    if variants:
+        text += f" ({'; '.join(variants)})"
+    if point.follow_ups:
+        follow = ", ".join(_rule(pack, rule, point.starts_on) for rule in point.follow_ups)
+        text += f"; follow-ups {follow}"
+    return text
+
+
+def _applies(point: PointSpec) -> str:
+    parts = []
+    if point.starts_on != "report":
+        parts.append(f"once {_TRIGGERS[point.starts_on]} is recorded")
+    if point.when:
+        parts.append(f"when {_condition(point.when)}")
+    return ", ".join(parts) if parts else "every case"
+
+
+def _reminders(point: PointSpec) -> str:
+    text = f"reminded when due, then every {_plural(point.nudge_every_hours, 'hour')} until done"
+    if point.urgent:
+        text = f"urgent: {text}"
+    if point.escalate_after_hours is None:
+        return f"{text}; never escalated"
+    after = _plural(point.escalate_after_hours, "hour")
+    return f"{text}; escalated to the area's senior leadership team {after} after it falls due"
+
+
+def _citation_text(point: PointSpec) -> tuple[str, ...]:
+    return tuple(f'seed {c.seed}{f", point {c.point}" if c.point else ""}: "{c.quote}"' for c in point.cite)
+
+
+def explain_plan(pack: Pack) -> list[PointExplanation]:
+    """Every point of the pack's plan in plain words, in the plan's order."""
+    return [
+        PointExplanation(
+            code=point.code,
+            title=point.title,
+            source=point.source,
+            citations=_citation_text(point),
+            owner=f"{point.owner} ({_OWNERS[point.owner]})",
+            due=_due(pack, point),
+            applies=_applies(point),
+            reminders=_reminders(point),
+            default=point.default_note,
+        )
+        for point in pack.plan.points
+    ]
+
+
+def _settings(pack: Pack) -> list[tuple[str, str]]:
+    nudges = pack.meta.nudges
+    return [
+        ("Time zone and bank holidays", f"{pack.meta.timezone}; {pack.meta.bank_holidays}"),
+        ("Quiet hours (no reminders)", f"{nudges.quiet_from} to {nudges.quiet_until}"),
+        ("Daily digest to senior leaders", nudges.digest_time),
+        ("'Remind me later' waits", _plural(nudges.snooze_hours, "hour")),
+        ("Victims' Right to Review window told", _plural(nudges.review_window_months, "month")),
+        ("Work email domains", ", ".join(pack.meta.work_email_domains)),
+    ]
+
+
+def _fields(item: PointExplanation) -> list[tuple[str, str]]:
+    return [
+        ("Source", item.source),
+        *(("Cites", citation) for citation in item.citations or ("none: not in the seeds",)),
+        ("Owner", item.owner),
+        ("Falls due", item.due),
+        ("Applies to", item.applies),
+        ("Reminders", item.reminders),
+        ("Rule", f"DEFAULT of the pack: {item.default}" if item.default else "as the seeds give it"),
+    ]
+
+
+def explanation_text(pack: Pack) -> str:
+    """The whole explanation as plain text."""
+    items = explain_plan(pack)
+    defaults = sum(1 for item in items if item.default)
+    lines = [
+        f"{pack.meta.name}: plan of pack {pack.meta.id} {pack.version}",
+        f"{len(items)} points; {defaults} use a default of the pack or narrow or extend a seed (DEFAULT).",
+        "",
+        *(f"{label}: {value}" for label, value in _settings(pack)),
+    ]
+    for number, item in enumerate(items, start=1):
+        lines += ["", f"{number}. {item.title} [{item.code}]"]
+        lines += [f"   {label}: {value}" for label, value in _fields(item)]
+    return "\n".join(lines) + "\n"
+
+
+def explanation_markdown(pack: Pack) -> str:
+    """The whole explanation as Markdown, for a review document."""
+    items = explain_plan(pack)
+    lines = [f"# {pack.meta.name}: the plan", "", f"Pack `{pack.meta.id}` {pack.version}.", ""]
+    lines += [f"- **{label}:** {value}" for label, value in _settings(pack)]
+    for item in items:
+        lines += ["", f"## {item.title} (`{item.code}`)", ""]
+        lines += [f"- **{label}:** {value}" for label, value in _fields(item)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,140 @@
+"""Grouped messages: one reminder per case and recipient, one escalation and digest per recipient;
+nothing sent about a closed point; nobody escalated to about a point they own."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.runtime import Runtime
+from store.models import Nudge, PlanPoint
+from tests.bot.helpers import LEADER, SUPERVISOR, add_leader, messages, point, press, report, sweep
+from tests.bot.reminders.test_delivery import deliver, on_slack
+from tests.channel import Conversation, FakePush
+from tests.conftest import START, FakeClock
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+SPOC = "insp.op.hampshire@example.police.uk"
+
+
+def statuses(runtime: Runtime) -> Counter[str]:
+    with runtime.sessions() as session:
+        return Counter(session.scalars(select(Nudge.status).where(Nudge.kind == "nudge")))
+
+
+def test_one_report_and_a_sweep_days_later_give_the_supervisor_one_reminder(runtime: Runtime) -> None:
+    reference = report(runtime)
+    result = sweep(runtime, START + 4 * DAY)
+    [(kind, email, points)] = [m for m in messages(runtime) if m[0] == "nudge"]
+    assert (kind, email, result.queued) == ("nudge", SUPERVISOR, 1)
+    assert {ref for ref, _, _ in points} == {reference}
+    assert len(points) == len(set(points)) >= 9
+    welfare = sorted(instance for _, code, instance in points if code == "welfare_contact")
+    assert welfare == [1, 2]  # the first contact and its follow-up, told apart by their number
+
+
+def test_each_case_gets_its_own_reminder(runtime: Runtime) -> None:
+    first = report(runtime)
+    second = report(runtime, victim="pc.ben.ward@example.police.uk")
+    sweep(runtime, START + 25 * HOUR)
+    reminders = [points for kind, _, points in messages(runtime) if kind == "nudge"]
+    assert sorted({ref for ref, _, _ in points}.pop() for points in reminders) == sorted([first, second])
+
+
+def test_escalations_come_one_per_recipient_listing_each_cases_overdue_points(runtime: Runtime) -> None:
+    add_leader(runtime)
+    first = report(runtime)
+    second = report(runtime, victim="pc.ben.ward@example.police.uk")
+    result = sweep(runtime, START + 48 * HOUR + timedelta(minutes=1))
+    [(_, email, points)] = [m for m in messages(runtime) if m[0] == "escalation"]
+    assert email == LEADER
+    assert result.escalated == len(points) == 2 * 6
+    assert Counter(ref for ref, _, _ in points) == Counter({first: 6, second: 6})
+
+
+def test_the_digest_groups_the_overdue_points_by_case(runtime: Runtime) -> None:
+    add_leader(runtime)
+    first = report(runtime)
+    second = report(runtime, victim="pc.ben.ward@example.police.uk")
+    sweep(runtime, datetime(2026, 11, 25, 8, 1, tzinfo=UTC))
+    with runtime.sessions() as session:
+        [payload] = session.scalars(select(Nudge.payload).where(Nudge.kind == "digest")).all()
+    assert sorted(case["reference"] for case in payload["cases"]) == sorted([first, second])
+
+
+def test_a_point_only_the_slt_can_do_is_not_escalated_to_them(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_leader(runtime)
+    reference = report(runtime)
+    review = point(runtime, reference, "senior_review")
+    with caplog.at_level(logging.WARNING, logger="bot.reminders.sweep"):
+        sweep(runtime, START + 17 * DAY + HOUR)  # three days past the review's due date
+    escalated = [
+        (e, code) for kind, e, points in messages(runtime) if kind == "escalation" for _, code, _ in points
+    ]
+    assert (LEADER, "crime_recorded") in escalated  # the supervisor's points still go to the SLT
+    assert "senior_review" not in {code for _, code in escalated}
+    assert f"point {review.id} " in caplog.text  # logged by id: nobody else to tell
+    assert point(runtime, reference, "senior_review").escalated_at is not None  # and not retried
+
+
+def test_a_point_the_slt_own_escalates_to_the_spoc(runtime: Runtime) -> None:
+    add_leader(runtime)
+    add_leader(runtime, SPOC, area=None, role="spoc")
+    report(runtime)
+    sweep(runtime, START + 17 * DAY + HOUR)
+    escalated = {
+        (e, code) for kind, e, points in messages(runtime) if kind == "escalation" for _, code, _ in points
+    }
+    assert (SPOC, "senior_review") in escalated and (LEADER, "senior_review") not in escalated
+    assert (LEADER, "crime_recorded") in escalated and (SPOC, "crime_recorded") not in escalated
+
+
+def test_a_closed_point_is_left_out_when_the_reminder_is_sent(runtime: Runtime, clock: FakeClock) -> None:
+    reference = report(runtime)
+    on_slack(runtime)
+    clock.now = START + 25 * HOUR
+    sweep(runtime, clock.now)
+    leaflet = point(runtime, reference, "leaflet_given")
+    assert press(runtime, SUPERVISOR, reference, leaflet.id, "done")[0].key == "strings.point_marked_done"
+    assert statuses(runtime) == Counter({"pending": 1})  # six points still to remind
+    slack = FakePush()
+    assert deliver(runtime, slack).sent == 1
+    [(_, _, replies)] = slack.sent
+    assert [r.key for r in replies] == ["strings.nudge"] + ["strings.nudge_point"] * 6
+    assert not any(f"/{leaflet.id}/" in (r.step or "") for r in replies)
+
+
+def test_a_reminder_whose_points_all_closed_is_withdrawn_not_sent(runtime: Runtime, clock: FakeClock) -> None:
+    report(runtime)
+    on_slack(runtime)
+    clock.now = START + 25 * HOUR
+    sweep(runtime, clock.now)
+    # Closed elsewhere than by a button (by the bot, say): delivery reads them again as it sends.
+    with runtime.sessions.begin() as session:
+        session.execute(update(PlanPoint).values(status="done", done_at=clock.now, next_nudge_at=None))
+    slack = FakePush()
+    result = deliver(runtime, slack)
+    assert (result.sent, result.withdrawn, slack.sent) == (0, 1, [])
+    assert statuses(runtime) == Counter({"withdrawn": 1})
+
+
+def test_closing_the_last_point_of_a_reminder_withdraws_it(runtime: Runtime, clock: FakeClock) -> None:
+    reference = report(runtime)
+    clock.now = START + 7 * DAY + 2 * HOUR
+    sweep(runtime, START + 25 * HOUR)  # the day's seven points
+    [(_, _, points)] = [m for m in messages(runtime) if m[0] == "nudge"]
+    supervisor = Conversation(runtime.router, SUPERVISOR)
+    for _, code, instance in points[:-1]:
+        press(runtime, SUPERVISOR, reference, point(runtime, reference, code, instance).id, "done")
+    assert statuses(runtime) == Counter({"pending": 1})
+    _, code, instance = points[-1]
+    press(runtime, SUPERVISOR, reference, point(runtime, reference, code, instance).id, "not_applicable")
+    supervisor.say("Recorded by the custody sergeant")
+    assert statuses(runtime) == Counter({"withdrawn": 1})

@@ -1,0 +1,84 @@
+"""The plan in plain words, as a force's single point of contact reviews it."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.explain import PointExplanation, explain_plan, explanation_markdown, explanation_text
+from dialogs.schema import DueRule, Pack
+
+
+def _point(pack: Pack, code: str) -> PointExplanation:
+    return next(item for item in explain_plan(pack) if item.code == code)
+
+
+@pytest.mark.parametrize(
+    ("code", "due"),
+    [
+        ("crime_recorded", "24 hours after the report"),
+        ("decision_explained", "5 working days after a key decision (1 working day with enhanced rights)"),
+        (
+            "victim_updated",
+            "every 28 days, or the interval agreed with the victim (first 28 days after the report)",
+        ),
+        ("impact_statement_requested", "5 working days after the charge"),
+        ("chief_officer_notified_via_fim", "1 hour after the report"),
+        (
+            "welfare_contact",
+            "24 hours after the report; follow-ups 72 hours after the report, 28 days after the report",
+        ),
+        ("raised_at_trm", "at the next TRM (Mondays at 10:00, weekly) at least 24 hours after the report"),
+    ],
+)
+def test_when_a_point_falls_due_is_worded_from_its_rule(pack: Pack, code: str, due: str) -> None:
+    assert _point(pack, code).due == due
+
+
+@pytest.mark.parametrize(
+    ("code", "applies"),
+    [
+        ("crime_recorded", "every case"),
+        ("chief_officer_notified_via_fim", "when the victim is in hospital"),
+        ("colleagues_welfare_offered", "when colleagues were present"),
+        ("staff_association_notified", "when victim role is officer or staff"),
+        ("vrr_explained", "once a decision to take no further action is recorded"),
+    ],
+)
+def test_when_a_point_applies_is_worded_from_its_facts_and_trigger(
+    pack: Pack, code: str, applies: str
+) -> None:
+    assert _point(pack, code).applies == applies
+
+
+def test_reminders_and_escalation_come_from_the_point(pack: Pack) -> None:
+    assert _point(pack, "chief_officer_notified_via_fim").reminders == (
+        "urgent: reminded when due, then every 1 hour until done; escalated to the area's senior "
+        "leadership team 1 hour after it falls due"
+    )
+    points = [p.model_copy(update={"escalate_after_hours": None}) for p in pack.plan.points]
+    quiet = pack.model_copy(update={"plan": pack.plan.model_copy(update={"points": points})})
+    assert _point(quiet, "crime_recorded").reminders.endswith("; never escalated")
+
+
+def test_a_point_with_no_default_note_is_the_seeds_rule(pack: Pack) -> None:
+    points = [
+        p.model_copy(update={"default_note": None, "due": DueRule(days=3)}) if p.code == "slt_informed" else p
+        for p in pack.plan.points
+    ]
+    changed = pack.model_copy(update={"plan": pack.plan.model_copy(update={"points": points})})
+    text = explanation_text(changed)
+    block = next(b for b in text.split("\n\n") if "[slt_informed]" in b)
+    assert "Rule: as the seeds give it" in block and "Falls due: 3 days after the report" in block
+    assert f"{len(pack.plan.points) - 1} use a default of the pack" in text
+
+
+def test_point_1_of_the_ten_point_plan_is_not_claimed_by_crime_recording(pack: Pack) -> None:
+    recorded = _point(pack, "crime_recorded")
+    assert recorded.citations and not any(c.startswith("seed 000") for c in recorded.citations)
+    assert recorded.default is not None and "point 1" in recorded.default
+
+
+def test_markdown_has_a_section_per_point(pack: Pack) -> None:
+    markdown = explanation_markdown(pack)
+    assert markdown.count("\n## ") == len(pack.plan.points)
+    assert "- **Cites:** seed 000, point 7: " in markdown
