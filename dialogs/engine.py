@@ -33,7 +33,7 @@ from dialogs.schema import (
     SummaryStep,
 )
 from dialogs.types import MENU_STEP, NUDGE_STEP, Choice, DialogState, Effect, Fact, Reply, Turn
-from dialogs.understand import is_skip, match_choice, match_command, route_intent
+from dialogs.understand import is_skip, is_yes, match_choice, match_command, normalise, route_intent
 
 __all__ = ["EngineError", "is_stale", "route", "step"]
 
@@ -41,7 +41,13 @@ __all__ = ["EngineError", "is_stale", "route", "step"]
 _MAX_HOPS = 200
 #: A directory match this good starts a directory search from free text.
 _DIRECTORY_ROUTE_SCORE = 85.0
+#: Inside a question with options, a service must be named almost exactly to start a search...
+_DIRECTORY_SWITCH_SCORE = 95.0
+#: ...and name only one or two ("police" names half the directory: it is not a search).
+_DIRECTORY_SWITCH_TIES = 2
 _CONTINUE = "continue"
+#: Where a reading waiting for "Do you mean …?" is kept: in the answers, beside the step's slot.
+_PENDING = "_confirm_{step}"
 
 
 class EngineError(RuntimeError):
@@ -246,6 +252,9 @@ class _Run:
             picked = match_choice(text, self._menu_choices(state))
             if picked:
                 return self._menu_pick(state, picked.value)
+            switched = self._switch(state, flow, current, text, menu=True) if flow and current else None
+            if switched is not None:
+                return switched
         if flow and current:
             return self._answer(state, flow, current, text=text)
         wanted = route(self.pack, text)
@@ -323,7 +332,9 @@ class _Run:
             return self._menu(DialogState())
         return self._start(DialogState(), flow.id, "")
 
-    def _start(self, state: DialogState, flow_id: str, text: str) -> DialogState:
+    def _start(
+        self, state: DialogState, flow_id: str, text: str, *, paused: DialogState | None = None
+    ) -> DialogState:
         flow = self.pack.flow(flow_id)
         if flow is None:
             return self._menu(state, "strings.not_understood")
@@ -331,7 +342,7 @@ class _Run:
             self.say("strings.continuing", title=self.pack.text(flow.title))
             return self._reprompt(state.with_(menu_open=False))
         answers: dict[str, JsonValue] = {flow.start_slot: text} if flow.start_slot and text else {}
-        fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers)
+        fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
         return self._goto(fresh, flow, flow.steps[0].id)
 
     def _reprompt(self, state: DialogState) -> DialogState:
@@ -447,7 +458,9 @@ class _Run:
         state = state.with_(step=step.id, menu_open=False)
         hidden = _hidden(step)
         choices = [c for c in self._choices(state, step) if c.value not in hidden]
-        if isinstance(step, AskStep):
+        if isinstance(step, AskStep) and _PENDING.format(step=step.id) in state.answers:
+            self._ask_to_confirm(state, step)
+        elif isinstance(step, AskStep):
             self.say(step.ask, state, facts=self._render(step.show, state), choices=choices, step=step.id)
         elif isinstance(step, SummaryStep):
             facts = [
@@ -469,8 +482,18 @@ class _Run:
             return self._goto(state, flow, step.id, force=True)  # still waiting: ask again
         if not isinstance(step, AskStep | SummaryStep | CorrectStep):
             return self._reprompt(state)
+        if isinstance(step, AskStep) and _PENDING.format(step=step.id) in state.answers:
+            return self._confirmed(state, flow, step, text=text, picked=picked)
         choices = self._choices(state, step)
         choice = self._pick(step, choices, text, picked)
+        if isinstance(step, SummaryStep) and choice is None and picked is None:
+            correcting = self._correction(state, flow, step, text)
+            if correcting is not None:
+                return correcting
+        if choice is None and picked is None:
+            switched = self._switch(state, flow, step, text)
+            if switched is not None:
+                return switched
         if isinstance(step, SummaryStep | CorrectStep):
             if choice is None:
                 self.say("strings.pick_one")
@@ -495,8 +518,15 @@ class _Run:
         elif step.expect and (step.expect == "yes_no" or not choices):
             result = validate(step.expect, text, self.pack, self.turn.now)
             if isinstance(result, Accepted):
-                return self._store(state, flow, step, step.slot, result.value)
-            self.say(result.key)
+                refused = self._excluded(state, step, result.value)
+                if refused is None and result.confirm:
+                    answers = {**state.answers, _PENDING.format(step=step.id): result.value}
+                    return self._goto(state.with_(answers=answers), flow, step.id, force=True)
+                if refused is None:
+                    return self._store(state, flow, step, step.slot, result.value)
+                self.say(refused)
+            else:
+                self.say(result.key)
         else:
             self.say("strings.pick_one")
         return self._goto(state, flow, step.id, force=True)
@@ -509,6 +539,11 @@ class _Run:
             result = validate("yes_no", text, self.pack, self.turn.now)
             if isinstance(result, Accepted):
                 return next((c for c in choices if c.value == result.value), None)
+        if isinstance(step, SummaryStep) and match_choice(text, choices) is None:
+            said = is_yes(text, self.pack.meta.commands)
+            wanted = step.yes if said is True else step.no if said is False else None
+            if wanted is not None:
+                return next((c for c in choices if c.value == wanted), None)
         if text.strip().isdigit():  # numbers count only the choices shown
             return match_choice(text, [c for c in choices if c.value not in hidden])
         return match_choice(text, choices)
@@ -518,3 +553,122 @@ class _Run:
     ) -> DialogState:
         state = state.with_(answers={**state.answers, slot: value})
         return self._goto(state, flow, _following(flow, step, value if isinstance(value, str) else None))
+
+    # --- understanding beyond the question asked ------------------------------------------------
+
+    def _switch(
+        self, state: DialogState, flow: Flow, step: Step, text: str, *, menu: bool = False
+    ) -> DialogState | None:
+        """Start the flow a typed request clearly asks for, at a step that offers choices or in
+        the menu (`menu`).
+
+        Free-text questions (a location, a description) are never hijacked; at a question that
+        also takes typed text (a new directory search) only a named intent switches, not a
+        directory match. Answers worth keeping (a report half done) are paused, not lost.
+        """
+        if not text or not (menu or _offers_choices(step)):
+            return None
+        if (
+            isinstance(step, AskStep)
+            and step.expect == "yes_no"
+            and is_yes(text, self.pack.meta.commands) is not None
+        ):
+            return None
+        intent = route_intent(text, self.pack.meta.intents)
+        wanted = intent[0] if intent else None
+        if (
+            wanted is None
+            and not (isinstance(step, AskStep) and step.otherwise)
+            and _names_a_service(self.pack, text)
+        ):
+            wanted = self.pack.meta.directory_flow
+        target = self.pack.flow(wanted) if wanted else None
+        if target is None or target.id == flow.id:
+            return None
+        title = self.pack.text(target.title)
+        if _worth_keeping(flow, state):
+            self.say("strings.switching_flow_kept", title=title, previous=self.pack.text(flow.title))
+            return self._start(state, target.id, text, paused=state)
+        self.say("strings.switching_flow", title=title)
+        return self._start(state, target.id, text, paused=state.paused)
+
+    def _correction(self, state: DialogState, flow: Flow, step: SummaryStep, text: str) -> DialogState | None:
+        """ "Change the time" at a summary: straight to that question, as if picked from the list.
+
+        Needs a change word (the pack's `commands.change`) and one answer named by the other words.
+        """
+        words = normalise(text).split()
+        change_words = {normalise(w) for w in self.pack.meta.commands.change}
+        correct = _find(flow, step.on.get(step.no, "")) if step.no else None
+        if not isinstance(correct, CorrectStep) or not change_words.intersection(words):
+            return None
+        answers = self._choices(state, correct)
+        named = {c.value for w in words if w not in change_words for c in [match_choice(w, answers)] if c}
+        if len(named) != 1:
+            return None
+        target = named.pop()
+        picked = {**state.answers, f"_{step.id}": step.no, f"_{correct.id}": target}
+        return self._goto(
+            state.with_(answers=picked, returning_to=correct.return_to), flow, target, force=True
+        )
+
+    def _ask_to_confirm(self, state: DialogState, step: AskStep) -> None:
+        """Ask "Do you mean …?" about the reading waiting in the answers, with Yes and No."""
+        value = state.answers[_PENDING.format(step=step.id)]
+        choices = [
+            Choice(value="yes", label=self.pack.text("strings.yes")),
+            Choice(value="no", label=self.pack.text("strings.no")),
+        ]
+        self.say(
+            "strings.confirm_reading", value=self._display(state, step, value), choices=choices, step=step.id
+        )
+
+    def _confirmed(
+        self, state: DialogState, flow: Flow, step: AskStep, *, text: str, picked: str | None
+    ) -> DialogState:
+        """The answer to "Do you mean …?": yes stores the reading, no asks the question again,
+        and anything else typed is taken as a fresh answer to the question."""
+        key = _PENDING.format(step=step.id)
+        reading = state.answers[key]
+        cleared = state.with_(answers={k: v for k, v in state.answers.items() if k != key})
+        said = picked if picked is not None else is_yes(text, self.pack.meta.commands)
+        if said is None and text.strip() in ("1", "2"):  # the numbers of the Yes and No shown
+            said = text.strip() == "1"
+        if said in (True, "yes"):
+            return self._store(cleared, flow, step, step.slot, reading)
+        if said in (False, "no"):
+            return self._goto(cleared, flow, step.id, force=True)
+        if picked is not None:
+            self.say("strings.stale_choice")
+            return self._goto(state, flow, step.id, force=True)
+        return self._answer(cleared, flow, step, text=text)
+
+    def _excluded(self, state: DialogState, step: AskStep, value: JsonValue) -> str | None:
+        """The reason to refuse `value` when it contains an answer the step excludes, else None."""
+        given = value if isinstance(value, list) else [value]
+        for exclusion in step.exclude:
+            other = state.answers.get(exclusion.slot)
+            others = other if isinstance(other, list) else [other]
+            if any(v is not None and v in others for v in given):
+                return exclusion.say
+        return None
+
+
+def _offers_choices(step: Step) -> bool:
+    """Whether the step waits for a pick among options (a menu, yes/no, a summary)."""
+    if isinstance(step, SummaryStep | CorrectStep):
+        return True
+    return isinstance(step, AskStep) and bool(step.choices or step.choices_from or step.expect == "yes_no")
+
+
+def _names_a_service(pack: Pack, text: str) -> bool:
+    """Whether `text` names one or two directory entries almost exactly ("federation", "chaplain")."""
+    categories = {c.id: [c.label, *c.synonyms] for c in pack.directory.categories}
+    found = rank(text, pack.directory.entries, categories, min_score=_DIRECTORY_SWITCH_SCORE)
+    best = [r for r in found if r.score == found[0].score] if found else []
+    return 0 < len(best) <= _DIRECTORY_SWITCH_TIES
+
+
+def _worth_keeping(flow: Flow, state: DialogState) -> bool:
+    """Whether the flow holds answers the person would not want to give again (a report's)."""
+    return any(isinstance(s, AskStep) and s.label and s.slot in state.answers for s in flow.steps)

@@ -11,33 +11,31 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-import dateparser
 from email_validator import EmailNotValidError, validate_email
 from pydantic import JsonValue
 
 from dialogs.schema import Pack
 from dialogs.understand import is_skip, is_yes
+from dialogs.when import read_when
 
 __all__ = ["EXPECT", "Accepted", "Rejected", "Validator", "validate"]
 
-#: A date this far ahead of "now" is still accepted: clocks on phones and servers drift.
-_CLOCK_SLACK = timedelta(minutes=5)
-#: A date read as this far back only because its year was left out is more likely a slip.
-_AMBIGUOUS_YEAR = timedelta(days=183)
-#: Older than this is a misreading ("32/13" is not the year 1932), not a late report.
-_TOO_LONG_AGO = timedelta(days=365 * 10)
 _EMAIL_SPLIT = re.compile(r"[\s,;]+|\band\b", re.IGNORECASE)
 _CRIME_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-. ]{2,39}$")
 
 
 @dataclass(frozen=True)
 class Accepted:
-    """A valid answer: the JSON value to store."""
+    """A valid answer: the JSON value to store.
+
+    `confirm` says the value is one reading among several; the engine asks the person to confirm
+    it (`strings.confirm_<validator>`) before storing it.
+    """
 
     value: JsonValue
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,50 +92,16 @@ def _work_emails_or_none(text: str, pack: Pack, now: datetime) -> Result:
     return Accepted(emails) if emails else Rejected("strings.bad_email_list")
 
 
-def parse_when(text: str, *, now: datetime, timezone: str, prefer: str = "past") -> datetime | None:
-    """Parse a natural date and time ("yesterday 10pm", "22/11 14:30", "today") in the force's zone.
-
-    Day-first and relative to `now`; `prefer` says which way an incomplete date leans ("past" or
-    "current_period"). Returns an aware datetime, or None.
-    """
-    zone = ZoneInfo(timezone)
-    local_now = now.astimezone(zone).replace(tzinfo=None)
-    parsed = dateparser.parse(
-        text,
-        languages=["en"],
-        settings={
-            "DATE_ORDER": "DMY",
-            "PREFER_DATES_FROM": prefer,
-            "RELATIVE_BASE": local_now,
-            "RETURN_AS_TIMEZONE_AWARE": False,
-            "PREFER_DAY_OF_MONTH": "current",
-        },
-    )
-    if parsed is None:
-        return None
-    # fold=0 picks the first of an ambiguous autumn hour; a gap hour is normalised by astimezone.
-    return parsed.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
-
-
 def _when_past(text: str, pack: Pack, now: datetime) -> Result:
-    """A date and time that is not in the future.
+    """A moment that is not in the future nor over a year ago, read as people say it on shift.
 
-    An incomplete date is read both ways: "10pm" at 09:00 is last night, but "24/11" on 23 November
-    is tomorrow (a slip), not a year ago, and is refused rather than silently moved back a year.
+    A reading that was a guess ("at 3": 03:00 or 15:00?) is accepted for confirmation, and a day
+    without a time is asked again (see `dialogs.when`).
     """
-    zone = pack.meta.timezone
-    past = parse_when(text, now=now, timezone=zone, prefer="past")
-    current = parse_when(text, now=now, timezone=zone, prefer="current_period")
-    latest = now + _CLOCK_SLACK
-    candidates = [when for when in (past, current) if when is not None and when <= latest]
-    if not candidates:
-        return Rejected("strings.date_in_future" if past or current else "strings.bad_date")
-    chosen = max(candidates)
-    if now - chosen > _TOO_LONG_AGO:
-        return Rejected("strings.bad_date")
-    if current is not None and current > latest and now - chosen > _AMBIGUOUS_YEAR:
-        return Rejected("strings.date_in_future")
-    return Accepted(chosen.isoformat())
+    reading = read_when(text, now=now, timezone=pack.meta.timezone)
+    if reading.when is None:
+        return Rejected(reading.problem or "strings.bad_date")
+    return Accepted(reading.when.isoformat(), confirm=reading.confirm)
 
 
 def _yes_no(text: str, pack: Pack, now: datetime) -> Result:

@@ -537,7 +537,11 @@ class _FlowChecker:
         if isinstance(step, AskStep):
             self._check_ask(i, step)
         if isinstance(step, SummaryStep):
-            self._check_on(i, step.on, {c.value for c in step.choices})
+            values = {c.value for c in step.choices}
+            self._check_on(i, step.on, values)
+            for key, picked in (("yes", step.yes), ("no", step.no)):
+                if picked is not None and picked not in values:
+                    self.problem(i, key, f"{key} picks {picked!r}, which is not one of its choices")
         if isinstance(step, EffectStep):
             self._check_effect(i, step)
         if isinstance(step, CorrectStep) and not isinstance(self._step(step.return_to), SummaryStep | None):
@@ -556,6 +560,9 @@ class _FlowChecker:
             values += ["yes", "no"]
         if not step.choices_from:
             self._check_on(i, step.on, set(values))
+        for exclusion in step.exclude:
+            if exclusion.slot not in self._slots():
+                self.problem(i, "exclude", f"exclude names {exclusion.slot!r}, which no step asks for")
 
     def _check_on(self, i: int, on: dict[str, str], allowed: set[str]) -> None:
         for key in on:

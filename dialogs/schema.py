@@ -82,6 +82,16 @@ class Otherwise(_Model):
     next: Id
 
 
+class Exclusion(_Model):
+    """An answer that must not share a value with the answer given to `slot` (say `say`, re-ask).
+
+    E.g. the victim cannot be one of the colleagues present, whichever of the two is given last.
+    """
+
+    slot: Id
+    say: StringKey
+
+
 class _StepBase(_Model):
     id: Id
     next: Id | None = None
@@ -115,6 +125,7 @@ class AskStep(_StepBase):
     show: Id | None = None
     optional: bool = False
     skip_if_answered: bool = False
+    exclude: list[Exclusion] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_a_way_to_answer(self) -> AskStep:
@@ -147,6 +158,8 @@ class SummaryStep(_StepBase):
 
     summary: StringKey
     choices: list[ChoiceSpec]
+    yes: Id | None = Field(None, description="the choice a typed yes picks (e.g. confirm)")
+    no: Id | None = Field(None, description="the choice a typed no picks (e.g. change)")
 
 
 class CorrectStep(_StepBase):
@@ -209,6 +222,10 @@ class Commands(_Model):
     yes: list[str]
     no: list[str]
     skip: list[str]
+    change: list[str] = Field(
+        default_factory=list,
+        description="words that ask to change an answer at a summary ('change the time')",
+    )
 
 
 class MeetingSpec(_Model):

@@ -139,11 +139,15 @@ def intent_scores(text: str, intents: dict[str, IntentSpec]) -> dict[str, float]
     words = said.split()
     scores: dict[str, float] = {}
     for name, spec in intents.items():
-        best = max((fuzz.token_set_ratio(said, normalise(p)) for p in spec.phrases), default=0.0)
+        # One word is a phrase only when it is the whole phrase: token sets would make "no" a
+        # perfect match for "no further action".
+        score = fuzz.ratio if len(words) == 1 else fuzz.token_set_ratio
+        best = max((score(said, normalise(p)) for p in spec.phrases), default=0.0)
         for keyword in spec.keywords:
             key = normalise(keyword)
             if " " in key:
-                hit = fuzz.partial_ratio(key, said) >= _KEYWORD_SCORE
+                # partial_ratio aligns the shorter text: "a" would be found inside "hate crime".
+                hit = len(said) >= len(key) and fuzz.partial_ratio(key, said) >= _KEYWORD_SCORE
             else:
                 hit = any(w == key or (len(key) >= 5 and fuzz.ratio(w, key) >= _KEYWORD_SCORE) for w in words)
             if hit:

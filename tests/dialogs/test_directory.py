@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dialogs.directory import contact_problems, entry_record, rank
@@ -61,3 +63,15 @@ def test_leaflet_entries_that_fail_are_kept_and_flagged(pack: Pack) -> None:
     assert "misspelt" in records["victim_support"]["flags"]["web"]
     assert records["enable_network"]["email"] == "disability carers@west-midlands.pnn.police.uk"
     assert records["police_federation"]["flags"] == {}
+
+
+@pytest.mark.parametrize("key", ["directory_none", "ask_directory_query", "next_support"])
+def test_every_search_word_the_bot_suggests_finds_something(pack: Pack, key: str) -> None:
+    text = pack.text(f"strings.{key}")
+    listed = text.split("such as" if "such as" in text else "for example", 1)[1]
+    quoted = re.findall(r'"([^"]+)"', listed)
+    words = quoted or [w.strip(" ().\n") for w in re.split(r",| or ", listed)]
+    assert len(words) >= 3
+    categories = {c.id: [c.label, *c.synonyms] for c in pack.directory.categories}
+    for word in words:
+        assert rank(word, pack.directory.entries, categories), f"{key}: {word!r} finds nothing"

@@ -153,6 +153,9 @@ def test_directory_queries_start_a_search_with_the_text(pack: Pack) -> None:
         ("sikh association", "directory_search"),
         ("hello", None),
         ("the weather is nice", None),
+        ("no", None),  # not "no further action"
+        ("yes", None),
+        ("a", None),  # not found inside "hate crime"
     ],
 )
 def test_free_text_routes_to_a_flow(pack: Pack, text: str, flow: str | None) -> None:
@@ -264,3 +267,198 @@ def test_ambiguous_typed_choice_is_re_asked(pack: Pack) -> None:
     talk.turn(start="pick")
     assert talk.say("a") == ["strings.pick_one", "strings.ask_kind"]
     assert talk.say("verbal") == ["strings.anything_else"]
+
+
+# --- understanding people: times confirmed, words that work everywhere, yes at a summary -------
+
+
+def _report_to(talk: Talk, step_id: str) -> None:
+    """Answer the report's questions in order until the flow waits at `step_id`."""
+    answers = iter(
+        ["report assault", "pc.amy.hart@example.police.uk", "officer", "yesterday 10pm", "Broad St"]
+        + ["coventry", "verbal", "no", "none", "no", "skip", "none", "ok", "nothing", "none", "yes"]
+    )
+    while talk.state.step != step_id:
+        talk.say(next(answers))
+
+
+def test_a_guessed_time_is_confirmed_before_it_is_stored(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "occurred_at")
+    replies = talk.turn(text="at 3")
+    assert keys(replies) == ["strings.confirm_reading"]
+    assert "Mon 23 Nov 2026, 03:00" in replies[0].text
+    assert [c.value for c in replies[0].choices] == ["yes", "no"] and replies[0].step == "occurred_at"
+    assert "occurred_at" not in talk.state.answers
+    assert talk.say("yes") == ["strings.ask_location"]
+    assert talk.state.answers["occurred_at"] == "2026-11-23T03:00:00+00:00"
+    assert not any(key.startswith("_confirm") for key in talk.state.answers)
+
+
+def test_no_to_a_guessed_time_asks_the_time_again_and_a_new_time_replaces_it(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "occurred_at")
+    talk.say("half ten")
+    assert talk.say("no") == ["strings.ask_occurred_at"]
+    assert "occurred_at" not in talk.state.answers
+    talk.say("at 3")
+    assert talk.say("help") == ["strings.help_occurred_at", "strings.confirm_reading"]
+    assert talk.say("2.15am") == ["strings.ask_location"]  # typed instead of yes: a fresh answer
+    assert talk.state.answers["occurred_at"] == "2026-11-23T02:15:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("tomorrow 3am", "date_in_future"), ("Tuesday", "date_needs_time")]
+)
+def test_a_time_that_cannot_be_right_is_asked_again_not_stored(pack: Pack, text: str, key: str) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "occurred_at")
+    assert talk.say(text) == [f"strings.{key}", "strings.ask_occurred_at"]
+    assert "occurred_at" not in talk.state.answers
+
+
+def test_changing_the_time_from_the_summary_confirms_a_guess_then_returns(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "summary")
+    talk.say("change")
+    assert talk.say("when") == ["strings.ask_occurred_at"]
+    assert talk.say("half ten") == ["strings.confirm_reading"]
+    assert talk.say("yes") == ["strings.summary_intro"]
+    assert talk.state.answers["occurred_at"] == "2026-11-22T22:30:00+00:00"
+
+
+@pytest.mark.parametrize("text", ["yes", "Yeah", "y", "ok", "confirm", "correct", "👍"])
+def test_yes_at_the_summary_confirms_the_report(pack: Pack, text: str) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "summary")
+    talk.say(text)
+    assert talk.effects[-1] == "open_case"
+
+
+def test_no_at_the_summary_offers_to_change_an_answer(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "summary")
+    assert talk.say("no") == ["strings.ask_what_to_change"]
+
+
+@pytest.mark.parametrize(
+    "text", ["pc.amy.hart@example.police.uk", "sam.lee@example.police.uk, PC.Amy.Hart@example.police.uk"]
+)
+def test_the_victim_is_refused_as_a_colleague_present(pack: Pack, text: str) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "colleagues_present")
+    assert talk.say(text) == ["strings.colleague_is_victim", "strings.ask_colleagues_present"]
+    assert "colleagues_present" not in talk.state.answers
+    assert talk.say("sam.lee@example.police.uk") == ["strings.welfare_intro", "strings.ask_welfare_how"]
+    assert talk.state.answers["colleagues_present"] == ["sam.lee@example.police.uk"]
+
+
+@pytest.mark.parametrize("word", ["counselling", "federation", "chaplain"])
+def test_a_word_the_support_topic_suggests_starts_that_search(pack: Pack, word: str) -> None:
+    talk = Talk(pack)
+    talk.say("what happens next")
+    talk.say("support")
+    assert talk.state.step == "topics"
+    assert pack.text("strings.next_support").count(f'"{word}"') == 1  # the bot suggests it here
+    replies = talk.say(word)
+    assert replies[0] == "strings.switching_flow"
+    assert talk.effects[-1] == "search_directory"
+    assert talk.state.flow == "directory_search" and talk.state.answers["query"] == word
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("my cases", "list_my_cases"),
+        ("report assault", "strings.report_intro"),
+        ("update case OH-2026-0001", "show_case"),
+        ("federation", "search_directory"),
+    ],
+)
+def test_a_clear_request_inside_a_menu_switches_flow(pack: Pack, text: str, first: str) -> None:
+    talk = Talk(pack)
+    talk.say("what happens next")
+    replies = talk.say(text)
+    assert replies[0] == "strings.switching_flow"
+    assert first in (replies[1], talk.effects[-1])  # the other flow has started
+    assert talk.state.paused is None  # nothing worth keeping in a menu of topics
+
+
+@pytest.mark.parametrize("text", ["no", "back", "police", "purple elephant"])
+def test_words_that_are_not_a_clear_request_are_re_asked_in_a_menu(pack: Pack, text: str) -> None:
+    talk = Talk(pack)
+    talk.say("what happens next")
+    assert talk.say(text) == ["strings.pick_one", "strings.next_topics"]
+
+
+def test_a_report_in_progress_is_kept_while_another_flow_runs(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "area")
+    assert talk.say("what happens next")[0] == "strings.switching_flow_kept"
+    assert talk.state.flow == "what_happens_next"
+    assert talk.state.paused is not None and talk.state.paused.step == "area"
+    assert talk.say("cancel") == ["strings.cancelled", "strings.continuing", "strings.ask_area"]
+    assert talk.state.answers["location"] == "Broad St"
+
+
+def test_free_text_answers_are_never_taken_as_a_request(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "location")
+    assert talk.say("my cases") == ["strings.ask_area"]
+    assert talk.state.answers["location"] == "my cases"
+
+
+def test_a_new_search_is_a_search_but_a_named_request_switches(pack: Pack) -> None:
+    talk = Talk(pack, {"search_directory": ("last", {})})
+    talk.say("federation")
+    assert talk.state.step == "after_last"
+    talk.say("counselling")
+    assert talk.state.flow == "directory_search" and talk.state.answers["query"] == "counselling"
+    assert talk.say("my cases")[0] == "strings.switching_flow"
+    assert talk.effects[-1] == "list_my_cases"
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("change the time", "strings.ask_occurred_at"),
+        ("wrong date", "strings.ask_occurred_at"),
+        ("edit what happened", "strings.ask_kind"),
+        ("change the location", "strings.ask_location"),  # the question's id works as well as its label
+        ("change something", None),  # no answer named: re-asked
+    ],
+)
+def test_change_and_an_answer_at_the_summary_asks_that_question(
+    pack: Pack, text: str, asked: str | None
+) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "summary")
+    replies = talk.say(text)
+    if asked is None:
+        assert replies == ["strings.pick_one", "strings.summary_intro"]
+        return
+    assert replies == [asked]
+    assert talk.state.returning_to == "summary"
+
+
+def test_a_request_typed_in_the_menu_during_a_free_text_question_switches(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "location")
+    talk.say("menu")
+    assert talk.say("federation")[0] == "strings.switching_flow_kept"
+    assert talk.state.paused is not None and talk.state.paused.step == "location"
+    assert talk.say("cancel") == ["strings.cancelled", "strings.continuing", "strings.ask_location"]
+
+
+def test_a_victim_changed_to_a_colleague_listed_present_is_refused(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "colleagues_present")
+    talk.say("sam.lee@example.police.uk")
+    _report_to(talk, "summary")
+    talk.say("change")
+    talk.say("colleague")
+    assert talk.say("sam.lee@example.police.uk") == [
+        "strings.victim_listed_present",
+        "strings.ask_victim_email",
+    ]
+    assert talk.state.answers["victim_email"] == "pc.amy.hart@example.police.uk"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
-from dialogs.expect import Accepted, Rejected, parse_when, validate
+from dialogs.expect import Accepted, Rejected, validate
 from dialogs.schema import Pack
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 GMT
@@ -19,7 +20,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 GMT
         ("yesterday at 22:00", "2026-11-22T22:00:00+00:00"),
         ("22/11 14:30", "2026-11-22T14:30:00+00:00"),
         ("22/11/2026 14:30", "2026-11-22T14:30:00+00:00"),
-        ("today", "2026-11-23T09:00:00+00:00"),
+        ("today 8am", "2026-11-23T08:00:00+00:00"),
         ("2 hours ago", "2026-11-23T07:00:00+00:00"),
         ("1/8 10:00", "2026-08-01T09:00:00+00:00"),  # British summer time: 10:00 BST is 09:00 UTC
         ("10pm", "2026-11-22T22:00:00+00:00"),  # at 09:00, "10pm" is last night
@@ -41,9 +42,16 @@ def test_an_unreadable_date_is_refused(pack: Pack, text: str) -> None:
     assert validate("when_past", text, pack, NOW) == Rejected("strings.bad_date")
 
 
-def test_parse_when_is_timezone_aware() -> None:
-    when = parse_when("yesterday 10pm", now=NOW, timezone="Europe/London")
-    assert when is not None and when.utcoffset() is not None
+def test_a_guessed_time_is_accepted_for_confirmation(pack: Pack) -> None:
+    assert validate("when_past", "at 3", pack, NOW) == Accepted("2026-11-23T03:00:00+00:00", confirm=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("today", "strings.date_needs_time"), ("10/11/2025 10:00", "strings.date_too_old")],
+)
+def test_a_day_without_a_time_or_over_a_year_ago_is_asked_again(pack: Pack, text: str, key: str) -> None:
+    assert validate("when_past", text, pack, NOW) == Rejected(key)
 
 
 @pytest.mark.parametrize(
@@ -101,3 +109,15 @@ def test_unclear_yes_no_is_refused(pack: Pack, text: str) -> None:
 )
 def test_crime_reference(pack: Pack, text: str, result: object) -> None:
     assert validate("crime_reference", text, pack, NOW) == result
+
+
+TIME_HINTS = ["help_occurred_at", "bad_date", "date_in_future", "date_too_old", "date_needs_time"]
+
+
+@pytest.mark.parametrize("key", TIME_HINTS)
+def test_every_time_the_bot_gives_as_an_example_is_understood(pack: Pack, key: str) -> None:
+    examples = re.findall(r'"([^"]+)"', pack.text(f"strings.{key}"))
+    assert examples, f"strings.{key} gives no example"
+    for example in examples:
+        result = validate("when_past", example, pack, NOW)
+        assert isinstance(result, Accepted) and not result.confirm, f"{key}: {example!r} -> {result}"

@@ -85,6 +85,19 @@ def test_an_unknown_step_is_reported_with_its_line(tmp_path: Path) -> None:
         ("flows/my_cases.yaml", "on: {ok: case_actions,", "on: {fine: case_actions,", "branch on 'fine'"),
         ("flows/directory_search.yaml", "action: next_page", "action: nxt", "unknown action 'nxt'"),
         ("flows/report_assault.yaml", "expect: when_past", "expect: when", "unknown validator 'when'"),
+        ("flows/report_assault.yaml", "    yes: confirm", "    yes: confrim", "yes picks 'confrim'"),
+        (
+            "flows/report_assault.yaml",
+            "{slot: victim_email, say:",
+            "{slot: victim, say:",
+            "exclude names 'victim', which no step asks for",
+        ),
+        (
+            "flows/report_assault.yaml",
+            "say: strings.colleague_is_victim",
+            "say: strings.colleague_victim",
+            "unknown string key",
+        ),
         ("flows/report_assault.yaml", "show: case_opened", "show: opened", "unknown renderer 'opened'"),
         ("flows/my_cases.yaml", "choices_from: my_cases", "choices_from: cases", "unknown choice provider"),
         (
