@@ -24,10 +24,11 @@ __all__ = ["Console", "render_replies"]
 CHANNEL = "console"
 
 
-def render_replies(replies: Iterable[Reply]) -> str:
-    """The replies as the console prints them (choices numbered on from one reply to the next)."""
+def render_replies(replies: Iterable[Reply], *, start: int = 0) -> str:
+    """The replies as the console prints them (choices numbered on from one reply to the next,
+    after the `start` choices already shown in the same round)."""
     blocks = []
-    number = 0
+    number = start
     for reply in replies:
         lines = [clean_text(reply.text)] if reply.text else []
         for fact in reply.facts:
@@ -64,6 +65,8 @@ class Console:
         self.offers: list[tuple[str, Choice]] = []
         # The reminder last acted on, and how it was last printed (to print it again when it changes).
         self.watching: tuple[int, str] | None = None
+        # True until the first choices in answer to the current line are shown.
+        self.fresh = True
 
     def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
         inbound = Inbound(
@@ -98,10 +101,14 @@ class Console:
             self.watching = None  # every point answered: nothing more to follow
 
     def _show(self, replies: list[Reply]) -> None:
+        # Everything printed in answer to one line is numbered on, so no number on screen means two
+        # things (the menu's [1] and a reminder's [1]); the next line picks from all of it.
         offers = [(r.step, c) for r in replies if r.step for c in r.choices]
-        if offers:
-            self.offers = offers
-        self.stdout.write(render_replies(replies) + "\n\n")
+        if offers and self.fresh:
+            self.offers, self.fresh = [], False
+        start = len(self.offers) if offers else 0
+        self.offers += offers
+        self.stdout.write(render_replies(replies, start=start) + "\n\n")
         self.stdout.flush()
 
     def _pick(self, text: str) -> ChoicePick | None:
@@ -139,6 +146,7 @@ class Console:
                 return 0
             text = line.rstrip("\n")
             pick = self._pick(text)
+            self.fresh = True
             if pick is not None:
                 self._send(pick=pick)
             else:

@@ -134,19 +134,19 @@ def test_reminders_wait_in_the_console_and_their_buttons_work(tmp_path: Path, pa
     assert hampshire("chat", "--as", SUPERVISOR, lines=REPORT).returncode == 0
     result = hampshire("nudge", "run-once", "--now", "2099-01-01T10:00:00+00:00")
     assert "messages queued" in result.stdout, result.stderr
-    shown = hampshire("chat", "--as", SUPERVISOR, lines=["3"])
+    shown = hampshire("chat", "--as", SUPERVISOR, lines=["8"])
     assert pack.text("strings.console_pending") in shown.stdout
     reminder, after = shown.stdout.split(pack.text("strings.console_pending"))[1].split(
         fill(pack, "strings.point_snoozed")
     )
     assert reminder.count("Reminder for case OH-2026-0001") == 1  # one reminder for the case
     first = point_title(pack, "crime_recorded")
-    assert f"  [1] Done: {first} (OH-2026-0001)" in reminder
-    assert f"  [2] Not applicable: {first} (OH-2026-0001)" in reminder
-    assert f"  [3] Remind me later: {first} (OH-2026-0001)" in reminder
+    assert f"  [6] Done: {first} (OH-2026-0001)" in reminder  # numbered on after the menu's five
+    assert f"  [7] Not applicable: {first} (OH-2026-0001)" in reminder
+    assert f"  [8] Remind me later: {first} (OH-2026-0001)" in reminder
     assert "(follow-up 1)" in reminder and "(follow-up 2)" in reminder
-    # `3` put off the first point only; the reminder is shown again as it now stands.
+    # `8` put off the first point only; the reminder is shown again as it now stands.
     assert f"{first}: {SUPERVISOR} asked to be reminded later" in after
-    assert f"Remind me later: {first}" not in after and "  [1] Done: " in after
+    assert f"Remind me later: {first}" not in after and "  [6] Done: " in after
     done = hampshire("chat", "--as", SUPERVISOR, lines=["1"])
     assert pack.text("strings.console_pending") not in done.stdout  # shown once, then delivered
