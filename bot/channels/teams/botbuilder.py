@@ -651,7 +651,7 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
         return member
 
     async def _first_time(self, event_id: str | None) -> bool:
-        """Record an activity handled outside the router; False if it was (a Teams resend)."""
+        """Record an activity handled outside a turn; False if it was (a Teams resend)."""
         if not event_id:
             return True
         return await asyncio.to_thread(partial(self.port.first_time, channel=CHANNEL, event_id=event_id))
@@ -782,7 +782,7 @@ def add_teams_routes(
     port: Port,
     settings: Settings,
     *,
-    clock: Clock = system_clock,
+    clock: Clock,
     options: TeamsOptions | None = None,
 ) -> None:
     """Serve `POST /api/messages` on `app` in the mode the settings give, and say which at start-up.
