@@ -55,8 +55,18 @@ class Console:
         # The reminder last acted on, and how it was last printed (to print it again when it changes).
         self.watching: tuple[int, str] | None = None
 
-    def _inbound(self, **fields: object) -> Inbound:
-        return Inbound(channel=CHANNEL, tenant="", user_id=self.email, email=self.email, **fields)  # type: ignore[arg-type]
+    def _inbound(
+        self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False
+    ) -> Inbound:
+        return Inbound(
+            channel=CHANNEL,
+            tenant="",
+            user_id=self.email,
+            email=self.email,
+            text=text,
+            pick=pick,
+            resume=resume,
+        )
 
     def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
         # The console prints a reminder again itself (`_refresh`): the turn's updates are not needed.
