@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.channels.slack.adapter import add_slack_routes
 from bot.channels.teams.botbuilder import add_teams_routes
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 
 __all__ = ["RUNTIME", "create_app"]
@@ -34,8 +35,10 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     if schedule:
         app.cleanup_ctx.append(_scheduler)
-    add_teams_routes(app, runtime)
-    add_slack_routes(app, runtime)
+    # The channels reach the bot only through its port: one for both, sharing the router.
+    port = RuntimePort(runtime)
+    add_teams_routes(app, port, runtime.settings, clock=runtime.clock)
+    add_slack_routes(app, port, runtime.settings, clock=runtime.clock)
     return app
 
 
@@ -44,6 +47,8 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     from bot.reminders.scheduler import PlanKeeper, start_scheduler
 
     runtime = app[RUNTIME]
-    scheduler = start_scheduler(PlanKeeper(runtime, push_channels(runtime.settings, runtime)))
+    scheduler = start_scheduler(
+        PlanKeeper(runtime, push_channels(runtime.settings, pack=runtime.pack, clock=runtime.clock))
+    )
     yield
     scheduler.shutdown(wait=False)

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from bot.clock import system_clock
 from bot.people.identity import person_by_work_email, work_email
-from bot.reminders.delivery import reminder_replies, take_for_console
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.directory import entry_record, rank
@@ -27,7 +26,6 @@ from dialogs.explain import explanation_markdown, explanation_text
 from dialogs.loader import check_pack, load_pack
 from dialogs.mermaid import flow_diagram
 from dialogs.schema import DirectoryEntrySpec, Pack
-from dialogs.types import Reply
 from store.db import default_database_url, make_engine, upgrade
 from store.directory import ENTRY_FIELDS, all_entries, upsert_entries
 from store.people import add_role, people_with_role
@@ -60,32 +58,10 @@ def _chat(args: argparse.Namespace) -> int:
     normalised = work_email(email, pack=pack)
     if normalised is None:
         return _fail(f"{email!r} is not a work email ({', '.join(pack.meta.work_email_domains)})")
+    from bot.conversation import RuntimePort
+
     runtime = build_runtime(settings, database_url=args.db)
-    with runtime.sessions.begin() as session:
-        person = person_by_work_email(session=session, email=normalised, pack=pack, now=runtime.clock())
-        if person is None:
-            return _fail(f"{email!r} is not a work email")
-        person_id = person.id
-
-    def notices() -> list[Reply]:
-        return take_for_console(
-            runtime.pack, sessions=runtime.sessions, person_id=person_id, now=runtime.clock()
-        )
-
-    def reminder(nudge_id: int) -> list[Reply] | None:
-        with runtime.sessions() as session:
-            return reminder_replies(
-                runtime.pack, session=session, nudge_id=nudge_id, email=normalised, now=runtime.clock()
-            )
-
-    return Console(
-        runtime.router,
-        email=normalised,
-        stdin=sys.stdin,
-        stdout=sys.stdout,
-        notices=notices,
-        reminder=reminder,
-    ).run()
+    return Console(RuntimePort(runtime), email=normalised, stdin=sys.stdin, stdout=sys.stdout).run()
 
 
 # --- serve -----------------------------------------------------------------------------------------
@@ -137,7 +113,9 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
             return fixed
 
     runtime = build_runtime(settings, clock=clock, database_url=args.db)
-    tick = asyncio.run(PlanKeeper(runtime, push_channels(settings, runtime)).tick())
+    tick = asyncio.run(
+        PlanKeeper(runtime, push_channels(settings, pack=runtime.pack, clock=runtime.clock)).tick()
+    )
     sweep, delivery = tick.sweep, tick.delivery
     print(
         f"sweep: {sweep.points} points due, {sweep.queued} messages queued, {sweep.escalated} escalated, "
@@ -183,6 +161,7 @@ def _people_list(args: argparse.Namespace) -> int:
 def _slack_socket(args: argparse.Namespace) -> int:
     from bot.channels.configured import push_channels
     from bot.channels.slack.adapter import configuration_problem, run_socket_mode
+    from bot.conversation import RuntimePort
     from bot.reminders.scheduler import PlanKeeper, start_scheduler
 
     problem = configuration_problem(Settings.from_env(), socket_mode=True)
@@ -193,9 +172,10 @@ def _slack_socket(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         # Without `serve`, this process is the one that keeps the plan: reminders, escalations.
-        scheduler = start_scheduler(PlanKeeper(runtime, push_channels(runtime.settings, runtime)))
+        channels = push_channels(runtime.settings, pack=runtime.pack, clock=runtime.clock)
+        scheduler = start_scheduler(PlanKeeper(runtime, channels))
         try:
-            await run_socket_mode(runtime)
+            await run_socket_mode(RuntimePort(runtime), runtime.settings, clock=runtime.clock)
         finally:
             scheduler.shutdown(wait=False)
 

@@ -1,4 +1,4 @@
-"""A fake channel for tests: a person talking to the router, as an adapter would."""
+"""A fake channel for tests: a person talking to the bot through its port, as an adapter would."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Protocol
 
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Delivery, Found, Pace
+from bot.channels.port import Port, Update
 from bot.reminders.ratelimit import Limit
-from bot.router import Router
 from dialogs.types import ChoicePick, Reply
 
 __all__ = ["Conversation", "FakePush", "Talker", "keys"]
@@ -31,20 +31,25 @@ class Talker(Protocol):
 
 
 class Conversation:
-    """One person's conversation on one channel, remembering the choices last offered."""
+    """One person's conversation on one channel, remembering the choices last offered.
 
-    def __init__(self, router: Router, email: str, channel: str = "console", tenant: str = "") -> None:
-        self.router = router
+    `updates` holds the messages the last turn said to rewrite in place (answered reminders).
+    """
+
+    def __init__(self, port: Port, email: str, channel: str = "console", tenant: str = "") -> None:
+        self.port = port
         self.email = email
         self.channel = channel
         self.tenant = tenant
         self.last: list[Reply] = []
+        self.updates: list[Update] = []
 
     def _send(self, **kwargs: object) -> list[Reply]:
         inbound = Inbound(
             channel=self.channel, tenant=self.tenant, user_id=self.email, email=self.email, **kwargs
         )  # type: ignore[arg-type]
-        self.last = self.router.handle(inbound)
+        turned = self.port.handle(inbound)
+        self.last, self.updates = turned.replies, turned.updates
         return self.last
 
     def say(self, text: str) -> list[Reply]:

@@ -87,6 +87,15 @@ def test_a_channel_package_does_not_import_another_channel() -> None:
     assert crossing == {}
 
 
+#: What holds database sessions: a channel reaches the bot only through `bot.channels.port.Port`.
+SESSION_HOLDERS = ("store", "sqlalchemy", "bot.runtime", "bot.router", "bot.inbox", "bot.conversation")
+
+
+@pytest.mark.parametrize("module", SESSION_HOLDERS)
+def test_channels_talk_to_the_port_not_the_database(module: str) -> None:
+    assert [path for path in _importers(module) if path.startswith("bot/channels/")] == []
+
+
 @pytest.mark.parametrize(
     ("module", "names"),
     [

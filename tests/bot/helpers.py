@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.conversation import RuntimePort
 from bot.reminders.sweep import SweepReport, run_sweep
 from bot.runtime import Runtime
 from dialogs.notices import nudge_step
@@ -33,7 +34,7 @@ def report(
     witnesses: str = "none",
 ) -> str:
     """Report an assault through the router; returns the case reference."""
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
     answers += ["2 hours ago", "Broad Street", area, kind]
     if kind != "hate_crime":
@@ -126,6 +127,6 @@ def add_leader(
 
 def press(runtime: Runtime, email: str, reference: str, point_id: int, value: str) -> list[Reply]:
     """Press a nudge's button, as any channel would deliver it."""
-    return Conversation(runtime.router, email)._send(
+    return Conversation(RuntimePort(runtime), email)._send(
         pick=ChoicePick(step=nudge_step(reference, point_id), value=value)
     )

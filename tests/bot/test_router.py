@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.cases.effects import HANDLERS
 from bot.channels.inbound import Inbound
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from dialogs.effects import EFFECTS
 from dialogs.types import ChoicePick
@@ -59,7 +60,7 @@ def count(runtime: Runtime, model: type) -> int:
 
 
 def test_confirming_opens_the_case_with_its_plan(runtime: Runtime) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     to_summary(supervisor)
     replies = supervisor.pick("confirm")
     assert keys(replies)[0] == "strings.case_opened"
@@ -76,7 +77,7 @@ def test_confirming_opens_the_case_with_its_plan(runtime: Runtime) -> None:
 def test_a_crash_mid_turn_saves_nothing_and_the_next_message_resumes(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     to_summary(supervisor)
     original = HANDLERS["open_case"]
     calls = {"n": 0}
@@ -97,7 +98,7 @@ def test_a_crash_mid_turn_saves_nothing_and_the_next_message_resumes(
 
 
 def test_a_corrupted_state_is_reset_and_the_message_still_handled(runtime: Runtime, clock: FakeClock) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     supervisor.say("report assault")
     with runtime.sessions.begin() as session:
         row = session.scalar(select(DialogStateRow))
@@ -113,7 +114,7 @@ def test_a_corrupted_state_is_reset_and_the_message_still_handled(runtime: Runti
 
 
 def test_a_pack_change_that_removes_the_step_restarts_politely(runtime: Runtime) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     supervisor.say("report assault")
     with runtime.sessions.begin() as session:
         row = session.scalar(select(DialogStateRow))
@@ -135,7 +136,7 @@ def test_a_repeated_event_id_is_handled_once(runtime: Runtime) -> None:
 
 
 def test_a_double_submitted_confirmation_opens_one_case(runtime: Runtime) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     to_summary(supervisor)
     press = Inbound(
         channel="console",
@@ -161,12 +162,12 @@ def test_a_double_submitted_confirmation_opens_one_case(runtime: Runtime) -> Non
 
 
 def test_views_are_audited_with_the_surface(runtime: Runtime) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR, channel="msteams", tenant="tenant-1")
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR, channel="msteams", tenant="tenant-1")
     to_summary(supervisor)
     supervisor.pick("confirm")
     supervisor.say("my cases")
     supervisor.say("1")
-    victim = Conversation(runtime.router, VICTIM, channel="slack", tenant="T1")
+    victim = Conversation(RuntimePort(runtime), VICTIM, channel="slack", tenant="T1")
     victim.say("what happens next")
     with runtime.sessions() as session:
         rows = [(a.action, a.surface) for a in audit_rows(session=session)]
@@ -174,10 +175,10 @@ def test_views_are_audited_with_the_surface(runtime: Runtime) -> None:
 
 
 def test_a_stranger_cannot_act_on_a_case(runtime: Runtime) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     to_summary(supervisor)
     reference = supervisor.pick("confirm")[0].text.split()[1]
-    stranger = Conversation(runtime.router, "pc.nosey.parker@example.police.uk")
+    stranger = Conversation(RuntimePort(runtime), "pc.nosey.parker@example.police.uk")
     assert keys(stranger.say("my cases")) == ["strings.my_cases_none", "strings.anything_else"]
     assert keys(stranger.say(f"update case {reference}")) == ["strings.case_denied", "strings.anything_else"]
     with runtime.sessions() as session:
@@ -189,7 +190,7 @@ def test_logs_never_carry_what_people_said(
     runtime: Runtime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     to_summary(supervisor)
 
     def broken(args: dict[str, Any], ctx: Any) -> Any:
@@ -211,7 +212,7 @@ def test_every_declared_effect_is_implemented(runtime: Runtime) -> None:
 
 
 def test_a_10000_character_message_is_refused_and_nothing_is_lost(runtime: Runtime) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     for text in REPORT[:6]:
         supervisor.say(text)
     assert keys(supervisor.say("A" * 10_000)) == ["strings.too_long", "strings.ask_area"]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from tests.channel import Conversation, Talker, keys
 from tests.conftest import FakeClock
@@ -30,7 +31,7 @@ def run_transcript(
     """Play `script`; `talk_as(email)` gives each person's side (default: straight to the router)."""
     people: dict[str, str] = script.get("people", {})
     conversations: dict[str, Talker] = {}
-    talk_as = talk_as or (lambda email: Conversation(runtime.router, email))
+    talk_as = talk_as or (lambda email: Conversation(RuntimePort(runtime), email))
     speaker = None
     for number, turn in enumerate(script["turns"], start=1):
         if "advance" in turn:

@@ -6,15 +6,16 @@ of its points); the person answers with the number, the label or free text. Once
 button is picked, the reminder is printed again as it now stands: who did what, and the choices
 left. One line is one answer; the end of input ends the session. The
 console trusts `--as`: it is for a person at their own machine with access to the database.
+It reaches the bot only through the port (`bot.channels.port.Port`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TextIO
 
 from bot.channels.inbound import Inbound
-from bot.router import Router
+from bot.channels.port import Port
 from dialogs.notices import reminder_of
 from dialogs.types import Choice, ChoicePick, Reply
 from dialogs.understand import clean_text
@@ -45,31 +46,22 @@ def render_replies(replies: Iterable[Reply], *, start: int = 0) -> str:
 class Console:
     """One person's console session."""
 
-    def __init__(
-        self,
-        router: Router,
-        *,
-        email: str,
-        stdin: TextIO,
-        stdout: TextIO,
-        notices: Callable[[], list[Reply]] | None = None,
-        reminder: Callable[[int], list[Reply] | None] | None = None,
-    ) -> None:
-        self.router = router
-        self.notices = notices
+    def __init__(self, port: Port, *, email: str, stdin: TextIO, stdout: TextIO) -> None:
+        self.port = port
         self.email = email
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty()
-        self.reminder = reminder
         self.offers: list[tuple[str, Choice]] = []
         # The reminder last acted on, and how it was last printed (to print it again when it changes).
         self.watching: tuple[int, str] | None = None
         # True until the first choices in answer to the current line are shown.
         self.fresh = True
 
-    def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
-        inbound = Inbound(
+    def _inbound(
+        self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False
+    ) -> Inbound:
+        return Inbound(
             channel=CHANNEL,
             tenant="",
             user_id=self.email,
@@ -78,7 +70,10 @@ class Console:
             pick=pick,
             resume=resume,
         )
-        self._show(self.router.handle(inbound))
+
+    def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
+        # The console prints a reminder again itself (`_refresh`): the turn's updates are not needed.
+        self._show(self.port.handle(self._inbound(text=text, pick=pick, resume=resume)).replies)
         nudge_id = reminder_of(pick.step) if pick else None
         if nudge_id is not None:
             self.watching = (nudge_id, "")
@@ -86,10 +81,10 @@ class Console:
 
     def _refresh(self) -> None:
         """Print the reminder last acted on again, if what it shows has changed."""
-        if self.watching is None or self.reminder is None:
+        if self.watching is None:
             return
         nudge_id, shown = self.watching
-        replies = self.reminder(nudge_id)
+        replies = self.port.reminder(nudge_id, email=self.email)
         if replies is None:
             self.watching = None
             return
@@ -126,11 +121,9 @@ class Console:
         after where the conversation was, so their buttons are the ones a number picks.
         """
         self._send(resume=True)
-        waiting = self.notices() if self.notices else []
+        waiting = self.port.held_reminders(self._inbound())
         if waiting:
-            header = Reply(
-                key="strings.console_pending", text=self.router.pack.text("strings.console_pending")
-            )
+            header = Reply(key="strings.console_pending", text=self.port.pack.text("strings.console_pending"))
             self._show([header, *waiting])
         while True:
             if self.interactive:

@@ -3,9 +3,11 @@
 A request goes: our own signature check (401 for anything not provably from Slack, before bolt
 parses or logs it) -> bolt routes it to a listener -> the listener translates it into `SlackWork`
 (`bot.channels.slack.inbound`), checks the workspace and hands it over -> Slack gets its answer -> in the
-background the inbox (`bot.inbox`) stores the work and does it: who the person is (their stored
-identity, else their work email from users.info), the router, and the replies as Block Kit
+background the port's work queue (`bot.inbox`) stores the work and does it: who the person is (their
+stored identity, else their work email from users.info), the turn, and the replies as Block Kit
 (`bot.channels.slack.render`) in their direct message through `SlackChannel`, the seam proactive nudges use.
+Everything the bot knows comes through the narrow port (`bot.channels.port.Port`): this module opens
+no database session.
 
 This module and `bot.channels.slack.render` are the only ones importing slack_bolt or slack_sdk.
 """
@@ -18,7 +20,6 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal
@@ -36,8 +37,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot import messages
-from bot.cases.home import Home, Visitor
+from bot.cases.home import Visitor
 from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, RetryPolicy, send_with_retry
+from bot.channels.port import Known, Port, Update
 from bot.channels.slack.inbound import (
     ACTIONS,
     CHANNEL,
@@ -63,15 +65,11 @@ from bot.channels.slack.render import (
     render_replies,
 )
 from bot.clock import Clock
-from bot.inbox import Inbox
-from bot.people.identity import linked_person, work_email
-from bot.reminders.delivery import answered_reminders
+from bot.people.identity import work_email
 from bot.reminders.ratelimit import Limit
-from bot.runtime import Runtime
 from bot.settings import Settings
 from dialogs.schema import Pack
 from dialogs.types import Reply
-from store.audit import record_access
 
 __all__ = [
     "SLACK",
@@ -352,14 +350,6 @@ def make_slack_channel(settings: Settings, pack: Pack | None = None) -> SlackCha
 # --- who is writing ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SlackPerson:
-    """A Slack user known by work email."""
-
-    email: str
-    name: str | None
-
-
 class SlackUnavailable(RuntimeError):
     """The Web API could not say who someone is (try again later)."""
 
@@ -372,35 +362,40 @@ class Identities:
     """
 
     def __init__(
-        self, *, channel: SlackChannel, runtime: Runtime, team: str, ttl: timedelta = timedelta(minutes=30)
+        self,
+        *,
+        channel: SlackChannel,
+        port: Port,
+        team: str,
+        clock: Clock,
+        ttl: timedelta = timedelta(minutes=30),
     ) -> None:
         self.channel = channel
-        self.runtime = runtime
+        self.port = port
         self.team = team
+        self.clock = clock
         self.ttl = ttl
-        self._cache: OrderedDict[str, tuple[datetime, SlackPerson | Refusal]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[datetime, Known | Refusal]] = OrderedDict()
 
-    def _stored(self, user: str) -> SlackPerson | None:
-        with self.runtime.sessions.begin() as session:
-            person = linked_person(session=session, channel=CHANNEL, tenant=self.team, user_id=user)
-            return SlackPerson(person.email, person.display_name) if person else None
+    def _stored(self, user: str) -> Known | None:
+        return self.port.known(channel=CHANNEL, tenant=self.team, user_id=user)
 
-    async def resolve(self, user: str) -> SlackPerson | Refusal:
+    async def resolve(self, user: str) -> Known | Refusal:
         """The person behind `user`, or why they are refused; raises `SlackUnavailable` if unknowable now."""
-        now = self.runtime.clock()
+        now = self.clock()
         cached = self._cache.get(user)
         if cached and cached[0] > now:
             return cached[1]
-        found: SlackPerson | Refusal | None = await asyncio.to_thread(self._stored, user)
+        found: Known | Refusal | None = await asyncio.to_thread(self._stored, user)
         if found is None:
             found = await self._look_up(user)
-        self._cache[user] = (now + (self.ttl if isinstance(found, SlackPerson) else self.ttl / 6), found)
+        self._cache[user] = (now + (self.ttl if isinstance(found, Known) else self.ttl / 6), found)
         self._cache.move_to_end(user)
         while len(self._cache) > 10_000:
             self._cache.popitem(last=False)
         return found
 
-    async def _look_up(self, user: str) -> SlackPerson | Refusal:
+    async def _look_up(self, user: str) -> Known | Refusal:
         delivery, data = await self.channel.call(lambda: self.channel.client.users_info(user=user))
         if delivery.status != "sent":
             raise SlackUnavailable(f"users.info: {delivery.error}")
@@ -412,11 +407,11 @@ class Identities:
             return "other_organisation"
         if info.get("is_restricted") or info.get("is_ultra_restricted"):
             return "other_organisation"  # guests are not colleagues
-        email = work_email(profile.get("email"), pack=self.runtime.pack)
+        email = work_email(profile.get("email"), pack=self.port.pack)
         if email is None:
             return "no_work_email"
         name = profile.get("real_name") or info.get("real_name") or profile.get("display_name")
-        return SlackPerson(email, str(name) if name else None)
+        return Known(email, str(name) if name else None)
 
 
 # --- the bot -------------------------------------------------------------------------------------
@@ -449,37 +444,36 @@ class SlackBot:
     """The Slack adapter: the bolt app and its listeners, and what runs after each acknowledgement.
 
     Args:
+        port: the bot, as far as a channel may reach it.
+        clock: the time signatures and cached identities are checked against.
         sleep: how to wait before a retry (tests pass a recorder).
     """
 
     def __init__(
         self,
-        runtime: Runtime,
+        port: Port,
+        settings: Settings,
         *,
+        clock: Clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        settings = runtime.settings
         if not settings.slack_bot_token or not settings.slack_team_id:
             raise SlackConfigError(
                 configuration_problem(settings, socket_mode=True) or "Slack is not configured"
             )
-        self.runtime = runtime
-        self.pack = runtime.pack
+        self.port = port
+        self.pack = port.pack
+        self.clock = clock
         self.team = settings.slack_team_id
         self.token = settings.slack_bot_token
         self.client = _client(settings)
         self.channel = SlackChannel(self.client, self.pack, sleep=sleep)
-        self.identities = Identities(channel=self.channel, runtime=runtime, team=self.team)
-        self.home = Home(runtime)
+        self.identities = Identities(channel=self.channel, port=port, team=self.team, clock=clock)
         self.verifier = (
-            RequestVerifier(settings.slack_signing_secret, runtime.clock)
-            if settings.slack_signing_secret
-            else None
+            RequestVerifier(settings.slack_signing_secret, clock) if settings.slack_signing_secret else None
         )
-        self.inbox = Inbox(
+        self.inbox = port.work_queue(
             source=CHANNEL,
-            sessions=runtime.sessions,
-            clock=runtime.clock,
             process=self._process,
             queue_of=lambda payload: str(payload.get("user")),
             redact=lambda payload: SlackWork.model_validate(payload).redacted(),
@@ -605,7 +599,7 @@ class SlackBot:
             log.warning(
                 messages.slack_refused("command", str(body.get("user_id")), foreign, "other organisation")
             )
-            self.inbox.spawn(asyncio.to_thread(self._audit_refusal, "command", "other_organisation"))
+            self.inbox.spawn(self._audit_refusal("command", "other_organisation"))
             return
         self._submit(body, inbound_from_command(body, self.team))
 
@@ -636,61 +630,48 @@ class SlackBot:
     async def _process(self, payload: dict[str, Any]) -> None:
         work = SlackWork.model_validate(payload)
         who = work.refused or await self.identities.resolve(work.user)
-        if not isinstance(who, SlackPerson):
+        if not isinstance(who, Known):
             await self._refuse(work, who)
             return
         if work.channel:
             await self._notify(work, "strings.slack_see_dm")
-        started = self.runtime.clock()
         if work.kind == "turn":
             inbound = work.inbound(email=who.email, display_name=who.name)
-            replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
+            turned = await asyncio.to_thread(self.port.handle, inbound)
             address = Address(CHANNEL, self.team, work.user, dict(inbound.address or {}))
-            delivery = await self.channel.send(address, replies)
+            delivery = await self.channel.send(address, turned.replies)
             if delivery.status != "sent":
                 log.warning(
                     messages.slack_delivery_failed(work.id, work.user, delivery.status, delivery.error)
                 )
-            await self._update_reminders(work, who.email, started)
+            await self._update_reminders(work, turned.updates)
             return
         visitor = Visitor(
             CHANNEL, self.team, work.user, who.email, who.name, {"team": self.team, "user": work.user}
         )
         closes = work.status == "done" or (work.status == "not_applicable" and work.reason)
         if work.kind == "mark" and work.case and work.point is not None and work.status and closes:
-            mark = partial(self.home.mark, reference=work.case, point_id=work.point, status=work.status)
-            outcome = await asyncio.to_thread(mark, visitor, reason=work.reason)
-            if outcome != "done":
-                log.info(messages.slack_refused(work.surface, work.user, None, f"mark point: {outcome}"))
-            await self._update_reminders(work, who.email, started)
-        cases = await asyncio.to_thread(self.home.cases, visitor)
+            mark = partial(self.port.mark_point, reference=work.case, point_id=work.point, status=work.status)
+            marked = await asyncio.to_thread(mark, visitor, reason=work.reason)
+            if marked.outcome != "done":
+                log.info(
+                    messages.slack_refused(work.surface, work.user, None, f"mark point: {marked.outcome}")
+                )
+            await self._update_reminders(work, marked.updates)
+        cases = await asyncio.to_thread(self.port.home, visitor)
         await self._publish(work, render_home(self.pack, cases))
 
-    async def _update_reminders(self, work: SlackWork, email: str, since: datetime) -> None:
-        """Reminders about points the person just closed or put off, updated in place (`chat.update`).
-
-        They then show who did what, with buttons left only for the points still open.
-        """
-
-        current = partial(
-            answered_reminders,
-            self.pack,
-            sessions=self.runtime.sessions,
-            email=email,
-            channel=CHANNEL,
-            since=since,
-            now=self.runtime.clock(),
-        )
-
-        found = await asyncio.to_thread(current)
-        if not found:
+    async def _update_reminders(self, work: SlackWork, updates: Sequence[Update]) -> None:
+        """Rewrite in place (`chat.update`) the reminders the port says the person just answered."""
+        if not updates:
             return
         channel = work.message[0] if work.message else await self._dm_channel(work)
         if channel is None:
             return
-        for ts, replies in found:
-            message = render_replies(self.pack, replies)[0]
-            delivery, _ = await self.channel.call(partial(self._chat_update, channel, ts, message))
+        for update in updates:
+            message = render_replies(self.pack, update.replies)[0]
+            chat_update = partial(self._chat_update, channel, update.message_id, message)
+            delivery, _ = await self.channel.call(chat_update)
             if delivery.status != "sent":
                 log.warning(
                     messages.slack_api_failed("chat.update", work.id, delivery.status, delivery.error)
@@ -729,21 +710,13 @@ class SlackBot:
         if delivery.status != "sent":
             log.warning(messages.slack_delivery_failed(work.id, work.user, delivery.status, delivery.error))
 
-    def _audit_refusal(self, surface: str, reason: str) -> None:
-        with self.runtime.sessions.begin() as session:
-            record_access(
-                session=session,
-                person=None,
-                case=None,
-                surface=CHANNEL,
-                action="refused",
-                now=self.runtime.clock(),
-                detail=f"{surface}: {reason}",
-            )
+    async def _audit_refusal(self, surface: str, reason: str) -> None:
+        refusal = partial(self.port.record_refusal, channel=CHANNEL, surface=surface, reason=reason)
+        await asyncio.to_thread(refusal)
 
     async def _refuse(self, work: SlackWork, reason: Refusal) -> None:
         log.warning(messages.slack_refused(work.surface, work.user, None, reason))
-        await asyncio.to_thread(self._audit_refusal, work.surface, reason)
+        await self._audit_refusal(work.surface, reason)
         if reason == "not_a_person":
             return
         key = _REFUSALS[reason]
@@ -767,28 +740,28 @@ class SlackBot:
 SLACK: web.AppKey[SlackBot] = web.AppKey("slack", SlackBot)
 
 
-def add_slack_routes(app: web.Application, runtime: Runtime) -> None:
+def add_slack_routes(app: web.Application, port: Port, settings: Settings, *, clock: Clock) -> None:
     """Serve Slack at POST /slack/events when a bot token is configured; refuse an unsafe setup."""
-    problem = configuration_problem(runtime.settings)
+    problem = configuration_problem(settings)
     if problem:
         raise SlackConfigError(problem)
-    if not runtime.settings.slack_bot_token:
+    if not settings.slack_bot_token:
         return
-    bot = SlackBot(runtime)
+    bot = SlackBot(port, settings, clock=clock)
     app[SLACK] = bot
     app.router.add_post("/slack/events", bot.handle_http)
     app.on_startup.append(bot.start)
     app.on_cleanup.append(bot.close)
 
 
-async def run_socket_mode(runtime: Runtime) -> None:
+async def run_socket_mode(port: Port, settings: Settings, *, clock: Clock) -> None:
     """Serve Slack over Socket Mode (no public URL; the xapp- token authenticates the connection)."""
-    problem = configuration_problem(runtime.settings, socket_mode=True)
+    problem = configuration_problem(settings, socket_mode=True)
     if problem:
         raise SlackConfigError(problem)
-    bot = SlackBot(runtime)
+    bot = SlackBot(port, settings, clock=clock)
     handler = AsyncSocketModeHandler(
-        bot.app, runtime.settings.slack_app_token, logger=_quiet_logger("bot.slack.socket")
+        bot.app, settings.slack_app_token, logger=_quiet_logger("bot.slack.socket")
     )
     await bot.start()
     try:

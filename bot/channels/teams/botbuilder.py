@@ -2,7 +2,8 @@
 
 This is the only module that imports botbuilder or botframework, so moving to the Microsoft 365
 Agents SDK touches this file alone. It translates and nothing more: an activity becomes an
-`Inbound` for the router, the router's replies become Adaptive Cards
+`Inbound` for the port (`bot.channels.port.Port`, the only way it reaches the bot: no database
+session is opened here), the turn's replies become Adaptive Cards
 (`bot.channels.teams.cards`), and a stored conversation reference (our own camelCase wire JSON,
 never a pickled SDK object) becomes a proactive send through `CloudAdapter.continue_conversation`.
 
@@ -74,17 +75,15 @@ from urllib3.exceptions import NewConnectionError
 from bot import messages
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, RetryPolicy, send_with_retry
+from bot.channels.port import Port, Update
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, read_submit, render_cards
 from bot.clock import Clock, system_clock
-from bot.people.identity import identify, work_email
-from bot.reminders.delivery import answered_reminders
+from bot.people.identity import work_email
 from bot.reminders.ratelimit import Limit
-from bot.runtime import Runtime
 from bot.settings import Settings
 from dialogs.render import fill
 from dialogs.schema import Pack
 from dialogs.types import Reply
-from store.events import mark_processed
 
 __all__ = [
     "CHANNEL",
@@ -503,12 +502,13 @@ class _Member:
 
 
 class _Bot(ActivityHandler):  # type: ignore[misc]
-    """Turns activities into router inputs and the router's replies into cards."""
+    """Turns activities into the port's inputs and its replies into cards."""
 
-    def __init__(self, runtime: Runtime, options: TeamsOptions) -> None:
-        self.runtime = runtime
-        self.pack = runtime.pack
+    def __init__(self, port: Port, options: TeamsOptions, clock: Clock) -> None:
+        self.port = port
+        self.pack = port.pack
         self.options = options
+        self.clock = clock
         self._members: OrderedDict[tuple[str, str], _Member] = OrderedDict()
 
     # --- activities --------------------------------------------------------------------------
@@ -543,7 +543,9 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
             return
         member = await self._member(turn_context)
         if member is not None and member.email:
-            await asyncio.to_thread(self._remember, self._inbound(turn_context, member))
+            inbound = self._inbound(turn_context, member)
+            # Who installed the bot and where to reach them, once per installation activity.
+            await asyncio.to_thread(partial(self.port.link, inbound, event_id=inbound.event_id))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
@@ -592,36 +594,21 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
                 )
             return
         inbound = self._inbound(turn_context, member, **fields)
-        started = self.runtime.clock()
-        replies = await asyncio.to_thread(self.runtime.router.handle, inbound)
-        await self._say(turn_context, replies)
-        await self._update_reminders(turn_context, inbound.email, started)
+        turned = await asyncio.to_thread(self.port.handle, inbound)
+        await self._say(turn_context, turned.replies)
+        await self._update_reminders(turn_context, turned.updates)
 
-    async def _update_reminders(self, turn_context: TurnContext, email: str, since: datetime) -> None:
-        """Reminder cards about points the person just closed or put off, updated in place.
-
-        They then show who did what, with buttons left only for the points still open.
-        """
-
-        current = partial(
-            answered_reminders,
-            self.pack,
-            sessions=self.runtime.sessions,
-            email=email,
-            channel=CHANNEL,
-            since=since,
-            now=self.runtime.clock(),
-        )
-
-        for card_id, replies in await asyncio.to_thread(current):
-            activity = _card_activity(render_cards(replies, self.pack)[0])
-            activity.id = card_id
+    async def _update_reminders(self, turn_context: TurnContext, updates: Sequence[Update]) -> None:
+        """Rewrite in place (update activity) the reminder cards the port says were just answered."""
+        for update in updates:
+            activity = _card_activity(render_cards(update.replies, self.pack)[0])
+            activity.id = update.message_id
 
             async def attempt(activity: Activity = activity) -> Attempt:
                 return await _attempt(
                     lambda: turn_context.update_activity(activity),
                     timeout=self.options.call_timeout,
-                    clock=self.runtime.clock,
+                    clock=self.clock,
                 )
 
             delivery = await send_with_retry(
@@ -641,7 +628,7 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
         """
         activity = turn_context.activity
         key = (activity.conversation.tenant_id or "", activity.from_property.id)
-        now = self.runtime.clock()
+        now = self.clock()
         cached = self._members.get(key)
         if cached is not None and cached.until > now:
             self._members.move_to_end(key)
@@ -664,27 +651,10 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
         return member
 
     async def _first_time(self, event_id: str | None) -> bool:
-        """Record an activity handled outside the router; False if it was (a Teams resend)."""
+        """Record an activity handled outside a turn; False if it was (a Teams resend)."""
         if not event_id:
             return True
-
-        def mark() -> bool:
-            with self.runtime.sessions.begin() as session:
-                return mark_processed(
-                    session=session, channel=CHANNEL, event_id=event_id, now=self.runtime.clock()
-                )
-
-        return await asyncio.to_thread(mark)
-
-    def _remember(self, inbound: Inbound) -> None:
-        """Store who installed the bot and where to reach them, once per installation activity."""
-        now = self.runtime.clock()
-        with self.runtime.sessions.begin() as session:
-            if inbound.event_id and not mark_processed(
-                session=session, channel=CHANNEL, event_id=inbound.event_id, now=now
-            ):
-                return
-            identify(session=session, account=inbound, now=now)
+        return await asyncio.to_thread(partial(self.port.first_time, channel=CHANNEL, event_id=event_id))
 
     async def _say(self, turn_context: TurnContext, replies: Sequence[Reply]) -> None:
         for card in render_cards(replies, self.pack):
@@ -697,7 +667,7 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
             return await _attempt(
                 lambda: turn_context.send_activity(activity),
                 timeout=self.options.call_timeout,
-                clock=self.runtime.clock,
+                clock=self.clock,
             )
 
         return await send_with_retry(attempt, policy=self.options.reply_policy, sleep=self.options.sleep)
@@ -719,14 +689,15 @@ def _refusal(status: int, reason: str, activity_id: object = None) -> web.Respon
 class _Endpoint:
     """`POST /api/messages`: the checks, then the SDK's turn."""
 
-    def __init__(self, runtime: Runtime, mode: Mode, options: TeamsOptions) -> None:
-        settings = runtime.settings
+    def __init__(
+        self, port: Port, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock
+    ) -> None:
         self.mode = mode
         self.options = options
         self.rules = _Rules.of(settings, mode, options)
         self.auth = _authentication(settings, mode, options)
         self.adapter = CloudAdapter(self.auth)
-        self.bot = _Bot(runtime, options)
+        self.bot = _Bot(port, options, clock)
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Check one request and, if it passes, run its turn; answer with the invoke response."""
@@ -806,19 +777,25 @@ async def _teams_off(request: web.Request) -> web.Response:
     return _refusal(503, "Microsoft Teams is not enabled on this server")
 
 
-def add_teams_routes(app: web.Application, runtime: Runtime, *, options: TeamsOptions | None = None) -> None:
+def add_teams_routes(
+    app: web.Application,
+    port: Port,
+    settings: Settings,
+    *,
+    clock: Clock,
+    options: TeamsOptions | None = None,
+) -> None:
     """Serve `POST /api/messages` on `app` in the mode the settings give, and say which at start-up.
 
     Raises:
         TeamsConfigError: an app id without its password or tenant.
     """
-    settings = runtime.settings
     mode = teams_mode(settings)
     if mode == "off":
         log.info(messages.teams_off())
         app.router.add_post("/api/messages", _teams_off)
         return
-    endpoint = _Endpoint(runtime, mode, options or TeamsOptions())
+    endpoint = _Endpoint(port, settings, mode, options or TeamsOptions(), clock)
     app.router.add_post("/api/messages", endpoint.post)
     if mode == "local":
         log.warning(messages.teams_unauthenticated())

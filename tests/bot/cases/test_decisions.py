@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from dialogs.notices import notice_replies
 from store.models import Nudge
@@ -16,14 +17,14 @@ from tests.conftest import FakeClock
 
 
 def assign_io(runtime: Runtime, reference: str) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     for text in ("my cases", reference, "assign the investigating officer", IO):
         supervisor.say(text)
     assert keys(supervisor.last)[0] == "strings.io_assigned"
 
 
 def decide(runtime: Runtime, reference: str, decision: str, when: str, who: str = IO) -> list[str]:
-    io = Conversation(runtime.router, who)
+    io = Conversation(RuntimePort(runtime), who)
     assert keys(io.say(f"update case {reference}")) == ["strings.ask_decision"]
     io.pick(decision)
     return keys(io.say(when))
@@ -85,7 +86,7 @@ def test_no_further_action_opens_the_review_window_the_victim_sees(
     decide(runtime, reference, "no_further_action", "today 08:00")
     assert case(runtime, reference).review_until == datetime(2027, 2, 23, 8, 0, tzinfo=UTC)
     assert point(runtime, reference, "vrr_explained").due_at == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    replies = Conversation(runtime.router, VICTIM).say("what happens next")
+    replies = Conversation(RuntimePort(runtime), VICTIM).say("what happens next")
     assert replies[0].key == "strings.next_your_case"
     assert "Tue 23 Feb 2027, 08:00" in replies[0].facts[0].value
     assert "Sam" not in replies[0].facts[0].value
@@ -133,7 +134,7 @@ def test_without_consent_the_victim_is_not_messaged(runtime: Runtime) -> None:
 
 def test_only_the_io_or_reporter_records_decisions(runtime: Runtime) -> None:
     reference = report(runtime)
-    stranger = Conversation(runtime.router, "pc.nosey.parker@example.police.uk")
+    stranger = Conversation(RuntimePort(runtime), "pc.nosey.parker@example.police.uk")
     assert keys(stranger.say(f"update case {reference}")) == ["strings.case_denied", "strings.anything_else"]
     assert (
         decide(runtime, reference, "arrest", "today 08:00", who=SUPERVISOR)[0] == "strings.decision_recorded"
@@ -142,7 +143,7 @@ def test_only_the_io_or_reporter_records_decisions(runtime: Runtime) -> None:
 
 def test_a_reference_is_asked_for_when_none_was_given(runtime: Runtime) -> None:
     reference = report(runtime)
-    io = Conversation(runtime.router, SUPERVISOR)
+    io = Conversation(RuntimePort(runtime), SUPERVISOR)
     assert keys(io.say("record a decision")) == ["strings.ask_case_reference"]
     assert keys(io.say("the one from Tuesday")) == [
         "strings.bad_case_reference",

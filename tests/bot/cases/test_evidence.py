@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cases import service
+from bot.conversation import RuntimePort
 from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
 from bot.runtime import Runtime
 from dialogs.notices import payload_cases
@@ -48,14 +49,14 @@ def deliver(runtime: Runtime, slack: FakePush) -> DeliveryReport:
 
 
 def assign_io(runtime: Runtime, reference: str) -> None:
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     for text in ("my cases", reference, "assign the investigating officer", IO):
         supervisor.say(text)
     assert keys(supervisor.last)[0] == "strings.io_assigned"
 
 
 def decide(runtime: Runtime, reference: str, decision: str, when: str) -> None:
-    io = Conversation(runtime.router, IO)
+    io = Conversation(RuntimePort(runtime), IO)
     io.say(f"update case {reference}")
     io.pick(decision)
     assert keys(io.say(when))[0] == "strings.decision_recorded"
@@ -85,7 +86,7 @@ def name(runtime: Runtime, email: str) -> str:
 
 def shown(runtime: Runtime, email: str, reference: str, title: str) -> str:
     """What the case's page says of the point titled `title`."""
-    viewer = Conversation(runtime.router, email)
+    viewer = Conversation(RuntimePort(runtime), email)
     viewer.say("my cases")
     replies = viewer.say(reference)
     return next(f.value for r in replies for f in r.facts if f.label == title)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from store.models import Nudge, PlanPoint
 from tests.bot.helpers import LEADER, SUPERVISOR, add_leader, messages, point, press, report, sweep
@@ -130,7 +131,7 @@ def test_closing_the_last_point_of_a_reminder_withdraws_it(runtime: Runtime, clo
     clock.now = START + 7 * DAY + 2 * HOUR
     sweep(runtime, START + 25 * HOUR)  # the day's seven points
     [(_, _, points)] = [m for m in messages(runtime) if m[0] == "nudge"]
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     for _, code, instance in points[:-1]:
         press(runtime, SUPERVISOR, reference, point(runtime, reference, code, instance).id, "done")
     assert statuses(runtime) == Counter({"pending": 1})

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from bot.app import create_app
 from bot.channels.configured import push_channels
+from bot.conversation import RuntimePort
 from bot.reminders.scheduler import PlanKeeper
 from bot.runtime import build_runtime
 from bot.settings import Settings
@@ -28,7 +29,7 @@ def test_a_nudge_goes_to_the_teams_chat_and_its_done_button_closes_the_point(
     settings = Settings(allow_unauthenticated=True, microsoft_app_tenant_id=tenant)
     runtime = build_runtime(settings, clock=clock, engine=engine, migrate=False)
     reference = report(runtime)
-    Conversation(runtime.router, SUPERVISOR.email).say("cancel")
+    Conversation(RuntimePort(runtime), SUPERVISOR.email).say("cancel")
 
     async def scenario() -> None:
         async with running(lambda connector: create_app(runtime)) as bot:
@@ -36,7 +37,9 @@ def test_a_nudge_goes_to_the_teams_chat_and_its_done_button_closes_the_point(
             assert (await bot.post(bot_added(**who))).status == 200  # the chat's reference is stored
             clock.now = START + timedelta(hours=25)
             before = len(bot.connector.posted)
-            tick = await PlanKeeper(runtime, push_channels(settings, runtime)).tick()
+            tick = await PlanKeeper(
+                runtime, push_channels(settings, pack=runtime.pack, clock=runtime.clock)
+            ).tick()
             assert tick.delivery.sent == tick.sweep.queued > 0
             [reminder] = bot.connector.posted[before:]  # the day's seven points, in one card
             assert reminder.keys == ["strings.nudge"] + [

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from store.models import Nudge, Person
 from tests.bot.helpers import (
@@ -92,7 +93,7 @@ def test_io_points_go_to_the_supervisor_until_an_io_is_assigned(runtime: Runtime
     reference = report(runtime)
     sweep(runtime, START + 7 * DAY + HOUR)
     assert ("unassigned", SUPERVISOR, "vps_offered") in {(k, e, c) for k, e, c, _ in outbox(runtime)}
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     for text_ in ("my cases", reference, "assign the investigating officer", IO):
         supervisor.say(text_)
     assert keys(supervisor.last)[0] == "strings.io_assigned"
@@ -175,7 +176,7 @@ def test_a_nudges_buttons_close_the_point(runtime: Runtime) -> None:
     assert keys(press(runtime, SUPERVISOR, reference, esafety.id, "not_applicable")) == [
         "strings.ask_na_reason"
     ]
-    assert keys(Conversation(runtime.router, SUPERVISOR).say("Done by the custody sergeant"))[0] == (
+    assert keys(Conversation(RuntimePort(runtime), SUPERVISOR).say("Done by the custody sergeant"))[0] == (
         "strings.point_marked_na"
     )
     stranger = "pc.nosey.parker@example.police.uk"
@@ -188,7 +189,7 @@ def test_a_nudges_buttons_close_the_point(runtime: Runtime) -> None:
 def test_a_nudge_pressed_mid_report_resumes_the_report(runtime: Runtime) -> None:
     reference = report(runtime)
     sweep(runtime, START + 25 * HOUR)
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     supervisor.say("report assault")
     supervisor.say("pc.ben.ward@example.police.uk")
     leaflet = point(runtime, reference, "leaflet_given")
@@ -226,7 +227,7 @@ def test_a_recurring_victim_update_comes_round_at_the_agreed_interval(
     runtime: Runtime, clock: FakeClock
 ) -> None:
     reference = report(runtime)
-    supervisor = Conversation(runtime.router, SUPERVISOR)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     for text_ in ("my cases", reference, "assign the investigating officer", IO):
         supervisor.say(text_)
     first = point(runtime, reference, "victim_updated")
@@ -234,7 +235,7 @@ def test_a_recurring_victim_update_comes_round_at_the_agreed_interval(
     clock.advance(days=10)
     assert keys(press(runtime, IO, reference, first.id, "done"))[0] == "strings.point_marked_done"
     assert point(runtime, reference, "victim_updated", 2).due_at == START + 38 * DAY
-    io = Conversation(runtime.router, IO)
+    io = Conversation(RuntimePort(runtime), IO)
     for text_ in (f"update case {reference}", "change how often", "14 days"):
         io.say(text_)
     assert keys(io.last)[0] == "strings.update_interval_set"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.channels.console.adapter import Console, render_replies
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from dialogs.render import fill, point_title
 from dialogs.schema import Pack
@@ -53,7 +54,7 @@ def test_replies_render_with_numbered_choices_and_indented_facts() -> None:
 def run_console(runtime: Runtime, email: str, lines: list[str]) -> str:
     stdout = io.StringIO()
     status = Console(
-        runtime.router, email=email, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout
+        RuntimePort(runtime), email=email, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout
     ).run()
     assert status == 0
     return stdout.getvalue()

@@ -400,7 +400,7 @@ def test_ack_is_fast_when_the_database_is_slow(rig: SlackRig, monkeypatch: pytes
 
 def test_work_left_by_a_crash_is_taken_up_again(rig: SlackRig, runtime: Runtime, clock: FakeClock) -> None:
     broken = {"times": 1}
-    original = rig.bot.runtime.router.handle
+    original = rig.bot.port.handle
 
     def crash_once(inbound: Any) -> Any:
         if broken["times"]:
@@ -408,7 +408,7 @@ def test_work_left_by_a_crash_is_taken_up_again(rig: SlackRig, runtime: Runtime,
             raise RuntimeError("the process died here")
         return original(inbound)
 
-    rig.bot.runtime.router.handle = crash_once  # type: ignore[method-assign]
+    rig.bot.port.handle = crash_once  # type: ignore[method-assign]
     rig.dm(SERGEANT, "report assault")
     assert rig.messages_to(SERGEANT) == [] and _count(runtime, InboxItem) == 1
     assert rig.loop.run(rig.bot.inbox.sweep()) == 0  # its lease has not run out
@@ -425,7 +425,7 @@ def test_work_that_keeps_failing_is_kept_without_the_words(
     def always(inbound: Any) -> Any:
         raise RuntimeError("broken")
 
-    rig.bot.runtime.router.handle = always  # type: ignore[method-assign]
+    rig.bot.port.handle = always  # type: ignore[method-assign]
     rig.dm(SERGEANT, "Canary Street 4242")
     for _ in range(4):
         clock.advance(minutes=3)
@@ -550,7 +550,9 @@ def test_create_app_refuses_unsafe_slack_settings(sqlite_runtime: Runtime) -> No
 
 
 def test_socket_mode_serves_the_same_conversations(rig: SlackRig) -> None:
-    serving = asyncio.run_coroutine_threadsafe(run_socket_mode(rig.runtime), rig.loop.loop)
+    serving = asyncio.run_coroutine_threadsafe(
+        run_socket_mode(rig.bot.port, rig.runtime.settings, clock=rig.clock), rig.loop.loop
+    )
     try:
         envelope = rig.envelope(rig.message_event(SERGEANT, "report assault"))
         envelope_id = rig.loop.run(rig.mock.push(envelope))

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.app import RUNTIME
 from bot.channels.teams.botbuilder import TeamsOptions, add_teams_routes
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from store.models import Person, ProcessedEvent
@@ -71,7 +72,7 @@ def authenticated_app(runtime: Runtime, issuer: TokenIssuer, connector: MockConn
         service_origins=frozenset({connector.origin}),
         outbound_token=OUTBOUND,
     )
-    add_teams_routes(app, runtime, options=options)
+    add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
     return app
 
 

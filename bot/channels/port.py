@@ -1,0 +1,168 @@
+"""The narrow port every channel adapter talks to: the rest of the bot, as a channel needs it.
+
+An adapter translates its platform's payloads into an `Inbound`, asks the port, and renders what
+comes back; it never opens a database session. The port offers a handful of operations: handle a
+turn (its replies, and the reminders it answered, to update in place), who is this person, mark
+an event handled, the home view and its actions, the refusal audit, the console's held reminders,
+and a durable queue for work a platform has already been told about. Each operation is
+synchronous and does its own transaction, so adapters run it off the event loop
+(`asyncio.to_thread`). `bot.conversation.RuntimePort` serves it from the running bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from bot.cases.home import HomeCase, Visitor
+from bot.channels.inbound import Inbound
+from bot.people.identity import ChannelAccount
+from dialogs.schema import Pack
+from dialogs.types import Reply
+
+__all__ = ["Known", "Marked", "Port", "Turned", "Update", "WorkQueue"]
+
+
+@dataclass(frozen=True)
+class Known:
+    """A person the bot knows, as much of them as a channel needs: work email and name."""
+
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    """A message already sent that should now read differently (a reminder someone answered).
+
+    Args:
+        message_id: the platform's id of the message (Slack `ts`, Teams activity id).
+        replies: the message as it now stands, to render in place of the old one.
+    """
+
+    message_id: str
+    replies: tuple[Reply, ...]
+
+
+@dataclass(frozen=True)
+class Turned:
+    """What a turn gave: the replies to send, then the messages to update in place."""
+
+    replies: list[Reply]
+    updates: list[Update] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Marked:
+    """What closing a point from the home view gave: the outcome (`done`, `denied`, …) and updates."""
+
+    outcome: str
+    updates: list[Update] = field(default_factory=list)
+
+
+Payload = dict[str, Any]
+
+
+class WorkQueue(Protocol):
+    """A channel's durable queue of acknowledged work (`bot.inbox.Inbox`), built by the port."""
+
+    def submit(self, key: str, payload: Payload) -> None:
+        """Store the work and do it in the background (once the platform has its answer)."""
+        ...
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` in the background, outside the queue (a failure is logged)."""
+        ...
+
+    def start(self) -> None:
+        """Take up work a previous run left, now and periodically."""
+        ...
+
+    async def sweep(self) -> int:
+        """Run again the work whose lease ran out; how many were taken."""
+        ...
+
+    async def settle(self) -> None:
+        """Wait until no background work is left."""
+        ...
+
+    async def close(self) -> None:
+        """Stop sweeping and let running work finish."""
+        ...
+
+
+class Port(Protocol):
+    """What a channel adapter may ask of the bot (synchronous: call it off the event loop)."""
+
+    @property
+    def pack(self) -> Pack:
+        """The content pack replies are rendered with."""
+        ...
+
+    def handle(self, inbound: Inbound) -> Turned:
+        """Run one turn: its replies, and the person's reminders on this channel it answered.
+
+        An inbound whose `event_id` was already handled gives no replies (a platform's retry).
+        """
+        ...
+
+    def known(self, *, channel: str, tenant: str, user_id: str) -> Known | None:
+        """The person a channel account is already linked to, or None (ask the platform)."""
+        ...
+
+    def link(self, account: ChannelAccount, *, event_id: str | None = None) -> Known | None:
+        """Link a channel account to the person with its work email (created if new).
+
+        With `event_id`, only the first time that event is seen: None when it was already handled.
+        """
+        ...
+
+    def first_time(self, *, channel: str, event_id: str) -> bool:
+        """Record an event handled outside a turn; False if it already was (a resend)."""
+        ...
+
+    def home(self, visitor: Visitor) -> list[HomeCase]:
+        """The visitor's open cases with their outstanding points (each view audited)."""
+        ...
+
+    def mark_point(
+        self,
+        visitor: Visitor,
+        *,
+        reference: str,
+        point_id: int,
+        status: Literal["done", "not_applicable"],
+        reason: str | None = None,
+    ) -> Marked:
+        """Close a point from the home view; the outcome and the reminders to update."""
+        ...
+
+    def record_refusal(self, *, channel: str, surface: str, reason: str) -> None:
+        """Audit a refused request (someone from another organisation, without a work email…)."""
+        ...
+
+    def held_reminders(self, account: ChannelAccount) -> list[Reply]:
+        """Reminders that waited for the person (no push channel), now shown and so delivered."""
+        ...
+
+    def reminder(self, nudge_id: int, *, email: str) -> list[Reply] | None:
+        """A reminder sent to the person as it now stands, or None if it is not theirs."""
+        ...
+
+    def work_queue(
+        self,
+        *,
+        source: str,
+        process: Callable[[Payload], Awaitable[None]],
+        queue_of: Callable[[Payload], str],
+        redact: Callable[[Payload], Payload],
+    ) -> WorkQueue:
+        """A durable queue for `source`'s acknowledged work, done by `process` in arrival order.
+
+        Args:
+            process: does one piece of work; raising leaves it for a later attempt.
+            queue_of: the conversation a payload belongs to (its work runs in order).
+            redact: what to keep of a payload that is given up (ids, no words).
+        """
+        ...
