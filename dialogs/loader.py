@@ -379,6 +379,18 @@ class _Checker:
                 self.problem(
                     source, (*path, "completed_by", "delivered"), f"unknown notice {evidence.delivered!r}"
                 )
+            if (
+                evidence
+                and evidence.delivered == "victim_decision"
+                and not self.pack.meta.nudges.decision_detail_to_victim
+            ):
+                # A notice that only says "your officer will contact you" tells the victim nothing.
+                self.problem(
+                    source,
+                    (*path, "completed_by", "delivered"),
+                    "the victim's decision notice does not name the decision here "
+                    "(nudges.decision_detail_to_victim is false), so its delivery cannot complete a point",
+                )
             if evidence and f"evidence_{evidence.event or evidence.delivered}" not in self.pack.strings:
                 key = f"strings.evidence_{evidence.event or evidence.delivered}"
                 self.problem(source, (*path, "completed_by"), f"missing string {key!r} (shows the evidence)")

@@ -301,3 +301,11 @@ def test_each_owner_role_needs_its_name(tmp_path: Path) -> None:
 def test_evidence_a_point_names_needs_its_string(tmp_path: Path) -> None:
     problems = broken(tmp_path, "strings.yaml", "evidence_slt_new_case:", "evidence_slt_case:")
     assert any("missing string 'strings.evidence_slt_new_case'" in p.message for p in problems), problems
+
+
+def test_a_notice_that_does_not_name_the_decision_cannot_complete_a_point(tmp_path: Path) -> None:
+    problems = broken(
+        tmp_path, "plan.yaml", "    # Not completed by the bot's notice",
+        "    completed_by: {delivered: victim_decision, to: victim}\n    #",
+    )  # fmt: skip
+    assert [p.message for p in problems if "does not name the decision" in p.message] != []

@@ -6,24 +6,29 @@ Through the router, the sweep and delivery, as a supervisor, an IO, a leader and
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from bot.cases import service
 from bot.conversation import RuntimePort
 from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
 from bot.runtime import Runtime
+from dialogs.loader import bundled_pack_dir
 from dialogs.notices import payload_cases
 from dialogs.render import fill, point_title
 from store.models import CaseEvent, Nudge, Person, PlanPoint
 from store.people import ensure_identity
 from tests.bot.helpers import IO, LEADER, SUPERVISOR, VICTIM, add_leader, point, report, sweep
 from tests.channel import Conversation, FakePush, keys
-from tests.conftest import START, FakeClock
+from tests.conftest import START, FakeClock, make_runtime
 
 HOUR = timedelta(hours=1)
+#: The decision_explained point completed by the victim's decision notice.
+TELLS = "    completed_by: {delivered: victim_decision, to: victim}\n    #"
 DAY = timedelta(days=1)
 
 
@@ -193,7 +198,24 @@ def test_an_slt_notice_not_delivered_completes_nothing(runtime: Runtime) -> None
     assert bot_events(runtime) == []
 
 
-def test_each_decisions_notice_completes_its_own_point(runtime: Runtime) -> None:
+@pytest.fixture
+def naming_runtime(engine: Engine, clock: FakeClock, tmp_path: Path) -> Runtime:
+    """A force whose decision notice names the decision, and lets its delivery tell the victim."""
+    folder = tmp_path / "pack"
+    shutil.copytree(bundled_pack_dir(), folder)
+    for name, old, new in (
+        ("pack.yaml", "decision_detail_to_victim: false", "decision_detail_to_victim: true"),
+        ("plan.yaml", "    # Not completed by the bot's notice", TELLS),
+    ):  # fmt: skip
+        path = folder / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return make_runtime(engine, clock, pack_dir=folder)
+
+
+def test_each_decisions_notice_completes_its_own_point(naming_runtime: Runtime) -> None:
+    runtime = naming_runtime
     reference = report(runtime)
     assign_io(runtime, reference)
     on_slack(runtime, VICTIM)
@@ -205,6 +227,17 @@ def test_each_decisions_notice_completes_its_own_point(runtime: Runtime) -> None
     assert point(runtime, reference, "decision_explained", 1).status == "done"
     assert point(runtime, reference, "decision_explained", 2).status == "open"
     assert [e["instance"] for e in bot_events(runtime) if e["point"] == "decision_explained"] == [1]
+
+
+def test_a_notice_that_does_not_name_the_decision_tells_the_victim_nothing(runtime: Runtime) -> None:
+    """The bundled pack's notice says only that the officer will be in touch: the point stays the IO's."""
+    reference = report(runtime)
+    assign_io(runtime, reference)
+    on_slack(runtime, VICTIM)
+    decide(runtime, reference, "arrest", "today 07:00")
+    assert deliver(runtime, FakePush()).sent == 2  # "your officer" and "a decision was recorded"
+    assert point(runtime, reference, "decision_explained").status == "open"
+    assert [e for e in bot_events(runtime) if e["point"] == "decision_explained"] == []
 
 
 def test_without_consent_the_io_tells_the_victim_themselves(runtime: Runtime) -> None:

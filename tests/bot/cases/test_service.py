@@ -263,7 +263,7 @@ def test_a_decision_starts_its_points_and_the_victims_notice(pack: Pack, session
     assert case.review_until == datetime(2027, 2, 23, 9, 0, tzinfo=UTC)
     notice = session.scalar(select(Nudge).where(Nudge.kind == "victim_decision"))
     assert notice is not None and notice.point_id is None
-    assert notice.payload["completes"] == [the(case, "decision_explained").id]
+    assert notice.payload["completes"] == []  # it does not name the decision: the IO still tells them
 
 
 def test_only_the_reporter_or_io_decide(pack: Pack, session: Session) -> None:
