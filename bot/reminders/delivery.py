@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -128,10 +128,16 @@ class Deliverer:
     # --- claiming -----------------------------------------------------------------------------
 
     def _jobs(
-        self, rows: Sequence[Nudge], session: Session, now: datetime, report: DeliveryReport
+        self,
+        rows: Sequence[Nudge],
+        session: Session,
+        now: datetime,
+        report: DeliveryReport,
+        *,
+        recheck: bool = True,
     ) -> list[_Job]:
         jobs = []
-        current = open_points_only(session, rows)
+        current = open_points_only(session, rows) if recheck else {}
         for row in rows:
             payload = current.get(row.id, row.payload)
             if payload is None:
@@ -161,7 +167,21 @@ class Deliverer:
             rows = lapsed_claims(
                 session=session, now=now, worker=self.worker, lease=self.lease, limit=self.batch
             )
-            return self._jobs(rows, session, now, report)
+            # A lapsed send may have arrived: it is looked up as it was sent, and only re-checked
+            # against the points (`_current`) once the platform says it never arrived.
+            return self._jobs(rows, session, now, report, recheck=False)
+
+    def _current(self, job: _Job, report: DeliveryReport) -> _Job | None:
+        """The job with its closed points left out, or None once it is withdrawn (none left)."""
+        with self.sessions.begin() as session:
+            row = session.get(Nudge, job.id)
+            if row is None or row.claimed_by != self.worker:
+                return None
+            payload = open_points_only(session, [row]).get(row.id, row.payload)
+            if payload is None:
+                _withdraw(row, report)
+                return None
+            return replace(job, payload=dict(payload))
 
     # --- recording ----------------------------------------------------------------------------
 
@@ -235,7 +255,9 @@ class Deliverer:
         channel = self.channels[job.address.channel]
         found, message_id = await channel.lookup(job.address, _key(job.id), since=job.created_at)
         if found == "absent":
-            await self._send(job, report)  # it never arrived: sending now is not a duplicate
+            current = await asyncio.to_thread(self._current, job, report)
+            if current is not None:
+                await self._send(current, report)  # it never arrived: sending now is not a duplicate
         else:
             await asyncio.to_thread(self._settle, job, found, message_id, report)
 

@@ -8,11 +8,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
 from bot.runtime import Runtime
-from store.models import Nudge, Person
+from store.models import Nudge, Person, PlanPoint
 from store.people import ensure_identity
 from tests.bot.helpers import SUPERVISOR, report, sweep
 from tests.channel import FakePush
@@ -131,6 +131,38 @@ def test_a_send_that_never_arrived_is_sent_again(runtime: Runtime, queued: int, 
     slack.answer_lookup = "absent"
     clock.advance(minutes=2)
     assert deliver(runtime, slack).sent == 1
+
+
+def close_every_point(runtime: Runtime, clock: FakeClock) -> None:
+    """Close every point (by the bot, say) while a send's outcome is still unknown."""
+    with runtime.sessions.begin() as session:
+        session.execute(update(PlanPoint).values(status="done", done_at=clock.now, next_nudge_at=None))
+
+
+def test_a_send_that_may_have_arrived_is_looked_up_not_withdrawn(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    slack = FakePush(script=["timeout"])
+    deliver(runtime, slack)
+    close_every_point(runtime, clock)
+    clock.advance(minutes=2)
+    result = deliver(runtime, slack)  # the platform has it: recorded sent, with its message id
+    assert (result.reconciled, result.withdrawn) == (1, 0) and len(slack.lookups) == 1
+    assert statuses(runtime) == Counter({"sent": queued})
+
+
+def test_a_send_that_never_arrived_leaves_out_points_closed_since(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    slack = FakePush(script=["timeout"])
+    deliver(runtime, slack)
+    slack.sent.clear()
+    slack.answer_lookup = "absent"
+    close_every_point(runtime, clock)
+    clock.advance(minutes=2)
+    result = deliver(runtime, slack)
+    assert (result.sent, result.withdrawn, slack.sent) == (0, 1, [])
+    assert statuses(runtime) == Counter({"withdrawn": queued})
 
 
 def test_when_the_platform_cannot_tell_nothing_is_resent(
