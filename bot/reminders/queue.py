@@ -107,31 +107,36 @@ def senior_leaders(*, session: Session, area: str) -> list[Person]:
 
 
 def open_points_only(session: Session, rows: Sequence[Nudge]) -> dict[int, dict[str, Any] | None]:
-    """Each grouped row's payload as it stands: closed points left out, and "please assign someone"
-    lines once someone is assigned (None: nothing left). One query.
+    """Each grouped row's payload as it stands (None: nothing left), read in one query.
 
-    Rows that list no points (a notice to the victim, the SLT's new-case notice) are left out.
+    Left out: closed points; "please assign someone" lines once someone is assigned; and, in a
+    reminder, points that now belong to someone else (an IO replaced). Rows that list no points
+    (a notice to the victim, the SLT's new-case notice) are left out.
     """
     listed = {row.id: payload_points(row.payload) for row in rows}
     wanted = {point for points in listed.values() for point in points}
     if not wanted:
         return {}
-    # point id -> whether it has an owner: an "assign someone" line goes once someone is assigned.
     query = select(PlanPoint.id, PlanPoint.owner_id).where(
         PlanPoint.id.in_(wanted), PlanPoint.status == "open"
     )
-    still_open = {point_id: owner_id is not None for point_id, owner_id in session.execute(query)}
+    owners: dict[int, int | None] = {point_id: owner_id for point_id, owner_id in session.execute(query)}
 
-    def current(point: dict[str, Any]) -> bool:
-        owned = still_open.get(int(point.get("point", 0)))
-        return owned is not None and not (point.get("unassigned") and owned)
+    def current(point: dict[str, Any], row: Nudge) -> bool:
+        point_id = int(point.get("point", 0))
+        if point_id not in owners:
+            return False
+        owner = owners[point_id]
+        if point.get("unassigned"):
+            return owner is None
+        return row.kind != "nudge" or owner is None or owner == row.recipient_id
 
     payloads: dict[int, dict[str, Any] | None] = {}
     for row in rows:
         if not listed[row.id]:
             continue
         cases = [
-            {**case, "points": [p for p in case["points"] if current(p)]}
+            {**case, "points": [p for p in case["points"] if current(p, row)]}
             for case in payload_cases(row.payload)
         ]
         cases = [case for case in cases if case["points"]]
@@ -140,7 +145,7 @@ def open_points_only(session: Session, rows: Sequence[Nudge]) -> dict[int, dict[
 
 
 def withdraw(row: Nudge) -> None:
-    """Record that `row` will not be sent: every point it listed has closed."""
+    """Record that `row` will not be sent: none of the points it listed is still the recipient's to do."""
     row.status, row.claimed_by, row.claimed_until = "withdrawn", None, None
     log.info(messages.delivery_withdrawn(row.id))
 

@@ -139,3 +139,31 @@ def test_closing_the_last_point_of_a_reminder_withdraws_it(runtime: Runtime, clo
     press(runtime, SUPERVISOR, reference, point(runtime, reference, code, instance).id, "not_applicable")
     supervisor.say("Recorded by the custody sergeant")
     assert statuses(runtime) == Counter({"withdrawn": 1})
+
+
+def test_an_investigating_officer_replaced_hears_no_more_of_the_case(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """Found to have been present, say: their queued reminder about the case is withdrawn unsent."""
+    first, second = "pc.jo.khan@example.police.uk", "pc.sam.reed@example.police.uk"
+    reference = report(runtime)
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
+
+    def assign(email: str) -> None:
+        for text in ("my cases", reference, "assign the investigating officer", email):
+            supervisor.say(text)
+
+    assign(first)
+    on_slack(runtime, first, "U0FIRST")
+    clock.now = START + 8 * DAY  # the victim personal statement is due by now
+    sweep(runtime, clock.now)
+    assert [whom for kind, whom, _ in messages(runtime) if kind == "nudge"].count(first) == 1
+    assign(second)
+    slack = FakePush()
+    deliver(runtime, slack)
+    assert "U0FIRST" not in {user for user, _, _ in slack.sent}
+    with runtime.sessions() as session:
+        to_first = session.scalars(
+            select(Nudge.status).join(Nudge.recipient).where(Nudge.recipient.has(email=first))
+        ).all()
+    assert to_first == ["withdrawn"]
