@@ -340,6 +340,7 @@ def snooze_point(
         session=session, case=case, kind="point_snoozed", actor=actor, now=now, point=point.code,
         instance=point.instance,
     )  # fmt: skip
+    _audit(session, actor, case, surface, "update", now)
     return "snoozed"
 
 

@@ -14,7 +14,7 @@ from bot.channels.port import Known
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from dialogs.types import ChoicePick, Reply
-from store.models import AccessAudit, ChannelIdentity, ProcessedEvent
+from store.models import AccessAudit, ChannelIdentity, Person, ProcessedEvent
 from tests.bot.helpers import SUPERVISOR, VICTIM, point, report, sweep
 from tests.bot.reminders.test_delivery import deliver, on_slack
 from tests.channel import FakePush, keys
@@ -112,8 +112,15 @@ def test_a_colleague_without_a_part_in_the_case_cannot_close_its_points(runtime:
     assert port.home(stranger) == []
     crime = point(runtime, reference, "crime_recorded")
     marked = port.mark_point(stranger, reference=reference, point_id=crime.id, status="done")
-    assert marked.outcome != "done" and marked.updates == []
+    assert (marked.outcome, marked.updates) == ("denied", [])
     assert point(runtime, reference, "crime_recorded").status == "open"
+    with runtime.sessions() as session:
+        refused = session.scalars(
+            select(AccessAudit.action)
+            .join(Person, AccessAudit.person_id == Person.id)
+            .where(Person.email == stranger.email)
+        )
+        assert list(refused) == ["denied"]
 
 
 # --- reminders updated in place --------------------------------------------------------------------

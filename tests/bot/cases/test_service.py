@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.cases import service
 from bot.cases.answers import ReportAnswers
 from dialogs.schema import Pack
-from store.models import Case, CaseEvent, Nudge, Person, PlanPoint
+from store.models import AccessAudit, Case, CaseEvent, Nudge, Person, PlanPoint
 from store.outbox import outbox_row
 from store.people import add_role, ensure_person
 
@@ -232,6 +232,8 @@ def test_snoozing_moves_the_reminder_not_the_escalation(pack: Pack, session: Ses
     )  # fmt: skip
     assert outcome == "snoozed"
     assert crime.remind_at == crime.due_at + 25 * HOUR  # the pack's 24 hours
+    audited = session.scalars(select(AccessAudit.action).where(AccessAudit.case_id == case.id)).all()
+    assert audited[-1] == "update"  # putting a point off is a change to the case, audited like one
     assert crime.next_nudge_at == crime.due_at + 24 * HOUR  # escalation after 24 hours' grace
 
 
