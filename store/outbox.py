@@ -185,23 +185,18 @@ def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = 
 
 
 def withdraw_reminders(
-    *,
-    session: Session,
-    point_ids: Sequence[int] = (),
-    case_id: int | None = None,
-    kinds: Sequence[str] = REMINDER_KINDS,
+    *, session: Session, point_ids: Sequence[int], kinds: Sequence[str] = REMINDER_KINDS
 ) -> int:
-    """Withdraw reminders not yet sent: those about `point_ids`, or of `kinds` about case `case_id`.
+    """Withdraw reminders not yet sent that are about one of `point_ids` alone (`point_id` rows).
 
     Only rows still waiting (pending or held) change; one being sent is left to finish. Returns
-    how many were withdrawn. Notices to people (the victim's, the SLT's) are never reminders.
+    how many were withdrawn. Notices to people (the victim's, the SLT's) are never reminders; grouped
+    reminders name their points in the payload and are settled by `bot.reminders.queue`.
     """
-    query = update(Nudge).where(Nudge.status.in_(CLAIMABLE), Nudge.kind.in_(list(kinds)))
-    if point_ids:
-        query = query.where(Nudge.point_id.in_(list(point_ids)))
-    elif case_id is not None:
-        query = query.where(Nudge.case_id == case_id)
-    else:
+    if not point_ids:
         return 0
+    query = update(Nudge).where(
+        Nudge.status.in_(CLAIMABLE), Nudge.kind.in_(list(kinds)), Nudge.point_id.in_(list(point_ids))
+    )
     result = session.execute(query.values(status="withdrawn").execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
