@@ -29,7 +29,7 @@ _NOTICES = {
     "victim_decision": "notice that a decision was recorded",
     "victim_io": "notice of who the investigating officer is",
 }
-_RECIPIENTS = {"victim": "the victim", **_HOLDERS}
+_RECIPIENTS: dict[str, str] = {"victim": "the victim", **_HOLDERS}
 _TRIGGERS: dict[Trigger, str] = {
     "report": "the report",
     "arrest": "an arrest",
