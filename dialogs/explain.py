@@ -29,7 +29,6 @@ _NOTICES = {
     "victim_decision": "notice that a decision was recorded",
     "victim_io": "notice of who the investigating officer is",
 }
-_RECIPIENTS: dict[str, str] = {"victim": "the victim", **_HOLDERS}
 _TRIGGERS: dict[Trigger, str] = {
     "report": "the report",
     "arrest": "an arrest",
@@ -175,7 +174,13 @@ def _closed_by_bot(evidence: CompletedBy | None) -> str | None:
         event = "the IO is assigned" if evidence.event == IO_ASSIGNED else evidence.event.replace("_", " ")
         return f"closed by the bot when {event}"
     notice = _NOTICES.get(evidence.delivered or "", (evidence.delivered or "").replace("_", " "))
-    to = f" to {_RECIPIENTS[evidence.to]}" if evidence.to else ""
+    to = (
+        ""
+        if evidence.to is None
+        else " to the victim"
+        if evidence.to == "victim"
+        else f" to {_HOLDERS[evidence.to]}"
+    )
     return f"closed by the bot when the {notice} is delivered{to}"
 
 
