@@ -4,7 +4,7 @@
 (one transaction each, as ever), and the rest (who a channel account is, events handled outside
 a turn, the home view, refusals, the console's held reminders, the durable work queue) opens its
 own short transaction here. It is also the one place that decides which reminder messages a turn
-answered, so Slack and Teams only render and send the updates.
+answered, so Slack and Teams only render and send the updates (the console prints them again).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
 
-from bot.cases.home import Home, HomeCase, Visitor
+from bot.cases.home import Home
 from bot.channels.inbound import Inbound
-from bot.channels.port import Known, Marked, Payload, Turned, Update
+from bot.channels.port import HomeCase, Known, Marked, Payload, Turned, Update, Visitor
 from bot.inbox import Inbox
 from bot.people.identity import ChannelAccount, identify, linked_person
-from bot.reminders.delivery import answered_reminders, reminder_replies, take_for_console
+from bot.reminders.delivery import answered_reminders, take_for_console
 from bot.runtime import Runtime
 from dialogs.schema import Pack
 from dialogs.types import Reply
@@ -126,13 +126,6 @@ class RuntimePort:
         return take_for_console(
             self.pack, sessions=self.runtime.sessions, person_id=person_id, now=self.runtime.clock()
         )
-
-    def reminder(self, nudge_id: int, *, email: str) -> list[Reply] | None:
-        """A reminder sent to the person as it now stands, or None if it is not theirs."""
-        with self.runtime.sessions() as session:
-            return reminder_replies(
-                self.pack, session=session, nudge_id=nudge_id, email=email, now=self.runtime.clock()
-            )
 
     def work_queue(
         self,

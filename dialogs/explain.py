@@ -1,8 +1,9 @@
 """The plan in plain words: the page a force's single point of contact reviews before go-live.
 
-For every point: where it comes from (its citations), who owns it, when it falls due, when it
-applies, how it is reminded and escalated, and whether its rule is the seeds' or a default the pack
-chose (`default_note`). `hampshire pack explain` prints it. This is text for the force's
+For every point: where it comes from (its citations), who owns it (the pack's `plan.owners`), when
+it falls due, when it applies, how it is reminded and to whom it escalates (by the sweep's rule),
+whether the bot closes it itself (`completed_by`), and whether its rule is the seeds' or a default
+the pack chose (`default_note`). `hampshire pack explain` prints it. This is text for the force's
 administrators reviewing the pack, in English like the checker's messages, so it is not worded by
 the pack's strings.
 """
@@ -11,14 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialogs.schema import Condition, DueRule, Pack, PointSpec, Trigger
+from dialogs.plan import IO_ASSIGNED
+from dialogs.schema import CompletedBy, Condition, DueRule, Holder, OwnerSpec, Pack, PointSpec, Trigger
 
 __all__ = ["PointExplanation", "explain_plan", "explanation_markdown", "explanation_text"]
 
-_OWNERS = {
-    "supervisor": "the reporting supervisor",
-    "io": "the investigating officer",
-    "slt": "the senior leadership team of the case's area",
+#: Who holds an owner role on a case (the pack's `plan.owners` says which role each holder has).
+_HOLDERS: dict[Holder, str] = {
+    "reporter": "the reporting supervisor",
+    "investigator": "the investigating officer",
+    "area_leaders": "the senior leadership team of the case's area",
+}
+#: The notices a point can be closed by delivering (`completed_by.delivered`), in words.
+_NOTICES = {
+    "slt_new_case": "notice of the new case",
+    "victim_decision": "notice that a decision was recorded",
+    "victim_io": "notice of who the investigating officer is",
 }
 _TRIGGERS: dict[Trigger, str] = {
     "report": "the report",
@@ -54,6 +63,7 @@ class PointExplanation:
     applies: str
     reminders: str
     default: str | None
+    closed_by_bot: str | None = None
 
 
 def _plural(amount: int, unit: str) -> str:
@@ -126,14 +136,52 @@ def _applies(point: PointSpec) -> str:
     return ", ".join(parts) if parts else "every case"
 
 
-def _reminders(point: PointSpec) -> str:
+def _escalated_to(owner: OwnerSpec | None) -> str:
+    """Who hears that a point is overdue, by the sweep's rule: never someone who owns it."""
+    if owner is not None and owner.held_by == "area_leaders":
+        return "the force's Op Hampshire SPOC"
+    return "the area's senior leadership team (the force's Op Hampshire SPOC where the area has none)"
+
+
+def _reminders(pack: Pack, point: PointSpec) -> str:
     text = f"reminded when due, then every {_plural(point.nudge_every_hours, 'hour')} until done"
     if point.urgent:
         text = f"urgent: {text}"
     if point.escalate_after_hours is None:
         return f"{text}; never escalated"
     after = _plural(point.escalate_after_hours, "hour")
-    return f"{text}; escalated to the area's senior leadership team {after} after it falls due"
+    to = _escalated_to(pack.plan.owners.get(point.owner))
+    return f"{text}; escalated to {to} {after} after it falls due"
+
+
+def _owner(pack: Pack, point: PointSpec) -> str:
+    """The role and who holds it (the pack's `plan.owners`), and who is asked to fill it while empty."""
+    spec = pack.plan.owners.get(point.owner)
+    if spec is None:
+        return f"{point.owner} (not one of the plan's owner roles)"
+    held = _HOLDERS[spec.held_by]
+    if spec.until_assigned is None:
+        return f"{point.owner} ({held})"
+    asked = _HOLDERS[spec.until_assigned]
+    return f"{point.owner} ({held}; until one is assigned, {asked} is asked to assign one)"
+
+
+def _closed_by_bot(evidence: CompletedBy | None) -> str | None:
+    """ "closed by the bot when the IO is assigned", or None for a point only a person closes."""
+    if evidence is None:
+        return None
+    if evidence.event is not None:
+        event = "the IO is assigned" if evidence.event == IO_ASSIGNED else evidence.event.replace("_", " ")
+        return f"closed by the bot when {event}"
+    notice = _NOTICES.get(evidence.delivered or "", (evidence.delivered or "").replace("_", " "))
+    to = (
+        ""
+        if evidence.to is None
+        else " to the victim"
+        if evidence.to == "victim"
+        else f" to {_HOLDERS[evidence.to]}"
+    )
+    return f"closed by the bot when the {notice} is delivered{to}"
 
 
 def _citation_text(point: PointSpec) -> tuple[str, ...]:
@@ -148,11 +196,12 @@ def explain_plan(pack: Pack) -> list[PointExplanation]:
             title=point.title,
             source=point.source,
             citations=_citation_text(point),
-            owner=f"{point.owner} ({_OWNERS[point.owner]})",
+            owner=_owner(pack, point),
             due=_due(pack, point),
             applies=_applies(point),
-            reminders=_reminders(point),
+            reminders=_reminders(pack, point),
             default=point.default_note,
+            closed_by_bot=_closed_by_bot(point.completed_by),
         )
         for point in pack.plan.points
     ]
@@ -178,6 +227,7 @@ def _fields(item: PointExplanation) -> list[tuple[str, str]]:
         ("Falls due", item.due),
         ("Applies to", item.applies),
         ("Reminders", item.reminders),
+        *((("Closes itself", item.closed_by_bot),) if item.closed_by_bot else ()),
         ("Rule", f"DEFAULT of the pack: {item.default}" if item.default else "as the seeds give it"),
     ]
 

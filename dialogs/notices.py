@@ -27,7 +27,6 @@ __all__ = [
     "nudge_step",
     "payload_cases",
     "payload_points",
-    "reminder_of",
 ]
 
 Payload = Mapping[str, Any]
@@ -53,14 +52,6 @@ def nudge_step(reference: str, point_id: int, nudge_id: int | None = None) -> st
     """The step a reminder's buttons carry: the case, the point and (to update it) the message."""
     step = f"{NUDGE_STEP}/{reference}/{point_id}"
     return f"{step}/{nudge_id}" if nudge_id is not None else step
-
-
-def reminder_of(step: str | None) -> int | None:
-    """The outbox id of the reminder whose button carried `step`, if it names one."""
-    parts = (step or "").split("/")
-    if len(parts) == 4 and parts[0] == NUDGE_STEP and parts[3].isdigit():
-        return int(parts[3])
-    return None
 
 
 def payload_cases(payload: Payload) -> list[Payload]:

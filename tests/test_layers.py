@@ -1,11 +1,16 @@
 """The layers depend one way (bot -> store -> dialogs), and each SDK stays in its channel's package.
 
-Read from the source with `ast`, so an import inside a function counts as much as one at the top.
+Read from the source with `ast`, so an import inside a function counts as much as one at the top;
+and, for the channels, by importing each module in a fresh interpreter, so what it loads through
+other modules counts too.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,6 +99,39 @@ SESSION_HOLDERS = ("store", "sqlalchemy", "bot.runtime", "bot.router", "bot.inbo
 @pytest.mark.parametrize("module", SESSION_HOLDERS)
 def test_channels_talk_to_the_port_not_the_database(module: str) -> None:
     assert [path for path in _importers(module) if path.startswith("bot/channels/")] == []
+
+
+CHANNEL_MODULES = sorted(
+    path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    for path in MODULES
+    if path.startswith("bot/channels/")
+)
+_LOADED = (
+    "import importlib, json, sys; importlib.import_module(sys.argv[1]); "
+    "print(json.dumps(sorted(sys.modules)))"
+)
+
+
+def test_the_channel_modules_were_found() -> None:
+    assert {"bot.channels", "bot.channels.port", "bot.channels.slack.adapter"} <= set(CHANNEL_MODULES)
+
+
+@pytest.mark.parametrize("channel_module", CHANNEL_MODULES)
+def test_a_channel_module_loads_nothing_that_holds_database_sessions(channel_module: str) -> None:
+    """Not even through the modules it imports: the port is narrow all the way down."""
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADED, channel_module],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    loaded = json.loads(result.stdout)
+    holders = [
+        name for name in loaded for held in SESSION_HOLDERS if name == held or name.startswith(f"{held}.")
+    ]
+    assert holders == []
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,21 @@
 """A person's home page: their open cases with the points still outstanding, and closing a point.
 
 Channel-neutral: an adapter renders `HomeCase`s (Slack's App Home tab) and passes button presses
-back. Everything runs through the conversation's own effects (`list_my_cases`, `show_case`,
+back; those values live with the port (`bot.channels.port`), so no adapter loads this module.
+Everything runs through the conversation's own effects (`list_my_cases`, `show_case`,
 `mark_point_*`), so need-to-know access and the audit trail are exactly the conversation's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
+from bot.channels.port import HomeCase, HomePoint, Visitor
 from bot.people.identity import identify
 from bot.runtime import Runtime
 from dialogs.render import RENDERERS, point_fact
@@ -22,36 +23,6 @@ from dialogs.types import DialogState, Effect, EffectResult
 from store.models import Person
 
 __all__ = ["Home", "HomeCase", "HomePoint", "Visitor"]
-
-
-@dataclass(frozen=True)
-class Visitor:
-    """Who opened their home, on which channel (as `bot.channels.inbound.Inbound` names them)."""
-
-    channel: str
-    tenant: str
-    user_id: str
-    email: str
-    display_name: str | None = None
-    address: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class HomePoint:
-    """An outstanding point: its id (for the buttons), title and owner-and-due line."""
-
-    id: int
-    title: str
-    line: str
-
-
-@dataclass(frozen=True)
-class HomeCase:
-    """An open case: its reference, its one-line summary, its outstanding points."""
-
-    reference: str
-    summary: str
-    points: tuple[HomePoint, ...]
 
 
 class Home:

@@ -22,7 +22,7 @@ from bot.cases.points import Close, Open, PointChange, Reschedule, Snooze, chang
 from bot.reminders.queue import queue, senior_leaders, withdraw_settled
 from dialogs.clock import add_months
 from dialogs.plan import IO_ASSIGNED, FactValue, PlannedPoint, case_facts, plan_for
-from dialogs.schema import Holder, Pack
+from dialogs.schema import Pack
 from store import cases as case_store
 from store.audit import record_access
 from store.models import Case, Nudge, Person, PlanPoint
@@ -41,7 +41,6 @@ __all__ = [
     "open_case",
     "owner_of",
     "record_decision",
-    "reminded",
     "set_update_interval",
     "snooze_point",
 ]
@@ -76,22 +75,6 @@ def owner_of(pack: Pack, case: Case, role: str) -> Person | None:
     if owner is None or owner.held_by == "area_leaders":
         return None
     return case.reporter if owner.held_by == "reporter" else case.io
-
-
-def reminded(
-    pack: Pack, *, owner_role: str, owner_id: int | None
-) -> tuple[Literal["nudge", "unassigned"], Holder | Literal["owner"]]:
-    """Who is reminded of an open point, and how: its owner; else whoever holds the role.
-
-    While nobody holds a role that a person must be assigned to (the IO), its `until_assigned`
-    holder is asked to assign someone (`unassigned`) instead of being asked to do the point.
-    """
-    owner = pack.plan.owners.get(owner_role)
-    if owner_id is not None or owner is None:
-        return "nudge", "owner"
-    if owner.until_assigned is not None:
-        return "unassigned", owner.until_assigned
-    return "nudge", owner.held_by
 
 
 def _held_by(pack: Pack, role: str) -> str | None:

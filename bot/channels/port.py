@@ -1,12 +1,14 @@
 """The narrow port every channel adapter talks to: the rest of the bot, as a channel needs it.
 
 An adapter translates its platform's payloads into an `Inbound`, asks the port, and renders what
-comes back; it never opens a database session. The port offers a handful of operations: handle a
-turn (its replies, and the reminders it answered, to update in place), who is this person, mark
-an event handled, the home view and its actions, the refusal audit, the console's held reminders,
-and a durable queue for work a platform has already been told about. Each operation is
-synchronous and does its own transaction, so adapters run it off the event loop
-(`asyncio.to_thread`). `bot.conversation.RuntimePort` serves it from the running bot.
+comes back; it never opens a database session, and importing this module or an adapter loads no
+store, runtime or router (`tests/test_layers.py` checks). The port offers a handful of operations:
+handle a turn (its replies, and the reminders it answered, to update in place or, on the console,
+print again), who is this person, mark an event handled, the home view and its actions, the
+refusal audit, the console's held reminders, and a durable queue for work a platform has already
+been told about. Each operation is synchronous and does its own transaction, so adapters run it
+off the event loop (`asyncio.to_thread`). `bot.conversation.RuntimePort` serves it from the
+running bot; the values it passes (`Visitor`, `HomeCase`, …) are defined here.
 """
 
 from __future__ import annotations
@@ -15,13 +17,52 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from bot.cases.home import HomeCase, Visitor
 from bot.channels.inbound import Inbound
-from bot.people.identity import ChannelAccount
+from bot.people.policy import ChannelAccount
 from dialogs.schema import Pack
 from dialogs.types import Reply
 
-__all__ = ["Known", "Marked", "Port", "Turned", "Update", "WorkQueue"]
+__all__ = [
+    "HomeCase",
+    "HomePoint",
+    "Known",
+    "Marked",
+    "Port",
+    "Turned",
+    "Update",
+    "Visitor",
+    "WorkQueue",
+]
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who opened their home, on which channel (as `bot.channels.inbound.Inbound` names them)."""
+
+    channel: str
+    tenant: str
+    user_id: str
+    email: str
+    display_name: str | None = None
+    address: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class HomePoint:
+    """An outstanding point: its id (for the buttons), title and owner-and-due line."""
+
+    id: int
+    title: str
+    line: str
+
+
+@dataclass(frozen=True)
+class HomeCase:
+    """An open case: its reference, its one-line summary, its outstanding points."""
+
+    reference: str
+    summary: str
+    points: tuple[HomePoint, ...]
 
 
 @dataclass(frozen=True)
@@ -144,10 +185,6 @@ class Port(Protocol):
 
     def held_reminders(self, account: ChannelAccount) -> list[Reply]:
         """Reminders that waited for the person (no push channel), now shown and so delivered."""
-        ...
-
-    def reminder(self, nudge_id: int, *, email: str) -> list[Reply] | None:
-        """A reminder sent to the person as it now stands, or None if it is not theirs."""
         ...
 
     def work_queue(

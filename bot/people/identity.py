@@ -1,55 +1,25 @@
 """Who is this person: one work-email policy and one way to know a channel account, for every channel.
 
 A person is known by their work email on every channel; which addresses count as work email is the
-pack's `work_email_domains` (glob patterns such as `*.police.uk`). Slack, Teams, the console, the
-Home views and the command line all come here, so a person is recognised the same way everywhere,
-and a channel adapter only translates its platform's idea of a user into a `ChannelAccount`.
+pack's `work_email_domains` (glob patterns such as `*.police.uk`), applied by `work_email` (in
+`bot.people.policy`, which loads no store, so adapters import it from there). Slack, Teams, the
+console, the Home views and the command line all come here, so a person is recognised the same way
+everywhere, and a channel adapter only translates its platform's idea of a user into a
+`ChannelAccount`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from dialogs.expect import is_work_email, normalise_email
+from bot.people.policy import ChannelAccount, work_email
 from dialogs.schema import Pack
 from store import people as store
 from store.models import Person
 
 __all__ = ["ChannelAccount", "identify", "linked_person", "person_by_work_email", "work_email"]
-
-
-class ChannelAccount(Protocol):
-    """A person's account on a channel, as an adapter saw it (`Inbound` and the Home `Visitor` are)."""
-
-    @property
-    def channel(self) -> str: ...
-    @property
-    def tenant(self) -> str: ...
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def display_name(self) -> str | None: ...
-    @property
-    def address(self) -> dict[str, Any] | None: ...
-
-
-def work_email(*candidates: object, pack: Pack) -> str | None:
-    """The first candidate that is an email address in one of the force's work domains, normalised.
-
-    Teams offers a member's email and then their user principal name; Slack a profile email; the
-    console and the command line what was typed (platforms' payloads may hold anything, so a
-    candidate that is not text is passed over). None when no candidate is a work address.
-    """
-    for candidate in candidates:
-        email = normalise_email(candidate) if isinstance(candidate, str) and candidate else None
-        if email is not None and is_work_email(email, pack):
-            return email
-    return None
 
 
 def identify(*, session: Session, account: ChannelAccount, now: datetime) -> Person:

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import messages
 from bot.cases.points import Retire, change_point, clock_of, escalation_at
 from bot.cases.points import Sweep as PointSweep
-from bot.cases.service import reminded
 from bot.reminders.queue import message, queue, senior_leaders
+from bot.reminders.recipients import reminded
 from dialogs.clock import local_time_today
 from dialogs.schema import Pack
 from store.models import Case, Nudge, Person, PersonRole, PlanPoint

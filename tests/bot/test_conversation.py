@@ -8,9 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.cases.home import Visitor
 from bot.channels.inbound import Inbound
-from bot.channels.port import Known
+from bot.channels.port import Known, Visitor
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from dialogs.types import ChoicePick, Reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.explain import PointExplanation, explain_plan, explanation_markdown, explanation_text
-from dialogs.schema import DueRule, Pack
+from dialogs.schema import CompletedBy, DueRule, OwnerSpec, Pack
 
 
 def _point(pack: Pack, code: str) -> PointExplanation:
@@ -53,7 +53,7 @@ def test_when_a_point_applies_is_worded_from_its_facts_and_trigger(
 def test_reminders_and_escalation_come_from_the_point(pack: Pack) -> None:
     assert _point(pack, "chief_officer_notified_via_fim").reminders == (
         "urgent: reminded when due, then every 1 hour until done; escalated to the area's senior "
-        "leadership team 1 hour after it falls due"
+        "leadership team (the force's Op Hampshire SPOC where the area has none) 1 hour after it falls due"
     )
     points = [p.model_copy(update={"escalate_after_hours": None}) for p in pack.plan.points]
     quiet = pack.model_copy(update={"plan": pack.plan.model_copy(update={"points": points})})
@@ -82,3 +82,65 @@ def test_markdown_has_a_section_per_point(pack: Pack) -> None:
     markdown = explanation_markdown(pack)
     assert markdown.count("\n## ") == len(pack.plan.points)
     assert "- **Cites:** seed 000, point 7: " in markdown
+
+
+def test_a_point_the_senior_leaders_own_escalates_to_the_spoc(pack: Pack) -> None:
+    """As the sweep sends it: nobody is escalated to about a point they own."""
+    owned = [p for p in pack.plan.points if pack.plan.owners[p.owner].held_by == "area_leaders"]
+    assert owned and all(p.escalate_after_hours is not None for p in owned)
+    for point in owned:
+        reminders = _point(pack, point.code).reminders
+        assert "escalated to the force's Op Hampshire SPOC " in reminders
+        assert "senior leadership team" not in reminders
+
+
+def test_owners_come_from_the_packs_roles_and_a_role_it_adds_is_explained(pack: Pack) -> None:
+    assert _point(pack, "crime_recorded").owner == "supervisor (the reporting supervisor)"
+    assert _point(pack, "victim_updated").owner == (
+        "io (the investigating officer; until one is assigned, the reporting supervisor is asked to "
+        "assign one)"
+    )
+    owners = {**pack.plan.owners, "fed_rep": OwnerSpec(held_by="area_leaders")}
+    points = [
+        p.model_copy(update={"owner": "fed_rep"}) if p.code == "crime_recorded" else p
+        for p in pack.plan.points
+    ]
+    added = pack.model_copy(
+        update={"plan": pack.plan.model_copy(update={"owners": owners, "points": points})}
+    )
+    recorded = _point(added, "crime_recorded")
+    assert recorded.owner == "fed_rep (the senior leadership team of the case's area)"
+    assert "escalated to the force's Op Hampshire SPOC" in recorded.reminders
+    assert "[crime_recorded]" in explanation_text(added)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "line"),
+    [
+        (CompletedBy(event="investigator_assigned"), "closed by the bot when the IO is assigned"),
+        (
+            CompletedBy(delivered="victim_decision", to="victim"),
+            "closed by the bot when the notice that a decision was recorded is delivered to the victim",
+        ),
+        (
+            CompletedBy(delivered="slt_new_case", to="area_leaders"),
+            "closed by the bot when the notice of the new case is delivered to the senior leadership team "
+            "of the case's area",
+        ),
+    ],
+)
+def test_a_point_the_bot_closes_itself_says_so(pack: Pack, evidence: CompletedBy, line: str) -> None:
+    points = [
+        p.model_copy(update={"completed_by": evidence}) if p.code == "crime_recorded" else p
+        for p in pack.plan.points
+    ]
+    changed = pack.model_copy(update={"plan": pack.plan.model_copy(update={"points": points})})
+    assert _point(changed, "crime_recorded").closed_by_bot == line
+    block = next(b for b in explanation_text(changed).split("\n\n") if "[crime_recorded]" in b)
+    assert f"Closes itself: {line}" in block
+
+
+def test_a_point_only_a_person_closes_has_no_such_line(pack: Pack) -> None:
+    assert _point(pack, "crime_recorded").closed_by_bot is None
+    block = next(b for b in explanation_text(pack).split("\n\n") if "[crime_recorded]" in b)
+    assert "Closes itself" not in block

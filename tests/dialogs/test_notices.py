@@ -12,7 +12,6 @@ from dialogs.notices import (
     notice_replies,
     nudge_step,
     payload_points,
-    reminder_of,
 )
 from dialogs.render import point_title
 from dialogs.schema import Pack
@@ -70,7 +69,6 @@ def test_a_reminder_lists_each_point_with_buttons_that_name_it(pack: Pack) -> No
         f"Remind me later: {title} (OH-2026-0042)",
     ]
     assert crime.step == nudge_step("OH-2026-0042", 7, 31) == f"{NUDGE_STEP}/OH-2026-0042/7/31"
-    assert reminder_of(crime.step) == 31 and reminder_of(nudge_step("OH-2026-0042", 7)) is None
     # Follow-ups keep their number, so no two lines or buttons read the same.
     assert "(follow-up 1)" in welfare_1.text and "(follow-up 2)" in welfare_2.text
     labels = [c.label for r in (crime, welfare_1, welfare_2) for c in r.choices]

@@ -3,9 +3,9 @@
 Replies print as text, facts as bullet lines and choices as `[1] …`, numbered on through one
 output (a reminder lists `[1] Done: …`, `[2] Not applicable: …`, `[3] Remind me later: …` for each
 of its points); the person answers with the number, the label or free text. Once a reminder's
-button is picked, the reminder is printed again as it now stands: who did what, and the choices
-left. One line is one answer; the end of input ends the session. The
-console trusts `--as`: it is for a person at their own machine with access to the database.
+point is answered, the reminder is printed again as it now stands (the turn's updates from the
+port): who did what, and the choices left. One line is one answer; the end of input ends the
+session. The console trusts `--as`: it is for a person at their own machine with access to the database.
 It reaches the bot only through the port (`bot.channels.port.Port`).
 """
 
@@ -16,7 +16,6 @@ from typing import TextIO
 
 from bot.channels.inbound import Inbound
 from bot.channels.port import Port
-from dialogs.notices import reminder_of
 from dialogs.types import Choice, ChoicePick, Reply
 from dialogs.understand import clean_text
 
@@ -53,8 +52,6 @@ class Console:
         self.stdout = stdout
         self.interactive = stdin.isatty()
         self.offers: list[tuple[str, Choice]] = []
-        # The reminder last acted on, and how it was last printed (to print it again when it changes).
-        self.watching: tuple[int, str] | None = None
         # True until the first choices in answer to the current line are shown.
         self.fresh = True
 
@@ -72,28 +69,12 @@ class Console:
         )
 
     def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
-        # The console prints a reminder again itself (`_refresh`): the turn's updates are not needed.
-        self._show(self.port.handle(self._inbound(text=text, pick=pick, resume=resume)).replies)
-        nudge_id = reminder_of(pick.step) if pick else None
-        if nudge_id is not None:
-            self.watching = (nudge_id, "")
-        self._refresh()
-
-    def _refresh(self) -> None:
-        """Print the reminder last acted on again, if what it shows has changed."""
-        if self.watching is None:
-            return
-        nudge_id, shown = self.watching
-        replies = self.port.reminder(nudge_id, email=self.email)
-        if replies is None:
-            self.watching = None
-            return
-        text = render_replies(replies)
-        if text != shown:
-            self.watching = (nudge_id, text)
-            self._show(replies)
-        if not any(r.choices for r in replies):
-            self.watching = None  # every point answered: nothing more to follow
+        turned = self.port.handle(self._inbound(text=text, pick=pick, resume=resume))
+        self._show(turned.replies)
+        # The reminders this turn answered, as they now stand: the console has no message to
+        # update in place, so it prints them again, numbered on after the turn's own choices.
+        for update in turned.updates:
+            self._show(list(update.replies))
 
     def _show(self, replies: list[Reply]) -> None:
         # Everything printed in answer to one line is numbered on, so no number on screen means two

@@ -37,9 +37,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot import messages
-from bot.cases.home import Visitor
 from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, RetryPolicy, send_with_retry
-from bot.channels.port import Known, Port, Update
+from bot.channels.port import Known, Port, Update, Visitor
 from bot.channels.slack.inbound import (
     ACTIONS,
     CHANNEL,
@@ -65,7 +64,7 @@ from bot.channels.slack.render import (
     render_replies,
 )
 from bot.clock import Clock
-from bot.people.identity import work_email
+from bot.people.policy import work_email
 from bot.reminders.ratelimit import Limit
 from bot.settings import Settings
 from dialogs.schema import Pack

@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot.cases.home import HomeCase
+from bot.channels.port import HomeCase
 from bot.channels.slack.inbound import (
     CHOICE,
     DONE,

@@ -78,7 +78,7 @@ from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, Retry
 from bot.channels.port import Port, Update
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, read_submit, render_cards
 from bot.clock import Clock, system_clock
-from bot.people.identity import work_email
+from bot.people.policy import work_email
 from bot.reminders.ratelimit import Limit
 from bot.settings import Settings
 from dialogs.render import fill

@@ -278,13 +278,6 @@ def test_only_the_reporter_or_io_decide(pack: Pack, session: Session) -> None:
     assert (outcome, added, case.suspect_arrested) == ("denied", [], "no")
 
 
-def test_who_is_reminded_follows_the_packs_owner_roles(pack: Pack) -> None:
-    assert service.reminded(pack, owner_role="supervisor", owner_id=3) == ("nudge", "owner")
-    assert service.reminded(pack, owner_role="io", owner_id=None) == ("unassigned", "reporter")
-    assert service.reminded(pack, owner_role="io", owner_id=4) == ("nudge", "owner")
-    assert service.reminded(pack, owner_role="slt", owner_id=None) == ("nudge", "area_leaders")
-
-
 def test_what_a_decision_changes_is_the_packs(pack: Pack, session: Session) -> None:
     quiet = pack.model_copy(update={"plan": pack.plan.model_copy(update={"decisions": {}})})
     case = open_case(quiet, session)

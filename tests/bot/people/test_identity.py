@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.cases.home import Visitor
 from bot.channels.inbound import Inbound
+from bot.channels.port import Visitor
 from bot.people.identity import identify, linked_person, person_by_work_email, work_email
 from dialogs.schema import Pack
 from store.models import ChannelIdentity, Person

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.cases.home import HomeCase, HomePoint
+from bot.channels.port import HomeCase, HomePoint
 from bot.channels.slack.render import escape, render_home, render_notice, render_reason_modal, render_replies
 from dialogs.schema import Pack
 from dialogs.types import Choice, Fact, Reply
