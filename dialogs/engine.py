@@ -632,8 +632,6 @@ class _Run:
         reading = state.answers[key]
         cleared = state.with_(answers={k: v for k, v in state.answers.items() if k != key})
         said = picked if picked is not None else is_yes(text, self.pack.meta.commands)
-        if said is None and text.strip() in ("1", "2"):  # the numbers of the Yes and No shown
-            said = text.strip() == "1"
         if said in (True, "yes"):
             return self._store(cleared, flow, step, step.slot, reading)
         if said in (False, "no"):

@@ -29,6 +29,13 @@ _CLOCK_SLACK = timedelta(minutes=5)
 _TOO_LONG_AGO = timedelta(days=366)
 #: A date read as this far back only because its year was left out is more likely a slip.
 _AMBIGUOUS_YEAR = timedelta(days=183)
+#: A clock time read as yesterday's this far back, while today's is at most _JUST_AHEAD ahead, may
+#: be a slip ("22:30" typed at 22:20): it is confirmed rather than stored as yesterday's. ("3am"
+#: typed at 01:30 is last night's without a question.)
+_SLIPPED_BACK = timedelta(hours=20)
+_JUST_AHEAD = timedelta(hours=1)
+#: More than this many minutes ago is far past any year; larger numbers are not worked out.
+_MINUTES_CAP = 2 * _TOO_LONG_AGO // timedelta(minutes=1)
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -73,7 +80,8 @@ _RELATIVE_DAY = re.compile(
     rf"\b(?P<day>day before yesterday|yesterday|earlier today|today|earlier|tonight|last night|"
     rf"(?:last |this )?(?:{_WEEKDAY}))\b(?:\s+(?P<part>{_PART}))?"
 )
-_THIS_PART = re.compile(rf"\b(?:this|in the) (?P<part>{_PART})\b")
+#: "this morning", "in the morning", or the part on its own ("morning 3" as "3 in the morning").
+_THIS_PART = re.compile(rf"\b(?:(?:this|in the) )?(?P<part>{_PART})\b")
 _NAMED_TIME = re.compile(r"\b(?P<name>midnight|midday|noon)\b")
 _PAST_TO = re.compile(
     rf"\b(?P<min>half|quarter|\d{{1,2}}|twenty five|twenty-five|twenty|ten|five)\s*(?:mins?|minutes)?\s+"
@@ -146,14 +154,20 @@ def _exact(said: str, raw: str, now: datetime, zone: ZoneInfo) -> datetime | Non
         amount = ago.group("n")
         number = 0.5 if amount.startswith("half") else 2 if "couple" in amount else None
         if number is None:
-            number = int(amount) if amount.isdigit() else _NUMBER_WORDS.get(amount, 1)
+            number = _capped(amount, _MINUTES_CAP) if amount.isdigit() else _NUMBER_WORDS.get(amount, 1)
         unit = ago.group("unit")
-        minutes = number * (60 if unit.startswith("h") else 1)
+        minutes = min(number * (60 if unit.startswith("h") else 1), _MINUTES_CAP)
         return now - timedelta(minutes=minutes)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(z|[+-]\d{2}:?\d{2})?", said):
         parsed = datetime.fromisoformat(raw.strip().replace("z", "+00:00").replace("Z", "+00:00"))
         return parsed if parsed.tzinfo else _wall(parsed.date(), parsed.time(), zone)
     return None
+
+
+def _capped(digits: str, limit: int) -> int:
+    """`digits` as a number no bigger than `limit`, without converting a huge one (it overflows)."""
+    digits = digits.lstrip("0") or "0"
+    return limit if len(digits) > len(str(limit)) else min(int(digits), limit)
 
 
 def _take(pattern: re.Pattern[str], said: str) -> tuple[re.Match[str] | None, str]:
@@ -192,7 +206,8 @@ def _parts(said: str, local_now: datetime) -> _Parts | None:
         found, rest = _take(_DAYS_AGO, rest)
         if found:
             count = found["n"]
-            parts.day = today - timedelta(days=int(count) if count.isdigit() else _NUMBER_WORDS[count])
+            days = _capped(count, _MINUTES_CAP // (24 * 60)) if count.isdigit() else _NUMBER_WORDS[count]
+            parts.day = today - timedelta(days=days)
         else:
             found, rest = _take(_RELATIVE_DAY, rest)
             if found:
@@ -227,7 +242,7 @@ def _time(rest: str, parts: _Parts) -> bool:
             if hour is None or minute is None or hour > 24:
                 return False
             parts.ampm = (fields.get("ampm") or "").replace(".", "") or None
-            if parts.ampm is None and _is_24_hour(pattern, fields, hour):
+            if parts.ampm is None and _is_24_hour(fields, hour):
                 parts.ampm = "24h"
             if fields.get("dir") == "to":
                 hour, minute = (hour - 1 if hour > 0 else 23), 60 - minute
@@ -250,14 +265,13 @@ def _number(word: str) -> int | None:
     return int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
 
 
-def _is_24_hour(pattern: re.Pattern[str], fields: dict[str, str | None], hour: int) -> bool:
+def _is_24_hour(fields: dict[str, str | None], hour: int) -> bool:
     """Whether the hour can be read only one way: "22:30", "0300", "14", or "09:15" with its zero.
 
-    "11.30" and "9:15" stay open (people write half eleven at night that way too).
+    "11.30", "11:30", "1130" and "9:15" stay open (people write half eleven at night that way too),
+    so a part of the day given with them ("last night 11:30") chooses morning or evening.
     """
-    if hour == 0 or hour > 12 or pattern is _FOUR_DIGITS:
-        return True
-    return pattern is _CLOCK and fields.get("sep") == ":" and len(fields["hour"] or "") == 2
+    return hour == 0 or hour > 12 or (fields["hour"] or "").startswith("0")
 
 
 def _minute(pattern: re.Pattern[str], value: str | None) -> int | None:
@@ -364,7 +378,11 @@ def _resolve(parts: _Parts, now: datetime, zone: ZoneInfo) -> Reading:
             # Worth a question: the person may have meant the one before, or slipped.
             return _checked(max(c - parts.step_back for c in candidates), now, confirm=True)
         return Reading(None, problem="strings.date_in_future")
-    return _checked(max(past), now, confirm=ambiguous)
+    chosen = max(past)
+    # "22:30" typed at 22:20 is yesterday's only because today's is just ahead: a slow watch or a
+    # slip as likely as a day-old incident, so it is asked about, never stored as yesterday's unasked.
+    slipped = now - chosen > _SLIPPED_BACK and any(latest < c <= now + _JUST_AHEAD for c in candidates)
+    return _checked(chosen, now, confirm=ambiguous or slipped)
 
 
 def _checked(when: datetime, now: datetime, *, confirm: bool) -> Reading:

@@ -307,6 +307,19 @@ def test_no_to_a_guessed_time_asks_the_time_again_and_a_new_time_replaces_it(pac
     assert talk.state.answers["occurred_at"] == "2026-11-23T02:15:00+00:00"
 
 
+def test_a_number_typed_at_a_confirmation_is_a_new_time_not_a_button(pack: Pack) -> None:
+    # Slack and Teams show Yes and No without numbers: "1" there means one o'clock.
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    _report_to(talk, "occurred_at")
+    talk.say("at 3")
+    replies = talk.turn(text="1")
+    assert keys(replies) == ["strings.confirm_reading"]
+    assert "01:00" in replies[0].text and "03:00" not in replies[0].text
+    assert "occurred_at" not in talk.state.answers
+    assert talk.say("2") == ["strings.confirm_reading"]
+    assert "occurred_at" not in talk.state.answers
+
+
 @pytest.mark.parametrize(
     ("text", "key"), [("tomorrow 3am", "date_in_future"), ("Tuesday", "date_needs_time")]
 )

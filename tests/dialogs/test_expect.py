@@ -22,10 +22,10 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 GMT
         ("22/11/2026 14:30", "2026-11-22T14:30:00+00:00"),
         ("today 8am", "2026-11-23T08:00:00+00:00"),
         ("2 hours ago", "2026-11-23T07:00:00+00:00"),
-        ("1/8 10:00", "2026-08-01T09:00:00+00:00"),  # British summer time: 10:00 BST is 09:00 UTC
+        ("1/8 14:00", "2026-08-01T13:00:00+00:00"),  # British summer time: 14:00 BST is 13:00 UTC
         ("10pm", "2026-11-22T22:00:00+00:00"),  # at 09:00, "10pm" is last night
         ("friday 10pm", "2026-11-20T22:00:00+00:00"),
-        ("24/11/2025 10:00", "2025-11-24T10:00:00+00:00"),  # a year given is a year meant
+        ("24/11/2025 14:00", "2025-11-24T14:00:00+00:00"),  # a year given is a year meant
     ],
 )
 def test_natural_dates_are_read_day_first_in_the_forces_zone(pack: Pack, text: str, expected: str) -> None:

@@ -76,3 +76,43 @@ def test_the_force_zone_is_used_not_utc() -> None:
     assert read_when("10am", now=summer, timezone="Europe/London").when == datetime(
         2026, 7, 1, 9, 0, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "expected", "confirm"),
+    [
+        # The reviewer's cases, at the moments they were found (Thu 22:20 and Fri 00:10).
+        ("about 22:30", datetime(2026, 11, 26, 22, 20, tzinfo=LONDON), datetime(2026, 11, 25, 22, 30), True),
+        ("2230", datetime(2026, 11, 26, 22, 20, tzinfo=LONDON), datetime(2026, 11, 25, 22, 30), True),
+        ("10.30pm", datetime(2026, 11, 26, 22, 20, tzinfo=LONDON), datetime(2026, 11, 25, 22, 30), True),
+        (
+            "last night 12:30",
+            datetime(2026, 11, 27, 0, 10, tzinfo=LONDON),
+            datetime(2026, 11, 26, 0, 30),
+            True,
+        ),
+        (
+            "yesterday evening 11:30",
+            datetime(2026, 11, 27, 0, 10, tzinfo=LONDON),
+            datetime(2026, 11, 26, 23, 30),
+            False,
+        ),
+        (
+            "last night 11:30",
+            datetime(2026, 11, 27, 0, 10, tzinfo=LONDON),
+            datetime(2026, 11, 26, 23, 30),
+            False,
+        ),
+        (
+            "tonight 11:15",
+            datetime(2026, 11, 27, 0, 10, tzinfo=LONDON),
+            datetime(2026, 11, 26, 23, 15),
+            False,
+        ),
+    ],
+)
+def test_a_part_of_the_day_or_a_time_just_ahead_is_never_stored_wrong_silently(
+    text: str, now: datetime, expected: datetime, confirm: bool
+) -> None:
+    reading = read_when(text, now=now, timezone="Europe/London")
+    assert (reading.when, reading.confirm) == (expected.replace(tzinfo=LONDON), confirm)

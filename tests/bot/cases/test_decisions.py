@@ -36,14 +36,14 @@ def decide(runtime: Runtime, reference: str, decision: str, when: str, who: str 
         # Five working days over Christmas, Boxing Day (moved to Monday) and New Year's Day.
         (
             datetime(2026, 12, 24, 12, 0, tzinfo=UTC),
-            "24/12/2026 10:00",
+            "24/12/2026 10am",
             False,
             datetime(2027, 1, 5, 10, 0, tzinfo=UTC),
         ),
         # Hate crime: enhanced rights, one working day.
         (
             datetime(2026, 12, 24, 12, 0, tzinfo=UTC),
-            "24/12/2026 10:00",
+            "24/12/2026 10am",
             True,
             datetime(2026, 12, 29, 10, 0, tzinfo=UTC),
         ),
