@@ -242,7 +242,10 @@ def _time(rest: str, parts: _Parts) -> bool:
             if hour is None or minute is None or hour > 24:
                 return False
             parts.ampm = (fields.get("ampm") or "").replace(".", "") or None
-            if parts.ampm is None and _is_24_hour(fields, hour):
+            # With its day given ("yesterday 10:00", "24/11 10:00") a clock time is read as the
+            # 24-hour clock police write; only a part of the day given with it says otherwise.
+            dated = parts.day is not None and parts.part is None and pattern is _CLOCK
+            if parts.ampm is None and (dated or _is_24_hour(fields, hour)):
                 parts.ampm = "24h"
             if fields.get("dir") == "to":
                 hour, minute = (hour - 1 if hour > 0 else 23), 60 - minute
