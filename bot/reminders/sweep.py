@@ -46,6 +46,9 @@ _Row = Row[*tuple[Any, ...]]
 BATCH = 1000
 #: Overdue points listed in one digest.
 DIGEST_LINES = 100
+#: Points one reminder lists, so that it fits one Slack message (50 blocks) and one Teams card:
+#: a reminder split over several messages could only be updated in place in its first.
+REMINDER_POINTS = 20
 
 
 @dataclass
@@ -97,6 +100,10 @@ class _Message:
         self.slot = slot if self.slot is None else min(self.slot, slot)
         self.urgent = self.urgent or urgent
 
+    def size(self) -> int:
+        """How many points the message lists."""
+        return sum(len(group["points"]) for group in self.cases.values())
+
     def key(self) -> str:
         """Unique per kind, recipient and set of (point, slot): a sweep that runs again adds nothing."""
         assert self.slot is not None
@@ -114,8 +121,10 @@ class _Sweep:
         self.specs = {spec.code: spec for spec in pack.plan.points}
         self.leaders: dict[str, list[_Person]] = {}
         self.spocs: list[_Person] | None = None
-        # One reminder per (case, recipient, urgency) and one escalation per recipient, per sweep.
+        # One reminder per (case, recipient, urgency) and one escalation per recipient, per sweep;
+        # `reminders` holds the one being filled, `messages` every reminder built.
         self.reminders: dict[tuple[int, int, bool], _Message] = {}
+        self.messages: list[_Message] = []
         self.escalations: dict[int, _Message] = {}
         self.updates: list[dict[str, Any]] = []
         self.report = SweepReport()
@@ -188,9 +197,11 @@ class _Sweep:
             log.warning(messages.sweep_nobody("nudge", point.id, point.case_id))
         entry = self.entry(point, slot, unassigned=unassigned)
         for person in people:
-            group = self.reminders.get((case.id, person.id, point.urgent))
-            if group is None:
-                group = self.reminders[case.id, person.id, point.urgent] = _Message("nudge", person, case.id)
+            key = (case.id, person.id, point.urgent)
+            group = self.reminders.get(key)
+            if group is None or group.size() >= REMINDER_POINTS:
+                group = self.reminders[key] = _Message("nudge", person, case.id)
+                self.messages.append(group)
             group.add(case, entry, slot, point.urgent)
 
     def escalate(self, point: _Row, case: _Row, slot: datetime) -> None:
@@ -227,7 +238,7 @@ class _Sweep:
     def rows(self) -> list[dict[str, Any]]:
         """The outbox rows of this sweep's grouped messages."""
         rows = []
-        for group in [*self.reminders.values(), *self.escalations.values()]:
+        for group in [*self.messages, *self.escalations.values()]:
             assert group.slot is not None
             payload: dict[str, Any] = {"cases": list(group.cases.values())}
             rows.append(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.conversation import RuntimePort
+from bot.reminders.sweep import REMINDER_POINTS
 from bot.runtime import Runtime
 from store.models import Nudge, PlanPoint
 from tests.bot.helpers import LEADER, SUPERVISOR, add_leader, messages, point, press, report, sweep
@@ -167,3 +168,24 @@ def test_an_investigating_officer_replaced_hears_no_more_of_the_case(
             select(Nudge.status).join(Nudge.recipient).where(Nudge.recipient.has(email=first))
         ).all()
     assert to_first == ["withdrawn"]
+
+
+def test_a_reminder_lists_at_most_what_fits_one_message(runtime: Runtime, clock: FakeClock) -> None:
+    """A force's plan with many points due at once: the reminder is split, each part one message
+    on Slack and Teams, so each can be updated in place as a whole."""
+    reference = report(runtime)
+    crime = point(runtime, reference, "crime_recorded")
+    with runtime.sessions.begin() as session:
+        for instance in range(2, 2 + 30):  # thirty more points due with the day's seven
+            session.add(
+                PlanPoint(
+                    case_id=crime.case_id, code="crime_recorded", instance=instance, owner_role="supervisor",
+                    owner_id=crime.owner_id, due_at=crime.due_at, remind_at=crime.due_at,
+                    next_nudge_at=crime.due_at, urgent=False, status="open",
+                )
+            )  # fmt: skip
+    clock.now = START + 25 * HOUR
+    sweep(runtime, clock.now)
+    sizes = [len(points) for kind, whom, points in messages(runtime) if (kind, whom) == ("nudge", SUPERVISOR)]
+    assert sorted(sizes) == [REMINDER_POINTS - 3, REMINDER_POINTS] and sum(sizes) == 37
+    assert sweep(runtime, clock.now).queued == 0  # a second sweep adds nothing
