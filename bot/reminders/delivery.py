@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
-from bot.cases.service import note_delivered
+from bot.cases.service import BOT_DONE, note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
 from bot.reminders.queue import open_points_only, withdraw
@@ -358,15 +358,23 @@ def _answered(
     if person is None:
         return []
     # The case timeline says what the person answered (index on actor and time): points they
-    # closed, or put off, during the turn.
-    events = session.scalars(
-        select(CaseEvent).where(
-            CaseEvent.actor_id == person.id, CaseEvent.at >= since, CaseEvent.kind.in_(_ANSWERS)
-        )
+    # closed, or put off, during the turn, and points the bot closed because of what they did
+    # in it (assigning the IO closes "investigating officer assigned").
+    acted = session.scalars(
+        select(CaseEvent).where(CaseEvent.actor_id == person.id, CaseEvent.at >= since)
     ).all()
-    cases = {e.case_id for e in events}
+    cases = {e.case_id for e in acted}
     if not cases:
         return []
+    by_bot = session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.case_id.in_(cases),
+            CaseEvent.actor_id.is_(None),
+            CaseEvent.at >= since,
+            CaseEvent.kind == BOT_DONE,
+        )
+    ).all()
+    events = [e for e in acted if e.kind in _ANSWERS] + list(by_bot)
     answered = {(e.case_id, e.detail.get("point"), e.detail.get("instance")) for e in events}
     candidates = session.execute(
         select(PlanPoint.id, PlanPoint.case_id, PlanPoint.code, PlanPoint.instance).where(

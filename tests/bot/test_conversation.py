@@ -169,3 +169,21 @@ def test_a_press_in_the_reminder_updates_it_on_that_channel_only(runtime: Runtim
     assert _open_buttons(update.replies) == _open_buttons(slack.sent[0][2]) - 1
     # The same person talking on Teams has no Slack message to update.
     assert port.handle(_account(SUPERVISOR, text="help")).updates == []
+
+
+def test_assigning_the_io_updates_the_reminder_that_asked_for_one(runtime: Runtime, clock: FakeClock) -> None:
+    """The bot closes 'investigating officer assigned' on the supervisor's turn: that button goes too."""
+    reference, slack = _reminded(runtime, clock)
+    assigned = f"/{reference}/{point(runtime, reference, 'investigator_assigned').id}/"
+    assert any(reply.step and assigned in reply.step for reply in slack.sent[0][2])
+    port = RuntimePort(runtime)
+    turned = None
+    for text in ("my cases", reference, "assign the investigating officer", "sgt.tom.reid@example.police.uk"):
+        turned = port.handle(
+            Inbound(channel="slack", tenant=TENANT, user_id=HOME.user_id, email=SUPERVISOR, text=text)
+        )
+    assert turned is not None and keys(turned.replies)[0] == "strings.io_assigned"
+    [update] = turned.updates
+    assert update.message_id == "m1"
+    assert not any(reply.choices and reply.step and assigned in reply.step for reply in update.replies)
+    assert _open_buttons(update.replies) == _open_buttons(slack.sent[0][2]) - 1
