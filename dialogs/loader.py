@@ -297,6 +297,11 @@ class _Checker:
                 self.problem(source, ("intents", flow_id), f"intent for unknown flow {flow_id!r}")
         if meta.directory_flow not in flow_ids:
             self.problem(source, ("directory_flow",), f"unknown flow {meta.directory_flow!r}")
+        for word, flow_id in meta.app_commands.items():
+            if flow_id not in flow_ids:
+                self.problem(
+                    source, ("app_commands", word), f"command {word!r} starts unknown flow {flow_id!r}"
+                )
         nudge_flow = self.pack.flow(meta.nudges.flow)
         if nudge_flow is None:
             self.problem(source, ("nudges", "flow"), f"unknown flow {meta.nudges.flow!r}")

@@ -272,6 +272,11 @@ class PackMeta(_Model):
     directory_page_size: int = Field(3, ge=1, le=10)
     menu: list[Id]
     directory_flow: Id = Field("directory_search", description="the flow a directory query starts")
+    app_commands: dict[Id, Id] = Field(
+        default_factory=dict,
+        description="the words of the apps' commands (Slack `/hampshire WORD`, the Teams command "
+        "menu) and the flows they start; the directory flow's takes the rest as its query",
+    )
     commands: Commands
     intents: dict[Id, IntentSpec]
     signposts: dict[Id, list[Id]] = Field(

@@ -28,7 +28,6 @@ from aiohttp import WSMsgType, web
 
 from bot.app import create_app
 from bot.channels.slack.adapter import SLACK, SlackBot
-from bot.channels.slack.inbound import COMMAND_FLOWS
 from bot.runtime import Runtime
 from dialogs.types import Reply
 
@@ -590,11 +589,10 @@ class SlackConversation:
     posted to the person's DM, by their string ids.
     """
 
-    _WORDS = {flow: word for word, flow in COMMAND_FLOWS.items()}
-
     def __init__(self, rig: SlackRig, user: str) -> None:
         self.rig = rig
         self.user = user
+        self.words = {flow: word for word, flow in rig.runtime.pack.meta.app_commands.items()}
         self.last: list[dict[str, Any]] = []
 
     def _turn(self, send: Callable[[], Response]) -> list[Reply]:
@@ -614,7 +612,7 @@ class SlackConversation:
         raise AssertionError(f"no button {value!r} offered; offered: {self.choices()}")
 
     def start(self, flow: str, text: str = "") -> list[Reply]:
-        return self._turn(lambda: self.rig.command(self.user, f"{self._WORDS[flow]} {text}".strip()))
+        return self._turn(lambda: self.rig.command(self.user, f"{self.words[flow]} {text}".strip()))
 
     def resume(self) -> list[Reply]:
         return self._turn(lambda: self.rig.command(self.user, ""))

@@ -309,3 +309,8 @@ def test_a_notice_that_does_not_name_the_decision_cannot_complete_a_point(tmp_pa
         "    completed_by: {delivered: victim_decision, to: victim}\n    #",
     )  # fmt: skip
     assert [p.message for p in problems if "does not name the decision" in p.message] != []
+
+
+def test_an_app_command_must_start_a_flow_of_the_pack(tmp_path: Path) -> None:
+    problems = broken(tmp_path, "pack.yaml", "  cases: my_cases\n", "  cases: my_kases\n")
+    assert [p.message for p in problems] == ["command 'cases' starts unknown flow 'my_kases'"]

@@ -600,7 +600,7 @@ class SlackBot:
             )
             self.inbox.spawn(self._audit_refusal("command", "other_organisation"))
             return
-        self._submit(body, inbound_from_command(body, self.team))
+        self._submit(body, inbound_from_command(body, self.team, self.pack.meta.app_commands))
 
     async def _on_shortcut(self, body: dict[str, Any], ack: AsyncAck) -> None:
         await ack()

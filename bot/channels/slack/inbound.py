@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -19,7 +20,6 @@ from dialogs.types import ChoicePick
 __all__ = [
     "ACTIONS",
     "CHOICE",
-    "COMMAND_FLOWS",
     "DONE",
     "NOT_APPLICABLE",
     "NOT_APPLICABLE_VIEW",
@@ -57,13 +57,6 @@ REASON = "reason"
 #: Every action id prefix the bot puts on a button or input.
 ACTIONS = (CHOICE, START, SEARCH, SEARCH_GO, DONE, NOT_APPLICABLE)
 
-#: `/hampshire <word>` -> the flow it starts (`contacts` takes the rest as the search).
-COMMAND_FLOWS = {
-    "report": "report_assault",
-    "next": "what_happens_next",
-    "contacts": "directory_search",
-    "cases": "my_cases",
-}
 
 Surface = Literal["message", "mention", "command", "shortcut", "action", "home", "modal"]
 
@@ -254,11 +247,14 @@ def inbound_from_mention(body: dict[str, Any], team: str) -> SlackWork | None:
     )
 
 
-def inbound_from_command(body: dict[str, Any], team: str) -> SlackWork | None:
-    """`/hampshire [report | next | contacts TEXT | cases | help | anything]`, answered in the DM."""
+def inbound_from_command(body: dict[str, Any], team: str, commands: Mapping[str, str]) -> SlackWork | None:
+    """`/hampshire [report | next | contacts TEXT | cases | help | anything]`, answered in the DM.
+
+    `commands` maps a command's word to the flow it starts (the pack's `app_commands`).
+    """
     words = plain_text(str(body.get("text") or "")).strip()
     first, _, rest = words.partition(" ")
-    flow = COMMAND_FLOWS.get(first.lower())
+    flow = commands.get(first.lower())
     if flow:
         return _interaction_work(
             body, team, kind="turn", surface="command", start=flow, start_text=rest.strip()

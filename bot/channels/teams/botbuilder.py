@@ -107,9 +107,6 @@ Mode = Literal["authenticated", "local", "off"]
 BOT_FRAMEWORK_SERVICE_ORIGINS = frozenset({"https://smba.trafficmanager.net"})
 #: Hosts that are this machine: the only ones local mode listens on or talks to.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-#: The manifest's commands, as Teams types them into the chat, and the flows they start.
-_COMMANDS = {"report": "report_assault", "next": "what_happens_next", "cases": "my_cases"}
-_SEARCH_COMMAND = ("contacts", "directory_search")
 _EXECUTE = "adaptiveCard/action"
 _MAX_CACHED_MEMBERS = 10_000
 _MAX_CONNECTOR_CLIENTS = 64
@@ -250,15 +247,16 @@ def _is_personal(activity: Activity) -> bool:
     return bool(activity.conversation and activity.conversation.conversation_type == "personal")
 
 
-def _typed(text: str | None) -> dict[str, Any]:
-    """The router input for a typed message: a manifest command starts its flow, else it is text."""
+def _typed(text: str | None, pack: Pack) -> dict[str, Any]:
+    """The router input for a typed message: a command of the app's menu (the pack's
+    `app_commands`, as Teams types them into the chat) starts its flow, else it is text."""
     said = (text or "").strip()
     word, _, rest = said.partition(" ")
-    command, rest = word.casefold(), rest.strip()
-    if command in _COMMANDS and not rest:
-        return {"start": _COMMANDS[command]}
-    if command == _SEARCH_COMMAND[0]:
-        return {"start": _SEARCH_COMMAND[1], "start_text": rest}
+    flow, rest = pack.meta.app_commands.get(word.casefold()), rest.strip()
+    if flow == pack.meta.directory_flow:
+        return {"start": flow, "start_text": rest}
+    if flow and not rest:
+        return {"start": flow}
     return {"text": text or ""}
 
 
@@ -525,7 +523,7 @@ class _Bot(ActivityHandler):  # type: ignore[misc]
             else:
                 await self._turn(turn_context, pick=pick)
             return
-        await self._turn(turn_context, **_typed(activity.text))
+        await self._turn(turn_context, **_typed(activity.text, self.pack))
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

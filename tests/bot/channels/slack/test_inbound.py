@@ -13,6 +13,7 @@ from bot.channels.slack.inbound import (
     inbound_from_message,
     plain_text,
 )
+from dialogs.schema import Pack
 
 TEAM = "T0HAMPSHIRE"
 
@@ -54,9 +55,12 @@ def test_a_mention_keeps_the_channel_only_for_the_pointer() -> None:
     assert empty is not None and empty.resume and empty.text is None
 
 
-def test_command_words() -> None:
+def test_command_words(pack: Pack) -> None:
+    """The words are the pack's `app_commands`."""
+    commands = pack.meta.app_commands
+
     def command(text: str) -> SlackWork:
-        work = inbound_from_command({"user_id": "U1", "trigger_id": "t1", "text": text}, TEAM)
+        work = inbound_from_command({"user_id": "U1", "trigger_id": "t1", "text": text}, TEAM, commands)
         assert work is not None
         return work
 
@@ -69,7 +73,7 @@ def test_command_words() -> None:
     assert command("Cases").start == "my_cases"
     assert (command("help").text, command("help").start) == ("help", None)
     assert command("").resume
-    assert inbound_from_command({"user_id": "U1", "text": "report"}, TEAM) is None  # no trigger id
+    assert inbound_from_command({"user_id": "U1", "text": "report"}, TEAM, commands) is None  # no trigger id
 
 
 def test_forged_or_broken_button_values_are_ignored() -> None:

@@ -13,6 +13,7 @@ from jsonschema import Draft4Validator
 
 from bot.channels.teams.manifest import PACKAGE_FILES, ManifestError, teams_manifest
 from bot.cli import main
+from dialogs.loader import load_pack
 from tests.fake_teams import SCHEMAS, new_guid
 
 ROOT = Path(__file__).parents[4]
@@ -48,6 +49,8 @@ def test_the_bot_is_personal_only_with_the_five_commands() -> None:
     [commands] = bot["commandLists"]
     assert commands["scopes"] == ["personal"]
     assert [c["title"] for c in commands["commands"]] == COMMANDS
+    # Each command of the menu but help starts the flow the pack names for it.
+    assert set(COMMANDS) - {"help"} == set(load_pack().meta.app_commands)
     assert manifest["validDomains"]
     assert {manifest["icons"]["color"], manifest["icons"]["outline"]} == {"color.png", "outline.png"}
 
