@@ -24,8 +24,11 @@ $(NPM_STAMP): package.json package-lock.json
 		echo "!!! node or npm not found: the Teams end-to-end test (Agents Playground) will be SKIPPED"; \
 	fi
 
+# GNU make defines AS (the assembler, `as`) itself: only an AS given by the person counts.
+USER_AS := $(if $(filter-out default undefined,$(origin AS)),$(AS))
+
 chat: $(STAMP)
-	$(BIN)/hampshire chat $(if $(AS),--as $(AS))
+	$(BIN)/hampshire chat $(if $(USER_AS),--as $(USER_AS))
 
 test: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff format --check bot dialogs store tests bench

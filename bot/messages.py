@@ -233,7 +233,7 @@ def delivery_failed(nudge_id: int, attempts: int, error: str | None) -> str:
 
 
 def delivery_withdrawn(nudge_id: int) -> str:
-    return f"nudge {nudge_id} withdrawn: every point it was about has closed"
+    return f"nudge {nudge_id} withdrawn: none of its points is still its recipient's to do"
 
 
 def delivery_unconfirmed(nudge_id: int) -> str:
