@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # pyproject.toml says what is installed; the lock files say which versions (`make lock` refreshes them).
+# The run lock pins PostgreSQL's driver too, for a production install; make chat leaves it out.
 RUN_LOCK := requirements/run.txt
 TEST_LOCK := requirements/test.txt
 # What the bot needs to run (make chat) ...
@@ -29,7 +30,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --upgrade pip
 
 $(RUN_STAMP): pyproject.toml $(RUN_LOCK) | $(BIN)/python
-	@echo "==> Installing what the bot needs to run, at the versions in $(RUN_LOCK) (the first time: about a minute)"
+	@echo "==> Installing what the bot needs to run, at the versions in $(RUN_LOCK) (the first time: a minute or two)"
 	$(PIP_INSTALL) --constraint $(RUN_LOCK) --editable .
 	touch $(RUN_STAMP)
 
@@ -61,7 +62,7 @@ test: $(STAMP) $(NPM_STAMP)
 # Run after changing dependencies in pyproject.toml; `make lock UPGRADE=1` moves every pin to the newest.
 lock: | $(BIN)/python
 	$(PIP_INSTALL) uv==$(UV_VERSION)
-	$(LOCK) --output-file $(RUN_LOCK)
+	$(LOCK) --extra postgres --output-file $(RUN_LOCK)
 	$(LOCK) --extra postgres --extra test --constraint $(RUN_LOCK) --output-file $(TEST_LOCK)
 
 bench: $(STAMP)
