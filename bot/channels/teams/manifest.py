@@ -19,8 +19,11 @@ from typing import Any
 
 __all__ = ["PACKAGE_FILES", "ManifestError", "teams_manifest", "write_teams_package"]
 
-#: Where manifest.json and the icons live: the repository root, as they sit in the package.
-SOURCE = Path(__file__).resolve().parents[3]
+#: Where manifest.json and the icons live: an installed wheel carries them in `app/` beside this
+#: module (pyproject.toml copies them there from the repository root, where they are edited); a
+#: source checkout, an editable install included, reads them at the repository root.
+_PACKAGED = Path(__file__).resolve().with_name("app")
+SOURCE = _PACKAGED if (_PACKAGED / "manifest.json").is_file() else Path(__file__).resolve().parents[3]
 PACKAGE_FILES = ("manifest.json", "color.png", "outline.png")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _HOST = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
