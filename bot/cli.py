@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from bot.clock import system_clock
 from bot.people.identity import person_by_work_email, work_email
 from bot.runtime import Runtime, build_runtime
-from bot.settings import Settings
+from bot.settings import ConfigurationError, Settings
 from dialogs.directory import entry_record, rank
 from dialogs.explain import explanation_markdown, explanation_text
 from dialogs.loader import check_pack, load_pack
@@ -454,7 +454,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+    except ConfigurationError as error:
+        return _fail(str(error))
     return status
 
 

@@ -1,55 +1,98 @@
-"""Typed settings, read once from the environment. Secrets never appear in `repr` or logs."""
+"""Typed settings, read once from the environment. Secrets never appear in `repr`, errors or logs.
+
+`Settings.from_env()` reads the variables (pydantic-settings does the parsing); constructing
+`Settings(...)` directly takes only what it is given, so a test never picks up a developer's tokens.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["Settings"]
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+__all__ = ["ConfigurationError", "Settings"]
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+class ConfigurationError(ValueError):
+    """An environment variable has a value the bot cannot use; the message is one line."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the bot is configured with (DESIGN section 6 names the variables)."""
+class Settings(BaseSettings):
+    """Everything the bot is configured with; each field names its environment variable."""
 
-    database_url: str | None = None
-    pack_dir: Path | None = None
-    slack_bot_token: str | None = field(default=None, repr=False)
-    slack_signing_secret: str | None = field(default=None, repr=False)
-    slack_app_token: str | None = field(default=None, repr=False)
-    slack_team_id: str | None = None
-    slack_api_url: str | None = None
-    microsoft_app_id: str | None = None
-    microsoft_app_password: str | None = field(default=None, repr=False)
-    microsoft_app_tenant_id: str | None = None
-    allow_unauthenticated: bool = False
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
+        hide_input_in_errors=True,
+    )
+
+    database_url: str | None = Field(None, validation_alias="HAMPSHIRE_DATABASE_URL")
+    pack_dir: Path | None = Field(None, validation_alias="HAMPSHIRE_PACK")
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_team_id: str | None = Field(None, validation_alias="SLACK_TEAM_ID")
+    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+    microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    allow_unauthenticated: bool = Field(False, validation_alias="HAMPSHIRE_ALLOW_UNAUTHENTICATED")
+    log_format: Literal["text", "json"] = Field("text", validation_alias="HAMPSHIRE_LOG_FORMAT")
+    teams_sdk: Literal["botbuilder", "agents"] = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with `changes`, validated as the constructor validates them."""
+        return self.model_validate(self.model_dump() | changes)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values passed in: `from_env` is the one place the environment is read."""
+        return (init_settings,)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read the settings from environment variables (empty values count as unset)."""
-        env = os.environ if env is None else env
+        """Read the settings from environment variables (`os.environ` unless `env` is given).
 
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
+        Empty values count as unset. An unusable value raises `ConfigurationError`, naming the
+        variable and never its value.
+        """
+        values = _Environment(cls, os.environ if env is None else env)()
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise ConfigurationError(_one_line(error)) from None
 
-        pack = get("HAMPSHIRE_PACK")
-        return cls(
-            database_url=get("HAMPSHIRE_DATABASE_URL"),
-            pack_dir=Path(pack) if pack else None,
-            slack_bot_token=get("SLACK_BOT_TOKEN"),
-            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
-            slack_app_token=get("SLACK_APP_TOKEN"),
-            slack_team_id=get("SLACK_TEAM_ID"),
-            slack_api_url=get("SLACK_API_URL"),
-            microsoft_app_id=get("MICROSOFT_APP_ID"),
-            microsoft_app_password=get("MICROSOFT_APP_PASSWORD"),
-            microsoft_app_tenant_id=get("MICROSOFT_APP_TENANT_ID"),
-            allow_unauthenticated=_flag(get("HAMPSHIRE_ALLOW_UNAUTHENTICATED")),
-        )
+
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping, blank values left out."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name: value.strip() for name, value in self._env.items() if value.strip()}
+
+
+def _one_line(error: ValidationError) -> str:
+    problems = (f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors())
+    return "invalid setting: " + "; ".join(problems)

@@ -2,8 +2,9 @@
 
 Hours are elapsed time (a 1-hour clock at 01:30 on the night the clocks change is still an hour);
 days and working days are calendar days on the wall clock, so "7 days after 14:00" is 14:00 a week
-later whatever the clocks did in between. Working days skip weekends and the bank holidays of the
-pack's calendar (England and Wales by default, from the `holidays` package).
+later whatever the clocks did in between. Working days are those of the pack's bank-holiday
+calendar (England and Wales by default), counted by the `holidays` package; meetings recur by a
+`dateutil` weekly rule; calendar months are `dateutil` relative deltas.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import WEEKLY, rrule
 
 from dialogs.schema import DueRule, MeetingSpec
 
@@ -20,7 +23,6 @@ __all__ = [
     "add_months",
     "add_working_days",
     "due_at",
-    "format_when",
     "is_working_day",
     "local_time_today",
     "next_meeting",
@@ -30,6 +32,8 @@ __all__ = [
 
 _UTC = ZoneInfo("UTC")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: Where a clock that starts outside working days falls due on its last day.
+_END_OF_DAY = time(23, 59)
 
 
 @lru_cache(maxsize=8)
@@ -39,8 +43,8 @@ def _calendar(spec: str) -> holidays.HolidayBase:
 
 
 def is_working_day(day: date, *, calendar: str = "GB-ENG") -> bool:
-    """Monday to Friday and not a bank holiday."""
-    return day.weekday() < 5 and day not in _calendar(calendar)
+    """Not a weekend day nor a bank holiday of `calendar`."""
+    return bool(_calendar(calendar).is_working_day(day))
 
 
 def _wall(local: datetime, zone: ZoneInfo) -> datetime:
@@ -57,23 +61,13 @@ def add_working_days(start: datetime, count: int, *, timezone: str, calendar: st
     """
     zone = ZoneInfo(timezone)
     local = start.astimezone(zone)
-    day = local.date()
-    if count > 0 and not is_working_day(day, calendar=calendar):
-        # The clock starts with the next working day, which is the first of the `count`.
-        while not is_working_day(day, calendar=calendar):
-            day += timedelta(days=1)
-        day = _skip_working_days(day, count - 1, calendar)
-        return _wall(datetime.combine(day, time(23, 59), tzinfo=zone), zone)
-    day = _skip_working_days(day, count, calendar)
-    return _wall(datetime.combine(day, local.time(), tzinfo=zone), zone)
-
-
-def _skip_working_days(day: date, count: int, calendar: str) -> date:
-    while count > 0:
-        day += timedelta(days=1)
-        if is_working_day(day, calendar=calendar):
-            count -= 1
-    return day
+    if count <= 0:
+        return _wall(local, zone)
+    bank_holidays = _calendar(calendar)
+    # From a non-working day the n-th working day on is the n-th counting the next one as the first.
+    day = bank_holidays.get_nth_working_day(local.date(), count)
+    at = local.time() if bank_holidays.is_working_day(local.date()) else _END_OF_DAY
+    return _wall(datetime.combine(day, at, tzinfo=zone), zone)
 
 
 def next_meeting(after: datetime, meeting: MeetingSpec, *, timezone: str) -> datetime:
@@ -82,17 +76,24 @@ def next_meeting(after: datetime, meeting: MeetingSpec, *, timezone: str) -> dat
     local = (after + timedelta(hours=meeting.min_notice_hours)).astimezone(zone)
     hour, minute = (int(part) for part in meeting.time.split(":"))
     anchor = date.fromisoformat(meeting.anchor)
-    weekday = _WEEKDAYS.index(meeting.weekday)
-    anchor += timedelta(days=(weekday - anchor.weekday()) % 7)
-    period = 7 * meeting.every_weeks
-    day = local.date()
-    offset = (day - anchor).days % period
-    day -= timedelta(days=offset)
-    while True:
-        candidate = _wall(datetime.combine(day, time(hour, minute), tzinfo=zone), zone)
+    anchor += timedelta(days=(_WEEKDAYS.index(meeting.weekday) - anchor.weekday()) % 7)
+    period = timedelta(weeks=meeting.every_weeks)
+    # The rule only counts forward, so it starts at the cadence's last meeting day on or before
+    # `local`: an anchor in the future still fixes which weeks of a fortnightly cadence hold one.
+    first = anchor + period * ((local.date() - anchor) // period)
+    cadence = rrule(
+        WEEKLY,
+        interval=meeting.every_weeks,
+        byhour=hour,
+        byminute=minute,
+        bysecond=0,
+        dtstart=datetime.combine(first, time(hour, minute)),
+    )
+    for occurrence in cadence:
+        candidate = _wall(occurrence.replace(tzinfo=zone), zone)
         if candidate > local:
             return candidate
-        day += timedelta(days=period)
+    raise AssertionError("a weekly rule without an end never runs out")
 
 
 def due_at(
@@ -122,14 +123,6 @@ def to_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
     return moment.astimezone(_UTC)
-
-
-def format_when(moment: datetime | str, *, timezone: str) -> str:
-    """A date and time as people read it in the force: "Mon 23 Nov 2026, 14:30"."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}"
 
 
 def _hhmm(text: str) -> time:
@@ -165,9 +158,4 @@ def quiet_until(now: datetime, quiet_from: str, quiet_until: str, *, timezone: s
 def add_months(moment: datetime, months: int, *, timezone: str) -> datetime:
     """The same wall-clock time `months` calendar months later (the 31st becomes the month's last day)."""
     zone = ZoneInfo(timezone)
-    local = moment.astimezone(zone)
-    index = local.month - 1 + months
-    year, month = local.year + index // 12, index % 12 + 1
-    next_month = date(year + month // 12, month % 12 + 1, 1)
-    day = min(local.day, (next_month - timedelta(days=1)).day)
-    return to_utc(_wall(local.replace(year=year, month=month, day=day), zone))
+    return to_utc(_wall(moment.astimezone(zone) + relativedelta(months=months), zone))

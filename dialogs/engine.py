@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from dialogs.actions import ACTIONS
-from dialogs.clock import format_when
+from dialogs.dates import when_text
 from dialogs.directory import rank
 from dialogs.expect import Accepted, validate
 from dialogs.render import CHOICES_FROM, RENDERERS, fill
@@ -203,7 +203,7 @@ class _Run:
             if choice.value == value:
                 return choice.label
         if step.expect == "when_past" and isinstance(value, str):
-            return format_when(value, timezone=self.pack.meta.timezone)
+            return when_text(self.pack, value)
         return str(value)
 
     # --- dispatch ---------------------------------------------------------------------------

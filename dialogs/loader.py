@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dialogs.actions import ACTIONS
+from dialogs.dates import parse_locale
 from dialogs.durations import DURATION_NAMES, pack_duration
 from dialogs.effects import EFFECTS
 from dialogs.expect import EXPECT
@@ -284,6 +285,10 @@ class _Checker:
             ZoneInfo(meta.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             self.problem(source, ("timezone",), f"unknown time zone {meta.timezone!r}")
+        try:
+            parse_locale(meta.locale)
+        except ValueError:
+            self.problem(source, ("locale",), f"unknown locale {meta.locale!r} (a CLDR name: en_GB, cy)")
         country, _, subdiv = meta.bank_holidays.partition("-")
         try:
             holidays.country_holidays(country, subdiv=subdiv or None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from dialogs.clock import format_when
+from dialogs.dates import when_text
 from dialogs.render import fill, point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP, Choice, Fact, Reply
@@ -77,10 +77,6 @@ def _reply(pack: Pack, key: str, **values: Any) -> Reply:
     return Reply(key=key, text=fill(pack, key, **values))
 
 
-def _when(pack: Pack, value: Any) -> str:
-    return format_when(str(value), timezone=pack.meta.timezone) if value else ""
-
-
 def _title(pack: Pack, point: Payload) -> str:
     return point_title(pack, str(point["code"]), point.get("instance"))
 
@@ -89,7 +85,7 @@ def _timing(pack: Pack, point: Payload, now: datetime) -> str:
     """ "Overdue since …" if it is overdue as the message goes out, else "Due …"."""
     due = str(point["due"])
     key = "strings.nudge_overdue" if datetime.fromisoformat(due) <= now else "strings.nudge_due"
-    return fill(pack, key, due=_when(pack, due))
+    return fill(pack, key, due=when_text(pack, due))
 
 
 _ANSWERED = {
@@ -109,9 +105,7 @@ def _reminder_point(pack: Pack, reference: str, point: Payload, ctx: _Context) -
     outcome = ctx.outcomes.get(int(point["point"]))
     if outcome is not None:
         by = outcome.by or pack.text("strings.nudge_by_bot")
-        return _reply(
-            pack, _ANSWERED[outcome.status], title=title, by=by, when=_when(pack, outcome.at.isoformat())
-        )
+        return _reply(pack, _ANSWERED[outcome.status], title=title, by=by, when=when_text(pack, outcome.at))
     if point.get("unassigned"):
         return _reply(pack, "strings.nudge_unassigned", reference=reference, title=title)
     reply = _reply(pack, "strings.nudge_point", title=title, timing=_timing(pack, point, ctx.now))
@@ -151,7 +145,7 @@ def _escalation(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
             "strings.escalation_line",
             title=_title(pack, point),
             owner=owner,
-            due=_when(pack, point["due"]),
+            due=when_text(pack, point["due"]),
         )
 
     return [_reply(pack, "strings.escalation").model_copy(update={"facts": _by_case(pack, payload, line)})]
@@ -159,7 +153,7 @@ def _escalation(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
 
 def _digest(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     def line(point: Payload) -> str:
-        return fill(pack, "strings.digest_line", title=_title(pack, point), due=_when(pack, point["due"]))
+        return fill(pack, "strings.digest_line", title=_title(pack, point), due=when_text(pack, point["due"]))
 
     return [_reply(pack, "strings.digest").model_copy(update={"facts": _by_case(pack, payload, line)})]
 

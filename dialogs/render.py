@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from dialogs.clock import format_when
+from dialogs.dates import when_text
 from dialogs.durations import pack_duration
 from dialogs.plan import case_facts
 from dialogs.schema import Pack
@@ -48,10 +48,6 @@ def _label(pack: Pack, prefix: str, value: object) -> str:
     return pack.strings.get(f"{prefix}_{value}", str(value))
 
 
-def _when(pack: Pack, value: JsonValue) -> str:
-    return format_when(str(value), timezone=pack.meta.timezone) if value else ""
-
-
 def point_title(pack: Pack, code: str, instance: object = 1) -> str:
     """The title of plan point `code` (the code itself if the pack no longer has it).
 
@@ -83,17 +79,17 @@ def point_fact(pack: Pack, point: Mapping[str, JsonValue], now: datetime) -> Fac
     if status == "done" and isinstance(by_bot, dict) and f"evidence_{by_bot.get('evidence')}" in pack.strings:
         evidence = fill(pack, f"strings.evidence_{by_bot.get('evidence')}", name=by_bot.get("name") or "")
         value = fill(
-            pack, "strings.point_bot_done_line", when=_when(pack, point.get("done_at")), evidence=evidence
+            pack, "strings.point_bot_done_line", when=when_text(pack, point.get("done_at")), evidence=evidence
         )
     elif status == "done":
-        value = fill(pack, "strings.point_done_line", when=_when(pack, point.get("done_at")))
+        value = fill(pack, "strings.point_done_line", when=when_text(pack, point.get("done_at")))
     elif status == "not_applicable":
         value = fill(pack, "strings.point_na_line", reason=point.get("reason") or "")
     else:
         due = str(point.get("due", ""))
         overdue = bool(due) and datetime.fromisoformat(due) < now
         key = "strings.point_overdue_line" if overdue else "strings.point_due_line"
-        value = fill(pack, key, owner=_owner(pack, point), due=_when(pack, due))
+        value = fill(pack, key, owner=_owner(pack, point), due=when_text(pack, due))
         if point.get("urgent"):
             value = fill(pack, "strings.point_urgent", line=value)
     return Fact(label=title, value=value)
@@ -165,9 +161,9 @@ def my_cases(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
                     pack,
                     "strings.my_cases_line",
                     kind=_label(pack, "kind", case.get("kind")),
-                    occurred=_when(pack, case.get("occurred_at")),
+                    occurred=when_text(pack, case.get("occurred_at")),
                     outstanding=case.get("outstanding", 0),
-                    next_due=_when(pack, case.get("next_due")) or "-",
+                    next_due=when_text(pack, case.get("next_due")) or "-",
                     role=_label(pack, "relation", case.get("relation")),
                 ),
             )
@@ -186,7 +182,7 @@ def case_detail(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
         Fact(label=pack.text("strings.label_victim"), value=str(case.get("victim_name", ""))),
         Fact(label=pack.text("strings.label_io"), value=str(io)),
         Fact(label=pack.text("strings.label_kind"), value=_label(pack, "kind", case.get("kind"))),
-        Fact(label=pack.text("strings.label_occurred_at"), value=_when(pack, case.get("occurred_at"))),
+        Fact(label=pack.text("strings.label_occurred_at"), value=when_text(pack, case.get("occurred_at"))),
     ]
     facts += [point_fact(pack, p, now) for p in _items(state, "show_case", "points")]
     return facts
@@ -208,9 +204,13 @@ def victim_progress(pack: Pack, state: DialogState, now: datetime) -> list[Fact]
         for code in codes if isinstance(codes, list) else []:
             lines.append(fill(pack, "strings.progress_done_item", title=point_title(pack, str(code))))
         if case.get("next_update_due"):
-            lines.append(fill(pack, "strings.progress_next_update", due=_when(pack, case["next_update_due"])))
+            lines.append(
+                fill(pack, "strings.progress_next_update", due=when_text(pack, case["next_update_due"]))
+            )
         if case.get("review_until"):
-            lines.append(fill(pack, "strings.progress_review_until", until=_when(pack, case["review_until"])))
+            lines.append(
+                fill(pack, "strings.progress_review_until", until=when_text(pack, case["review_until"]))
+            )
         facts.append(Fact(label=str(case.get("reference")), value="\n".join(lines)))
     return facts
 

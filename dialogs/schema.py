@@ -266,6 +266,7 @@ class PackMeta(_Model):
     name: str
     version: str
     timezone: str = "Europe/London"
+    locale: str = Field("en_GB", description="the language dates are written in (CLDR: en_GB, cy)")
     bank_holidays: str = Field("GB-ENG", description="country and subdivision for `holidays`")
     work_email_domains: list[str] = Field(min_length=1)
     max_answer_length: int = Field(2000, ge=100, le=20000)

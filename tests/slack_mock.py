@@ -295,8 +295,7 @@ class SlackRig:
         self.loop = LoopThread()
         self.mock = MockSlack(team)
         url = self.loop.run(self.mock.start())
-        settings = replace(
-            runtime.settings,
+        settings = runtime.settings.replace(
             slack_bot_token=BOT_TOKEN,
             slack_signing_secret=secret,
             slack_app_token=APP_TOKEN,

@@ -194,3 +194,12 @@ def test_pack_explain_refuses_a_broken_pack(tmp_path: Path, capsys: pytest.Captu
     shown = capsys.readouterr()
     assert shown.out == ""
     assert "missing: a pack needs plan.yaml" in shown.err
+
+
+def test_an_unusable_setting_is_one_line_naming_the_variable(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HAMPSHIRE_ALLOW_UNAUTHENTICATED", "perhaps")
+    assert main(["directory", "search", "fed"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "HAMPSHIRE_ALLOW_UNAUTHENTICATED" in err and "perhaps" not in err

@@ -1,13 +1,13 @@
-"""Plan clocks: working days over bank holidays, both clock changes, meetings."""
+"""Plan clocks: working days over bank holidays, both clock changes, meetings, calendar months."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialogs.clock import add_working_days, due_at, format_when, is_working_day, next_meeting
+from dialogs.clock import add_months, add_working_days, due_at, is_working_day, next_meeting
 from dialogs.schema import DueRule, MeetingSpec
 
 LONDON = ZoneInfo("Europe/London")
@@ -65,6 +65,21 @@ def test_a_due_time_in_the_spring_gap_moves_to_a_real_time() -> None:
     assert due == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # 02:30 BST; 01:30 did not exist
 
 
+def test_the_packs_calendar_decides_which_days_work() -> None:
+    # St Andrew's Day (Monday 30 November 2026) is a bank holiday in Scotland, not in England.
+    friday = london(2026, 11, 27, 10, 0)
+    assert add_working_days(friday, 1, timezone="Europe/London") == london(2026, 11, 30, 10, 0)
+    assert add_working_days(friday, 1, timezone="Europe/London", calendar="GB-SCT") == london(
+        2026, 12, 1, 10, 0
+    )
+    assert not is_working_day(datetime(2026, 11, 30).date(), calendar="GB-SCT")
+
+
+def test_no_working_days_is_the_start_itself() -> None:
+    saturday = london(2026, 11, 21, 15, 0)
+    assert add_working_days(saturday, 0, timezone="Europe/London") == saturday
+
+
 def test_working_days_across_a_clock_change_keep_the_wall_clock() -> None:
     due = add_working_days(london(2026, 10, 23, 9, 0), 1, timezone="Europe/London")
     assert due.astimezone(UTC) == datetime(2026, 10, 26, 9, 0, tzinfo=UTC)
@@ -86,14 +101,6 @@ def test_next_meeting_weekly_and_fortnightly() -> None:
     )
 
 
-def test_format_when() -> None:
-    assert (
-        format_when(datetime(2026, 8, 1, 9, 0, tzinfo=UTC), timezone="Europe/London")
-        == "Sat 1 Aug 2026, 10:00"
-    )
-    assert format_when("2026-11-23T09:05:00+00:00", timezone="Europe/London") == "Mon 23 Nov 2026, 09:05"
-
-
 def test_the_next_meeting_leaves_time_to_put_it_on_the_agenda() -> None:
     weekly = MeetingSpec(weekday="monday", time="10:00", anchor="2026-01-05", min_notice_hours=24)
     assert next_meeting(london(2026, 11, 23, 9, 0), weekly, timezone="Europe/London") == london(
@@ -102,3 +109,39 @@ def test_the_next_meeting_leaves_time_to_put_it_on_the_agenda() -> None:
     assert next_meeting(london(2026, 11, 22, 9, 0), weekly, timezone="Europe/London") == london(
         2026, 11, 23, 10, 0
     )
+
+
+def test_a_meeting_cadence_anchored_after_the_event_keeps_its_weeks() -> None:
+    fortnightly = MeetingSpec(
+        weekday="wednesday", time="14:00", every_weeks=2, anchor="2027-06-02", min_notice_hours=0
+    )
+    # 2 December 2026 is 26 weeks before the anchor, so a meeting week; 9 December is not.
+    assert next_meeting(london(2026, 11, 26, 9, 0), fortnightly, timezone="Europe/London") == london(
+        2026, 12, 2, 14, 0
+    )
+    assert next_meeting(london(2026, 12, 2, 14, 0), fortnightly, timezone="Europe/London") == london(
+        2026, 12, 16, 14, 0
+    )
+
+
+def test_a_meeting_keeps_its_wall_clock_time_across_the_spring_change() -> None:
+    weekly = MeetingSpec(weekday="monday", time="10:00", anchor="2026-01-05", min_notice_hours=24)
+    meeting = next_meeting(london(2027, 3, 27, 12, 0), weekly, timezone="Europe/London")
+    assert meeting == london(2027, 3, 29, 10, 0)
+    assert meeting.utcoffset() == timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "until"),
+    [
+        (london(2026, 11, 24, 10, 0), 3, datetime(2027, 2, 24, 10, 0, tzinfo=UTC)),
+        (london(2026, 11, 30, 10, 0), 3, datetime(2027, 2, 28, 10, 0, tzinfo=UTC)),  # no 30 February
+        (london(2027, 1, 31, 10, 0), 1, datetime(2027, 2, 28, 10, 0, tzinfo=UTC)),
+        (london(2027, 1, 15, 10, 0), 3, datetime(2027, 4, 15, 9, 0, tzinfo=UTC)),  # 10:00 BST
+        (london(2027, 10, 31, 10, 0), 13, datetime(2028, 11, 30, 10, 0, tzinfo=UTC)),  # across a year
+    ],
+)
+def test_calendar_months_keep_the_day_and_the_wall_clock(
+    start: datetime, months: int, until: datetime
+) -> None:
+    assert add_months(start, months, timezone="Europe/London") == until

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -143,11 +144,15 @@ def configuration_problem(settings: Settings, *, socket_mode: bool = False) -> s
     return None
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
+
+
 def _client(settings: Settings) -> AsyncWebClient:
     # No retry handlers: `send_with_retry` owns retrying, and a connection retry inside the client
     # could post a message twice.
     return AsyncWebClient(
-        token=settings.slack_bot_token,
+        token=_secret(settings.slack_bot_token),
         base_url=settings.slack_api_url or SLACK_API_URL,
         retry_handlers=[],
         timeout=10,
@@ -464,12 +469,14 @@ class SlackBot:
         self.pack = port.pack
         self.clock = clock
         self.team = settings.slack_team_id
-        self.token = settings.slack_bot_token
+        self.token = settings.slack_bot_token.get_secret_value()
         self.client = _client(settings)
         self.channel = SlackChannel(self.client, self.pack, sleep=sleep)
         self.identities = Identities(channel=self.channel, port=port, team=self.team, clock=clock)
         self.verifier = (
-            RequestVerifier(settings.slack_signing_secret, clock) if settings.slack_signing_secret else None
+            RequestVerifier(settings.slack_signing_secret.get_secret_value(), clock)
+            if settings.slack_signing_secret
+            else None
         )
         self.inbox = port.work_queue(
             source=CHANNEL,
@@ -760,7 +767,7 @@ async def run_socket_mode(port: Port, settings: Settings, *, clock: Clock) -> No
         raise SlackConfigError(problem)
     bot = SlackBot(port, settings, clock=clock)
     handler = AsyncSocketModeHandler(
-        bot.app, settings.slack_app_token, logger=_quiet_logger("bot.slack.socket")
+        bot.app, _secret(settings.slack_app_token), logger=_quiet_logger("bot.slack.socket")
     )
     await bot.start()
     try:

@@ -395,7 +395,9 @@ def _authentication(settings: Settings, mode: Mode, options: TeamsOptions) -> Bo
         credentials = _FixedTokenCredentials(settings.microsoft_app_id or "", options.outbound_token)
     else:
         credentials = PasswordServiceClientCredentialFactory(
-            settings.microsoft_app_id, settings.microsoft_app_password, settings.microsoft_app_tenant_id
+            settings.microsoft_app_id,
+            settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None,
+            settings.microsoft_app_tenant_id,
         )
     if options.openid_metadata_url is None:
         return _Authentication(

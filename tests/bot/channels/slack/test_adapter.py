@@ -489,8 +489,8 @@ def test_proactive_send_reports_failure_instead_of_dropping(
 
 
 def test_proactive_send_to_an_unreachable_slack_is_failed_not_silent(runtime: Runtime) -> None:
-    settings = replace(
-        runtime.settings, slack_bot_token="xoxb-test-bot-token", slack_api_url="http://127.0.0.1:9/api/"
+    settings = runtime.settings.replace(
+        slack_bot_token="xoxb-test-bot-token", slack_api_url="http://127.0.0.1:9/api/"
     )
     channel = make_slack_channel(settings, runtime.pack)
     assert channel is not None
@@ -498,7 +498,7 @@ def test_proactive_send_to_an_unreachable_slack_is_failed_not_silent(runtime: Ru
     reply = Reply(key="strings.point_due_line", text="x")
     delivery = asyncio.run(channel.send(Address("slack", TEAM, SERGEANT), [reply]))
     assert (delivery.status, delivery.error) == ("failed", "connection failed")
-    assert make_slack_channel(replace(settings, slack_bot_token=None)) is None
+    assert make_slack_channel(settings.replace(slack_bot_token=None)) is None
 
 
 # --- configuration ------------------------------------------------------------------------------------
@@ -539,7 +539,7 @@ def test_unsafe_slack_settings_stop_start_up(
 def test_create_app_refuses_unsafe_slack_settings(sqlite_runtime: Runtime) -> None:
     from bot.app import create_app
 
-    unsafe = replace(sqlite_runtime.settings, slack_bot_token="xoxb-test-bot-token", slack_team_id=TEAM)
+    unsafe = sqlite_runtime.settings.replace(slack_bot_token="xoxb-test-bot-token", slack_team_id=TEAM)
     with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET"):
         create_app(replace(sqlite_runtime, settings=unsafe))
     app = create_app(sqlite_runtime)  # Slack not configured: no route, nothing refused
