@@ -139,7 +139,7 @@ def test_an_unknown_step_is_reported_with_its_line(tmp_path: Path) -> None:
             "unknown fact 'in_hospital'",
         ),
         ("plan.yaml", "next_meeting: trm", "next_meeting: dmm", "unknown meeting 'dmm'"),
-        ("pack.yaml", "timezone: Europe/London", "timezone: Europe/London\nlocale: xx_ZZ", "unknown locale"),
+        ("pack.yaml", "\nlocale: en_GB", "\nlocale: xx_ZZ", "unknown locale"),
         (
             "pack.yaml",
             "  - update_case\ndirectory_flow",
