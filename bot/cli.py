@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from dialogs.schema import Pack
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 #: The distribution whose version `--version` prints.
 DISTRIBUTION = "op-hampshire-bot"
@@ -38,7 +38,8 @@ class _Refused(Exception):
 
 
 def _fail(message: str, status: int = REFUSED) -> int:
-    print(f"hampshire: {message}", file=sys.stderr)
+    """Say why on one line of standard error (a driver's or parser's message may span several)."""
+    print(f"hampshire: {' '.join(message.split())}", file=sys.stderr)
     return status
 
 
@@ -82,9 +83,7 @@ def _opening_database(url: str, source: str) -> Iterator[None]:
         ) from None
     except DBAPIError as error:
         where = make_url(url).render_as_string(hide_password=True)
-        reason = (
-            str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
-        )
+        reason = str(error.orig).strip() or type(error.orig).__name__
         raise _Refused(f"cannot open the database at {where}: {reason}") from None
 
 
@@ -188,8 +187,12 @@ def _serve(args: argparse.Namespace) -> int:
             log.warning(messages.serve_loopback_only(host))
             host = "127.0.0.1"
     app = create_app(runtime, schedule=True)
-    log.info(messages.serve_listening(host, args.port))
-    web.run_app(app, host=host, port=args.port, print=None)
+
+    def listening(*banner: object) -> None:
+        # run_app calls this once the socket is bound: the log line is the moment requests work.
+        log.info(messages.serve_listening(host, args.port))
+
+    web.run_app(app, host=host, port=args.port, print=listening)
     return 0
 
 
@@ -555,7 +558,8 @@ def _db_option(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The `hampshire` parser: every command and option, with its help line and default."""
     parser = argparse.ArgumentParser(
         prog="hampshire",
         description="Op Hampshire bot: the plan for assaults on officers and staff, in chat.",
@@ -667,7 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     from bot.logs import LOG_FORMAT_VARIABLE, configure_logging, log_format
 
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         configure_logging(log_format(os.environ.get(LOG_FORMAT_VARIABLE)))
     except ValueError as error:

@@ -1,8 +1,12 @@
-"""The aiohttp application: health check."""
+"""The aiohttp application: health check, and the endpoints of channels that are off."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -17,3 +21,49 @@ def test_healthz(sqlite_runtime: Runtime) -> None:
             return response.status, await response.json()
 
     assert asyncio.run(check()) == (200, {"status": "ok"})
+
+
+def test_the_endpoint_of_a_channel_that_is_off_answers_503_with_the_reason(sqlite_runtime: Runtime) -> None:
+    async def post(path: str) -> tuple[int, object]:
+        async with TestClient(TestServer(create_app(sqlite_runtime))) as client:
+            response = await client.post(path, json={"type": "url_verification", "challenge": "x"})
+            return response.status, await response.json()
+
+    assert asyncio.run(post("/slack/events")) == (
+        503,
+        {"error": "Slack is off on this server: SLACK_BOT_TOKEN is not set"},
+    )
+    assert asyncio.run(post("/api/messages")) == (
+        503,
+        {"error": "Microsoft Teams is off on this server: MICROSOFT_APP_ID is not set"},
+    )
+
+
+_BUILD_APP_WITH_CHANNELS_OFF = """
+import json, sys
+from bot.app import create_app
+from bot.channels.configured import push_channels
+from bot.runtime import build_runtime
+from bot.settings import Settings
+runtime = build_runtime(Settings(), database_url="sqlite://")
+create_app(runtime, schedule=True)
+assert push_channels(runtime.settings, pack=runtime.pack) == {}
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def test_an_app_and_its_scheduler_with_both_channels_off_load_neither_sdk() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD_APP_WITH_CHANNELS_OFF],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=300,
+        check=True,
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "aiohttp" in loaded
+    assert (
+        loaded & {"slack_bolt", "slack_sdk", "botbuilder", "botframework", "microsoft_agents", "msrest"}
+        == set()
+    )
