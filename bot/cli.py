@@ -15,11 +15,13 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.clock import Clock
     from bot.runtime import Runtime
     from bot.settings import Settings
@@ -60,14 +62,22 @@ def _database_url(args: argparse.Namespace, settings: Settings) -> tuple[str, st
     return default_database_url(), "the default database"
 
 
-@contextlib.contextmanager
-def _opening_database(url: str, source: str) -> Iterator[None]:
-    """Turn the ways a database cannot be opened into one line (never the URL's password)."""
+def _open_database(args: argparse.Namespace, settings: Settings) -> Engine:
+    """The command's database, reached once, so that a failure to open it is told in one line.
+
+    Never shows the URL's password. Later failures (a migration's, a query's) are not this
+    function's: they keep their tracebacks.
+    """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+    from store.db import make_engine
+
+    url, source = _database_url(args, settings)
     try:
-        yield
+        engine = make_engine(url)
+        with engine.connect():
+            pass
     except NoSuchModuleError:
         raise _Refused(f"{source} names a kind of database SQLAlchemy does not know") from None
     except ArgumentError:
@@ -85,6 +95,7 @@ def _opening_database(url: str, source: str) -> Iterator[None]:
         where = make_url(url).render_as_string(hide_password=True)
         reason = str(error.orig).strip() or type(error.orig).__name__
         raise _Refused(f"cannot open the database at {where}: {reason}") from None
+    return engine
 
 
 def _load_pack(settings: Settings) -> Pack:
@@ -116,9 +127,8 @@ def _runtime(
 
     settings = settings or _settings()
     pack = pack or _load_pack(settings)
-    url, source = _database_url(args, settings)
-    with _opening_database(url, source):
-        return build_runtime(settings, clock=clock or system_clock, database_url=url, pack=pack)
+    engine = _open_database(args, settings)
+    return build_runtime(settings, clock=clock or system_clock, engine=engine, pack=pack)
 
 
 # --- chat ------------------------------------------------------------------------------------------
@@ -333,11 +343,9 @@ def _manifest_slack(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from store.db import make_engine, upgrade
+    from store.db import upgrade
 
-    url, source = _database_url(args, _settings())
-    with _opening_database(url, source):
-        upgrade(make_engine(url))
+    upgrade(_open_database(args, _settings()))
     print("database is up to date")
     return 0
 

@@ -1,13 +1,16 @@
-"""The aiohttp application: health check, and the endpoints of channels that are off."""
+"""The aiohttp application: health check, which channels are on, and the 503 of those that are off."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
@@ -67,3 +70,19 @@ def test_an_app_and_its_scheduler_with_both_channels_off_load_neither_sdk() -> N
         loaded & {"slack_bolt", "slack_sdk", "botbuilder", "botframework", "microsoft_agents", "msrest"}
         == set()
     )
+
+
+def test_create_app_says_which_channels_are_on(
+    sqlite_runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.app")
+    slack_on = replace(
+        sqlite_runtime.settings,
+        slack_bot_token="xoxb-test-bot-token",
+        slack_signing_secret="test-signing-secret",
+        slack_team_id="T0TEST",
+    )
+    create_app(replace(sqlite_runtime, settings=slack_on))
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    assert [m.split(":")[0] for m in said] == ["Microsoft Teams is off", "Slack is on"]
+    assert said[1] == "Slack is on: POST /slack/events takes signed requests from workspace T0TEST only"
