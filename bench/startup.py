@@ -41,8 +41,7 @@ PROMPT_GOAL_MS = 1000.0
 
 def _environment() -> dict[str, str]:
     """This environment without channels or a pack of its own, as a newcomer's shell would be."""
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "HAMPSHIRE_"))}
-    return kept
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "HAMPSHIRE_"))}
 
 
 @dataclass(frozen=True)
