@@ -1,19 +1,30 @@
-"""The aiohttp application `hampshire serve` runs: one port for Slack, Teams and health checks."""
+"""The aiohttp application `hampshire serve` runs: one port for Slack, Teams and health checks.
+
+A channel's SDK is imported only when that channel is on, so a server with Slack off never loads
+bolt and one with Teams off never loads the Bot Framework. An endpoint whose channel is off still
+exists: it answers 503 with the reason, which a person setting up the app can read, where a 404
+would suggest a wrong URL.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from bot.channels.slack.adapter import add_slack_routes
-from bot.channels.teams.botbuilder import add_teams_routes
+from bot import messages
+from bot.channels.configured import slack_off_reason, teams_off_reason
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 
-__all__ = ["RUNTIME", "create_app"]
+__all__ = ["RUNTIME", "SLACK_PATH", "TEAMS_PATH", "create_app"]
+
+log = logging.getLogger(__name__)
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
+SLACK_PATH = "/slack/events"
+TEAMS_PATH = "/api/messages"
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -22,6 +33,39 @@ async def _healthz(request: web.Request) -> web.Response:
     with runtime.engine.connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     return web.json_response({"status": "ok"})
+
+
+def _refuse(reason: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A handler for the endpoint of a channel that is off: 503 and why, for every request."""
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.json_response({"error": reason}, status=503)
+
+    return refuse
+
+
+def _add_slack(app: web.Application, port: RuntimePort, runtime: Runtime) -> None:
+    off = slack_off_reason(runtime.settings)
+    if off is not None:
+        log.info(messages.slack_off(off))
+        app.router.add_post(SLACK_PATH, _refuse(f"Slack is off on this server: {off}"))
+        return
+    from bot.channels.slack.adapter import add_slack_routes
+
+    add_slack_routes(app, port, runtime.settings, clock=runtime.clock)
+    log.info(messages.slack_on(runtime.settings.slack_team_id or ""))
+
+
+def _add_teams(app: web.Application, port: RuntimePort, runtime: Runtime) -> None:
+    off = teams_off_reason(runtime.settings)
+    if off is not None:
+        log.info(messages.teams_off())
+        app.router.add_post(TEAMS_PATH, _refuse(f"Microsoft Teams is off on this server: {off}"))
+        return
+    # The one place the Teams SDK's adapter module is imported for serving.
+    from bot.channels.teams.botbuilder import add_teams_routes
+
+    add_teams_routes(app, port, runtime.settings, clock=runtime.clock)
 
 
 def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
@@ -37,8 +81,8 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
         app.cleanup_ctx.append(_scheduler)
     # The channels reach the bot only through its port: one for both, sharing the router.
     port = RuntimePort(runtime)
-    add_teams_routes(app, port, runtime.settings, clock=runtime.clock)
-    add_slack_routes(app, port, runtime.settings, clock=runtime.clock)
+    _add_teams(app, port, runtime)
+    _add_slack(app, port, runtime)
     return app
 
 

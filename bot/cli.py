@@ -1,45 +1,137 @@
-"""The `hampshire` command line (DESIGN section 6 is the contract for these names)."""
+"""The `hampshire` command line (DESIGN section 6 is the contract for these names).
+
+Building the parser imports nothing beyond the standard library, and each command imports what it
+needs when it runs: `hampshire --help` loads no SDK, database or pack code, and `hampshire chat`
+none of Slack's, Teams', aiohttp or (with the database at head) Alembic
+(tests/bot/test_cli_startup.py holds both; `bench/startup.py` times them).
+A command that cannot start (a bad database URL, an unreachable server, a missing driver, an
+unusable pack) says why in one line on standard error and exits with status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-from bot.clock import system_clock
-from bot.people.identity import person_by_work_email, work_email
-from bot.runtime import Runtime, build_runtime
-from bot.settings import ConfigurationError, Settings
-from dialogs.directory import entry_record, rank
-from dialogs.explain import explanation_markdown, explanation_text
-from dialogs.loader import check_pack, load_pack
-from dialogs.mermaid import flow_diagram
-from dialogs.schema import DirectoryEntrySpec, Pack
-from store.db import default_database_url, make_engine, upgrade
-from store.directory import ENTRY_FIELDS, all_entries, upsert_entries
-from store.people import add_role, people_with_role
+    from bot.clock import Clock
+    from bot.runtime import Runtime
+    from bot.settings import Settings
+    from dialogs.schema import Pack
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
+
+#: The distribution whose version `--version` prints.
+DISTRIBUTION = "op-hampshire-bot"
+#: Exit status of a command that cannot start (argparse uses it for usage errors too).
+REFUSED = 2
 
 
-def _runtime(args: argparse.Namespace) -> Runtime:
-    return build_runtime(Settings.from_env(), database_url=getattr(args, "db", None))
+class _Refused(Exception):
+    """A command cannot start; the message is the one line `main` prints."""
 
 
-def _fail(message: str, status: int = 2) -> int:
-    print(f"hampshire: {message}", file=sys.stderr)
+def _fail(message: str, status: int = REFUSED) -> int:
+    """Say why on one line of standard error (a driver's or parser's message may span several)."""
+    print(f"hampshire: {' '.join(message.split())}", file=sys.stderr)
     return status
+
+
+def _settings() -> Settings:
+    from bot.settings import ConfigurationError, Settings
+
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        raise _Refused(str(error)) from None
+
+
+def _database_url(args: argparse.Namespace, settings: Settings) -> tuple[str, str]:
+    """The database URL a command uses, and where it came from (for messages)."""
+    if getattr(args, "db", None):
+        return args.db, "--db"
+    if settings.database_url:
+        return settings.database_url, "HAMPSHIRE_DATABASE_URL"
+    from store.db import default_database_url
+
+    return default_database_url(), "the default database"
+
+
+def _open_database(args: argparse.Namespace, settings: Settings) -> Engine:
+    """The command's database, reached once, so that a failure to open it is told in one line.
+
+    Never shows the URL's password. Later failures (a migration's, a query's) are not this
+    function's: they keep their tracebacks.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from store.db import make_engine
+
+    url, source = _database_url(args, settings)
+    try:
+        engine = make_engine(url)
+        with engine.connect():
+            pass
+    except NoSuchModuleError:
+        raise _Refused(f"{source} names a kind of database SQLAlchemy does not know") from None
+    except ArgumentError:
+        raise _Refused(
+            f"{source} is not a database URL (e.g. postgresql+psycopg://bot@db/hampshire, "
+            "sqlite:////var/lib/hampshire/bot.db)"
+        ) from None
+    except ImportError as error:
+        # SQLAlchemy imports a URL's driver when it makes the engine.
+        raise _Refused(
+            f"the database driver {error.name or ''} for {make_url(url).drivername} URLs is not installed "
+            "in this environment"
+        ) from None
+    except DBAPIError as error:
+        where = make_url(url).render_as_string(hide_password=True)
+        reason = str(error.orig).strip() or type(error.orig).__name__
+        raise _Refused(f"cannot open the database at {where}: {reason}") from None
+    return engine
+
+
+def _load_pack(settings: Settings) -> Pack:
+    """The settings' content pack; one line saying why when it cannot be used."""
+    from dialogs.loader import PackError, load_pack
+
+    try:
+        return load_pack(settings.pack_dir)
+    except PackError as error:
+        where = str(settings.pack_dir) if settings.pack_dir else ""
+        more = len(error.problems) - 1
+        first = str(error.problems[0]) if error.problems else "no pack"
+        raise _Refused(
+            f"cannot use the content pack: {first}"
+            + (f" (and {more} more problem(s): run `hampshire pack check {where}`)" if more > 0 else "")
+        ) from None
+
+
+def _runtime(
+    args: argparse.Namespace,
+    *,
+    settings: Settings | None = None,
+    pack: Pack | None = None,
+    clock: Clock | None = None,
+) -> Runtime:
+    """The running bot for a command: pack loaded, database opened and migrated."""
+    from bot.clock import system_clock
+    from bot.runtime import build_runtime
+
+    settings = settings or _settings()
+    pack = pack or _load_pack(settings)
+    engine = _open_database(args, settings)
+    return build_runtime(settings, clock=clock or system_clock, engine=engine, pack=pack)
 
 
 # --- chat ------------------------------------------------------------------------------------------
@@ -47,9 +139,11 @@ def _fail(message: str, status: int = 2) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.channels.console.adapter import Console
+    from bot.conversation import RuntimePort
+    from bot.people.policy import work_email
 
-    settings = Settings.from_env()
-    pack = load_pack(settings.pack_dir)
+    settings = _settings()
+    pack = _load_pack(settings)
     email = args.as_email
     if not email:
         if not sys.stdin.isatty():
@@ -58,13 +152,31 @@ def _chat(args: argparse.Namespace) -> int:
     normalised = work_email(email, pack=pack)
     if normalised is None:
         return _fail(f"{email!r} is not a work email ({', '.join(pack.meta.work_email_domains)})")
-    from bot.conversation import RuntimePort
-
-    runtime = build_runtime(settings, database_url=args.db)
+    runtime = _runtime(args, settings=settings, pack=pack)
     return Console(RuntimePort(runtime), email=normalised, stdin=sys.stdin, stdout=sys.stdout).run()
 
 
 # --- serve -----------------------------------------------------------------------------------------
+
+
+def _channel_problem(settings: Settings) -> str | None:
+    """Why a channel that is on cannot be served safely (checked before the database is touched)."""
+    from bot.channels.configured import slack_off_reason, teams_off_reason
+
+    if slack_off_reason(settings) is None:
+        from bot.channels.slack.adapter import configuration_problem
+
+        problem = configuration_problem(settings)
+        if problem:
+            return problem
+    if teams_off_reason(settings) is None:
+        from bot.channels.teams.botbuilder import TeamsConfigError, teams_mode
+
+        try:
+            teams_mode(settings)
+        except TeamsConfigError as error:
+            return str(error)
+    return None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -72,23 +184,28 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot import messages
     from bot.app import create_app
-    from bot.channels.slack.adapter import configuration_problem
-    from bot.channels.teams.botbuilder import LOOPBACK_HOSTS, TeamsConfigError
 
-    problem = configuration_problem(Settings.from_env())
+    settings = _settings()
+    problem = _channel_problem(settings)
     if problem:
         return _fail(f"not starting: {problem}")
     logging.getLogger().setLevel(logging.INFO)
-    runtime = _runtime(args)
+    log = logging.getLogger(__name__)
+    runtime = _runtime(args, settings=settings)
     host = args.host
-    if runtime.settings.allow_unauthenticated and host not in LOOPBACK_HOSTS:
-        logging.getLogger(__name__).warning(messages.serve_loopback_only(host))
-        host = "127.0.0.1"
-    try:
-        app = create_app(runtime, schedule=True)
-    except TeamsConfigError as error:
-        return _fail(str(error))
-    web.run_app(app, host=host, port=args.port, print=None)
+    if settings.allow_unauthenticated:
+        from bot.channels.teams.botbuilder import LOOPBACK_HOSTS
+
+        if host not in LOOPBACK_HOSTS:
+            log.warning(messages.serve_loopback_only(host))
+            host = "127.0.0.1"
+    app = create_app(runtime, schedule=True)
+
+    def listening(*banner: object) -> None:
+        # run_app calls this once the socket is bound: the log line is the moment requests work.
+        log.info(messages.serve_listening(host, args.port))
+
+    web.run_app(app, host=host, port=args.port, print=listening)
     return 0
 
 
@@ -96,11 +213,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _nudge_run_once(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import datetime
+
     from bot.channels.configured import push_channels
     from bot.reminders.scheduler import PlanKeeper
 
-    settings = Settings.from_env()
-    clock = system_clock
+    clock: Clock | None = None
     if args.now:
         try:
             fixed = datetime.fromisoformat(args.now)
@@ -112,9 +231,9 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
         def clock() -> datetime:
             return fixed
 
-    runtime = build_runtime(settings, clock=clock, database_url=args.db)
+    runtime = _runtime(args, clock=clock)
     tick = asyncio.run(
-        PlanKeeper(runtime, push_channels(settings, pack=runtime.pack, clock=runtime.clock)).tick()
+        PlanKeeper(runtime, push_channels(runtime.settings, pack=runtime.pack, clock=runtime.clock)).tick()
     )
     sweep, delivery = tick.sweep, tick.delivery
     print(
@@ -132,8 +251,29 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
 # --- people ----------------------------------------------------------------------------------------
 
 
+def _pack_areas(pack: Pack) -> list[str]:
+    """The areas a case can be in: the choices of every flow step that asks for the `area` slot."""
+    from dialogs.schema import AskStep
+
+    areas: dict[str, None] = {}
+    for flow in pack.flows:
+        for step in flow.steps:
+            if isinstance(step, AskStep) and step.slot == "area":
+                areas.update((choice.value, None) for choice in step.choices)
+    return list(areas)
+
+
 def _people_add(args: argparse.Namespace) -> int:
-    runtime = _runtime(args)
+    from bot.people.identity import person_by_work_email
+    from store.people import add_role
+
+    settings = _settings()
+    pack = _load_pack(settings)
+    if args.area is not None:
+        areas = _pack_areas(pack)
+        if args.area not in areas:
+            return _fail(f"--area {args.area!r} is not one of the pack's areas: {', '.join(areas)}")
+    runtime = _runtime(args, settings=settings, pack=pack)
     with runtime.sessions.begin() as session:
         person = person_by_work_email(
             session=session, email=args.email, pack=runtime.pack, now=runtime.clock(), display_name=args.name
@@ -149,6 +289,8 @@ def _people_add(args: argparse.Namespace) -> int:
 
 
 def _people_list(args: argparse.Namespace) -> int:
+    from store.people import people_with_role
+
     runtime = _runtime(args)
     with runtime.sessions.begin() as session:
         for role in ("slt", "spoc"):
@@ -159,16 +301,19 @@ def _people_list(args: argparse.Namespace) -> int:
 
 
 def _slack_socket(args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.channels.configured import push_channels
     from bot.channels.slack.adapter import configuration_problem, run_socket_mode
     from bot.conversation import RuntimePort
     from bot.reminders.scheduler import PlanKeeper, start_scheduler
 
-    problem = configuration_problem(Settings.from_env(), socket_mode=True)
+    settings = _settings()
+    problem = configuration_problem(settings, socket_mode=True)
     if problem:
         return _fail(f"not starting: {problem}")
     logging.getLogger().setLevel(logging.INFO)
-    runtime = _runtime(args)
+    runtime = _runtime(args, settings=settings)
 
     async def serve() -> None:
         # Without `serve`, this process is the one that keeps the plan: reminders, escalations.
@@ -188,9 +333,11 @@ def _slack_socket(args: argparse.Namespace) -> int:
 
 
 def _manifest_slack(args: argparse.Namespace) -> int:
+    import json
+
     from bot.channels.slack.manifest import slack_manifest
 
-    pack = load_pack(Settings.from_env().pack_dir)
+    pack = _load_pack(_settings())
     print(json.dumps(slack_manifest(pack, public_url=os.environ.get("HAMPSHIRE_PUBLIC_URL")), indent=2))
     return 0
 
@@ -199,8 +346,9 @@ def _manifest_slack(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    url = args.db or Settings.from_env().database_url or default_database_url()
-    upgrade(make_engine(url))
+    from store.db import upgrade
+
+    upgrade(_open_database(args, _settings()))
     print("database is up to date")
     return 0
 
@@ -209,6 +357,9 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _pack_check(args: argparse.Namespace) -> int:
+    from dialogs.loader import check_pack
+    from dialogs.mermaid import flow_diagram
+
     pack, problems = check_pack(args.dir, seeds=args.seeds)
     for problem in problems:
         print(problem)
@@ -228,6 +379,9 @@ def _pack_check(args: argparse.Namespace) -> int:
 
 
 def _pack_explain(args: argparse.Namespace) -> int:
+    from dialogs.explain import explanation_markdown, explanation_text
+    from dialogs.loader import check_pack
+
     pack, problems = check_pack(args.dir)
     if pack is None or problems:
         for problem in problems:
@@ -238,6 +392,10 @@ def _pack_explain(args: argparse.Namespace) -> int:
 
 
 def _pack_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from dialogs.schema import Pack
+
     print(json.dumps(Pack.model_json_schema(), indent=2))
     return 0
 
@@ -246,6 +404,9 @@ def _pack_schema(args: argparse.Namespace) -> int:
 
 
 def _directory_search(args: argparse.Namespace) -> int:
+    from dialogs.directory import rank
+    from store.directory import all_entries
+
     runtime = _runtime(args)
     with runtime.sessions.begin() as session:
         entries = {e.key: e for e in all_entries(session=session)}
@@ -265,6 +426,8 @@ def _directory_search(args: argparse.Namespace) -> int:
 
 
 def _directory_check(args: argparse.Namespace) -> int:
+    from store.directory import all_entries
+
     runtime = _runtime(args)
     with runtime.sessions.begin() as session:
         unverified = [e for e in all_entries(session=session) if not e.verified]
@@ -278,6 +441,8 @@ def _directory_check(args: argparse.Namespace) -> int:
 
 
 def _load_entries(file: Path) -> list[Any]:
+    import yaml
+
     data = yaml.safe_load(file.read_text(encoding="utf-8"))
     if isinstance(data, dict):
         data = data.get("entries")
@@ -287,6 +452,13 @@ def _load_entries(file: Path) -> list[Any]:
 
 
 def _directory_import(args: argparse.Namespace) -> int:
+    import yaml
+    from pydantic import ValidationError
+
+    from dialogs.directory import entry_record
+    from dialogs.schema import DirectoryEntrySpec
+    from store.directory import upsert_entries
+
     runtime = _runtime(args)
     try:
         raw = _load_entries(Path(args.file))
@@ -314,6 +486,10 @@ def _directory_import(args: argparse.Namespace) -> int:
 
 
 def _directory_export(args: argparse.Namespace) -> int:
+    import yaml
+
+    from store.directory import ENTRY_FIELDS, all_entries
+
     runtime = _runtime(args)
     with runtime.sessions.begin() as session:
         entries = [
@@ -341,110 +517,162 @@ def _manifest_teams(args: argparse.Namespace) -> int:
 # --- the parser ------------------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in its help line, except where there is none (the help says what
+    happens then) or it is an off switch."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version(DISTRIBUTION)}")
+        parser.exit()
+
+
+def _commands(
+    parser: argparse.ArgumentParser, dest: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """The subcommands of `parser`, one of which must be given."""
+    return parser.add_subparsers(dest=dest, required=True, metavar="COMMAND", title="commands")
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose summary is both its line in the parent's help and its own description."""
+    return commands.add_parser(name, help=summary, description=summary, formatter_class=_HelpFormatter)
+
+
+def _db_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (default: HAMPSHIRE_DATABASE_URL, else a SQLite file in your "
+        "user data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `hampshire` parser: every command and option, with its help line and default."""
     parser = argparse.ArgumentParser(
         prog="hampshire",
         description="Op Hampshire bot: the plan for assaults on officers and staff, in chat.",
+        formatter_class=_HelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    commands = _commands(parser, "command")
 
-    def db_option(command: argparse.ArgumentParser) -> None:
-        command.add_argument(
-            "--db",
-            metavar="URL",
-            help="SQLAlchemy database URL (default: HAMPSHIRE_DATABASE_URL "
-            "or a SQLite file in your data folder)",
-        )
-
-    chat = commands.add_parser("chat", help="converse with the bot in the terminal")
-    chat.add_argument("--as", dest="as_email", metavar="EMAIL", help="your work email")
-    db_option(chat)
+    chat = _command(commands, "chat", "converse with the bot in the terminal")
+    chat.add_argument(
+        "--as", dest="as_email", metavar="EMAIL", help="your work email (asked for when not given)"
+    )
+    _db_option(chat)
     chat.set_defaults(run=_chat)
 
-    serve = commands.add_parser("serve", help="serve Slack and Teams over HTTP and run the scheduler")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3978)
-    db_option(serve)
+    serve = _command(commands, "serve", "serve Slack and Teams over HTTP, and run the scheduler")
+    serve.add_argument("--host", default="0.0.0.0", help="the address to listen on")
+    serve.add_argument("--port", type=int, default=3978, help="the port to listen on")
+    _db_option(serve)
     serve.set_defaults(run=_serve)
 
-    nudge = commands.add_parser("nudge", help="the plan's reminders").add_subparsers(
-        dest="nudge_command", required=True
+    nudge = _commands(_command(commands, "nudge", "the plan's reminders"), "nudge_command")
+    once = _command(nudge, "run-once", "one sweep and delivery of reminders (for cron and tests)")
+    once.add_argument(
+        "--now", metavar="ISO8601", help="act as if it were this time, e.g. 2026-11-24T09:00Z (default: now)"
     )
-    once = nudge.add_parser("run-once", help="one sweep and delivery (for cron and tests)")
-    once.add_argument("--now", metavar="ISO8601", help="act as if it were this time (e.g. 2026-11-24T09:00Z)")
-    db_option(once)
+    _db_option(once)
     once.set_defaults(run=_nudge_run_once)
 
-    people = commands.add_parser("people", help="roles: senior leadership teams and the Op Hampshire SPOC")
-    people_commands = people.add_subparsers(dest="people_command", required=True)
-    add = people_commands.add_parser("add", help="add a person or give them roles")
-    add.add_argument("email")
+    people = _commands(
+        _command(commands, "people", "roles: senior leadership teams and the Op Hampshire SPOC"),
+        "people_command",
+    )
+    add = _command(people, "add", "add a person or give them roles")
+    add.add_argument("email", help="their work email")
     add.add_argument("--name", help="their name as colleagues know it")
     add.add_argument(
         "--role",
         action="append",
         choices=["slt", "spoc"],
-        help="slt: senior leadership; spoc: "
-        "the force's Op Hampshire single point of contact (escalations when an area has no SLT)",
+        help="slt: senior leadership; spoc: the force's Op Hampshire single point of contact "
+        "(escalations when an area has no SLT); repeat for both",
     )
-    add.add_argument("--area", help="the area an slt role covers (omit for force-wide)")
+    add.add_argument(
+        "--area", help="the area an slt role covers, one of the pack's areas (omit for force-wide)"
+    )
     add.set_defaults(run=_people_add)
-    listing = people_commands.add_parser("list", help="list people with roles")
+    listing = _command(people, "list", "list the people with roles")
     listing.set_defaults(run=_people_list)
     for command in (add, listing):
-        db_option(command)
+        _db_option(command)
 
-    socket = commands.add_parser("slack-socket", help="serve Slack over Socket Mode (no public URL needed)")
-    db_option(socket)
+    socket = _command(commands, "slack-socket", "serve Slack over Socket Mode (no public URL needed)")
+    _db_option(socket)
     socket.set_defaults(run=_slack_socket)
 
-    db = commands.add_parser("db", help="database maintenance").add_subparsers(
-        dest="db_command", required=True
-    )
-    db_up = db.add_parser("upgrade", help="apply migrations")
-    db_option(db_up)
+    db = _commands(_command(commands, "db", "database maintenance"), "db_command")
+    db_up = _command(db, "upgrade", "apply the database migrations (chat and serve do it too)")
+    _db_option(db_up)
     db_up.set_defaults(run=_db_upgrade)
 
-    pack = commands.add_parser("pack", help="content packs").add_subparsers(
-        dest="pack_command", required=True
-    )
-    check = pack.add_parser("check", help="validate a pack and report every problem")
+    pack = _commands(_command(commands, "pack", "content packs"), "pack_command")
+    check = _command(pack, "check", "validate a pack and report every problem with file and line")
     check.add_argument("dir", nargs="?", help="the pack folder (default: the bundled pack)")
     check.add_argument("--mermaid", action="store_true", help="print a Mermaid diagram of each flow")
     check.add_argument("--seeds", metavar="DIR", help="also check the plan's citations against these seeds")
     check.set_defaults(run=_pack_check)
-    explain = pack.add_parser(
-        "explain", help="every plan point: citation, owner, when due, when it applies, defaults"
+    explain = _command(
+        pack, "explain", "every plan point: citation, owner, when due, when it applies, defaults"
     )
     explain.add_argument("dir", nargs="?", help="the pack folder (default: the bundled pack)")
-    explain.add_argument("--format", choices=("text", "markdown"), default="text")
+    explain.add_argument("--format", choices=("text", "markdown"), default="text", help="how to print it")
     explain.set_defaults(run=_pack_explain)
-    schema = pack.add_parser("schema", help="print the pack's JSON Schema (for editor completion)")
+    schema = _command(pack, "schema", "print the pack's JSON Schema (for editor completion)")
     schema.set_defaults(run=_pack_schema)
 
-    directory = commands.add_parser("directory", help="the support-services directory").add_subparsers(
-        dest="directory_command", required=True
+    directory = _commands(
+        _command(commands, "directory", "the support-services directory"), "directory_command"
     )
-    search = directory.add_parser("search", help="search the directory")
-    search.add_argument("text", nargs="+")
+    search = _command(directory, "search", "search the directory")
+    search.add_argument("text", nargs="+", help="what to look for, e.g. federation")
     search.set_defaults(run=_directory_search)
-    dcheck = directory.add_parser("check", help="list entries whose contacts are not verified")
+    dcheck = _command(directory, "check", "list entries whose contacts are not verified")
     dcheck.set_defaults(run=_directory_check)
-    dimport = directory.add_parser("import", help="add or update entries from a YAML or JSON file")
-    dimport.add_argument("file")
+    dimport = _command(directory, "import", "add or update entries from a YAML or JSON file")
+    dimport.add_argument("file", help="a list of entries, or a mapping with `entries:`")
     dimport.set_defaults(run=_directory_import)
-    export = directory.add_parser("export", help="print every entry as YAML")
+    export = _command(directory, "export", "print every entry as YAML")
     export.set_defaults(run=_directory_export)
     for command in (search, dcheck, dimport, export):
-        db_option(command)
+        _db_option(command)
 
-    manifest = commands.add_parser("manifest", help="app manifests with ids from the environment")
-    manifests = manifest.add_subparsers(dest="manifest_command", required=True)
-    teams = manifests.add_parser("teams", help="write the Teams app package (manifest and icons, zipped)")
-    teams.add_argument("--out", default="hampshire-teams.zip", metavar="FILE", help="default: %(default)s")
+    manifests = _commands(
+        _command(commands, "manifest", "app manifests with ids from the environment"), "manifest_command"
+    )
+    teams = _command(manifests, "teams", "write the Teams app package (manifest and icons, zipped)")
+    teams.add_argument("--out", default="hampshire-teams.zip", metavar="FILE", help="where to write it")
     teams.set_defaults(run=_manifest_teams)
-    slack = manifests.add_parser(
-        "slack", help="print the Slack app manifest (HTTP mode with HAMPSHIRE_PUBLIC_URL, else Socket Mode)"
+    slack = _command(
+        manifests,
+        "slack",
+        "print the Slack app manifest (HTTP mode with HAMPSHIRE_PUBLIC_URL, else Socket Mode)",
     )
     slack.set_defaults(run=_manifest_slack)
     return parser
@@ -452,11 +680,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = _parser().parse_args(argv)
+    from bot.logs import LOG_FORMAT_VARIABLE, configure_logging, log_format
+
+    args = build_parser().parse_args(argv)
+    try:
+        configure_logging(log_format(os.environ.get(LOG_FORMAT_VARIABLE)))
+    except ValueError as error:
+        return _fail(str(error))
     try:
         status: int = args.run(args)
-    except ConfigurationError as error:
+    except _Refused as error:
         return _fail(str(error))
     return status
 

@@ -33,7 +33,10 @@ __all__ = [
     "state_stale",
     "turn_failed",
     # Microsoft Teams
+    "serve_listening",
     "serve_loopback_only",
+    "slack_off",
+    "slack_on",
     "teams_activity",
     "teams_flag_ignored",
     "teams_installation",
@@ -108,6 +111,21 @@ def teams_unauthenticated() -> str:
 
 def teams_flag_ignored() -> str:
     return "HAMPSHIRE_ALLOW_UNAUTHENTICATED is ignored for Teams because MICROSOFT_APP_ID is set"
+
+
+def serve_listening(host: str, port: int) -> str:
+    return f"listening on http://{host}:{port}: POST /slack/events, POST /api/messages, GET /healthz"
+
+
+def slack_off(reason: str) -> str:
+    return (
+        f"Slack is off: {reason}, so POST /slack/events answers 503 "
+        "(set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_TEAM_ID, or run `hampshire slack-socket`)"
+    )
+
+
+def slack_on(team: str) -> str:
+    return f"Slack is on: POST /slack/events takes signed requests from workspace {_id(team)} only"
 
 
 def serve_loopback_only(host: str) -> str:

@@ -16,6 +16,7 @@ from dialogs.loader import load_pack
 from dialogs.schema import Pack
 from store.db import default_database_url, make_engine, make_sessions, upgrade
 from store.directory import remove_entries, upsert_entries
+from store.revisions import is_at_head
 
 __all__ = ["Runtime", "build_runtime", "sync_directory"]
 
@@ -46,18 +47,22 @@ def build_runtime(
     database_url: str | None = None,
     engine: Engine | None = None,
     migrate: bool = True,
+    pack: Pack | None = None,
 ) -> Runtime:
     """Load the pack, open (and migrate) the database, sync the directory and make the router.
 
     Args:
         database_url: overrides the settings' database (`--db`).
         engine: an engine to use instead of opening one (tests pass their own).
-        migrate: apply migrations first (`chat` and `serve` always do).
+        migrate: apply migrations first (`chat` and `serve` always do), unless the database is
+            already at head.
+        pack: the settings' pack, when the caller has loaded it already.
     """
-    pack = load_pack(settings.pack_dir)
+    if pack is None:
+        pack = load_pack(settings.pack_dir)
     if engine is None:
         engine = make_engine(database_url or settings.database_url or default_database_url())
-    if migrate:
+    if migrate and not is_at_head(engine):
         upgrade(engine)
     sessions = make_sessions(engine)
     with sessions.begin() as session:

@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.logs import LOG_FORMAT_VARIABLE, LogFormat
+
 __all__ = ["ConfigurationError", "Settings"]
 
 
@@ -49,7 +51,9 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
     allow_unauthenticated: bool = Field(False, validation_alias="HAMPSHIRE_ALLOW_UNAUTHENTICATED")
-    log_format: Literal["text", "json"] = Field("text", validation_alias="HAMPSHIRE_LOG_FORMAT")
+    # The logs are set up from the variable before settings load (bot.logs); declared here too so a
+    # wrong value is refused with the rest.
+    log_format: LogFormat = Field("text", validation_alias=LOG_FORMAT_VARIABLE)
     teams_sdk: Literal["botbuilder", "agents"] = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
 
     def replace(self, **changes: object) -> Settings:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 __all__ = ["Reading", "read_when"]
 
 _UTC = ZoneInfo("UTC")
@@ -403,6 +401,9 @@ def _wall(day: date, clock: time, zone: ZoneInfo) -> datetime:
 
 def _fallback(text: str, now: datetime, zone: ZoneInfo) -> Reading:
     """Anything else goes to dateparser, and its reading is always confirmed."""
+    # Imported on first use: dateparser's language data is a tenth of the console's start-up.
+    import dateparser
+
     local_now = now.astimezone(zone).replace(tzinfo=None)
     parsed = dateparser.parse(
         text,

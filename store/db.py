@@ -8,15 +8,16 @@ the lock instead of failing. PostgreSQL (any SQLAlchemy URL) is the production d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["default_database_url", "make_engine", "make_sessions", "upgrade"]
 
@@ -71,6 +72,10 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    # Alembic is imported here, not at the top: a start-up whose database is already at head
+    # (`store.revisions.is_at_head`) never needs it, and importing it costs more than the check.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -79,6 +84,8 @@ def _alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to `revision` on the engine's database."""
+    from alembic import command
+
     config = _alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection

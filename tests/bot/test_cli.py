@@ -1,15 +1,18 @@
-"""The `hampshire` command line: pack, directory and database commands."""
+"""The `hampshire` command line: pack, directory and database commands, help, and refusing to start."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
+from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.cli import main
+from bot.cli import build_parser, main
 from dialogs.loader import bundled_pack_dir
 from dialogs.schema import Pack
 
@@ -203,3 +206,162 @@ def test_an_unusable_setting_is_one_line_naming_the_variable(
     assert main(["directory", "search", "fed"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "HAMPSHIRE_ALLOW_UNAUTHENTICATED" in err and "perhaps" not in err
+
+
+# --- conventions -----------------------------------------------------------------------------------
+
+
+def _parsers(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ("hampshire",)
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every parser under `parser` with its command words, checking each command has a help line."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            lines = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, command in action.choices.items():
+                assert lines.get(name), f"{' '.join(path)} {name} has no help line"
+                yield from _parsers(command, (*path, name))
+
+
+def test_every_command_and_option_has_a_help_line_and_shows_its_default() -> None:
+    parsers = dict(_parsers(build_parser()))
+    assert ("hampshire", "people", "add") in parsers and ("hampshire", "nudge", "run-once") in parsers
+    for path, parser in parsers.items():
+        shown = " ".join(parser.format_help().split())
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.help, f"{' '.join(path)}: {action.option_strings or action.dest} has no help"
+            if action.default not in (None, False, argparse.SUPPRESS):
+                assert f"(default: {action.default})" in shown, (path, action.dest)
+    assert "(default: 3978)" in " ".join(parsers[("hampshire", "serve")].format_help().split())
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"hampshire {version('op-hampshire-bot')}\n"
+
+
+LEADER = "supt.lou.grant@example.police.uk"
+
+
+def test_people_add_checks_the_area_against_the_packs_areas(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["people", "add", LEADER, "--role", "slt", "--area", "narnia"]) == 2
+    shown = capsys.readouterr()
+    assert shown.out == "" and shown.err.count("\n") == 1
+    assert "'narnia' is not one of the pack's areas: birmingham_east, " in shown.err
+    assert shown.err.rstrip().endswith("wolverhampton, force_wide")
+    assert main(["people", "list"]) == 0
+    assert capsys.readouterr().out == ""
+
+    folder = tmp_path / "pack"
+    shutil.copytree(bundled_pack_dir(), folder)
+    flow = folder / "flows" / "report_assault.yaml"
+    walsall = "      - {value: walsall, label: strings.area_walsall}\n"
+    flow.write_text(
+        flow.read_text().replace(walsall, walsall + walsall.replace("value: walsall", "value: kenilworth"))
+    )
+    monkeypatch.setenv("HAMPSHIRE_PACK", str(folder))
+    assert main(["people", "add", LEADER, "--role", "slt", "--area", "kenilworth"]) == 0
+    assert capsys.readouterr().out == f"{LEADER}: slt (kenilworth)\n"
+
+
+# --- refusing to start: one line on standard error, status 2 ----------------------------------------
+
+UNUSABLE_DATABASES = {
+    "not a URL": ("not a database url", "--db is not a database URL"),
+    "unknown kind": ("nosuchdb://host/db", "--db names a kind of database SQLAlchemy does not know"),
+    "missing driver": (
+        "postgresql+pg8000://postgres@127.0.0.1:5432/test",
+        "the database driver pg8000 for postgresql+pg8000 URLs is not installed",
+    ),
+    "unreachable server": (
+        "postgresql+psycopg://postgres:not-shown@127.0.0.1:1/test",
+        "cannot open the database at postgresql+psycopg://postgres:***@127.0.0.1:1/test: ",
+    ),
+    "missing folder": ("sqlite:////nowhere/at/all/bot.db", "cannot open the database at sqlite:////nowhere"),
+}
+COMMANDS = {
+    "chat": ["chat", "--as", "pc.amy.hart@example.police.uk"],
+    "db upgrade": ["db", "upgrade"],
+    "directory search": ["directory", "search", "federation"],
+    "nudge run-once": ["nudge", "run-once"],
+}
+
+
+def _refused(shown: pytest.CaptureResult[str]) -> str:
+    """The one line a command that could not start printed (and nothing else)."""
+    assert shown.out == ""
+    assert shown.err.startswith("hampshire: ") and shown.err.count("\n") == 1, shown.err
+    return shown.err
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+@pytest.mark.parametrize(("url", "says"), UNUSABLE_DATABASES.values(), ids=UNUSABLE_DATABASES.keys())
+def test_an_unusable_database_is_one_line_and_status_2(
+    command: list[str], url: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*command, "--db", url]) == 2
+    said = _refused(capsys.readouterr())
+    assert says in said
+    assert "not-shown" not in said
+
+
+def test_the_database_url_from_the_environment_is_named_as_such(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HAMPSHIRE_DATABASE_URL", "not a database url")
+    assert main(["people", "list"]) == 2
+    assert "HAMPSHIRE_DATABASE_URL is not a database URL" in _refused(capsys.readouterr())
+
+
+#: The commands that read the pack (`db upgrade` does not).
+PACK_COMMANDS = {
+    **{k: v for k, v in COMMANDS.items() if k != "db upgrade"},
+    "manifest slack": ["manifest", "slack"],
+}
+
+
+@pytest.mark.parametrize("command", PACK_COMMANDS.values(), ids=PACK_COMMANDS.keys())
+def test_a_missing_pack_is_one_line_and_status_2(
+    command: list[str],
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HAMPSHIRE_PACK", str(tmp_path / "nowhere"))
+    assert main(command) == 2
+    assert f"cannot use the content pack: {tmp_path / 'nowhere'}:1: not a folder" in _refused(
+        capsys.readouterr()
+    )
+
+
+def test_a_broken_pack_says_its_first_problem_and_how_to_see_the_rest(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pack"
+    shutil.copytree(bundled_pack_dir(), folder)
+    (folder / "flows" / "x.yaml").write_text(
+        "id: x\ntitle: strings.menu\nsteps:\n"
+        "  - id: a\n    say: strings.nope\n"
+        "  - id: b\n    say: strings.nor\n"
+    )
+    monkeypatch.setenv("HAMPSHIRE_PACK", str(folder))
+    assert main(["directory", "search", "federation"]) == 2
+    said = _refused(capsys.readouterr())
+    assert "cannot use the content pack: pack/flows/x.yaml:5: unknown string key 'strings.nope' (and " in said
+    assert f"run `hampshire pack check {folder}`" in said
+
+
+def test_an_unknown_log_format_is_one_line_and_status_2(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HAMPSHIRE_LOG_FORMAT", "xml")
+    assert main(["people", "list"]) == 2
+    assert "HAMPSHIRE_LOG_FORMAT must be one of text, json (got 'xml')" in _refused(capsys.readouterr())

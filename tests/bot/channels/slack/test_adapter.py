@@ -542,8 +542,7 @@ def test_create_app_refuses_unsafe_slack_settings(sqlite_runtime: Runtime) -> No
     unsafe = sqlite_runtime.settings.replace(slack_bot_token="xoxb-test-bot-token", slack_team_id=TEAM)
     with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET"):
         create_app(replace(sqlite_runtime, settings=unsafe))
-    app = create_app(sqlite_runtime)  # Slack not configured: no route, nothing refused
-    assert not any(r.resource and r.resource.canonical == "/slack/events" for r in app.router.routes())
+    create_app(sqlite_runtime)  # Slack not configured: nothing refused (tests/bot/test_app.py: the 503)
 
 
 # --- Socket Mode ------------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""The command line as a process: what it loads to start, what `serve` says, how it refuses.
+
+Each test runs `hampshire` (as `python -m bot.cli`) in a fresh interpreter, since only there does
+`sys.modules` show what a command loads. No test times anything: `bench/startup.py` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from store.db import make_engine, upgrade
+
+#: Runs the command line on argv, then writes the top-level modules it loaded as stderr's last line.
+_LOADED = (
+    "import json, sys\n"
+    "from bot.cli import main\n"
+    "try:\n"
+    "    status = main(sys.argv[1:])\n"
+    "except SystemExit as stop:\n"
+    "    status = stop.code or 0\n"
+    "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+    "sys.exit(status)\n"
+)
+#: What neither `--help` nor the console's first prompt may load.
+CHANNEL_SDKS = {"slack_bolt", "slack_sdk", "botbuilder", "botframework", "microsoft_agents", "msrest"}
+SERVING = {"aiohttp", "apscheduler"}
+MIGRATIONS = {"alembic", "mako"}
+#: What `--help` has no use for either: the database, the pack's models and its YAML.
+DATA = {"sqlalchemy", "pydantic", "yaml", "dateparser", "holidays"}
+CHANNEL_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_TEAM_ID",
+    "MICROSOFT_APP_ID",
+    "MICROSOFT_APP_PASSWORD",
+    "MICROSOFT_APP_TENANT_ID",
+    "HAMPSHIRE_ALLOW_UNAUTHENTICATED",
+    "HAMPSHIRE_PACK",
+    "HAMPSHIRE_LOG_FORMAT",
+)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    """This environment without any channel configured, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in CHANNEL_VARIABLES}
+    return {**env, **extra}
+
+
+def _loaded(*argv: str, stdin: str = "", **env: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_environment(**env),
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    *said, modules = done.stderr.splitlines()
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout, "\n".join(said)), set(
+        json.loads(modules)
+    )
+
+
+def test_help_loads_no_sdk_no_database_and_no_pack_code() -> None:
+    done, modules = _loaded("--help")
+    assert done.returncode == 0 and "usage: hampshire" in done.stdout
+    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | DATA) == set()
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    engine: Engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def test_the_consoles_first_prompt_needs_no_channel_sdk_and_no_migrations_at_head(migrated: str) -> None:
+    done, modules = _loaded("chat", "--as", "pc.amy.hart@example.police.uk", "--db", migrated)
+    assert done.returncode == 0, done.stderr
+    assert "[1] " in done.stdout
+    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS) == set()
+
+
+def test_a_database_behind_head_is_migrated_at_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    done, modules = _loaded("chat", "--as", "pc.amy.hart@example.police.uk", "--db", url)
+    assert done.returncode == 0, done.stderr
+    assert "alembic" in modules and "[1] " in done.stdout
+
+
+def test_a_command_that_cannot_start_prints_one_line_and_no_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "directory", "search", "federation", "--db", "not a url"],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert (
+        done.stderr == "hampshire: --db is not a database URL (e.g. postgresql+psycopg://bot@db/hampshire, "
+        "sqlite:////var/lib/hampshire/bot.db)\n"
+    )
+
+
+# --- serve -----------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _post(url: str) -> tuple[int, object]:
+    request = urllib.request.Request(url, data=b"{}", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_serve_logs_json_its_address_and_each_channels_state_and_off_channels_answer_503(
+    migrated: str,
+) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--db",
+            migrated,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(HAMPSHIRE_LOG_FORMAT="json"),
+        cwd=ROOT,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert server.stderr is not None
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in server.stderr or ()], daemon=True)
+    reader.start()
+    said: list[str] = []
+    try:
+        # The "listening" line is written once the socket is bound (a handshake, not a delay).
+        while not any("listening on" in line for line in said):
+            said.append(lines.get(timeout=120))
+        assert _post(f"http://127.0.0.1:{port}/slack/events") == (
+            503,
+            {"error": "Slack is off on this server: SLACK_BOT_TOKEN is not set"},
+        )
+        assert _post(f"http://127.0.0.1:{port}/api/messages") == (
+            503,
+            {"error": "Microsoft Teams is off on this server: MICROSOFT_APP_ID is not set"},
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    reader.join(timeout=60)
+    while not lines.empty():
+        said.append(lines.get())
+    records = [json.loads(line) for line in said]
+    assert all(set(record) >= {"time", "level", "logger", "message"} for record in records)
+    messages = [record["message"] for record in records]
+    assert (
+        f"listening on http://127.0.0.1:{port}: POST /slack/events, POST /api/messages, GET /healthz"
+        in messages
+    )
+    assert any(m.startswith("Slack is off: SLACK_BOT_TOKEN is not set") for m in messages)
+    assert any(m.startswith("Microsoft Teams is off: MICROSOFT_APP_ID is not set") for m in messages)
+    assert [r for r in records if r["logger"].startswith("apscheduler") and r["level"] == "INFO"] == []
