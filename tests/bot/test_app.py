@@ -76,8 +76,7 @@ def test_create_app_says_which_channels_are_on(
     sqlite_runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.app")
-    slack_on = replace(
-        sqlite_runtime.settings,
+    slack_on = sqlite_runtime.settings.replace(
         slack_bot_token="xoxb-test-bot-token",
         slack_signing_secret="test-signing-secret",
         slack_team_id="T0TEST",
