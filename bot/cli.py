@@ -26,7 +26,7 @@ from dialogs.explain import explanation_markdown, explanation_text
 from dialogs.loader import check_pack, load_pack
 from dialogs.mermaid import flow_diagram
 from dialogs.schema import DirectoryEntrySpec, Pack
-from store.db import default_database_url, make_engine, upgrade
+from store.db import database_location, default_database_url, make_engine, upgrade
 from store.directory import ENTRY_FIELDS, all_entries, upsert_entries
 from store.people import add_role, people_with_role
 
@@ -61,6 +61,7 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.conversation import RuntimePort
 
     runtime = build_runtime(settings, database_url=args.db)
+    print(f"Your database: {database_location(runtime.engine.url)}", file=sys.stderr)
     return Console(RuntimePort(runtime), email=normalised, stdin=sys.stdin, stdout=sys.stdout).run()
 
 
