@@ -141,6 +141,7 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.channels.console.adapter import Console
     from bot.conversation import RuntimePort
     from bot.people.policy import work_email
+    from store.db import database_location
 
     settings = _settings()
     pack = _load_pack(settings)
@@ -153,6 +154,7 @@ def _chat(args: argparse.Namespace) -> int:
     if normalised is None:
         return _fail(f"{email!r} is not a work email ({', '.join(pack.meta.work_email_domains)})")
     runtime = _runtime(args, settings=settings, pack=pack)
+    print(f"Your database: {database_location(runtime.engine.url)}", file=sys.stderr)
     return Console(RuntimePort(runtime), email=normalised, stdin=sys.stdin, stdout=sys.stdout).run()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "send_gave_up",
     "send_retrying",
     "sweep_nobody",
+    "sweep_not_escalated",
+    "sweep_not_reminded",
     "tick_done",
     "tick_failed",
     "inbox_duplicate",
@@ -228,9 +231,28 @@ def slack_api_failed(method: str, work: str, status: str, error: str | None) -> 
 
 
 def sweep_nobody(kind: str, point_id: int, case_id: int) -> str:
+    return f"no one to send {kind} for point {point_id} of case {case_id} to"
+
+
+def _by_area(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{area} {count}" for area, count in sorted(counts.items()))
+
+
+def sweep_not_reminded(by_area: Mapping[str, int]) -> str:
     return (
-        f"no one to send {kind} for point {point_id} of case {case_id} to "
-        "(no SLT for the area or SPOC, other than the point's own owners)"
+        f"{sum(by_area.values())} due plan point(s) reminded to nobody ({_by_area(by_area)}): their "
+        "owner is a role nobody holds yet (no investigating officer, or no senior leadership team "
+        "for the area: hampshire people add EMAIL --role slt --area AREA)"
+    )
+
+
+def sweep_not_escalated(by_area: Mapping[str, int]) -> str:
+    [area, *more] = sorted(by_area)
+    where = "AREA" if more else area
+    return (
+        f"{sum(by_area.values())} overdue plan point(s) NOT escalated ({_by_area(by_area)}): no "
+        "senior leadership team for the area and no Op Hampshire SPOC, other than the points' own "
+        f"owners; add one with: hampshire people add EMAIL --role slt --area {where} (or --role spoc)"
     )
 
 

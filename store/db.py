@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["default_database_url", "make_engine", "make_sessions", "upgrade"]
+__all__ = ["database_location", "default_database_url", "make_engine", "make_sessions", "upgrade"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds a writer waits for SQLite's lock before giving up.
@@ -31,6 +31,14 @@ def default_database_url() -> str:
     folder = Path(user_data_dir("op-hampshire-bot", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'hampshire.db'}"
+
+
+def database_location(url: str | URL) -> str:
+    """Where a database's data lives, safe to show: a SQLite file's path, else the URL without a password."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database).resolve()) if url.database not in (None, "", ":memory:") else ":memory:"
+    return url.render_as_string(hide_password=True)
 
 
 def make_engine(url: str, **options: Any) -> Engine:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,20 +54,28 @@ REMINDER_POINTS = 20
 
 @dataclass
 class SweepReport:
-    """What one sweep did."""
+    """What one sweep did.
+
+    `escalated` counts the overdue points escalated to someone; those with nobody to hear of them
+    (no senior leadership team for the case's area and no SPOC, other than the points' owners)
+    are counted by area in `unescalated`, and due points nobody could be reminded of in
+    `unreminded`.
+    """
 
     points: int = 0
     queued: int = 0
     escalated: int = 0
     digests: int = 0
-    unreachable: list[int] = field(default_factory=list)
+    unreminded: Counter[str] = field(default_factory=Counter)
+    unescalated: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: SweepReport) -> None:
         self.points += other.points
         self.queued += other.queued
         self.escalated += other.escalated
         self.digests += other.digests
-        self.unreachable += other.unreachable
+        self.unreminded.update(other.unreminded)
+        self.unescalated.update(other.unescalated)
 
 
 @dataclass(frozen=True)
@@ -193,8 +202,8 @@ class _Sweep:
     def remind(self, point: _Row, case: _Row, slot: datetime) -> None:
         unassigned, people = self.recipients(point, case)
         if not people:
-            self.report.unreachable.append(point.id)
-            log.warning(messages.sweep_nobody("nudge", point.id, point.case_id))
+            self.report.unreminded[case.area] += 1
+            log.debug(messages.sweep_nobody("nudge", point.id, point.case_id))
         entry = self.entry(point, slot, unassigned=unassigned)
         for person in people:
             key = (case.id, person.id, point.urgent)
@@ -207,8 +216,12 @@ class _Sweep:
     def escalate(self, point: _Row, case: _Row, slot: datetime) -> None:
         people = self.escalated_to(point, case)
         if not people:
-            self.report.unreachable.append(point.id)
-            log.warning(messages.sweep_nobody("escalation", point.id, point.case_id))
+            # Its escalation time has passed all the same: a leader added later hears of it in
+            # their daily digest, not in a burst of late escalations.
+            self.report.unescalated[case.area] += 1
+            log.debug(messages.sweep_nobody("escalation", point.id, point.case_id))
+            return
+        self.report.escalated += 1
         owner = self.people[point.owner_id].name if point.owner_id else None
         entry = self.entry(point, slot, owner=point.owner_role, owner_name=owner)
         for person in people:
@@ -232,7 +245,6 @@ class _Sweep:
         escalate_at = escalation_at(clock)
         if "escalated_at" in change and escalate_at is not None:
             self.escalate(point, case, escalate_at)
-            self.report.escalated += 1
         self.report.points += 1
 
     def rows(self) -> list[dict[str, Any]]:
@@ -319,11 +331,20 @@ def sweep_batch(pack: Pack, *, session: Session, now: datetime, batch: int = BAT
 def run_sweep(
     pack: Pack, *, sessions: sessionmaker[Session], now: datetime, batch: int = BATCH
 ) -> SweepReport:
-    """Sweep until nothing more is due, one transaction per batch."""
+    """Sweep until nothing more is due, one transaction per batch.
+
+    What could be sent to nobody is logged once for the whole sweep, one line each for reminders
+    and escalations, saying who to add.
+    """
     total = SweepReport()
     while True:
         with sessions.begin() as session:
             report = sweep_batch(pack, session=session, now=now, batch=batch)
         total.add(report)
         if report.points < batch:
-            return total
+            break
+    if total.unreminded:
+        log.warning(messages.sweep_not_reminded(total.unreminded))
+    if total.unescalated:
+        log.warning(messages.sweep_not_escalated(total.unescalated))
+    return total

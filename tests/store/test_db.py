@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
 
-from store.db import make_engine, make_sessions, upgrade
+from store.db import database_location, make_engine, make_sessions, upgrade
 from store.models import Base, Person
 
 
@@ -54,3 +54,10 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_location_shown_is_the_sqlite_file_or_the_url_without_its_password(tmp_path: Path) -> None:
+    assert database_location(f"sqlite:///{tmp_path / 'bot.db'}") == str(tmp_path / "bot.db")
+    assert database_location("sqlite://") == ":memory:"
+    shown = database_location("postgresql+psycopg://bot:s3cret@db.example.police.uk/hampshire")
+    assert shown == "postgresql+psycopg://bot:***@db.example.police.uk/hampshire"

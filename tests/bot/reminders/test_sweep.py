@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -130,6 +131,23 @@ def test_escalation_without_leadership_goes_to_the_spoc(runtime: Runtime) -> Non
     assert {e for k, e, _, _ in outbox(runtime) if k == "escalation"} == {
         "insp.op.hampshire@example.police.uk"
     }
+
+
+def test_overdue_points_with_nobody_to_hear_are_not_counted_as_escalated_and_said_once(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    report(runtime)
+    with caplog.at_level(logging.WARNING, logger="bot.reminders.sweep"):
+        result = sweep(runtime, START + 48 * HOUR + timedelta(minutes=1))
+    one_day_grace = SUPERVISOR_24H - {"leaflet_given"}
+    assert result.escalated == 0
+    assert result.unescalated == {"coventry": len(one_day_grace)}
+    assert codes(outbox(runtime), "escalation") == set()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.reminders.sweep"]
+    assert "--role slt --area coventry" in line
+    # A leader added afterwards is not sent the missed escalations; the digest lists the points.
+    add_leader(runtime)
+    assert sweep(runtime, START + 60 * HOUR).escalated == 0
 
 
 def test_after_downtime_each_point_is_nudged_once_oldest_first(runtime: Runtime) -> None:
