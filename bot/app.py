@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.channels.slack.adapter import add_slack_routes
-from bot.channels.teams.botbuilder import add_teams_routes
+from bot.channels.teams.endpoint import add_teams_routes
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 

@@ -73,7 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bot import messages
     from bot.app import create_app
     from bot.channels.slack.adapter import configuration_problem
-    from bot.channels.teams.botbuilder import LOOPBACK_HOSTS, TeamsConfigError
+    from bot.channels.teams.security import LOOPBACK_HOSTS, TeamsConfigError
 
     problem = configuration_problem(Settings.from_env())
     if problem:

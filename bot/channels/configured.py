@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.channels.outbound import Channel
 from bot.channels.slack.adapter import make_slack_channel
-from bot.channels.teams.botbuilder import make_teams_channel
+from bot.channels.teams.proactive import make_teams_channel
 from bot.clock import Clock, system_clock
 from bot.settings import Settings
 from dialogs.schema import Pack

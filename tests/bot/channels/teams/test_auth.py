@@ -20,7 +20,8 @@ from aiohttp import web
 from sqlalchemy import Engine, func, select
 
 from bot.app import RUNTIME
-from bot.channels.teams.botbuilder import TeamsOptions, add_teams_routes
+from bot.channels.teams.endpoint import add_teams_routes
+from bot.channels.teams.options import TeamsOptions
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings

@@ -20,7 +20,8 @@ from sqlalchemy import Engine, select
 
 from bot.app import create_app
 from bot.channels.outbound import Address, Delivery, RetryPolicy
-from bot.channels.teams.botbuilder import TeamsChannel, TeamsOptions, make_teams_channel, retry_after_seconds
+from bot.channels.teams.options import TeamsOptions, retry_after_seconds
+from bot.channels.teams.proactive import TeamsChannel, make_teams_channel
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from dialogs.schema import Pack

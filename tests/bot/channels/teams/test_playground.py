@@ -30,7 +30,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.channels.outbound import Address
-from bot.channels.teams.botbuilder import make_teams_channel
+from bot.channels.teams.proactive import make_teams_channel
 from bot.settings import Settings
 from dialogs.loader import load_pack
 from dialogs.types import Fact, Reply

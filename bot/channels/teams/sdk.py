@@ -1,0 +1,84 @@
+"""Which SDK carries Teams: botbuilder (the default) or the Microsoft 365 Agents SDK.
+
+`HAMPSHIRE_TEAMS_SDK=agents` chooses the Agents SDK (`bot.channels.teams.agents`); unset or
+`botbuilder` keeps the Bot Framework SDK (`bot.channels.teams.botbuilder`). Each SDK is imported
+only when chosen, so a server never loads the one it does not use. Both bindings provide a
+`Binding`: everything else in the Teams package (the checks, the handler, cards, references,
+proactive sends) is shared.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, get_args
+
+from aiohttp import web
+
+from bot.channels.outbound import Attempt, Pace
+from bot.channels.teams.handler import InvokeAnswer, TeamsHandler
+from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.references import StoredReference
+from bot.channels.teams.security import Mode, TeamsConfigError
+from bot.clock import Clock
+from bot.settings import Settings
+
+__all__ = ["SDKS", "Binding", "Sdk", "Verdict", "chosen_sdk", "make_binding"]
+
+Sdk = Literal["botbuilder", "agents"]
+SDKS: tuple[Sdk, ...] = get_args(Sdk)
+_ENV = "HAMPSHIRE_TEAMS_SDK"
+
+
+def chosen_sdk(settings: Settings, environ: Mapping[str, str] = os.environ) -> Sdk:
+    """The SDK the settings choose (`teams_sdk`), else HAMPSHIRE_TEAMS_SDK, else botbuilder.
+
+    Raises:
+        TeamsConfigError: a name that is neither SDK.
+    """
+    name = (getattr(settings, "teams_sdk", None) or environ.get(_ENV) or "botbuilder").strip().lower()
+    for sdk in SDKS:
+        if name == sdk:
+            return sdk
+    raise TeamsConfigError(f"{_ENV} must be one of {', '.join(SDKS)}, not {name!r}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A request the SDK accepted: the token's claims (none in local mode) and the SDK's own result."""
+
+    claims: Mapping[str, Any]
+    result: Any = field(default=None, repr=False)
+
+
+class Binding(Protocol):
+    """What one SDK provides to the shared Teams channel."""
+
+    def read(self, body: Mapping[str, Any]) -> Any | None:
+        """The SDK's activity for a request body, or None when the SDK cannot read it."""
+
+    async def authenticate(self, activity: Any, header: str) -> Verdict | None:
+        """The SDK's verdict on the request's token (None: refused); local mode takes none."""
+
+    async def run(
+        self, verdict: Verdict, activity: Any, body: Mapping[str, Any], handler: TeamsHandler
+    ) -> InvokeAnswer | None:
+        """Run the SDK's turn for a checked activity, `handler` doing the work."""
+
+    async def post(self, reference: StoredReference, card: dict[str, Any], pace: Pace | None) -> Attempt:
+        """Post a card proactively to a stored conversation: one try, its outcome."""
+
+    def signing_keys(self, app: web.Application) -> AsyncIterator[None]:
+        """A cleanup context that keeps the channel's signing keys fetched, off the event loop."""
+
+
+def make_binding(
+    settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock, *, sdk: Sdk | None = None
+) -> Binding:
+    """The binding for `sdk` (default: the chosen one), its SDK imported only now."""
+    if (sdk or chosen_sdk(settings)) == "agents":
+        raise TeamsConfigError("the Microsoft 365 Agents SDK binding is not available yet")
+    from bot.channels.teams.botbuilder import BotbuilderBinding
+
+    return BotbuilderBinding(settings, mode, options, clock)
