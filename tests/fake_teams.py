@@ -26,10 +26,13 @@ from typing import Any
 
 import aiohttp
 import jwt
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jsonschema.validators import validator_for
+
+from bot.channels.teams.sdk import SDKS, Sdk
 
 #: The vendored official schemas, beside the repository (`../shared/schemas`).
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
@@ -321,3 +324,11 @@ class TokenIssuer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+@pytest.fixture(params=SDKS)
+def sdk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Sdk:
+    """Each SDK in turn, chosen as a force would choose it (HAMPSHIRE_TEAMS_SDK)."""
+    chosen: Sdk = request.param
+    monkeypatch.setenv("HAMPSHIRE_TEAMS_SDK", chosen)
+    return chosen

@@ -17,8 +17,10 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+import jwt
 import requests
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
@@ -326,6 +328,8 @@ class BotbuilderBinding:
         self.app_id = settings.microsoft_app_id or ""
         self.auth = _authentication(settings, mode, options)
         self.adapter = CloudAdapter(self.auth)
+        self.keys_url = _signing_keys_url(options)
+        self._fetching: asyncio.Future[None] | None = None
 
     def read(self, body: Mapping[str, Any]) -> Activity | None:
         """The SDK's activity for a request body, or None when msrest cannot read it."""
@@ -339,7 +343,7 @@ class BotbuilderBinding:
         """The SDK's verdict on the token (None: refused); local mode accepts no token at all."""
         if self.mode == "local":
             header = ""
-        elif not header or _is_foreign_token(header):
+        elif not header or _is_foreign_token(header) or not await self._keys_ready(header):
             return None
         try:
             result: AuthenticateRequestResult = await self.auth.authenticate_request(activity, header)
@@ -383,14 +387,45 @@ class BotbuilderBinding:
             log.error(messages.teams_send_failed(error))
             return Attempt(status=0, error=type(error).__name__)
 
+    async def _keys_ready(self, header: str) -> bool:
+        """Make sure the SDK finds the token's signing key cached, fetching keys off the event loop.
+
+        Left alone, the SDK fetches them with a blocking `requests.get` without a timeout, on the
+        event loop, whenever its keys are a day old (or an hour old and without the token's key id),
+        stalling every request while it waits. False when they could not be fetched in time.
+        """
+        try:
+            kid = jwt.get_unverified_header(header.partition(" ")[2]).get("kid")
+        except jwt.PyJWTError:
+            return True  # the SDK refuses it before looking for a key
+        metadata = JwtTokenExtractor.get_open_id_metadata(self.keys_url)
+        # The SDK's own rules on its own clock (naive local time), so that it never refreshes itself.
+        now = datetime.now()
+        known = any(key.get("kid") == kid for key in metadata.keys)
+        if metadata.last_updated >= now - timedelta(days=1) and (
+            known or metadata.last_updated >= now - timedelta(hours=1)
+        ):
+            return True
+        try:
+            await asyncio.wait_for(asyncio.shield(self._refresh()), self.options.key_timeout)
+        except Exception as error:
+            log.warning(messages.teams_signing_keys_failed(error))
+            return False
+        return True
+
+    def _refresh(self) -> asyncio.Future[None]:
+        """The fetch of the signing keys in progress, or a new one in a worker thread."""
+        if self._fetching is None or self._fetching.done():
+            self._fetching = asyncio.ensure_future(asyncio.to_thread(_fetch_signing_keys, self.keys_url))
+        return self._fetching
+
     async def signing_keys(self, app: web.Application) -> AsyncIterator[None]:
         """Fetch the channel's signing keys at start-up and every 12 hours, off the event loop."""
-        url = _signing_keys_url(self.options)
 
         async def refresh() -> None:
             while True:
                 try:
-                    await asyncio.to_thread(_fetch_signing_keys, url)
+                    await self._refresh()
                 except Exception as error:
                     log.warning(messages.teams_signing_keys_failed(error))
                 await asyncio.sleep(12 * 3600)

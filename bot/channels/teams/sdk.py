@@ -78,7 +78,9 @@ def make_binding(
 ) -> Binding:
     """The binding for `sdk` (default: the chosen one), its SDK imported only now."""
     if (sdk or chosen_sdk(settings)) == "agents":
-        raise TeamsConfigError("the Microsoft 365 Agents SDK binding is not available yet")
+        from bot.channels.teams.agents import AgentsBinding
+
+        return AgentsBinding(settings, mode, options, clock)
     from bot.channels.teams.botbuilder import BotbuilderBinding
 
     return BotbuilderBinding(settings, mode, options, clock)

@@ -30,6 +30,8 @@ from store.models import ChannelIdentity
 from tests.conftest import START, FakeClock
 from tests.fake_teams import BOT, MockConnector, TeamsUser, bot_added, new_guid, running
 
+pytestmark = pytest.mark.usefixtures("sdk")
+
 VICTIM = TeamsUser("PC Test Victim", "pc.test.victim@example.police.uk")
 NUDGE = Reply(
     key="strings.nudge",

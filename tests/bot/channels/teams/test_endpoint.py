@@ -35,6 +35,8 @@ from tests.fake_teams import (
     submit,
 )
 
+pytestmark = pytest.mark.usefixtures("sdk")
+
 SUPERVISOR = TeamsUser("Sgt Test Supervisor", "sgt.test.supervisor@example.police.uk")
 
 
