@@ -331,7 +331,8 @@ class AgentsBinding:
 
         async def call() -> Any:
             continuation = _sdk_reference(reference).get_continuation_activity()
-            continuation.id = None  # a new message in the chat, not a reply to this made-up activity
+            if reference.locale:  # else the message goes out with a null locale
+                continuation.locale = reference.locale
             await self.adapter.continue_conversation(self.app_id, continuation, post)
             return sent[0] if sent else None
 
