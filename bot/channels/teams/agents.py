@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import urllib.request
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 
 #: Where Bot Framework's channel publishes its signing keys (the SDK's own choice for its issuer).
 _BOT_FRAMEWORK_SCOPE = "https://api.botframework.com"
+_MAX_CONNECTOR_CLIENTS = 64
 
 
 # --- errors from the connector ---------------------------------------------------------------------
@@ -171,14 +173,39 @@ def _issued_by_bot_framework(token: str) -> bool:
     return isinstance(claims, dict) and claims.get("iss") == BOT_FRAMEWORK_ISSUER
 
 
+class _KeptConnector(TeamsConnectorClient):
+    """A connector client kept for the next turn: the SDK's close after each turn leaves it open."""
+
+    async def close(self) -> None:
+        """Kept open: `discard` closes it when the server stops."""
+
+    async def discard(self) -> None:
+        await super().close()
+
+
+class _KeptUserTokens(UserTokenClient):
+    """The user-token client the SDK insists on, made once: this bot never asks for user tokens."""
+
+    async def close(self) -> None:
+        """Kept open: `discard` closes it when the server stops."""
+
+    async def discard(self) -> None:
+        await super().close()
+
+
 class _Clients:
     """Connector clients for a turn: a token from Entra ID (MSAL), a fixed one (tests), or none
-    (local mode); never a user-token client that asks anything of the token service."""
+    (local mode); never a user-token client that asks anything of the token service.
+
+    While a server runs (`keep`), clients are kept per service URL, as botbuilder's connector
+    clients are: the SDK would otherwise open two HTTP sessions and a new connection every turn.
+    """
 
     def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions) -> None:
         self._mode = mode
         self._fixed = options.outbound_token
-        self._app_id = settings.microsoft_app_id or ""
+        # Never used (no sign-in cards); named so the SDK does not warn of a missing app id locally.
+        self._app_id = settings.microsoft_app_id or "local"
         self._msal: MsalAuth | None = None
         if mode == "authenticated" and not options.outbound_token:
             self._msal = MsalAuth(
@@ -189,6 +216,9 @@ class _Clients:
                     client_secret=settings.microsoft_app_password,
                 )
             )
+        self.keep = False
+        self._connectors: OrderedDict[str, _KeptConnector] = OrderedDict()
+        self._user_tokens: _KeptUserTokens | None = None
 
     async def _token(self) -> str:
         if self._mode == "local":
@@ -207,15 +237,42 @@ class _Clients:
         scopes: list[str] | None = None,
         use_anonymous: bool = False,
     ) -> ConnectorClientBase:
-        return TeamsConnectorClient(endpoint=service_url, token=await self._token())
+        token = await self._token()
+        if not self.keep:
+            return TeamsConnectorClient(endpoint=service_url, token=token)
+        client = self._connectors.get(service_url)
+        if client is None or client.client.closed:
+            client = self._connectors[service_url] = _KeptConnector(endpoint=service_url, token=token)
+            while len(self._connectors) > _MAX_CONNECTOR_CLIENTS:
+                _, oldest = self._connectors.popitem(last=False)
+                await oldest.discard()
+        else:
+            self._connectors.move_to_end(service_url)
+            if token:  # Entra ID renews the token; the kept session sends the current one
+                client.client.headers["Authorization"] = f"Bearer {token}"
+        return client
 
     async def create_user_token_client(
         self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
     ) -> UserTokenClient:
-        # Never used (no sign-in cards); named so the SDK does not warn of a missing app id locally.
-        return UserTokenClient(
-            app_id=self._app_id or "local", endpoint=AuthenticationConstants.AGENTS_SDK_OAUTH_URL, token=""
-        )
+        if not self.keep:
+            return UserTokenClient(
+                app_id=self._app_id, endpoint=AuthenticationConstants.AGENTS_SDK_OAUTH_URL, token=""
+            )
+        if self._user_tokens is None:
+            self._user_tokens = _KeptUserTokens(
+                app_id=self._app_id, endpoint=AuthenticationConstants.AGENTS_SDK_OAUTH_URL, token=""
+            )
+        return self._user_tokens
+
+    async def discard(self) -> None:
+        """Close every kept client and keep no more."""
+        self.keep = False
+        while self._connectors:
+            await self._connectors.popitem()[1].discard()
+        if self._user_tokens is not None:
+            await self._user_tokens.discard()
+            self._user_tokens = None
 
 
 # --- the binding ---------------------------------------------------------------------------------
@@ -262,7 +319,8 @@ class AgentsBinding:
         self.options = options
         self.clock = clock
         self.app_id = settings.microsoft_app_id or ""
-        self.adapter = CloudAdapter(channel_service_client_factory=_Clients(settings, mode, options))
+        self.clients = _Clients(settings, mode, options)
+        self.adapter = CloudAdapter(channel_service_client_factory=self.clients)
         # The SDK's default posts the exception's text into the chat: errors go to the caller instead.
         self.adapter.on_turn_error = None
         self.validator = JwtTokenValidator(
@@ -342,6 +400,11 @@ class AgentsBinding:
             log.error(messages.teams_send_failed(error))
             return Attempt(status=0, error=type(error).__name__)
 
-    async def signing_keys(self, app: web.Application) -> AsyncIterator[None]:
-        """Nothing to keep fresh: the validator fetches keys when needed, in its own threads."""
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """Keep connector clients while the server runs, and close them when it stops.
+
+        Signing keys need nothing here: the validator fetches them when needed, in its own threads.
+        """
+        self.clients.keep = True
         yield
+        await self.clients.discard()

@@ -419,8 +419,11 @@ class BotbuilderBinding:
             self._fetching = asyncio.ensure_future(asyncio.to_thread(_fetch_signing_keys, self.keys_url))
         return self._fetching
 
-    async def signing_keys(self, app: web.Application) -> AsyncIterator[None]:
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """Fetch the channel's signing keys at start-up and every 12 hours, off the event loop."""
+        if self.mode != "authenticated":
+            yield
+            return
 
         async def refresh() -> None:
             while True:

@@ -142,10 +142,10 @@ def add_teams_routes(
     binding = make_binding(settings, mode, options, clock, sdk=sdk)
     endpoint = _Endpoint(port, settings, mode, options, clock, binding)
     app.router.add_post("/api/messages", endpoint.post)
+    app.cleanup_ctx.append(binding.lifecycle)
     if mode == "local":
         log.warning(messages.teams_unauthenticated())
         return
     if settings.allow_unauthenticated:
         log.warning(messages.teams_flag_ignored())
     log.info(messages.teams_on(settings.microsoft_app_tenant_id or ""))
-    app.cleanup_ctx.append(binding.signing_keys)

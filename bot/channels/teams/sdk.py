@@ -69,8 +69,9 @@ class Binding(Protocol):
     async def post(self, reference: StoredReference, card: dict[str, Any], pace: Pace | None) -> Attempt:
         """Post a card proactively to a stored conversation: one try, its outcome."""
 
-    def signing_keys(self, app: web.Application) -> AsyncIterator[None]:
-        """A cleanup context that keeps the channel's signing keys fetched, off the event loop."""
+    def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """The cleanup context of a server: keeps signing keys fetched (off the event loop) or
+        clients open while it runs, as the SDK needs."""
 
 
 def make_binding(
