@@ -6,7 +6,7 @@
   be scripted to fail (429 with Retry-After, 5xx, a stall) before it accepts.
 - `TeamsUser` and `activity()`: invented people and the Activity JSON Teams would post.
 - `TokenIssuer`: an RSA key made in the test, its OpenID metadata and JWKS served on a loopback
-  port from a thread (the SDK fetches keys with blocking `requests`), and tokens signed with it.
+  port from a thread (botbuilder fetches keys with blocking `requests`), and tokens signed with it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Teams with authentication on: real signed tokens against the SDK's JWT validation.
 
 The test makes an RSA key, publishes its OpenID metadata and JWKS on a loopback port (from a
-thread: the SDK fetches keys with blocking `requests`) and signs channel tokens with it; the bot's
+thread: botbuilder fetches keys with blocking `requests`) and signs channel tokens with it; the bot's
 only difference from production is where it fetches the keys (`TeamsOptions.openid_metadata_url`),
 which service URL origin it accepts (the mock connector's) and a fixed outbound token in place of
 one from Entra ID. Every refusal happens before a member look-up, a reply or a database write.
