@@ -234,7 +234,8 @@ async def run(
 
 
 async def bench_teams(args: argparse.Namespace, folder: Path) -> None:
-    from bot.channels.teams.botbuilder import TeamsOptions, make_teams_channel
+    from bot.channels.teams.options import TeamsOptions
+    from bot.channels.teams.proactive import make_teams_channel
 
     clock = ScaledTime(args.teams_speed)
     conversation = lambda key: f"conversation:{key}"  # noqa: E731

@@ -1,16 +1,17 @@
 """Benchmark: one Teams turn, from POST /api/messages to the reply reaching the Bot Connector.
 
-Our bot (`create_app` in local mode on a temporary SQLite database: token checks, member look-up
-cached, a router turn with its transaction, the reply as an Adaptive Card) against a bare
-botbuilder echo bot (CloudAdapter + ActivityHandler, replying with text), both served by aiohttp
-on loopback in this process and replying to the same local mock connector. Rounds alternate
-(ours, echo, ours, ...) after a warm-up; each activity is posted and timed alone (one client).
+For each Teams SDK (botbuilder, and the Microsoft 365 Agents SDK): our bot on that SDK
+(`create_app` in local mode with HAMPSHIRE_TEAMS_SDK set, on a temporary SQLite database: token
+checks, member look-up cached, a router turn with its transaction, the reply as an Adaptive Card)
+against that same SDK's bare echo bot (CloudAdapter + ActivityHandler, replying with text), both
+served by aiohttp on loopback in this process and replying to the same local mock connector.
+Rounds alternate (ours, echo, ours, ...) after a warm-up; each activity is posted and timed alone.
 
-Prints p50/p99 for both, the ratio of the p50s and of the p99s, and the median of the per-round
-p50 ratios with a bootstrap 95% interval. Exits 1 if the targets are missed: p50 ratio at most
-1.5 (the interval's upper bound) and our p99 under 100 ms. Not a test: run it with
+Prints, per SDK, p50/p99 for both, the ratio of the p50s and of the p99s, and the median of the
+per-round p50 ratios with a bootstrap 95% interval. Exits 1 if a target is missed: p50 ratio at
+most 1.5 (the interval's upper bound) and our p99 under 100 ms. Not a test: run it with
 
-    .venv/bin/python bench/teams_turn.py [--activities 1000] [--rounds 10]
+    .venv/bin/python bench/teams_turn.py [--activities 1000] [--rounds 10] [--sdk agents]
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Connector:
 
 
 class Echo(ActivityHandler):  # type: ignore[misc]
-    """The baseline: the smallest botbuilder bot that answers a message."""
+    """botbuilder's baseline: the smallest botbuilder bot that answers a message."""
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await turn_context.send_activity(f"You said: {turn_context.activity.text}")
@@ -89,7 +90,7 @@ class _NoAuth:
     APP_PASSWORD = ""
 
 
-def echo_app() -> web.Application:
+def botbuilder_echo_app() -> web.Application:
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_NoAuth()))
     bot = Echo()
 
@@ -100,6 +101,33 @@ def echo_app() -> web.Application:
     app = web.Application()
     app.router.add_post("/api/messages", messages)
     return app
+
+
+def agents_echo_app() -> web.Application:
+    """The Agents SDK's baseline: its smallest bot that answers a message (anonymous, as locally)."""
+    from microsoft_agents.hosting.aiohttp import CloudAdapter as AgentsCloudAdapter
+    from microsoft_agents.hosting.core import ActivityHandler as AgentsActivityHandler
+    from microsoft_agents.hosting.core import TurnContext as AgentsTurnContext
+
+    class AgentsEcho(AgentsActivityHandler):
+        async def on_message_activity(self, turn_context: AgentsTurnContext) -> None:
+            await turn_context.send_activity(f"You said: {turn_context.activity.text}")
+
+    # Anonymous requests never ask the connection manager for a token.
+    adapter = AgentsCloudAdapter(connection_manager=Any)
+    adapter.on_turn_error = None
+    bot = AgentsEcho()
+
+    async def messages(request: web.Request) -> web.Response:
+        response = await adapter.process(request, bot)
+        return response or web.Response(status=201)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    return app
+
+
+ECHO_APPS = {"botbuilder": botbuilder_echo_app, "agents": agents_echo_app}
 
 
 def activity(connector: Connector, tenant: str, n: int, text: str) -> dict[str, Any]:
@@ -143,7 +171,7 @@ def bootstrap(ratios: list[float], *, samples: int = 2000, seed: int = 1) -> tup
     return medians[int(0.025 * samples)], medians[int(0.975 * samples) - 1]
 
 
-async def run(activities: int, rounds: int, warmup: int) -> int:
+async def run(sdk: str, activities: int, rounds: int, warmup: int) -> int:
     logging.disable(logging.WARNING)
     tenant = str(uuid.uuid4())
     folder = tempfile.mkdtemp(prefix="hampshire-bench-")
@@ -151,12 +179,13 @@ async def run(activities: int, rounds: int, warmup: int) -> int:
         allow_unauthenticated=True,
         microsoft_app_tenant_id=tenant,
         database_url=f"sqlite:///{folder}/bench.db",
+        teams_sdk=sdk,
     )
     runtime = build_runtime(settings)
     connector = Connector()
     await connector.start()
     ours_server = TestServer(create_app(runtime), host="127.0.0.1")
-    echo_server = TestServer(echo_app(), host="127.0.0.1")
+    echo_server = TestServer(ECHO_APPS[sdk](), host="127.0.0.1")
     await ours_server.start_server()
     await echo_server.start_server()
     urls = {
@@ -188,17 +217,17 @@ async def run(activities: int, rounds: int, warmup: int) -> int:
     if connector.server is not None:
         await connector.server.close()
     runtime.engine.dispose()
-    return report(samples, round_ratios)
+    return report(sdk, samples, round_ratios)
 
 
-def report(samples: dict[str, list[float]], round_ratios: list[float]) -> int:
+def report(sdk: str, samples: dict[str, list[float]], round_ratios: list[float]) -> int:
     try:
         git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
         sha = git.stdout.strip() or "unknown"
     except OSError:
         sha = "unknown"
     count = len(samples["ours"])
-    print(f"teams turn: POST /api/messages -> reply at the mock connector ({count} activities each)")
+    print(f"\n{sdk}: teams turn, POST /api/messages -> reply at the mock connector ({count} activities each)")
     print(f"python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs, git {sha}")
     print(f"{'':6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, label in (("echo", "echo"), ("ours", "ours")):
@@ -212,7 +241,7 @@ def report(samples: dict[str, list[float]], round_ratios: list[float]) -> int:
     median_ratio = statistics.median(round_ratios)
     low, high = bootstrap(round_ratios)
     ours_p99 = percentile(samples["ours"], 0.99)
-    print(f"ratio ours/echo: p50 {p50_ratio:.2f}, p99 {p99_ratio:.2f}")
+    print(f"{sdk} ratio ours/{sdk} echo: p50 {p50_ratio:.2f}, p99 {p99_ratio:.2f}")
     print(f"per-round p50 ratio: median {median_ratio:.2f}, 95% CI [{low:.2f}, {high:.2f}]")
     ok = high <= TARGET_P50_RATIO and ours_p99 < TARGET_P99_MS
     print(
@@ -227,8 +256,12 @@ def main() -> int:
     parser.add_argument("--activities", type=int, default=1000, help="timed activities per bot")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds")
     parser.add_argument("--warmup", type=int, default=50, help="untimed activities per bot first")
+    parser.add_argument("--sdk", choices=sorted(ECHO_APPS), action="append", help="default: both")
     args = parser.parse_args()
-    return asyncio.run(run(args.activities, args.rounds, args.warmup))
+    failed = 0
+    for sdk in args.sdk or list(ECHO_APPS):
+        failed |= asyncio.run(run(sdk, args.activities, args.rounds, args.warmup))
+    return failed
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def _add_teams(app: web.Application, port: RuntimePort, runtime: Runtime) -> Non
         app.router.add_post(TEAMS_PATH, _refuse(f"Microsoft Teams is off on this server: {off}"))
         return
     # The one place the Teams SDK's adapter module is imported for serving.
-    from bot.channels.teams.botbuilder import add_teams_routes
+    from bot.channels.teams.endpoint import add_teams_routes
 
     add_teams_routes(app, port, runtime.settings, clock=runtime.clock)
 

@@ -172,7 +172,7 @@ def _channel_problem(settings: Settings) -> str | None:
         if problem:
             return problem
     if teams_off_reason(settings) is None:
-        from bot.channels.teams.botbuilder import TeamsConfigError, teams_mode
+        from bot.channels.teams.security import TeamsConfigError, teams_mode
 
         try:
             teams_mode(settings)
@@ -196,7 +196,7 @@ def _serve(args: argparse.Namespace) -> int:
     runtime = _runtime(args, settings=settings)
     host = args.host
     if settings.allow_unauthenticated:
-        from bot.channels.teams.botbuilder import LOOPBACK_HOSTS
+        from bot.channels.teams.security import LOOPBACK_HOSTS
 
         if host not in LOOPBACK_HOSTS:
             log.warning(messages.serve_loopback_only(host))

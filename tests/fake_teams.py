@@ -6,7 +6,7 @@
   be scripted to fail (429 with Retry-After, 5xx, a stall) before it accepts.
 - `TeamsUser` and `activity()`: invented people and the Activity JSON Teams would post.
 - `TokenIssuer`: an RSA key made in the test, its OpenID metadata and JWKS served on a loopback
-  port from a thread (the SDK fetches keys with blocking `requests`), and tokens signed with it.
+  port from a thread (botbuilder fetches keys with blocking `requests`), and tokens signed with it.
 """
 
 from __future__ import annotations
@@ -26,10 +26,14 @@ from typing import Any
 
 import aiohttp
 import jwt
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jsonschema.validators import validator_for
+
+from bot.channels.teams import sdk as teams_sdk
+from bot.channels.teams.sdk import SDKS, Sdk
 
 #: The vendored official schemas, beside the repository (`../shared/schemas`).
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
@@ -321,3 +325,22 @@ class TokenIssuer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+@pytest.fixture(params=SDKS)
+def sdk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Sdk:
+    """Each SDK in turn.
+
+    Tests build `Settings` directly, which never reads the environment, so the choice
+    HAMPSHIRE_TEAMS_SDK makes through `Settings.teams_sdk` is stood in for here (test_sdk.py proves
+    the variable reaches `chosen_sdk`); processes a test starts read the variable itself.
+    """
+    chosen: Sdk = request.param
+    use_sdk(monkeypatch, chosen)
+    return chosen
+
+
+def use_sdk(monkeypatch: pytest.MonkeyPatch, chosen: Sdk) -> None:
+    """Serve Teams through `chosen` in this process and in the processes a test starts."""
+    monkeypatch.setenv("HAMPSHIRE_TEAMS_SDK", chosen)
+    monkeypatch.setattr(teams_sdk, "chosen_sdk", lambda settings: chosen)

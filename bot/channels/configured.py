@@ -21,7 +21,7 @@ def slack_off_reason(settings: Settings) -> str | None:
 
 def teams_off_reason(settings: Settings) -> str | None:
     """Why Teams is off, or None when it is on, with authentication or (for a local client) without."""
-    # The "off" case of `bot.channels.teams.botbuilder.teams_mode`, decided without the SDK.
+    # The "off" case of `bot.channels.teams.security.teams_mode`, without its check of half a configuration.
     if settings.microsoft_app_id or settings.allow_unauthenticated:
         return None
     return "MICROSOFT_APP_ID is not set"
@@ -37,7 +37,7 @@ def push_channels(settings: Settings, *, pack: Pack, clock: Clock = system_clock
         if slack is not None:
             channels[slack.name] = slack
     if teams_off_reason(settings) is None:
-        from bot.channels.teams.botbuilder import make_teams_channel
+        from bot.channels.teams.proactive import make_teams_channel
 
         teams = make_teams_channel(settings, pack=pack, clock=clock)
         if teams is not None:

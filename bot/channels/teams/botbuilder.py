@@ -1,25 +1,11 @@
-"""Microsoft Teams on botbuilder 4.17: the `POST /api/messages` endpoint and proactive sends.
+"""Microsoft Teams on botbuilder 4.17 (the Bot Framework SDK): the SDK binding, nothing more.
 
-This is the only module that imports botbuilder or botframework, so moving to the Microsoft 365
-Agents SDK touches this file alone. It translates and nothing more: an activity becomes an
-`Inbound` for the port (`bot.channels.port.Port`, the only way it reaches the bot: no database
-session is opened here), the turn's replies become Adaptive Cards
-(`bot.channels.teams.cards`), and a stored conversation reference (our own camelCase wire JSON,
-never a pickled SDK object) becomes a proactive send through `CloudAdapter.continue_conversation`.
-
-Modes, from the settings (`teams_mode`):
-
-- **authenticated**: MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID are set.
-  Every request's token is validated by the SDK; only that tenant is served.
-- **local**: no app id but HAMPSHIRE_ALLOW_UNAUTHENTICATED=1, for a local Teams client (the Agents
-  Playground). botbuilder then accepts anyone, so only loopback service URLs are answered, `serve`
-  binds to 127.0.0.1 and start-up warns.
-- **off**: neither. `/api/messages` refuses every request without processing it.
-
-Every request passes these checks, in order, before the SDK runs a turn or any state is loaded:
-well-formed JSON (400), channel `msteams` (403: the Emulator channel is never served), the token
-(401: SDK validation; Emulator and skill tokens refused outright), the service URL's origin (403
-unless Bot Framework's, or loopback in local mode) and the tenant (403 unless ours).
+This is the only module that imports botbuilder, botframework or msrest. It validates tokens with
+the SDK (`authenticate`), runs the SDK's turn around the shared handler (`run`), posts cards to the
+connector for a turn and proactively (`post`, through `CloudAdapter.continue_conversation` from a
+stored wire-JSON reference), and keeps the channel's signing keys fetched off the event loop.
+Every rule about who is served, and everything the bot says, is in the shared modules beside it
+(`endpoint`, `security`, `handler`, `references`, `proactive`, `cards`).
 
 Connector calls make one try each (msrest's own retries are switched off) and are retried only by
 `bot.channels.outbound.send_with_retry`, which honours Retry-After and never drops a message silently.
@@ -30,17 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
-from functools import partial
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
+import jwt
 import requests
 from aiohttp import web
-from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
@@ -73,154 +56,24 @@ from urllib3 import Retry
 from urllib3.exceptions import NewConnectionError
 
 from bot import messages
-from bot.channels.inbound import Inbound
-from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, RetryPolicy, send_with_retry
-from bot.channels.port import Port, Update
-from bot.channels.teams.cards import CARD_CONTENT_TYPE, read_submit, render_cards
-from bot.clock import Clock, system_clock
-from bot.people.policy import work_email
-from bot.reminders.ratelimit import Limit
+from bot.channels.outbound import Attempt, Pace
+from bot.channels.teams.cards import CARD_CONTENT_TYPE
+from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
+from bot.channels.teams.options import TeamsOptions, retry_after_seconds
+from bot.channels.teams.references import StoredReference
+from bot.channels.teams.sdk import Verdict
+from bot.channels.teams.security import Mode
+from bot.clock import Clock
 from bot.settings import Settings
-from dialogs.render import fill
-from dialogs.schema import Pack
-from dialogs.types import Reply
 
-__all__ = [
-    "CHANNEL",
-    "LOOPBACK_HOSTS",
-    "TeamsChannel",
-    "TeamsConfigError",
-    "TeamsOptions",
-    "add_teams_routes",
-    "conversation_reference",
-    "make_teams_channel",
-    "retry_after_seconds",
-    "teams_mode",
-]
+__all__ = ["BotbuilderBinding"]
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "msteams"
-Mode = Literal["authenticated", "local", "off"]
-
-#: Where Teams posts from in the public cloud; every region is a path under this origin.
-BOT_FRAMEWORK_SERVICE_ORIGINS = frozenset({"https://smba.trafficmanager.net"})
-#: Hosts that are this machine: the only ones local mode listens on or talks to.
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-_EXECUTE = "adaptiveCard/action"
-_MAX_CACHED_MEMBERS = 10_000
 _MAX_CONNECTOR_CLIENTS = 64
 
 
-class TeamsConfigError(RuntimeError):
-    """The Teams settings are half there: refuse to start rather than run without authentication."""
-
-
-def teams_mode(settings: Settings) -> Mode:
-    """Whether Teams is served with authentication, locally without it, or not at all."""
-    if settings.microsoft_app_id:
-        missing = [
-            name
-            for name, value in (
-                ("MICROSOFT_APP_PASSWORD", settings.microsoft_app_password),
-                ("MICROSOFT_APP_TENANT_ID", settings.microsoft_app_tenant_id),
-            )
-            if not value
-        ]
-        if missing:
-            raise TeamsConfigError(f"MICROSOFT_APP_ID is set but {' and '.join(missing)} not")
-        return "authenticated"
-    return "local" if settings.allow_unauthenticated else "off"
-
-
-@dataclass(frozen=True)
-class TeamsOptions:
-    """Tuning and test seams; production uses the defaults.
-
-    Args:
-        openid_metadata_url: where the channel's signing keys are published (None: Bot Framework's).
-        service_origins: scheme://host[:port] a service URL may have when authenticated.
-        outbound_token: a fixed bearer token for calls to the connector, instead of fetching one
-            from Entra ID (tests against a local mock connector only).
-        reply_policy: retries for replies within a turn (Teams waits 15 s for the whole turn).
-        send_policy: retries for proactive sends.
-        call_timeout: seconds one call to the connector may take.
-        member_ttl: how long a member's email, looked up with TeamsInfo, is remembered.
-        sleep: how retries wait (tests record the delays instead).
-    """
-
-    openid_metadata_url: str | None = None
-    service_origins: frozenset[str] = BOT_FRAMEWORK_SERVICE_ORIGINS
-    outbound_token: str | None = field(default=None, repr=False)
-    reply_policy: RetryPolicy = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0, max_retry_after=4.0)
-    send_policy: RetryPolicy = RetryPolicy()
-    call_timeout: float = 10.0
-    member_ttl: timedelta = timedelta(hours=1)
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-
-# --- wire JSON ---------------------------------------------------------------------------------------
-
-
-def conversation_reference(activity: Activity) -> dict[str, Any]:
-    """Where to reach the sender later, as Bot Framework wire JSON (camelCase).
-
-    Built field by field rather than with the SDK's serializer, which writes the tenant under the
-    key `tenantID` (and so loses Teams' `tenantId`); this shape outlives the SDK.
-    """
-    sender = activity.from_property
-    conversation = activity.conversation
-    reference: dict[str, Any] = {
-        "channelId": activity.channel_id,
-        "serviceUrl": activity.service_url,
-        "conversation": {
-            "id": conversation.id,
-            "conversationType": conversation.conversation_type,
-            "tenantId": conversation.tenant_id,
-        },
-        "user": {"id": sender.id, "name": sender.name, "aadObjectId": sender.aad_object_id},
-        "bot": {"id": activity.recipient.id, "name": activity.recipient.name},
-        "locale": activity.locale,
-    }
-    return _without_nulls(reference)
-
-
-def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
-    return {k: _without_nulls(v) if isinstance(v, dict) else v for k, v in value.items() if v is not None}
-
-
-def _reference_from_wire(data: Mapping[str, Any]) -> ConversationReference | None:
-    """The SDK's reference for stored wire JSON, or None when it lacks what a send needs."""
-    conversation, user, bot = data.get("conversation"), data.get("user"), data.get("bot")
-    if not (isinstance(conversation, Mapping) and isinstance(user, Mapping) and isinstance(bot, Mapping)):
-        return None
-    if not all(isinstance(v, str) and v for v in (data.get("serviceUrl"), conversation.get("id"))):
-        return None
-    return ConversationReference(
-        channel_id=data.get("channelId", CHANNEL),
-        service_url=data["serviceUrl"],
-        locale=data.get("locale"),
-        conversation=ConversationAccount(
-            id=conversation["id"],
-            conversation_type=conversation.get("conversationType"),
-            tenant_id=conversation.get("tenantId"),
-        ),
-        user=ChannelAccount(id=user.get("id"), name=user.get("name"), aad_object_id=user.get("aadObjectId")),
-        bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
-    )
-
-
-def _tenants(body: Mapping[str, Any]) -> set[str]:
-    """Every tenant id the activity names (channelData and conversation should agree)."""
-    found: set[str] = set()
-    channel_data = body.get("channelData")
-    tenant = channel_data.get("tenant") if isinstance(channel_data, Mapping) else None
-    if isinstance(tenant, Mapping) and isinstance(tenant.get("id"), str):
-        found.add(tenant["id"].strip().lower())
-    conversation = body.get("conversation")
-    if isinstance(conversation, Mapping) and isinstance(conversation.get("tenantId"), str):
-        found.add(conversation["tenantId"].strip().lower())
-    return found - {""}
+# --- errors from the connector ---------------------------------------------------------------------
 
 
 def _without_retries(session: requests.Session, config: Any, kwargs: Any, **send: Any) -> dict[str, Any]:
@@ -234,48 +87,6 @@ def _without_retries(session: requests.Session, config: Any, kwargs: Any, **send
         if isinstance(adapter, requests.adapters.HTTPAdapter):
             adapter.max_retries = Retry(0, read=False)
     return send
-
-
-def _card_activity(card: dict[str, Any]) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
-    )
-
-
-def _is_personal(activity: Activity) -> bool:
-    return bool(activity.conversation and activity.conversation.conversation_type == "personal")
-
-
-def _typed(text: str | None, pack: Pack) -> dict[str, Any]:
-    """The router input for a typed message: a command of the app's menu (the pack's
-    `app_commands`, as Teams types them into the chat) starts its flow, else it is text."""
-    said = (text or "").strip()
-    word, _, rest = said.partition(" ")
-    flow, rest = pack.meta.app_commands.get(word.casefold()), rest.strip()
-    if flow == pack.meta.directory_flow:
-        return {"start": flow, "start_text": rest}
-    if flow and not rest:
-        return {"start": flow}
-    return {"text": text or ""}
-
-
-# --- errors from the connector ---------------------------------------------------------------------
-
-
-def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - now).total_seconds()) if when.tzinfo else None
 
 
 def _maybe_delivered(error: ClientRequestError) -> bool:
@@ -452,437 +263,114 @@ def _is_foreign_token(header: str) -> bool:
         return True  # unreadable: refused like any other bad token
 
 
-@dataclass(frozen=True)
-class _Rules:
-    """Which service URLs and tenants a mode accepts."""
-
-    mode: Mode
-    tenant: str | None
-    service_origins: frozenset[str]
-
-    @classmethod
-    def of(cls, settings: Settings, mode: Mode, options: TeamsOptions) -> _Rules:
-        tenant = (settings.microsoft_app_tenant_id or "").strip().lower() or None
-        return cls(mode, tenant, frozenset(o.lower().rstrip("/") for o in options.service_origins))
-
-    def service_url_allowed(self, url: str | None) -> bool:
-        """Authenticated: a Bot Framework origin. Local: a loopback host only."""
-        try:
-            parts = urlsplit(url or "")
-            port = parts.port  # raises for a malformed port
-        except ValueError:
-            return False
-        if parts.username is not None or parts.scheme not in ("http", "https") or port == 0:
-            return False
-        if self.mode == "authenticated":
-            return f"{parts.scheme}://{parts.netloc}".lower() in self.service_origins
-        return (parts.hostname or "") in LOOPBACK_HOSTS
-
-    def tenant_of(self, body: Mapping[str, Any], claims: Mapping[str, Any]) -> str | None:
-        """The activity's tenant if it may be served, else None."""
-        found = _tenants(body)
-        if len(found) > 1:
-            return None
-        if self.tenant is None:
-            return next(iter(found), "")
-        claimed = claims.get("tid")
-        if isinstance(claimed, str) and claimed.strip().lower() != self.tenant:
-            return None
-        return self.tenant if found == {self.tenant} else None
+def _card_activity(card: dict[str, Any]) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+    )
 
 
-# --- the bot --------------------------------------------------------------------------------------
+def _sdk_reference(reference: StoredReference) -> ConversationReference:
+    """The SDK's reference for a stored one."""
+    return ConversationReference(
+        channel_id=reference.channel_id,
+        service_url=reference.service_url,
+        locale=reference.locale,
+        conversation=ConversationAccount(
+            id=reference.conversation_id,
+            conversation_type=reference.conversation_type,
+            tenant_id=reference.tenant_id,
+        ),
+        user=ChannelAccount(
+            id=reference.user_id, name=reference.user_name, aad_object_id=reference.user_aad_object_id
+        ),
+        bot=ChannelAccount(id=reference.bot_id, name=reference.bot_name),
+    )
 
 
-@dataclass(frozen=True)
-class _Member:
-    email: str | None
-    name: str | None
-    until: datetime
+class _Turn:
+    """The shared handler's way back to Teams through botbuilder's TurnContext."""
 
+    def __init__(self, turn_context: TurnContext, options: TeamsOptions, clock: Clock) -> None:
+        self._context = turn_context
+        self._options = options
+        self._clock = clock
 
-class _Bot(ActivityHandler):  # type: ignore[misc]
-    """Turns activities into the port's inputs and its replies into cards."""
-
-    def __init__(self, port: Port, options: TeamsOptions, clock: Clock) -> None:
-        self.port = port
-        self.pack = port.pack
-        self.options = options
-        self.clock = clock
-        self._members: OrderedDict[tuple[str, str], _Member] = OrderedDict()
-
-    # --- activities --------------------------------------------------------------------------
-
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        if not _is_personal(activity):
-            await self._point_to_personal_chat(turn_context)
-            return
-        if activity.value is not None and (submitted := read_submit(activity.value)) is not None:
-            pick = submitted.pick()
-            if pick is None:
-                await self._say(turn_context, [self._reply("strings.pick_one")])
-            else:
-                await self._turn(turn_context, pick=pick)
-            return
-        await self._turn(turn_context, **_typed(activity.text, self.pack))
-
-    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        if not any(m.id == activity.recipient.id for m in activity.members_added or []):
-            return
-        if _is_personal(activity):
-            await self._turn(turn_context, resume=True)
-        else:
-            await self._point_to_personal_chat(turn_context)
-
-    async def on_installation_update(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        if not (activity.action or "").startswith("add") or not _is_personal(activity):
-            log.info(messages.teams_installation(activity.action, activity.id))
-            return
-        member = await self._member(turn_context)
-        if member is not None and member.email:
-            inbound = self._inbound(turn_context, member)
-            # Who installed the bot and where to reach them, once per installation activity.
-            await asyncio.to_thread(partial(self.port.link, inbound, event_id=inbound.event_id))
-
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        activity = turn_context.activity
-        if activity.name != _EXECUTE:
-            return await super().on_invoke_activity(turn_context)
-        action = activity.value.get("action") if isinstance(activity.value, Mapping) else None
-        submitted = read_submit(action.get("data")) if isinstance(action, Mapping) else None
-        if submitted is None:
-            return _card_action_response(400, "application/vnd.microsoft.error", {"code": "BadRequest"})
-        if not _is_personal(activity):
-            await self._point_to_personal_chat(turn_context)
-        elif (pick := submitted.pick()) is None:
-            await self._say(turn_context, [self._reply("strings.pick_one")])
-        else:
-            await self._turn(turn_context, pick=pick)
-        return _card_action_response(200, "application/vnd.microsoft.activity.message", "")
-
-    # --- translation -------------------------------------------------------------------------
-
-    def _reply(self, key: str, **values: Any) -> Reply:
-        return Reply(key=key, text=fill(self.pack, key, **values))
-
-    def _inbound(self, turn_context: TurnContext, member: _Member, **fields: Any) -> Inbound:
-        activity = turn_context.activity
-        sender = activity.from_property
-        return Inbound(
-            channel=CHANNEL,
-            tenant=activity.conversation.tenant_id or "",
-            user_id=sender.aad_object_id or sender.id,
-            email=member.email or "",
-            display_name=member.name,
-            event_id=activity.id,
-            address=conversation_reference(activity),
-            **fields,
+    async def send(self, card: dict[str, Any]) -> Attempt:
+        activity = _card_activity(card)
+        return await _attempt(
+            lambda: self._context.send_activity(activity),
+            timeout=self._options.call_timeout,
+            clock=self._clock,
         )
 
-    async def _turn(self, turn_context: TurnContext, **fields: Any) -> None:
-        member = await self._member(turn_context)
-        if member is None:
-            return
-        if not member.email:
-            if await self._first_time(turn_context.activity.id):
-                domains = ", ".join(self.pack.meta.work_email_domains)
-                await self._say(
-                    turn_context, [self._reply("strings.teams_work_account_needed", domains=domains)]
-                )
-            return
-        inbound = self._inbound(turn_context, member, **fields)
-        turned = await asyncio.to_thread(self.port.handle, inbound)
-        await self._say(turn_context, turned.replies)
-        await self._update_reminders(turn_context, turned.updates)
-
-    async def _update_reminders(self, turn_context: TurnContext, updates: Sequence[Update]) -> None:
-        """Rewrite in place (update activity) the reminder cards the port says were just answered."""
-        for update in updates:
-            activity = _card_activity(render_cards(update.replies, self.pack)[0])
-            activity.id = update.message_id
-
-            async def attempt(activity: Activity = activity) -> Attempt:
-                return await _attempt(
-                    lambda: turn_context.update_activity(activity),
-                    timeout=self.options.call_timeout,
-                    clock=self.clock,
-                )
-
-            delivery = await send_with_retry(
-                attempt, policy=self.options.reply_policy, sleep=self.options.sleep
-            )
-            if delivery.status != "sent":
-                log.warning(messages.teams_reply_failed(turn_context.activity.id, delivery))
-
-    async def _point_to_personal_chat(self, turn_context: TurnContext) -> None:
-        if await self._first_time(turn_context.activity.id):
-            await self._say(turn_context, [self._reply("strings.teams_one_to_one_only")])
-
-    async def _member(self, turn_context: TurnContext) -> _Member | None:
-        """Who is speaking: their work email from Teams' member record (cached), or None on failure.
-
-        A member whose addresses are not work addresses comes back with `email` None.
-        """
-        activity = turn_context.activity
-        key = (activity.conversation.tenant_id or "", activity.from_property.id)
-        now = self.clock()
-        cached = self._members.get(key)
-        if cached is not None and cached.until > now:
-            self._members.move_to_end(key)
-            return cached
-        try:
-            account = await asyncio.wait_for(
-                TeamsInfo.get_member(turn_context, activity.from_property.id), self.options.call_timeout
-            )
-        except Exception as error:
-            log.warning(messages.teams_member_lookup_failed(activity.id, error))
-            await self._say(turn_context, [self._reply("strings.error")])
-            return None
-        email = work_email(
-            getattr(account, "email", None), getattr(account, "user_principal_name", None), pack=self.pack
+    async def update(self, activity_id: str, card: dict[str, Any]) -> Attempt:
+        activity = _card_activity(card)
+        activity.id = activity_id
+        return await _attempt(
+            lambda: self._context.update_activity(activity),
+            timeout=self._options.call_timeout,
+            clock=self._clock,
         )
-        member = _Member(email, account.name, now + self.options.member_ttl)
-        self._members[key] = member
-        while len(self._members) > _MAX_CACHED_MEMBERS:
-            self._members.popitem(last=False)
-        return member
 
-    async def _first_time(self, event_id: str | None) -> bool:
-        """Record an activity handled outside a turn; False if it was (a Teams resend)."""
-        if not event_id:
-            return True
-        return await asyncio.to_thread(partial(self.port.first_time, channel=CHANNEL, event_id=event_id))
-
-    async def _say(self, turn_context: TurnContext, replies: Sequence[Reply]) -> None:
-        for card in render_cards(replies, self.pack):
-            delivery = await self._send_card(turn_context, _card_activity(card))
-            if delivery.status != "sent":
-                log.warning(messages.teams_reply_failed(turn_context.activity.id, delivery))
-
-    async def _send_card(self, turn_context: TurnContext, activity: Activity) -> Delivery:
-        async def attempt() -> Attempt:
-            return await _attempt(
-                lambda: turn_context.send_activity(activity),
-                timeout=self.options.call_timeout,
-                clock=self.clock,
-            )
-
-        return await send_with_retry(attempt, policy=self.options.reply_policy, sleep=self.options.sleep)
+    async def member(self, user_id: str) -> MemberRecord:
+        account = await TeamsInfo.get_member(self._context, user_id)
+        return MemberRecord(
+            getattr(account, "email", None), getattr(account, "user_principal_name", None), account.name
+        )
 
 
-def _card_action_response(status: int, kind: str, value: object) -> InvokeResponse:
-    """The reply to an Action.Execute press (never botbuilder's 501 default)."""
-    return InvokeResponse(status=200, body={"statusCode": status, "type": kind, "value": value})
+class BotbuilderBinding:
+    """Teams through botbuilder: token validation, turns and proactive posts (`sdk.Binding`)."""
 
-
-# --- the endpoint --------------------------------------------------------------------------------
-
-
-def _refusal(status: int, reason: str, activity_id: object = None) -> web.Response:
-    log.warning(messages.teams_refused(status, reason, activity_id))
-    return web.json_response({"error": reason}, status=status)
-
-
-class _Endpoint:
-    """`POST /api/messages`: the checks, then the SDK's turn."""
-
-    def __init__(
-        self, port: Port, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock
-    ) -> None:
+    def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock) -> None:
         self.mode = mode
         self.options = options
-        self.rules = _Rules.of(settings, mode, options)
+        self.clock = clock
+        self.app_id = settings.microsoft_app_id or ""
         self.auth = _authentication(settings, mode, options)
         self.adapter = CloudAdapter(self.auth)
-        self.bot = _Bot(port, options, clock)
+        self.keys_url = _signing_keys_url(options)
+        self._fetching: asyncio.Future[None] | None = None
 
-    async def post(self, request: web.Request) -> web.StreamResponse:
-        """Check one request and, if it passes, run its turn; answer with the invoke response."""
-        if request.content_type != "application/json":
-            return _refusal(415, "expected application/json")
+    def read(self, body: Mapping[str, Any]) -> Activity | None:
+        """The SDK's activity for a request body, or None when msrest cannot read it."""
         try:
-            body = await request.json()
-        except ValueError:
-            return _refusal(400, "malformed JSON")
-        if not isinstance(body, dict):
-            return _refusal(400, "expected an activity")
-        try:
-            activity = Activity().deserialize(body)
+            activity: Activity = Activity().deserialize(body)
         except Exception:
-            return _refusal(400, "malformed activity")
-        if not (
-            activity.type
-            and activity.conversation
-            and activity.conversation.id
-            and activity.from_property
-            and activity.from_property.id
-            and activity.recipient
-        ):
-            return _refusal(400, "incomplete activity", activity.id)
-        if activity.channel_id != CHANNEL:
-            return _refusal(403, "channel not served", activity.id)
-        auth = await self._authenticate(activity, request.headers.get("Authorization", ""))
-        if auth is None:
-            return _refusal(401, "unauthorized", activity.id)
-        if not self.rules.service_url_allowed(activity.service_url):
-            return _refusal(403, "service URL not allowed", activity.id)
-        tenant = self.rules.tenant_of(body, auth.claims_identity.claims or {})
-        if tenant is None:
-            return _refusal(403, "tenant not served", activity.id)
-        activity.conversation.tenant_id = tenant or None
-        log.debug(messages.teams_activity(activity.type, activity.id))
-        try:
-            response = await self.adapter.process_activity(auth, activity, self.bot.on_turn)
-        except Exception as error:
-            log.error(messages.turn_failed(CHANNEL, error))
-            return web.json_response({"error": "internal error"}, status=500)
-        if response is not None:
-            return web.json_response(response.body, status=response.status)
-        return web.Response(status=200)
+            return None
+        return activity
 
-    async def _authenticate(self, activity: Activity, header: str) -> AuthenticateRequestResult | None:
+    async def authenticate(self, activity: Activity, header: str) -> Verdict | None:
         """The SDK's verdict on the token (None: refused); local mode accepts no token at all."""
         if self.mode == "local":
             header = ""
-        elif not header or _is_foreign_token(header):
+        elif not header or _is_foreign_token(header) or not await self._keys_ready(header):
             return None
         try:
             result: AuthenticateRequestResult = await self.auth.authenticate_request(activity, header)
         except Exception as error:  # PermissionError, and IndexError for an unknown signing key
             log.info(messages.teams_token_rejected(activity.id, error))
             return None
-        return result
+        return Verdict(result.claims_identity.claims or {}, result)
 
-    async def keep_signing_keys_fresh(self, app: web.Application) -> AsyncIterator[None]:
-        """Fetch the channel's signing keys at start-up and every 12 hours, off the event loop."""
-        url = _signing_keys_url(self.options)
+    async def run(
+        self, verdict: Verdict, activity: Activity, body: Mapping[str, Any], handler: TeamsHandler
+    ) -> InvokeAnswer | None:
+        """Run the SDK's turn for a checked activity, the shared handler doing the work."""
+        activity.conversation.tenant_id = body["conversation"].get("tenantId")
 
-        async def refresh() -> None:
-            while True:
-                try:
-                    await asyncio.to_thread(_fetch_signing_keys, url)
-                except Exception as error:
-                    log.warning(messages.teams_signing_keys_failed(error))
-                await asyncio.sleep(12 * 3600)
+        async def logic(turn_context: TurnContext) -> None:
+            answer = await handler.handle(body, _Turn(turn_context, self.options, self.clock))
+            if answer is not None:
+                response = InvokeResponse(status=answer.status, body=answer.body)
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
 
-        task = asyncio.create_task(refresh())
-        yield
-        task.cancel()
+        response = await self.adapter.process_activity(verdict.result, activity, logic)
+        return None if response is None else InvokeAnswer(response.status, response.body)
 
-
-async def _teams_off(request: web.Request) -> web.Response:
-    return _refusal(503, "Microsoft Teams is not enabled on this server")
-
-
-def add_teams_routes(
-    app: web.Application,
-    port: Port,
-    settings: Settings,
-    *,
-    clock: Clock,
-    options: TeamsOptions | None = None,
-) -> None:
-    """Serve `POST /api/messages` on `app` in the mode the settings give, and say which at start-up.
-
-    Raises:
-        TeamsConfigError: an app id without its password or tenant.
-    """
-    mode = teams_mode(settings)
-    if mode == "off":
-        log.info(messages.teams_off())
-        app.router.add_post("/api/messages", _teams_off)
-        return
-    endpoint = _Endpoint(port, settings, mode, options or TeamsOptions(), clock)
-    app.router.add_post("/api/messages", endpoint.post)
-    if mode == "local":
-        log.warning(messages.teams_unauthenticated())
-        return
-    if settings.allow_unauthenticated:
-        log.warning(messages.teams_flag_ignored())
-    log.info(messages.teams_on(settings.microsoft_app_tenant_id or ""))
-    app.cleanup_ctx.append(endpoint.keep_signing_keys_fresh)
-
-
-# --- proactive sends -------------------------------------------------------------------------------
-
-
-class TeamsChannel:
-    """Proactive messages to a person's 1:1 chat, from the conversation reference stored for them."""
-
-    name = CHANNEL
-
-    def __init__(
-        self,
-        adapter: CloudAdapter,
-        *,
-        app_id: str,
-        pack: Pack,
-        rules: _Rules,
-        options: TeamsOptions,
-        clock: Clock,
-    ) -> None:
-        self._adapter = adapter
-        self._app_id = app_id
-        self._pack = pack
-        self._rules = rules
-        self._options = options
-        self._clock = clock
-
-    async def send(
-        self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None
-    ) -> Delivery:
-        """Post `replies` as cards; retried as `send_with_retry` allows, and never silently lost.
-
-        `key` is not sent: the Bot Connector offers no way to look a message up by it later.
-        """
-        reference = _reference_from_wire(address.data)
-        if reference is None:
-            return Delivery("failed", error="no conversation reference", attempts=0)
-        if not self._rules.service_url_allowed(reference.service_url):
-            return Delivery("failed", error="service URL not allowed", attempts=0)
-        attempts, message_id = 0, None
-        for card in render_cards(replies, self._pack):
-            delivery = await self._send_card(reference, card, pace)
-            attempts += delivery.attempts
-            if delivery.status != "sent":
-                # Part of the message already reached the person: resending all of it duplicates.
-                status = "uncertain" if message_id else delivery.status
-                return Delivery(status, error=delivery.error, attempts=attempts)
-            message_id = delivery.message_id
-        return Delivery("sent", message_id=message_id, attempts=attempts)
-
-    async def lookup(self, address: Address, key: str, *, since: datetime) -> tuple[Found, str | None]:
-        """Teams cannot list a bot's messages in a 1:1 chat, so whether one arrived is unknown."""
-        return "unknown", None
-
-    def limits(self, address: Address) -> Sequence[Limit]:
-        """Teams' limits per bot per conversation, and per app per tenant."""
-        conversation = (
-            f"msteams:conversation:{(address.data.get('conversation') or {}).get('id', address.user_id)}"
-        )
-        tenant = f"msteams:tenant:{address.tenant}"
-        return [
-            Limit(conversation, 7, 1.0),
-            Limit(conversation, 8, 2.0),
-            Limit(conversation, 60, 30.0),
-            Limit(conversation, 1800, 3600.0),
-            Limit(tenant, 50, 1.0),
-        ]
-
-    async def _send_card(
-        self, reference: ConversationReference, card: dict[str, Any], pace: Pace | None
-    ) -> Delivery:
-        async def attempt() -> Attempt:
-            return await self._attempt(reference, card, pace)
-
-        return await send_with_retry(attempt, policy=self._options.send_policy, sleep=self._options.sleep)
-
-    async def _attempt(
-        self, reference: ConversationReference, card: dict[str, Any], pace: Pace | None
-    ) -> Attempt:
+    async def post(self, reference: StoredReference, card: dict[str, Any], pace: Pace | None) -> Attempt:
+        """Post a card to a stored conversation through `continue_conversation`: one try."""
         sent: list[Any] = []
 
         async def post(turn_context: TurnContext) -> None:
@@ -892,33 +380,61 @@ class TeamsChannel:
             sent.append(await turn_context.send_activity(activity))
 
         async def call() -> Any:
-            await self._adapter.continue_conversation(reference, post, bot_app_id=self._app_id)
+            await self.adapter.continue_conversation(_sdk_reference(reference), post, bot_app_id=self.app_id)
             return sent[0] if sent else None
 
         try:
-            return await _attempt(call, timeout=self._options.call_timeout, clock=self._clock)
+            return await _attempt(call, timeout=self.options.call_timeout, clock=self.clock)
         except Exception as error:
             log.error(messages.teams_send_failed(error))
             return Attempt(status=0, error=type(error).__name__)
 
+    async def _keys_ready(self, header: str) -> bool:
+        """Make sure the SDK finds the token's signing key cached, fetching keys off the event loop.
 
-def make_teams_channel(
-    settings: Settings, *, pack: Pack, clock: Clock = system_clock, options: TeamsOptions | None = None
-) -> TeamsChannel | None:
-    """The Teams channel for proactive sends, or None when Teams is off.
+        Left alone, the SDK fetches them with a blocking `requests.get` without a timeout, on the
+        event loop, whenever its keys are a day old (or an hour old and without the token's key id),
+        stalling every request while it waits. False when they could not be fetched in time.
+        """
+        try:
+            kid = jwt.get_unverified_header(header.partition(" ")[2]).get("kid")
+        except jwt.PyJWTError:
+            return True  # the SDK refuses it before looking for a key
+        metadata = JwtTokenExtractor.get_open_id_metadata(self.keys_url)
+        # The SDK's own rules on its own clock (naive local time), so that it never refreshes itself.
+        now = datetime.now()
+        known = any(key.get("kid") == kid for key in metadata.keys)
+        if metadata.last_updated >= now - timedelta(days=1) and (
+            known or metadata.last_updated >= now - timedelta(hours=1)
+        ):
+            return True
+        try:
+            await asyncio.wait_for(asyncio.shield(self._refresh()), self.options.key_timeout)
+        except Exception as error:
+            log.warning(messages.teams_signing_keys_failed(error))
+            return False
+        return True
 
-    Raises:
-        TeamsConfigError: an app id without its password or tenant.
-    """
-    mode = teams_mode(settings)
-    if mode == "off":
-        return None
-    options = options or TeamsOptions()
-    return TeamsChannel(
-        CloudAdapter(_authentication(settings, mode, options)),
-        app_id=settings.microsoft_app_id or "",
-        pack=pack,
-        rules=_Rules.of(settings, mode, options),
-        options=options,
-        clock=clock,
-    )
+    def _refresh(self) -> asyncio.Future[None]:
+        """The fetch of the signing keys in progress, or a new one in a worker thread."""
+        if self._fetching is None or self._fetching.done():
+            self._fetching = asyncio.ensure_future(asyncio.to_thread(_fetch_signing_keys, self.keys_url))
+        return self._fetching
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """Fetch the channel's signing keys at start-up and every 12 hours, off the event loop."""
+        if self.mode != "authenticated":
+            yield
+            return
+
+        async def refresh() -> None:
+            while True:
+                try:
+                    await self._refresh()
+                except Exception as error:
+                    log.warning(messages.teams_signing_keys_failed(error))
+                await asyncio.sleep(12 * 3600)
+
+        task = asyncio.create_task(refresh())
+        yield
+        task.cancel()

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from bot.app import create_app
@@ -18,7 +19,11 @@ from store.models import Nudge, PlanPoint
 from tests.bot.helpers import report
 from tests.channel import Conversation
 from tests.conftest import START, FakeClock
-from tests.fake_teams import Bot, Posted, TeamsUser, bot_added, message, new_guid, running, submit
+from tests.fake_teams import Bot, Posted, TeamsUser, bot_added, message, new_guid, running, sdk, submit
+
+__all__ = ["sdk"]  # the fixture: each test runs once per Teams SDK
+
+pytestmark = pytest.mark.usefixtures("sdk")
 
 SUPERVISOR = TeamsUser("Sgt Test Supervisor", "sgt.ravi.kaur@example.police.uk")
 

@@ -1,7 +1,7 @@
 """Teams with authentication on: real signed tokens against the SDK's JWT validation.
 
 The test makes an RSA key, publishes its OpenID metadata and JWKS on a loopback port (from a
-thread: the SDK fetches keys with blocking `requests`) and signs channel tokens with it; the bot's
+thread: botbuilder fetches keys with blocking `requests`) and signs channel tokens with it; the bot's
 only difference from production is where it fetches the keys (`TeamsOptions.openid_metadata_url`),
 which service URL origin it accepts (the mock connector's) and a fixed outbound token in place of
 one from Entra ID. Every refusal happens before a member look-up, a reply or a database write.
@@ -10,7 +10,10 @@ one from Entra ID. Every refusal happens before a member look-up, a reply or a d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +23,9 @@ from aiohttp import web
 from sqlalchemy import Engine, func, select
 
 from bot.app import RUNTIME
-from bot.channels.teams.botbuilder import TeamsOptions, add_teams_routes
+from bot.app import _healthz as healthz
+from bot.channels.teams.endpoint import add_teams_routes
+from bot.channels.teams.options import TeamsOptions
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -36,6 +41,8 @@ from tests.fake_teams import (
     new_guid,
     running,
 )
+
+pytestmark = pytest.mark.usefixtures("sdk")
 
 SUPERVISOR = TeamsUser("Sgt Test Supervisor", "sgt.test.supervisor@example.police.uk")
 OUTBOUND = "outbound-test-token"
@@ -221,4 +228,83 @@ def test_a_service_url_outside_the_allow_list_is_refused_even_with_a_valid_token
     )
     assert status == 403
     assert bot.connector.posted == []
+    assert nothing_stored(runtime)
+
+
+class BlackHole:
+    """A loopback port that accepts connections and never answers, until it is closed."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/openid"
+        self.connected = threading.Event()
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self._held.append(connection)
+            self.connected.set()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
+        for connection in self._held:
+            connection.close()
+
+
+def test_a_silent_signing_key_endpoint_never_stalls_the_server(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str
+) -> None:
+    """While the keys are awaited from an endpoint that never answers, /healthz still answers;
+    the request waiting for them is refused once the endpoint goes away."""
+    hole = BlackHole()
+    # Only a failsafe: a server that stalled would otherwise never let the test see it.
+    failsafe = threading.Timer(120, hole.close)
+    failsafe.start()
+    entered = asyncio.Event()
+
+    @web.middleware
+    async def seen(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path == "/api/messages":
+            entered.set()
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    def make_app(connector: MockConnector) -> web.Application:
+        app = web.Application(middlewares=[seen])
+        app[RUNTIME] = runtime
+        app.router.add_get("/healthz", healthz)
+        options = TeamsOptions(
+            openid_metadata_url=hole.url,
+            service_origins=frozenset({connector.origin}),
+            outbound_token=OUTBOUND,
+        )
+        add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
+        return app
+
+    async def main() -> None:
+        async with running(make_app) as bot:
+            who = bot.who(SUPERVISOR, tenant)
+            token = bearer(issuer.token(bot.connector.url))
+            posting = asyncio.create_task(bot.post(message("menu", **who), token))
+            await entered.wait()
+            assert await asyncio.to_thread(hole.connected.wait, 60)
+            async with bot.http.get(bot.url + "/healthz") as response:
+                assert response.status == 200
+            assert not posting.done()  # still waiting for the keys, and nothing else waited for it
+            hole.close()
+            assert (await posting).status == 401
+            assert bot.connector.posted == [] and bot.connector.member_lookups == 0
+
+    try:
+        asyncio.run(main())
+    finally:
+        failsafe.cancel()
+        hole.close()
     assert nothing_stored(runtime)

@@ -30,7 +30,8 @@ import yaml
 from sqlalchemy import select
 
 from bot.channels.outbound import Address
-from bot.channels.teams.botbuilder import make_teams_channel
+from bot.channels.teams.proactive import make_teams_channel
+from bot.channels.teams.sdk import Sdk
 from bot.settings import Settings
 from dialogs.loader import load_pack
 from dialogs.types import Fact, Reply
@@ -114,7 +115,7 @@ def _get_json(url: str) -> Any:
 
 
 @pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
+def processes(tmp_path: Path, sdk: Sdk) -> Iterator[Processes]:
     node = require_playground()
     tenant = str(uuid.uuid4())
     bot_port, playground_port = free_port(), free_port()
@@ -132,6 +133,7 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
     serve_env = {
         **env,
         "HAMPSHIRE_ALLOW_UNAUTHENTICATED": "1",
+        "HAMPSHIRE_TEAMS_SDK": sdk,
         "HAMPSHIRE_DATABASE_URL": database,
         "MICROSOFT_APP_TENANT_ID": tenant,
     }

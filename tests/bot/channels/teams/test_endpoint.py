@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.app import create_app
-from bot.channels.teams.botbuilder import TeamsConfigError, teams_mode
+from bot.channels.teams.security import TeamsConfigError, teams_mode
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.types import MENU_STEP
@@ -34,6 +34,8 @@ from tests.fake_teams import (
     running,
     submit,
 )
+
+pytestmark = pytest.mark.usefixtures("sdk")
 
 SUPERVISOR = TeamsUser("Sgt Test Supervisor", "sgt.test.supervisor@example.police.uk")
 
@@ -420,7 +422,7 @@ def test_teams_off_refuses_without_processing(
 def test_local_mode_warns_at_start_up(
     sqlite_engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.channels.teams.botbuilder")
+    caplog.set_level(logging.INFO, logger="bot.channels.teams.endpoint")
     create_app(local_runtime(sqlite_engine, clock, None))
     assert [r.levelname for r in caplog.records if "WITHOUT AUTHENTICATION" in r.message] == ["WARNING"]
 

@@ -1,0 +1,410 @@
+"""Microsoft Teams on the Microsoft 365 Agents SDK (1.9): the SDK binding, nothing more.
+
+This is the only module that imports `microsoft_agents`. It validates tokens with the SDK's
+`JwtTokenValidator` (`authenticate`), runs the SDK's turn around the shared handler (`run`), posts
+cards to the connector for a turn and proactively (`post`, through `continue_conversation` from a
+stored wire-JSON reference, the same JSON botbuilder reads and writes), and fetches signing keys
+in its own worker threads with a timeout, so a slow or silent key endpoint never stalls the event
+loop. Every rule about who is served, and everything the bot says, is in the shared modules beside
+it (`endpoint`, `security`, `handler`, `references`, `proactive`, `cards`).
+
+Connector calls make one try each and are retried only by `bot.channels.outbound.send_with_retry`,
+which honours Retry-After and never drops a message silently. The SDK replaces botbuilder, whose
+support ended in December 2025, and brings no msrest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import urllib.request
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import aiohttp
+import jwt
+from aiohttp import web
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    InvokeResponse,
+)
+from microsoft_agents.authentication.msal import MsalAuth
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import AgentAuthConfiguration, ClaimsIdentity, TurnContext
+from microsoft_agents.hosting.core.authorization import AuthenticationConstants, AuthTypes
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import _JwkClientManager
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from microsoft_agents.hosting.core.connector.client import UserTokenClient
+from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
+
+from bot import messages
+from bot.channels.outbound import Attempt, Pace
+from bot.channels.teams.cards import CARD_CONTENT_TYPE
+from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
+from bot.channels.teams.options import TeamsOptions, retry_after_seconds
+from bot.channels.teams.references import StoredReference
+from bot.channels.teams.sdk import Verdict
+from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, Mode
+from bot.clock import Clock
+from bot.settings import Settings
+
+__all__ = ["AgentsBinding"]
+
+log = logging.getLogger(__name__)
+
+#: Where Bot Framework's channel publishes its signing keys (the SDK's own choice for its issuer).
+_BOT_FRAMEWORK_SCOPE = "https://api.botframework.com"
+_MAX_CONNECTOR_CLIENTS = 64
+
+
+# --- errors from the connector ---------------------------------------------------------------------
+
+
+async def _attempt(call: Callable[[], Awaitable[Any]], *, timeout: float, clock: Clock) -> Attempt:
+    """One call to the connector, its outcome as `send_with_retry` needs it."""
+    try:
+        result = await asyncio.wait_for(call(), timeout)
+    except aiohttp.ClientResponseError as error:
+        wait = retry_after_seconds(error.headers.get("Retry-After") if error.headers else None, now=clock())
+        return Attempt(status=error.status, retry_after=wait, error=f"http {error.status}")
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
+        return Attempt(status=0, sent=False, error="connection failed")  # nothing reached Teams
+    except aiohttp.ClientConnectionError:
+        return Attempt(status=0, sent=True, error="connection failed")  # it may have arrived
+    except TimeoutError:
+        return Attempt(status=0, sent=True, error="timed out")
+    return Attempt(status=201, message_id=getattr(result, "id", None))
+
+
+def _card_activity(card: dict[str, Any]) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+    )
+
+
+def _sdk_reference(reference: StoredReference) -> ConversationReference:
+    """The SDK's reference for a stored one."""
+    return ConversationReference(
+        channel_id=reference.channel_id,
+        service_url=reference.service_url,
+        locale=reference.locale,
+        conversation=ConversationAccount(
+            id=reference.conversation_id,
+            conversation_type=reference.conversation_type,
+            tenant_id=reference.tenant_id,
+        ),
+        user=ChannelAccount(
+            id=reference.user_id or "", name=reference.user_name, aad_object_id=reference.user_aad_object_id
+        ),
+        agent=ChannelAccount(id=reference.bot_id or "", name=reference.bot_name),
+    )
+
+
+# --- authentication ------------------------------------------------------------------------------
+
+
+class _MetadataKeys(jwt.PyJWKClient):
+    """Keys found through OpenID metadata (tests publish their own), fetched with a timeout."""
+
+    def __init__(self, metadata_url: str, timeout: float) -> None:
+        super().__init__(metadata_url, timeout=int(timeout) or 1)
+        self._metadata_url = metadata_url
+
+    def fetch_data(self) -> Any:
+        with urllib.request.urlopen(self._metadata_url, timeout=self.timeout) as response:  # noqa: S310
+            self.uri = json.loads(response.read())["jwks_uri"]
+        return super().fetch_data()
+
+
+class _SigningKeys(_JwkClientManager):
+    """The validator's signing keys, fetched in threads of our own and given up after a timeout.
+
+    The SDK already fetches off the event loop, but in the loop's shared default executor, where a
+    silent key endpoint would hold the threads the port's database calls need, and without a
+    bound on the wait.
+    """
+
+    def __init__(self, options: TeamsOptions) -> None:
+        self._cache = {}
+        self._metadata_url = options.openid_metadata_url
+        self._timeout = options.key_timeout
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="teams-signing-keys")
+
+    def _get_jwk_client(self, jwks_uri: str) -> Any:
+        if self._metadata_url is None:
+            return super()._get_jwk_client(jwks_uri)
+        if self._metadata_url not in self._cache:
+            entry = super()._get_jwk_client(self._metadata_url)
+            entry.jwk_client = _MetadataKeys(self._metadata_url, self._timeout)
+        return self._cache[self._metadata_url]
+
+    async def get_signing_key(self, jwks_uri: str, header: dict[str, Any]) -> jwt.PyJWK:
+        entry = self._get_jwk_client(jwks_uri)
+        entry.jwk_client.timeout = int(self._timeout) or 1
+
+        def fetch() -> jwt.PyJWK:
+            with entry.lock:
+                key: jwt.PyJWK = entry.jwk_client.get_signing_key(
+                    header[AuthenticationConstants.KEY_ID_HEADER]
+                )
+                return key
+
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(loop.run_in_executor(self._threads, fetch), self._timeout)
+
+
+def _issued_by_bot_framework(token: str) -> bool:
+    """Only Bot Framework's channel tokens are validated at all: an Emulator or skill token, or
+    one that cannot be read, is refused before any signing key is looked for."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return False
+    return isinstance(claims, dict) and claims.get("iss") == BOT_FRAMEWORK_ISSUER
+
+
+class _KeptConnector(TeamsConnectorClient):
+    """A connector client kept for the next turn: the SDK's close after each turn leaves it open."""
+
+    async def close(self) -> None:
+        """Kept open: `discard` closes it when the server stops."""
+
+    async def discard(self) -> None:
+        await super().close()
+
+
+class _KeptUserTokens(UserTokenClient):
+    """The user-token client the SDK insists on, made once: this bot never asks for user tokens."""
+
+    async def close(self) -> None:
+        """Kept open: `discard` closes it when the server stops."""
+
+    async def discard(self) -> None:
+        await super().close()
+
+
+class _Clients:
+    """Connector clients for a turn: a token from Entra ID (MSAL), a fixed one (tests), or none
+    (local mode); never a user-token client that asks anything of the token service.
+
+    While a server runs (`keep`), clients are kept per service URL, as botbuilder's connector
+    clients are: the SDK would otherwise open two HTTP sessions and a new connection every turn.
+    """
+
+    def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions) -> None:
+        self._mode = mode
+        self._fixed = options.outbound_token
+        # Never used (no sign-in cards); named so the SDK does not warn of a missing app id locally.
+        self._app_id = settings.microsoft_app_id or "local"
+        self._msal: MsalAuth | None = None
+        if mode == "authenticated" and not options.outbound_token:
+            self._msal = MsalAuth(
+                AgentAuthConfiguration(
+                    auth_type=AuthTypes.client_secret,
+                    client_id=settings.microsoft_app_id,
+                    tenant_id=settings.microsoft_app_tenant_id,
+                    client_secret=settings.microsoft_app_password,
+                )
+            )
+        self.keep = False
+        self._connectors: OrderedDict[str, _KeptConnector] = OrderedDict()
+        self._user_tokens: _KeptUserTokens | None = None
+
+    async def _token(self) -> str:
+        if self._mode == "local":
+            return ""
+        if self._fixed:
+            return self._fixed
+        assert self._msal is not None
+        return await self._msal.get_access_token(_BOT_FRAMEWORK_SCOPE, [f"{_BOT_FRAMEWORK_SCOPE}/.default"])
+
+    async def create_connector_client(
+        self,
+        context: TurnContext | None,
+        claims_identity: ClaimsIdentity,
+        service_url: str,
+        audience: str,
+        scopes: list[str] | None = None,
+        use_anonymous: bool = False,
+    ) -> ConnectorClientBase:
+        token = await self._token()
+        if not self.keep:
+            return TeamsConnectorClient(endpoint=service_url, token=token)
+        client = self._connectors.get(service_url)
+        if client is None or client.client.closed:
+            client = self._connectors[service_url] = _KeptConnector(endpoint=service_url, token=token)
+            while len(self._connectors) > _MAX_CONNECTOR_CLIENTS:
+                _, oldest = self._connectors.popitem(last=False)
+                await oldest.discard()
+        else:
+            self._connectors.move_to_end(service_url)
+            if token:  # Entra ID renews the token; the kept session sends the current one
+                client.client.headers["Authorization"] = f"Bearer {token}"
+        return client
+
+    async def create_user_token_client(
+        self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
+    ) -> UserTokenClient:
+        if not self.keep:
+            return UserTokenClient(
+                app_id=self._app_id, endpoint=AuthenticationConstants.AGENTS_SDK_OAUTH_URL, token=""
+            )
+        if self._user_tokens is None:
+            self._user_tokens = _KeptUserTokens(
+                app_id=self._app_id, endpoint=AuthenticationConstants.AGENTS_SDK_OAUTH_URL, token=""
+            )
+        return self._user_tokens
+
+    async def discard(self) -> None:
+        """Close every kept client and keep no more."""
+        self.keep = False
+        while self._connectors:
+            await self._connectors.popitem()[1].discard()
+        if self._user_tokens is not None:
+            await self._user_tokens.discard()
+            self._user_tokens = None
+
+
+# --- the binding ---------------------------------------------------------------------------------
+
+
+class _Turn:
+    """The shared handler's way back to Teams through the Agents SDK's TurnContext."""
+
+    def __init__(self, turn_context: TurnContext, options: TeamsOptions, clock: Clock) -> None:
+        self._context = turn_context
+        self._options = options
+        self._clock = clock
+
+    async def send(self, card: dict[str, Any]) -> Attempt:
+        activity = _card_activity(card)
+        return await _attempt(
+            lambda: self._context.send_activity(activity),
+            timeout=self._options.call_timeout,
+            clock=self._clock,
+        )
+
+    async def update(self, activity_id: str, card: dict[str, Any]) -> Attempt:
+        activity = _card_activity(card)
+        activity.id = activity_id
+        return await _attempt(
+            lambda: self._context.update_activity(activity),
+            timeout=self._options.call_timeout,
+            clock=self._clock,
+        )
+
+    async def member(self, user_id: str) -> MemberRecord:
+        client = self._context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+        if not isinstance(client, TeamsConnectorClient):
+            raise RuntimeError("no Teams connector client for this turn")
+        account = await client.get_conversation_member(self._context.activity.conversation.id, user_id)
+        return MemberRecord(account.email, account.user_principal_name, account.name)
+
+
+class AgentsBinding:
+    """Teams through the Microsoft 365 Agents SDK: token validation, turns, proactive posts."""
+
+    def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock) -> None:
+        self.mode = mode
+        self.options = options
+        self.clock = clock
+        self.app_id = settings.microsoft_app_id or ""
+        self.clients = _Clients(settings, mode, options)
+        self.adapter = CloudAdapter(channel_service_client_factory=self.clients)
+        # The SDK's default posts the exception's text into the chat: errors go to the caller instead.
+        self.adapter.on_turn_error = None
+        self.validator = JwtTokenValidator(
+            AgentAuthConfiguration(
+                auth_type=AuthTypes.client_secret,
+                client_id=settings.microsoft_app_id,
+                tenant_id=settings.microsoft_app_tenant_id,
+                issuers=[BOT_FRAMEWORK_ISSUER],
+                validate_issuer=True,
+            )
+        )
+        self.validator._jwk_client_manager = _SigningKeys(options)
+
+    def read(self, body: Mapping[str, Any]) -> Activity | None:
+        """The SDK's activity for a request body, or None when it does not validate."""
+        try:
+            return Activity.model_validate(body)
+        except Exception:
+            return None
+
+    async def authenticate(self, activity: Activity, header: str) -> Verdict | None:
+        """The SDK's verdict on the token (None: refused); local mode accepts no token at all."""
+        if self.mode == "local":
+            return Verdict({}, ClaimsIdentity({}, "Anonymous"))
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or not _issued_by_bot_framework(token):
+            return None
+        try:
+            identity = await self.validator.validate_token(token)
+        except Exception as error:  # PyJWTError, ValueError, a key that could not be fetched in time
+            log.info(messages.teams_token_rejected(activity.id, error))
+            return None
+        return Verdict(dict(identity.claims), identity)
+
+    async def run(
+        self, verdict: Verdict, activity: Activity, body: Mapping[str, Any], handler: TeamsHandler
+    ) -> InvokeAnswer | None:
+        """Run the SDK's turn for a checked activity, the shared handler doing the work."""
+        activity.conversation.tenant_id = body["conversation"].get("tenantId")
+
+        async def logic(turn_context: TurnContext) -> None:
+            answer = await handler.handle(body, _Turn(turn_context, self.options, self.clock))
+            if answer is not None:
+                response = InvokeResponse(status=answer.status, body=answer.body)
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
+
+        response = await self.adapter.process_activity(verdict.result, activity, logic)
+        return (
+            None
+            if response is None
+            else InvokeAnswer(
+                int(response.status), response.body if isinstance(response.body, dict) else None
+            )
+        )
+
+    async def post(self, reference: StoredReference, card: dict[str, Any], pace: Pace | None) -> Attempt:
+        """Post a card to a stored conversation through `continue_conversation`: one try."""
+        sent: list[Any] = []
+
+        async def post(turn_context: TurnContext) -> None:
+            activity = _card_activity(card)
+            if pace is not None:  # as late as the SDK allows: just before the request goes out
+                await pace()
+            sent.append(await turn_context.send_activity(activity))
+
+        async def call() -> Any:
+            continuation = _sdk_reference(reference).get_continuation_activity()
+            if reference.locale:  # else the message goes out with a null locale
+                continuation.locale = reference.locale
+            await self.adapter.continue_conversation(self.app_id, continuation, post)
+            return sent[0] if sent else None
+
+        try:
+            return await _attempt(call, timeout=self.options.call_timeout, clock=self.clock)
+        except Exception as error:
+            log.error(messages.teams_send_failed(error))
+            return Attempt(status=0, error=type(error).__name__)
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """Keep connector clients while the server runs, and close them when it stops.
+
+        Signing keys need nothing here: the validator fetches them when needed, in its own threads.
+        """
+        self.clients.keep = True
+        yield
+        await self.clients.discard()

@@ -1,0 +1,151 @@
+"""`POST /api/messages`: every check a Teams request passes before a turn runs, for either SDK.
+
+In order, before the SDK runs a turn or any state is loaded: well-formed JSON (400), channel
+`msteams` (403: the Emulator channel is never served), the token (401: the SDK's JWT validation,
+then Bot Framework's channel claims: its issuer, our app id, this service URL), the service URL's
+origin (403 unless Bot Framework's, or loopback in local mode) and the tenant (403 unless ours).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from bot import messages
+from bot.channels.port import Port
+from bot.channels.teams.handler import TeamsHandler
+from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.sdk import Binding, Sdk, make_binding
+from bot.channels.teams.security import CHANNEL, Mode, Rules, channel_claims_allowed, teams_mode
+from bot.clock import Clock
+from bot.settings import Settings
+
+__all__ = ["add_teams_routes"]
+
+log = logging.getLogger(__name__)
+
+
+def _refusal(status: int, reason: str, activity_id: object = None) -> web.Response:
+    log.warning(messages.teams_refused(status, reason, activity_id))
+    return web.json_response({"error": reason}, status=status)
+
+
+def _has_id(body: Mapping[str, Any], key: str) -> bool:
+    part = body.get(key)
+    return isinstance(part, Mapping) and isinstance(part.get("id"), str) and bool(part["id"])
+
+
+class _Endpoint:
+    """The checks, then the SDK's turn."""
+
+    def __init__(
+        self,
+        port: Port,
+        settings: Settings,
+        mode: Mode,
+        options: TeamsOptions,
+        clock: Clock,
+        binding: Binding,
+    ) -> None:
+        self.mode = mode
+        self.app_id = settings.microsoft_app_id or ""
+        self.rules = Rules.of(settings, mode, options.service_origins)
+        self.binding = binding
+        self.handler = TeamsHandler(port, options, clock)
+
+    async def post(self, request: web.Request) -> web.StreamResponse:
+        """Check one request and, if it passes, run its turn; answer with the invoke response."""
+        if request.content_type != "application/json":
+            return _refusal(415, "expected application/json")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _refusal(400, "malformed JSON")
+        if not isinstance(body, dict):
+            return _refusal(400, "expected an activity")
+        activity = self.binding.read(body)
+        if activity is None:
+            return _refusal(400, "malformed activity")
+        activity_id = body.get("id")
+        if not (
+            isinstance(body.get("type"), str)
+            and body["type"]
+            and _has_id(body, "conversation")
+            and _has_id(body, "from")
+            and isinstance(body.get("recipient"), Mapping)
+        ):
+            return _refusal(400, "incomplete activity", activity_id)
+        if body.get("channelId") != CHANNEL:
+            return _refusal(403, "channel not served", activity_id)
+        verdict = await self.binding.authenticate(activity, request.headers.get("Authorization", ""))
+        if verdict is None or (
+            self.mode == "authenticated"
+            and not channel_claims_allowed(
+                verdict.claims, app_id=self.app_id, service_url=body.get("serviceUrl")
+            )
+        ):
+            return _refusal(401, "unauthorized", activity_id)
+        if not self.rules.service_url_allowed(body.get("serviceUrl")):
+            return _refusal(403, "service URL not allowed", activity_id)
+        tenant = self.rules.tenant_of(body, verdict.claims)
+        if tenant is None:
+            return _refusal(403, "tenant not served", activity_id)
+        if tenant:
+            body["conversation"]["tenantId"] = tenant
+        else:
+            body["conversation"].pop("tenantId", None)
+        log.debug(
+            messages.teams_activity(body["type"], activity_id if isinstance(activity_id, str) else None)
+        )
+        try:
+            answer = await self.binding.run(verdict, activity, body, self.handler)
+        except Exception as error:
+            log.error(messages.turn_failed(CHANNEL, error))
+            return web.json_response({"error": "internal error"}, status=500)
+        if answer is None:
+            return web.Response(status=200)
+        if answer.body is None:
+            return web.Response(status=answer.status)
+        return web.json_response(answer.body, status=answer.status)
+
+
+async def _teams_off(request: web.Request) -> web.Response:
+    return _refusal(503, "Microsoft Teams is not enabled on this server")
+
+
+def add_teams_routes(
+    app: web.Application,
+    port: Port,
+    settings: Settings,
+    *,
+    clock: Clock,
+    options: TeamsOptions | None = None,
+    sdk: Sdk | None = None,
+) -> None:
+    """Serve `POST /api/messages` on `app` in the mode the settings give, and say which at start-up.
+
+    Args:
+        sdk: the SDK that carries Teams (default: the one the settings choose).
+
+    Raises:
+        TeamsConfigError: an app id without its password or tenant, or an unknown SDK.
+    """
+    mode = teams_mode(settings)
+    if mode == "off":
+        log.info(messages.teams_off())
+        app.router.add_post("/api/messages", _teams_off)
+        return
+    options = options or TeamsOptions()
+    binding = make_binding(settings, mode, options, clock, sdk=sdk)
+    endpoint = _Endpoint(port, settings, mode, options, clock, binding)
+    app.router.add_post("/api/messages", endpoint.post)
+    app.cleanup_ctx.append(binding.lifecycle)
+    if mode == "local":
+        log.warning(messages.teams_unauthenticated())
+        return
+    if settings.allow_unauthenticated:
+        log.warning(messages.teams_flag_ignored())
+    log.info(messages.teams_on(settings.microsoft_app_tenant_id or ""))

@@ -1,0 +1,78 @@
+"""Which SDK carries Teams: botbuilder (the default) or the Microsoft 365 Agents SDK.
+
+`HAMPSHIRE_TEAMS_SDK=agents` chooses the Agents SDK (`bot.channels.teams.agents`); unset or
+`botbuilder` keeps the Bot Framework SDK (`bot.channels.teams.botbuilder`). Each SDK is imported
+only when chosen, so a server never loads the one it does not use. Both bindings provide a
+`Binding`: everything else in the Teams package (the checks, the handler, cards, references,
+proactive sends) is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, get_args
+
+from aiohttp import web
+
+from bot.channels.outbound import Attempt, Pace
+from bot.channels.teams.handler import InvokeAnswer, TeamsHandler
+from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.references import StoredReference
+from bot.channels.teams.security import Mode
+from bot.clock import Clock
+from bot.settings import Settings
+
+__all__ = ["SDKS", "Binding", "Sdk", "Verdict", "chosen_sdk", "make_binding"]
+
+Sdk = Literal["botbuilder", "agents"]
+SDKS: tuple[Sdk, ...] = get_args(Sdk)
+_ENV = "HAMPSHIRE_TEAMS_SDK"
+
+
+def chosen_sdk(settings: Settings) -> Sdk:
+    """The SDK that carries Teams: `teams_sdk` (HAMPSHIRE_TEAMS_SDK, checked by the settings)."""
+    return settings.teams_sdk
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A request the SDK accepted: the token's claims (none in local mode) and the SDK's own result."""
+
+    claims: Mapping[str, Any]
+    result: Any = field(default=None, repr=False)
+
+
+class Binding(Protocol):
+    """What one SDK provides to the shared Teams channel."""
+
+    def read(self, body: Mapping[str, Any]) -> Any | None:
+        """The SDK's activity for a request body, or None when the SDK cannot read it."""
+
+    async def authenticate(self, activity: Any, header: str) -> Verdict | None:
+        """The SDK's verdict on the request's token (None: refused); local mode takes none."""
+
+    async def run(
+        self, verdict: Verdict, activity: Any, body: Mapping[str, Any], handler: TeamsHandler
+    ) -> InvokeAnswer | None:
+        """Run the SDK's turn for a checked activity, `handler` doing the work."""
+
+    async def post(self, reference: StoredReference, card: dict[str, Any], pace: Pace | None) -> Attempt:
+        """Post a card proactively to a stored conversation: one try, its outcome."""
+
+    def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """The cleanup context of a server: keeps signing keys fetched (off the event loop) or
+        clients open while it runs, as the SDK needs."""
+
+
+def make_binding(
+    settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock, *, sdk: Sdk | None = None
+) -> Binding:
+    """The binding for `sdk` (default: the chosen one), its SDK imported only now."""
+    if (sdk or chosen_sdk(settings)) == "agents":
+        from bot.channels.teams.agents import AgentsBinding
+
+        return AgentsBinding(settings, mode, options, clock)
+    from bot.channels.teams.botbuilder import BotbuilderBinding
+
+    return BotbuilderBinding(settings, mode, options, clock)
