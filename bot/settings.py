@@ -21,7 +21,12 @@ from pydantic_settings import (
 
 from bot.logs import LOG_FORMAT_VARIABLE, LogFormat
 
-__all__ = ["ConfigurationError", "Settings"]
+__all__ = ["ConfigurationError", "Settings", "revealed"]
+
+
+def revealed(secret: SecretStr | None) -> str | None:
+    """The value of a secret setting, for the one call that hands it to a platform's client."""
+    return secret.get_secret_value() if secret else None
 
 
 class ConfigurationError(ValueError):

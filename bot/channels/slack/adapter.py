@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
-from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -67,7 +66,7 @@ from bot.channels.slack.render import (
 from bot.clock import Clock
 from bot.people.policy import work_email
 from bot.reminders.ratelimit import Limit
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 from dialogs.schema import Pack
 from dialogs.types import Reply
 
@@ -144,15 +143,11 @@ def configuration_problem(settings: Settings, *, socket_mode: bool = False) -> s
     return None
 
 
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value else None
-
-
 def _client(settings: Settings) -> AsyncWebClient:
     # No retry handlers: `send_with_retry` owns retrying, and a connection retry inside the client
     # could post a message twice.
     return AsyncWebClient(
-        token=_secret(settings.slack_bot_token),
+        token=revealed(settings.slack_bot_token),
         base_url=settings.slack_api_url or SLACK_API_URL,
         retry_handlers=[],
         timeout=10,
@@ -767,7 +762,7 @@ async def run_socket_mode(port: Port, settings: Settings, *, clock: Clock) -> No
         raise SlackConfigError(problem)
     bot = SlackBot(port, settings, clock=clock)
     handler = AsyncSocketModeHandler(
-        bot.app, _secret(settings.slack_app_token), logger=_quiet_logger("bot.slack.socket")
+        bot.app, revealed(settings.slack_app_token), logger=_quiet_logger("bot.slack.socket")
     )
     await bot.start()
     try:

@@ -55,7 +55,7 @@ from bot.channels.teams.references import StoredReference
 from bot.channels.teams.sdk import Verdict
 from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, Mode
 from bot.clock import Clock
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 
 __all__ = ["AgentsBinding"]
 
@@ -213,7 +213,7 @@ class _Clients:
                     auth_type=AuthTypes.client_secret,
                     client_id=settings.microsoft_app_id,
                     tenant_id=settings.microsoft_app_tenant_id,
-                    client_secret=settings.microsoft_app_password,
+                    client_secret=revealed(settings.microsoft_app_password),
                 )
             )
         self.keep = False

@@ -64,7 +64,7 @@ from bot.channels.teams.references import StoredReference
 from bot.channels.teams.sdk import Verdict
 from bot.channels.teams.security import Mode
 from bot.clock import Clock
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 
 __all__ = ["BotbuilderBinding"]
 
@@ -207,7 +207,7 @@ def _authentication(settings: Settings, mode: Mode, options: TeamsOptions) -> Bo
     else:
         credentials = PasswordServiceClientCredentialFactory(
             settings.microsoft_app_id,
-            settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None,
+            revealed(settings.microsoft_app_password),
             settings.microsoft_app_tenant_id,
         )
     if options.openid_metadata_url is None:
