@@ -18,7 +18,7 @@ from tests.playground import ROOT
     [
         ({}, "botbuilder"),
         ({"HAMPSHIRE_TEAMS_SDK": "agents"}, "agents"),
-        ({"HAMPSHIRE_TEAMS_SDK": " Agents "}, "agents"),
+        ({"HAMPSHIRE_TEAMS_SDK": " agents "}, "agents"),
         ({"HAMPSHIRE_TEAMS_SDK": "botbuilder"}, "botbuilder"),
         ({"HAMPSHIRE_TEAMS_SDK": ""}, "botbuilder"),
     ],
