@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -106,3 +107,26 @@ def test_work_is_done_even_when_it_cannot_be_stored(
     asyncio.run(scenario())
     assert done == ["amy"]
     assert "test inbox unavailable for k1: ConnectionError" in caplog.text
+
+
+def test_settle_returns_when_the_only_tasks_left_have_just_finished(engine: Engine, clock: FakeClock) -> None:
+    async def process(payload: dict[str, Any]) -> None:
+        return None
+
+    async def finished_already() -> None:
+        return None
+
+    async def scenario() -> None:
+        inbox = _inbox(engine, clock, process)
+        inbox.spawn(finished_already())
+        await asyncio.sleep(0)  # the task runs to its end; the callback that forgets it is still queued
+        [task] = inbox._tasks
+        assert task.done()
+        await inbox.settle()  # Python 3.12+: gather() of finished tasks never yields to that callback
+        await inbox.close()
+
+    # In a thread of its own so that a settle() that spins fails this test instead of hanging the run.
+    runner = threading.Thread(target=asyncio.run, args=(scenario(),), daemon=True)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "settle() never returned"
