@@ -45,3 +45,40 @@ bench-teams: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules
+
+# --- other Pythons (CI runs `make test test-pythons`) ------------------------------------------
+# `make test` runs everything on one Python (3.11 here); `make test-pythons` runs the fast subset
+# on each other supported version that is installed: `pyenv prefix 3.12`, else a `python3.12` on
+# PATH that runs. One that is absent is skipped, loudly. Each gets its own .venv-<version>.
+OTHER_PYTHONS ?= 3.12 3.13
+# The fast subset: what can differ between Python versions (asyncio and threads, the channel SDKs,
+# dates and time zones, imports, the store) on SQLite. Left to the one whole run: the PostgreSQL
+# variants (the same Python code on another database), the transcripts (every conversation on
+# every channel) and the Teams client end-to-end test (Node, not Python).
+PYTHONS_SUBSET := tests -m "not postgres" --ignore=tests/bot/test_transcripts.py \
+	--ignore=tests/bot/channels/teams/test_playground.py
+
+.PHONY: test-pythons test-venv
+
+# The install for whichever VENV and PYTHON it is called with (test-pythons calls it per version).
+test-venv: $(STAMP)
+
+test-pythons:
+	@missing=""; \
+	for version in $(OTHER_PYTHONS); do \
+		python=""; \
+		prefix=$$(pyenv prefix $$version 2>/dev/null) && python="$$prefix/bin/python$$version"; \
+		if [ -z "$$python" ] || ! "$$python" -c pass 2>/dev/null; then \
+			python=python$$version; \
+			"$$python" -c pass 2>/dev/null || python=""; \
+		fi; \
+		if [ -z "$$python" ]; then \
+			echo "!!! Python $$version NOT FOUND (pyenv or python$$version on PATH): its tests are SKIPPED"; \
+			missing="$$missing $$version"; \
+			continue; \
+		fi; \
+		echo "--- Python $$version ($$python): the fast subset"; \
+		$(MAKE) --no-print-directory VENV=.venv-$$version PYTHON="$$python" test-venv || exit 1; \
+		.venv-$$version/bin/python -m pytest -p no:cacheprovider $(PYTHONS_SUBSET) || exit 1; \
+	done; \
+	if [ -n "$$missing" ]; then echo "!!! not tested on Python$$missing: not installed"; fi
