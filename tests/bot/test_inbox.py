@@ -34,17 +34,26 @@ def _rows(engine: Engine) -> int:
 
 def test_work_of_one_conversation_runs_in_arrival_order(engine: Engine, clock: FakeClock) -> None:
     done: list[str] = []
+    ben_done: asyncio.Event | None = None
 
     async def process(payload: dict[str, Any]) -> None:
-        await asyncio.sleep(payload["takes"])
+        assert ben_done is not None
+        if payload["n"] == "amy-1":
+            # Amy's first piece of work ends only once Ben's is done (a handshake, not a sleep):
+            # were Ben's queued behind Amy's, this would give up and Amy's would fail.
+            await asyncio.wait_for(ben_done.wait(), 10)
         done.append(payload["n"])
+        if payload["n"] == "ben-1":
+            ben_done.set()
 
     async def scenario() -> None:
+        nonlocal ben_done
+        ben_done = asyncio.Event()
         inbox = _inbox(engine, clock, process)
-        inbox.submit("k1", {"who": "amy", "n": "amy-1", "takes": 0.05})
-        inbox.submit("k2", {"who": "ben", "n": "ben-1", "takes": 0.0})
-        inbox.submit("k3", {"who": "amy", "n": "amy-2", "takes": 0.0})
-        inbox.submit("k1", {"who": "amy", "n": "amy-1 again", "takes": 0.0})  # a redelivery
+        inbox.submit("k1", {"who": "amy", "n": "amy-1"})
+        inbox.submit("k2", {"who": "ben", "n": "ben-1"})
+        inbox.submit("k3", {"who": "amy", "n": "amy-2"})
+        inbox.submit("k1", {"who": "amy", "n": "amy-1 again"})  # a redelivery
         await inbox.close()
 
     asyncio.run(scenario())
