@@ -30,20 +30,3 @@ def test_make_chat_alone_asks_for_the_email_rather_than_using_makes_own_as() -> 
 def test_make_chat_with_as_signs_in_as_that_person() -> None:
     line = chat_command("AS=sgt.ravi.kaur@example.police.uk")
     assert line.endswith("hampshire chat --as sgt.ravi.kaur@example.police.uk")
-
-
-def test_ci_runs_the_readmes_test_commands_and_nothing_less() -> None:
-    [line] = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("make ")]
-    readme = (ROOT / "README.md").read_text()
-    targets = line.split()[1:]
-    assert targets == ["test", "test-pythons"]
-    assert all(f"make {target}" in readme for target in targets)
-
-
-def test_a_python_that_is_not_installed_is_skipped_loudly() -> None:
-    shown = subprocess.run(
-        ["make", "--no-print-directory", "test-pythons", "OTHER_PYTHONS=3.99"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    assert "!!! Python 3.99 NOT FOUND" in shown.stdout
-    assert shown.stdout.count("!!! NOT TESTED on Python 3.99") == 2  # at the start and the end
