@@ -84,8 +84,11 @@ class Inbox:
 
     async def settle(self) -> None:
         """Wait until no background work is left (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        # Wait on the running tasks only. A finished task leaves `_tasks` in a done-callback, which
+        # needs the loop; from Python 3.12 gathering tasks that are all finished returns without
+        # yielding to it, so a loop over `gather(*self._tasks)` would spin for ever.
+        while running := [task for task in self._tasks if not task.done()]:
+            await asyncio.wait(running)
 
     async def _db(self, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)

@@ -90,6 +90,8 @@ class MockSlack:
         self.history: dict[str, list[dict[str, Any]]] = {}
         self.socket: web.WebSocketResponse | None = None
         self.socket_ready = asyncio.Event()
+        # Notified on every Web API call and Socket Mode message, for `until`.
+        self._changed = asyncio.Condition()
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -138,6 +140,16 @@ class MockSlack:
         """The calls made to `method`, oldest first."""
         return [c for c in self.calls if c.method == method]
 
+    async def until(self, seen: Callable[[], bool], guard: float = 10) -> None:
+        """Return once `seen()` holds, re-checked on each call and Socket Mode message (run on the
+        mock's loop). `guard` only stops a test that would otherwise wait for ever."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(seen), guard)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
     # --- serving ----------------------------------------------------------------------------
 
     async def start(self) -> str:
@@ -172,6 +184,7 @@ class MockSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
         self.calls.append(Call(method, await self._args(request), token))
+        await self._notify()
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -223,6 +236,7 @@ class MockSlack:
         async for message in socket:
             if message.type == WSMsgType.TEXT:
                 self.socket_acks.append(json.loads(message.data))
+                await self._notify()
         return socket
 
     async def push(self, payload: dict[str, Any], kind: str = "events_api") -> str:

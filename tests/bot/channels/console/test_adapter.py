@@ -5,9 +5,14 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from bot.channels.console.adapter import Console, render_replies
+from bot.cli import main
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from dialogs.render import fill, point_title
@@ -75,64 +80,56 @@ def test_a_number_picks_the_choice_shown(sqlite_runtime: Runtime) -> None:
     assert "0121 700 1200" in output
 
 
-def test_the_command_survives_a_restart(tmp_path: Path, pack: Pack) -> None:
+@dataclass
+class Ran:
+    """What one `hampshire` command did."""
+
+    status: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def hampshire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Ran]:
+    """Run a `hampshire` command in this process on one database file, answers fed to its stdin.
+
+    Each call builds the runtime afresh from the file, as a new process would: state carries over
+    only through the database.
+    """
     database = f"sqlite:///{tmp_path / 'chat.db'}"
 
-    def chat(email: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", "chat", "--as", email, "--db", database],
-            input="\n".join(lines) + "\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    def run(*args: str, lines: Sequence[str] = ()) -> Ran:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+        capsys.readouterr()
+        status = main([*args, "--db", database])
+        out, err = capsys.readouterr()
+        return Ran(status, out, err)
 
-    first = chat(SUPERVISOR, REPORT[:6])  # stop half-way through the report
-    assert first.returncode == 0, first.stderr
-    second = chat(SUPERVISOR, REPORT[6:])
-    assert second.returncode == 0, second.stderr
+    return run
+
+
+def test_the_command_survives_a_restart(hampshire: Callable[..., Ran], pack: Pack) -> None:
+    first = hampshire("chat", "--as", SUPERVISOR, lines=REPORT[:6])  # stop half-way through the report
+    assert first.status == 0, first.stderr
+    second = hampshire("chat", "--as", SUPERVISOR, lines=REPORT[6:])
+    assert second.status == 0, second.stderr
     assert pack.text("strings.welcome_back").split(".")[0] in second.stdout
     assert "Case OH-2026-0001 is open." in second.stdout
-    victim = chat(VICTIM, ["what happens next", "done", "federation"])
+    victim = hampshire("chat", "--as", VICTIM, lines=["what happens next", "done", "federation"])
     assert "OH-2026-0001" in victim.stdout and "0121 700 1200" in victim.stdout
 
 
-def test_chat_refuses_an_address_that_is_not_a_work_email(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "chat",
-            "--as",
-            "someone@gmail.com",
-            "--db",
-            f"sqlite:///{tmp_path}/x.db",
-        ],
-        input="",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2 and "not a work email" in result.stderr
+def test_chat_refuses_an_address_that_is_not_a_work_email(hampshire: Callable[..., Ran]) -> None:
+    result = hampshire("chat", "--as", "someone@gmail.com")
+    assert result.status == 2 and "not a work email" in result.stderr
 
 
-def test_reminders_wait_in_the_console_and_their_buttons_work(tmp_path: Path, pack: Pack) -> None:
-    database = f"sqlite:///{tmp_path / 'chat.db'}"
-
-    def hampshire(*args: str, lines: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args, "--db", database],
-            input="\n".join(lines or []) + "\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    assert hampshire("chat", "--as", SUPERVISOR, lines=REPORT).returncode == 0
+def test_reminders_wait_in_the_console_and_their_buttons_work(
+    hampshire: Callable[..., Ran], pack: Pack
+) -> None:
+    assert hampshire("chat", "--as", SUPERVISOR, lines=REPORT).status == 0
     result = hampshire("nudge", "run-once", "--now", "2099-01-01T10:00:00+00:00")
     assert "messages queued" in result.stdout, result.stderr
     shown = hampshire("chat", "--as", SUPERVISOR, lines=["8"])
@@ -151,3 +148,17 @@ def test_reminders_wait_in_the_console_and_their_buttons_work(tmp_path: Path, pa
     assert f"Remind me later: {first}" not in after and "  [6] Done: " in after
     done = hampshire("chat", "--as", SUPERVISOR, lines=["1"])
     assert pack.text("strings.console_pending") not in done.stdout  # shown once, then delivered
+
+
+def test_a_process_of_its_own_converses_with_piped_answers(tmp_path: Path) -> None:
+    """The one smoke test in a process of its own: the entry point, piped stdin, a fresh database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--as", VICTIM, "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+        input="federation\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "West Midlands Police Federation" in result.stdout and "0121 700 1200" in result.stdout
