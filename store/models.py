@@ -36,6 +36,7 @@ __all__ = [
     "ChannelIdentity",
     "DialogStateRow",
     "DirectoryEntry",
+    "DirectoryRevision",
     "InboxItem",
     "Nudge",
     "NudgeStatus",
@@ -294,6 +295,19 @@ class DirectoryEntry(Base):
     verified: Mapped[bool] = mapped_column(Boolean)
     origin: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime]
+
+
+class DirectoryRevision(Base):
+    """A token that changes whenever the directory does, so a cached search index knows it is stale.
+
+    A fresh random token rather than a counter: a write that is rolled back leaves the stored token
+    as it was, and a token read with an uncommitted write can never match a later committed one.
+    """
+
+    __tablename__ = "directory_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
 
 
 class DialogStateRow(Base):
