@@ -204,8 +204,10 @@ class PlanPoint(Base):
         UniqueConstraint("case_id", "code", "instance"),
         # The sweep's index: its cost grows with what is due, not with what exists.
         Index("ix_plan_point_status_next_nudge_at", "status", "next_nudge_at"),
-        # The daily digest's index: overdue points.
+        # Overdue points.
         Index("ix_plan_point_status_due_at", "status", "due_at"),
+        # The daily digest's index: the first overdue points in case order, without sorting them all.
+        Index("ix_plan_point_status_case_id_due_at", "status", "case_id", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
