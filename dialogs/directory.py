@@ -321,8 +321,37 @@ def rank(
     *,
     min_score: float = _MIN_SCORE,
 ) -> list[Ranked]:
-    """Entries matching `query`, best first (ties by key, so the order is stable)."""
-    return DirectoryIndex(entries, categories).search(query, min_score=min_score)
+    """Entries matching `query`, best first (ties by key, so the order is stable).
+
+    Scores each entry in turn. A list or tuple of entries (a pack's, read-only once loaded) is
+    indexed on first use and searched through its `DirectoryIndex` after that, with the same
+    answer: the engine routes a conversation's first words through the pack's directory.
+    """
+    if isinstance(entries, list | tuple):
+        return _index_of(entries, categories).search(query, min_score=min_score)
+    words = query_words(query)
+    if not words:
+        return []
+    scored = (score(e, words, categories) for e in entries)
+    return sorted((r for r in scored if r.score >= min_score), key=lambda r: (-r.score, r.key))
+
+
+#: The indexes of the last few entry sequences `rank` was given, with the sequence itself (so that
+#: its id cannot be reused while cached) and the categories.
+_RECENT: dict[int, tuple[Sequence[Searchable], object, DirectoryIndex]] = {}
+_RECENT_SIZE = 8
+
+
+def _index_of(entries: Sequence[Searchable], categories: Mapping[str, Sequence[str]]) -> DirectoryIndex:
+    frozen = tuple((category, tuple(words)) for category, words in sorted(categories.items()))
+    cached = _RECENT.get(id(entries))
+    if cached is not None and cached[0] is entries and cached[1] == frozen:
+        return cached[2]
+    index = DirectoryIndex(entries, categories)
+    if len(_RECENT) >= _RECENT_SIZE:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[id(entries)] = (entries, frozen, index)
+    return index
 
 
 def contact_problems(phone: str | None, email: str | None, web: str | None) -> dict[str, str]:
