@@ -276,7 +276,20 @@ class Deliverer:
             await asyncio.to_thread(self._settle, job, found, message_id, report)
 
     async def run_once(self) -> DeliveryReport:
-        """Reconcile lapsed sends, then send everything due, batch by batch."""
+        """Reconcile lapsed sends, then send everything due, batch by batch.
+
+        A channel may keep a connection open for the run (Slack's `aclose`); it is closed at the
+        end, so that a run under `asyncio.run` leaves nothing open behind it.
+        """
+        try:
+            return await self._run()
+        finally:
+            for channel in self.channels.values():
+                close = getattr(channel, "aclose", None)
+                if close is not None:
+                    await close()
+
+    async def _run(self) -> DeliveryReport:
         report = DeliveryReport()
         while lapsed := await asyncio.to_thread(self._lapsed, report):
             await asyncio.gather(*(self._reconcile(job, report) for job in lapsed))

@@ -283,7 +283,7 @@ class SlackChannel:
         self._loop = loop
 
     async def aclose(self) -> None:
-        """Close the session `call` opened (when the bot stops)."""
+        """Close the session `call` opened (the deliverer does at the end of each run)."""
         if self._loop is not None and self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
