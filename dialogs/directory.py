@@ -41,6 +41,8 @@ _MIN_SCORE = 75.0
 _UNLIKE = 50.0
 #: Texts scored between two checks of whether the first results are certain.
 _CHUNK = 128
+#: Leeway for bounds summed in another order than the scores they bound.
+_ROUNDING = 1e-9
 _FIELD_NAMES = tuple(_WEIGHTS)
 _FIELD_WEIGHTS = tuple(_WEIGHTS.values())
 
@@ -126,6 +128,10 @@ def score(entry: Searchable, words: Sequence[str], categories: Mapping[str, Sequ
     return best
 
 
+def _value(item: tuple[int, float]) -> float:
+    return item[1]
+
+
 class DirectoryIndex:
     """Every entry's words, indexed once, so that a search touches only what it matches.
 
@@ -161,6 +167,10 @@ class DirectoryIndex:
                 for field, users in by_field.items():
                     self._word_users[word_id].setdefault(field, set()).update(users)
         self._sorted = sorted(self._vocabulary)
+        #: per text, the first entry (in key order) that uses it
+        self._text_first = [
+            min(n for users in by_field.values() for n in users) for by_field in self._text_users
+        ]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -264,15 +274,35 @@ class DirectoryIndex:
             levels.setdefault(value, set()).update(self._postings[word_id])
         levels[0.0] = candidates  # what is left: texts without the lead word
         others = sum(max(p.values(), default=0.0) for p in scores if p is not lead)
+        # With two words, a text at the lead word's `level` needs the other word's best in it to
+        # score `2 * min_score - level`: one look-up instead of scoring a text that cannot match.
+        other_best: dict[int, float] | None = None
+        if count == 2:
+            other_best = {}
+            for word_id, value in sorted(next(p for p in scores if p is not lead).items(), key=_value):
+                other_best.update(dict.fromkeys(self._postings[word_id], value))  # the best last
         done: set[int] = set()
         best: dict[int, tuple[float, int]] = {}
         for level in sorted(levels, reverse=True):
             bound = (level + others) / count  # the most a text not yet scored can score
-            texts = list((levels[level] & candidates) - done)
-            done.update(texts)
+            if bound < min_score - _ROUNDING:
+                break  # no text left can match
+            fresh = (levels[level] & candidates) - done
+            done |= fresh
+            need = count * min_score - level - _ROUNDING
+            texts = (
+                list(fresh) if other_best is None else [t for t in fresh if other_best.get(t, 0.0) >= need]
+            )
+            if limit is not None:  # entries in key order, so that a tie with the last one can end it too
+                texts.sort(key=self._text_first.__getitem__)
             for start in range(0, len(texts), _CHUNK):
-                if limit is not None and len(best) >= limit and self._kth(best, limit) > bound:
-                    return self._ranked(best, limit)
+                if limit is not None and len(best) >= limit:
+                    number = heapq.nsmallest(limit, best, key=lambda n: (-best[n][0], n))[-1]
+                    last = best[number][0]
+                    if last > bound + _ROUNDING or (
+                        last >= bound - _ROUNDING and self._text_first[texts[start]] > number
+                    ):
+                        return self._ranked(best, limit)
                 for text in texts[start : start + _CHUNK]:
                     self._score_text(text, scores, min_score, best)
         return self._ranked(best, limit)
@@ -296,16 +326,14 @@ class DirectoryIndex:
                 if held is None or value > held[0] or (value == held[0] and field < held[1]):
                     best[number] = (value, field)
 
-    @staticmethod
-    def _kth(best: Mapping[int, tuple[float, int]], limit: int) -> float:
-        return heapq.nlargest(limit, best.values())[-1][0]
-
     def _ranked(self, best: Mapping[int, tuple[float, int]], limit: int | None) -> list[Ranked]:
-        ranked = sorted(
-            (Ranked(self.keys[n], value, _FIELD_NAMES[field]) for n, (value, field) in best.items()),
+        chosen: Iterable[int] = best
+        if limit is not None and len(best) > limit:  # numbers are in key order: no keys needed
+            chosen = heapq.nsmallest(limit, best, key=lambda n: (-best[n][0], n))
+        return sorted(
+            (Ranked(self.keys[n], best[n][0], _FIELD_NAMES[best[n][1]]) for n in chosen),
             key=lambda r: (-r.score, r.key),
         )
-        return ranked if limit is None else ranked[:limit]
 
     def _texts_with(self, word_ids: Iterable[int]) -> set[int]:
         texts: set[int] = set()
