@@ -10,6 +10,7 @@ if they were valid.
 from __future__ import annotations
 
 import heapq
+import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -368,6 +369,8 @@ def rank(
 #: its id cannot be reused while cached) and the categories.
 _RECENT: dict[int, tuple[Sequence[Searchable], object, DirectoryIndex]] = {}
 _RECENT_SIZE = 8
+#: Turns run on several threads (Slack's listener pool, the asyncio thread pool).
+_RECENT_LOCK = threading.Lock()
 
 
 def _index_of(entries: Sequence[Searchable], categories: Mapping[str, Sequence[str]]) -> DirectoryIndex:
@@ -376,9 +379,10 @@ def _index_of(entries: Sequence[Searchable], categories: Mapping[str, Sequence[s
     if cached is not None and cached[0] is entries and cached[1] == frozen:
         return cached[2]
     index = DirectoryIndex(entries, categories)
-    if len(_RECENT) >= _RECENT_SIZE:
-        _RECENT.pop(next(iter(_RECENT)))
-    _RECENT[id(entries)] = (entries, frozen, index)
+    with _RECENT_LOCK:
+        if len(_RECENT) >= _RECENT_SIZE:
+            _RECENT.pop(next(iter(_RECENT)))
+        _RECENT[id(entries)] = (entries, frozen, index)
     return index
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -120,6 +121,8 @@ class _Cached:
 
 #: Per engine (one database), the index last built and the revision it was built from.
 _INDEXES: weakref.WeakKeyDictionary[Engine, _Cached] = weakref.WeakKeyDictionary()
+#: Searches run on several threads; a WeakKeyDictionary is not safe to change from two at once.
+_INDEXES_LOCK = threading.Lock()
 _REVISION_ROW = 1
 
 
@@ -148,7 +151,8 @@ def search_index(*, session: Session, categories: Mapping[str, Sequence[str]]) -
     token = session.scalar(select(DirectoryRevision.token).where(DirectoryRevision.id == _REVISION_ROW))
     frozen = tuple((category, tuple(words)) for category, words in sorted(categories.items()))
     engine = _engine(session)
-    cached = _INDEXES.get(engine)
+    with _INDEXES_LOCK:
+        cached = _INDEXES.get(engine)
     if cached is not None and cached.token == token and cached.categories == frozen:
         return cached.index
     columns = select(
@@ -161,5 +165,6 @@ def search_index(*, session: Session, categories: Mapping[str, Sequence[str]]) -
     ).order_by(DirectoryEntry.key)
     entries = [_Searchable(*row) for row in session.execute(columns)]
     index = DirectoryIndex(entries, categories)
-    _INDEXES[engine] = _Cached(token, frozen, index)
+    with _INDEXES_LOCK:
+        _INDEXES[engine] = _Cached(token, frozen, index)
     return index
