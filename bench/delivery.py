@@ -309,6 +309,7 @@ async def bench_slack(args: argparse.Namespace, folder: Path) -> None:
     assert channel is not None
     channel.sleep = clock.sleep
     await run("Slack", runtime, channel, mock, WORKSPACE_MESSAGES_PER_MINUTE / 60, args.messages)
+    await channel.aclose()
     await server.close()
 
 

@@ -41,9 +41,10 @@ CHUNK = 20_000
 
 
 def fill(engine: Engine, pack: Pack, total: int, due: int) -> None:
-    """`total` plan points in `total / 16` cases: `due` of them due now, 5% open later, the rest done."""
+    """`total` plan points, 16 to a case (the last case may have fewer): `due` of them due now, 5%
+    open later, the rest done."""
     codes = [p.code for p in pack.plan.points][:POINTS_PER_CASE]
-    cases = max(1, total // POINTS_PER_CASE)
+    cases = max(1, -(-total // POINTS_PER_CASE))  # rounded up, so every point has its case
     open_later = total // 20
     with Session(engine) as session, session.begin():
         session.add(Person(id=1, email="sgt.bench@example.police.uk", created_at=NOW))

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from store.models import DirectoryEntry
+from dialogs.directory import DirectoryIndex
+from store.models import DirectoryEntry, DirectoryRevision
 
-__all__ = ["ENTRY_FIELDS", "all_entries", "remove_entries", "upsert_entries"]
+__all__ = [
+    "ENTRY_FIELDS",
+    "all_entries",
+    "entries_by_key",
+    "remove_entries",
+    "search_index",
+    "upsert_entries",
+]
 
 #: The fields an entry is imported and exported with.
 ENTRY_FIELDS = (
@@ -58,6 +70,8 @@ def upsert_entries(
             entry.updated_at = now
         count += 1
     session.flush()
+    if count:
+        _changed(session)
     return count
 
 
@@ -71,4 +85,86 @@ def remove_entries(*, session: Session, origin: str, keep: Iterable[str]) -> int
     result = session.execute(
         delete(DirectoryEntry).where(DirectoryEntry.origin == origin, DirectoryEntry.key.not_in(list(keep)))
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    removed = int(result.rowcount)  # type: ignore[attr-defined]
+    if removed:
+        _changed(session)
+    return removed
+
+
+def entries_by_key(*, session: Session, keys: Iterable[str]) -> dict[str, DirectoryEntry]:
+    """The entries with these keys (a page of search results), by key."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    return {e.key: e for e in session.scalars(select(DirectoryEntry).where(DirectoryEntry.key.in_(wanted)))}
+
+
+# --- the search index ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Searchable:
+    key: str
+    name: str
+    category: str
+    description: str
+    for_whom: str
+    synonyms: Sequence[str]
+
+
+@dataclass(frozen=True)
+class _Cached:
+    token: str | None
+    categories: tuple[tuple[str, tuple[str, ...]], ...]
+    index: DirectoryIndex
+
+
+#: Per engine (one database), the index last built and the revision it was built from.
+_INDEXES: weakref.WeakKeyDictionary[Engine, _Cached] = weakref.WeakKeyDictionary()
+#: Searches run on several threads; a WeakKeyDictionary is not safe to change from two at once.
+_INDEXES_LOCK = threading.Lock()
+_REVISION_ROW = 1
+
+
+def _changed(session: Session) -> None:
+    token = uuid.uuid4().hex
+    done = session.execute(
+        update(DirectoryRevision).where(DirectoryRevision.id == _REVISION_ROW).values(token=token)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        session.execute(insert(DirectoryRevision).values(id=_REVISION_ROW, token=token))
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def search_index(*, session: Session, categories: Mapping[str, Sequence[str]]) -> DirectoryIndex:
+    """An index of the stored directory for searching, rebuilt only when the directory has changed.
+
+    Costs one primary-key read when the directory is unchanged since the last search on this
+    database (by any process: every write changes the stored revision token).
+    """
+    # The token is read before the entries: an index built from entries newer than its token is
+    # only rebuilt once more, while the other order could keep stale entries under a new token.
+    token = session.scalar(select(DirectoryRevision.token).where(DirectoryRevision.id == _REVISION_ROW))
+    frozen = tuple((category, tuple(words)) for category, words in sorted(categories.items()))
+    engine = _engine(session)
+    with _INDEXES_LOCK:
+        cached = _INDEXES.get(engine)
+    if cached is not None and cached.token == token and cached.categories == frozen:
+        return cached.index
+    columns = select(
+        DirectoryEntry.key,
+        DirectoryEntry.name,
+        DirectoryEntry.category,
+        DirectoryEntry.description,
+        DirectoryEntry.for_whom,
+        DirectoryEntry.synonyms,
+    ).order_by(DirectoryEntry.key)
+    entries = [_Searchable(*row) for row in session.execute(columns)]
+    index = DirectoryIndex(entries, categories)
+    with _INDEXES_LOCK:
+        _INDEXES[engine] = _Cached(token, frozen, index)
+    return index

@@ -36,6 +36,7 @@ __all__ = [
     "ChannelIdentity",
     "DialogStateRow",
     "DirectoryEntry",
+    "DirectoryRevision",
     "InboxItem",
     "Nudge",
     "NudgeStatus",
@@ -203,8 +204,10 @@ class PlanPoint(Base):
         UniqueConstraint("case_id", "code", "instance"),
         # The sweep's index: its cost grows with what is due, not with what exists.
         Index("ix_plan_point_status_next_nudge_at", "status", "next_nudge_at"),
-        # The daily digest's index: overdue points.
+        # Overdue points.
         Index("ix_plan_point_status_due_at", "status", "due_at"),
+        # The daily digest's index: the first overdue points in case order, without sorting them all.
+        Index("ix_plan_point_status_case_id_due_at", "status", "case_id", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -294,6 +297,19 @@ class DirectoryEntry(Base):
     verified: Mapped[bool] = mapped_column(Boolean)
     origin: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime]
+
+
+class DirectoryRevision(Base):
+    """A token that changes whenever the directory does, so a cached search index knows it is stale.
+
+    A fresh random token rather than a counter: a write that is rolled back leaves the stored token
+    as it was, and a token read with an uncommitted write can never match a later committed one.
+    """
+
+    __tablename__ = "directory_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
 
 
 class DialogStateRow(Base):

@@ -110,6 +110,7 @@ def due_points(*, session: Session, now: datetime, limit: int) -> list[Row[*tupl
     query = (
         select(
             point.id,
+            point.status,
             point.case_id,
             point.code,
             point.instance,

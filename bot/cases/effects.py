@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 
 from bot.cases import service
 from bot.cases.answers import ReportAnswers
-from dialogs.directory import rank
 from dialogs.effects import EFFECTS
 from dialogs.schema import Pack
 from dialogs.types import Effect, EffectResult
 from store import cases as case_store
 from store.audit import record_access
-from store.directory import all_entries
+from store.directory import entries_by_key, search_index
 from store.models import Case, Person, PlanPoint
 from store.people import ensure_person, find_person
 
@@ -273,13 +272,15 @@ def search_directory(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     query = _text(args["query"])
     page = args.get("page")
     page = page if isinstance(page, int) and page >= 0 else 0
-    entries = {e.key: e for e in all_entries(session=ctx.session)}
     categories = {c.id: [c.label, *c.synonyms] for c in ctx.pack.directory.categories}
-    ranked = rank(query, entries.values(), categories)
     size = ctx.pack.meta.directory_page_size
+    # One more than the page shows, to know whether there is a next page.
+    index = search_index(session=ctx.session, categories=categories)
+    ranked = index.search(query, limit=(page + 1) * size + 1)
     shown = ranked[page * size : (page + 1) * size]
     if not shown:
         return "none", {"query": query, "entries": []}
+    entries = entries_by_key(session=ctx.session, keys=[r.key for r in shown])
     data: dict[str, JsonValue] = {"query": query, "entries": [_entry_data(entries[r.key]) for r in shown]}
     return ("found" if len(ranked) > (page + 1) * size else "last"), data
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -74,17 +74,30 @@ class _Job:
     created_at: datetime
 
 
-def _address(session: Session, person_id: int, channels: Mapping[str, Channel]) -> Address | None:
-    """Where to reach a person now: the push channel they used most recently."""
+def _addresses(
+    session: Session, person_ids: Iterable[int], channels: Mapping[str, Channel]
+) -> dict[int, Address]:
+    """Where to reach each person now, in one query: the push channel they used most recently."""
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
     identities = session.scalars(
         select(ChannelIdentity).where(
-            ChannelIdentity.person_id == person_id, ChannelIdentity.channel.in_(list(channels))
+            ChannelIdentity.person_id.in_(wanted), ChannelIdentity.channel.in_(list(channels))
         )
     ).all()
-    if not identities:
-        return None
-    latest = max(identities, key=lambda i: (i.last_seen_at or i.updated_at, i.id))
-    return Address(latest.channel, latest.tenant, latest.user_id, dict(latest.address or {}))
+    latest: dict[int, ChannelIdentity] = {}
+    for identity in identities:
+        held = latest.get(identity.person_id)
+        if held is None or _recency(identity) > _recency(held):
+            latest[identity.person_id] = identity
+    return {
+        person: Address(i.channel, i.tenant, i.user_id, dict(i.address or {})) for person, i in latest.items()
+    }
+
+
+def _recency(identity: ChannelIdentity) -> tuple[datetime, int]:
+    return (identity.last_seen_at or identity.updated_at, identity.id)
 
 
 def _key(nudge_id: int) -> str:
@@ -138,12 +151,13 @@ class Deliverer:
     ) -> list[_Job]:
         jobs = []
         current = open_points_only(session, rows) if recheck else {}
+        addresses = _addresses(session, (row.recipient_id for row in rows), self.channels)
         for row in rows:
             payload = current.get(row.id, row.payload)
             if payload is None:
                 _withdraw(row, report)
                 continue
-            address = _address(session, row.recipient_id, self.channels)
+            address = addresses.get(row.recipient_id)
             if address is None:
                 # Nobody to push to yet: wait for the person to reach us on some channel (the
                 # console shows held messages when they open it).
@@ -262,16 +276,36 @@ class Deliverer:
             await asyncio.to_thread(self._settle, job, found, message_id, report)
 
     async def run_once(self) -> DeliveryReport:
-        """Reconcile lapsed sends, then send everything due, batch by batch."""
+        """Reconcile lapsed sends, then send everything due, batch by batch.
+
+        A channel may keep a connection open for the run (Slack's `aclose`); it is closed at the
+        end, so that a run under `asyncio.run` leaves nothing open behind it.
+        """
+        try:
+            return await self._run()
+        finally:
+            for channel in self.channels.values():
+                close = getattr(channel, "aclose", None)
+                if close is not None:
+                    await close()
+
+    async def _run(self) -> DeliveryReport:
         report = DeliveryReport()
         while lapsed := await asyncio.to_thread(self._lapsed, report):
             await asyncio.gather(*(self._reconcile(job, report) for job in lapsed))
             if len(lapsed) < self.batch:
                 break
-        while jobs := await asyncio.to_thread(self._claim, report):
+        # The next batch is claimed while this one is sent: claiming reads and leases a whole batch,
+        # and the platforms' budgets go unused if sending waits for it.
+        claiming: asyncio.Future[list[_Job]] | None = asyncio.ensure_future(
+            asyncio.to_thread(self._claim, report)
+        )
+        while claiming is not None:
+            jobs = await claiming
+            claiming = None
+            if len(jobs) == self.batch:
+                claiming = asyncio.ensure_future(asyncio.to_thread(self._claim, report))
             await asyncio.gather(*(self._send(job, report) for job in jobs))
-            if len(jobs) < self.batch:
-                break
         return report
 
 

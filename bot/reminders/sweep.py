@@ -20,9 +20,9 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, exists, select, update
+from sqlalchemy import Row, Table, bindparam, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
@@ -271,9 +271,18 @@ class _Sweep:
     def write(self) -> None:
         """Queue every message and move every point's clocks on, in bulk."""
         self.report.queued += enqueue(session=self.session, rows=self.rows())
-        for columns in {tuple(sorted(change)) for change in self.updates}:
-            rows = [change for change in self.updates if tuple(sorted(change)) == columns]
-            self.session.execute(update(PlanPoint), rows)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for change in self.updates:
+            by_columns.setdefault(tuple(sorted(change)), []).append(change)
+        table = cast(Table, PlanPoint.__table__)
+        for columns, rows in by_columns.items():
+            # A Core executemany: the ORM's bulk update by primary key costs twice as much per row.
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("point_id"))
+                .values({column: bindparam(column) for column in columns if column != "id"})
+            )
+            self.session.execute(statement, [{"point_id": row["id"], **row} for row in rows])
 
     def digests(self) -> None:
         """Each senior leader's daily list of overdue points in their area, once a day after digest time."""
@@ -293,11 +302,13 @@ class _Sweep:
             key = f"digest:{person_id}:{digest_at.isoformat()}"
             if self.session.scalar(select(exists().where(Nudge.dedupe_key == key))):
                 continue
+            # Oldest cases first, by id (the order references are issued in): the index on
+            # (status, case_id, due_at) then yields the first lines without sorting every overdue point.
             query = (
                 select(PlanPoint, Case.reference)
                 .join(Case, PlanPoint.case_id == Case.id)
                 .where(PlanPoint.status == "open", PlanPoint.due_at < self.now)
-                .order_by(Case.reference, PlanPoint.due_at)
+                .order_by(PlanPoint.case_id, PlanPoint.due_at)
                 .limit(DIGEST_LINES)
             )
             if None not in person_areas:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 
-from dialogs.directory import contact_problems, entry_record, rank
-from dialogs.schema import Pack
+from dialogs.directory import DirectoryIndex, contact_problems, entry_record, rank
+from dialogs.schema import DirectoryEntrySpec, Pack
 
 
 def categories(pack: Pack) -> dict[str, list[str]]:
@@ -75,3 +76,55 @@ def test_every_search_word_the_bot_suggests_finds_something(pack: Pack, key: str
     categories = {c.id: [c.label, *c.synonyms] for c in pack.directory.categories}
     for word in words:
         assert rank(word, pack.directory.entries, categories), f"{key}: {word!r} finds nothing"
+
+
+def _invented_directory(pack: Pack, count: int, seed: int) -> list[DirectoryEntrySpec]:
+    """The pack's entries again and again with invented towns and words mixed in."""
+    rng = random.Random(seed)
+    towns = ["Ashford", "Ashbury", "Dunwick", "Dunfield", "North Elmley", "Kingsbury", "Langton"]
+    extra = ["support", "advice", "services", "counseling", "polce", "network", "payments", "fund"]
+    entries = []
+    for number in range(count):
+        spec = pack.directory.entries[number % len(pack.directory.entries)]
+        town = rng.choice(towns)
+        entries.append(
+            spec.model_copy(
+                update={
+                    "key": f"{spec.key}_{number:03}",
+                    "name": f"{spec.name} {town}" if number % 3 else spec.name,
+                    "description": f"{spec.description} {' '.join(rng.sample(extra, 3))} in {town}.",
+                    "synonyms": [*spec.synonyms, town.lower()][: rng.randrange(1, 6)],
+                }
+            )
+        )
+    return entries
+
+
+QUERIES = [
+    "support",
+    "suport",
+    "fed",
+    "counselling ashford",
+    "addvice serivces",
+    "police north dunwick",
+    "polce polce",
+    "legal advice kingsbury",
+    "union payments fund north",
+    "support advice services fund",
+    "staff network langton elmley",
+    "talk to someone",
+    "xyzzy support",
+    "xyzzy plugh",
+    "hospital",
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_index_scores_exactly_as_one_entry_at_a_time(pack: Pack, seed: int) -> None:
+    entries = _invented_directory(pack, 300, seed)
+    index = DirectoryIndex(entries, categories(pack))
+    for query in QUERIES:
+        expected = rank(query, iter(entries), categories(pack))  # an iterator: scored one by one
+        assert index.search(query) == expected, query
+        for limit in (1, 3, 4, 10):
+            assert index.search(query, limit=limit) == expected[:limit], (query, limit)

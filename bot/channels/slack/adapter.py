@@ -266,12 +266,35 @@ class SlackChannel:
         self.pack = pack
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _keep_alive(self) -> None:
+        """One HTTP session per event loop, kept alive between calls.
+
+        Without it the client opens (and closes) a connection, with its TLS handshake, for every
+        message: most of what delivering a message cost. An endpoint that opened its own session
+        (`SlackEndpoint.start`) keeps it.
+        """
+        loop = asyncio.get_running_loop()
+        session = self.client.session
+        if session is not None and not session.closed and (self._loop is None or self._loop is loop):
+            return
+        self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+        self._loop = loop
+
+    async def aclose(self) -> None:
+        """Close the session `call` opened (the deliverer does at the end of each run)."""
+        if self._loop is not None and self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
+            self._loop = None
 
     async def call(
         self, call: Callable[[], Awaitable[AsyncSlackResponse]], pace: Pace | None = None
     ) -> tuple[Delivery, dict[str, Any]]:
         """A Web API call with the channel's retry policy; the delivery and the last response data."""
         last: dict[str, Any] = {}
+        self._keep_alive()
 
         async def once() -> Attempt:
             nonlocal last

@@ -272,6 +272,22 @@ def test_the_sweep_query_uses_its_index(sqlite_runtime: Runtime) -> None:
     assert "ix_plan_point_status_next_nudge_at" in " ".join(str(row) for row in plan)
 
 
+def test_the_digest_reads_its_first_lines_from_an_index_without_sorting(sqlite_runtime: Runtime) -> None:
+    with sqlite_runtime.engine.connect() as connection:
+        plan = " ".join(
+            str(row)
+            for row in connection.execute(
+                text(
+                    'EXPLAIN QUERY PLAN SELECT p.id FROM plan_point p JOIN "case" c ON p.case_id = c.id '
+                    "WHERE p.status = :s AND p.due_at < :now AND c.area IN ('coventry') "
+                    "ORDER BY p.case_id, p.due_at LIMIT 100"
+                ),
+                {"s": "open", "now": "2026-11-24 00:00:00"},
+            )
+        )
+    assert "ix_plan_point_status_case_id_due_at" in plan and "TEMP B-TREE" not in plan
+
+
 @pytest.mark.postgres
 def test_two_sweeps_at_once_queue_each_nudge_once(postgres_engine: object, clock: FakeClock) -> None:
     from tests.conftest import make_runtime

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from bot.channels.outbound import Address, RetryPolicy
@@ -27,6 +29,7 @@ from bot.channels.slack.manifest import METHOD_SCOPES
 from bot.cli import main
 from bot.runtime import Runtime
 from bot.settings import Settings
+from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.models import (
     AccessAudit,
@@ -582,3 +585,36 @@ def test_slack_api_url_points_the_client_elsewhere(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-bot-token")
     channel = make_slack_channel(Settings.from_env())
     assert channel is not None and channel.client.base_url == "http://127.0.0.1:1/api/"
+
+
+def test_messages_share_one_connection_until_the_channel_closes_it(pack: Pack) -> None:
+    peers: list[object] = []
+
+    async def post_message(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        return web.json_response({"ok": True, "channel": "D1", "ts": f"{len(peers)}.000001"})
+
+    async def scenario() -> tuple[bool, bool]:
+        app = web.Application()
+        app.router.add_post("/api/chat.postMessage", post_message)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        settings = Settings(slack_bot_token="xoxb-test", slack_api_url=str(server.make_url("/api/")))
+        channel = make_slack_channel(settings, pack)
+        assert channel is not None
+        address = Address("slack", "T1", "U1", {})
+        for number in range(3):
+            delivery = await channel.send(
+                address,
+                [Reply(key="strings.point_due_line", text="OH-2026-0001: welfare contact is due")],
+                key=f"k{number}",
+            )
+            assert delivery.status == "sent", delivery
+        open_before = channel.client.session is not None
+        await channel.aclose()
+        await server.close()
+        return open_before, channel.client.session is None
+
+    kept, closed = asyncio.run(scenario())
+    assert len(peers) == 3 and len(set(peers)) == 1  # one connection, not one per message
+    assert kept and closed
