@@ -61,7 +61,7 @@ from bot.channels.teams.cards import CARD_CONTENT_TYPE
 from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
 from bot.channels.teams.options import TeamsOptions, retry_after_seconds
 from bot.channels.teams.references import StoredReference
-from bot.channels.teams.sdk import Verdict
+from bot.channels.teams.sdk import CardTurn, Verdict
 from bot.channels.teams.security import Mode
 from bot.clock import Clock
 from bot.settings import Settings, revealed
@@ -288,30 +288,12 @@ def _sdk_reference(reference: StoredReference) -> ConversationReference:
     )
 
 
-class _Turn:
+class _Turn(CardTurn):
     """The shared handler's way back to Teams through botbuilder's TurnContext."""
 
-    def __init__(self, turn_context: TurnContext, options: TeamsOptions, clock: Clock) -> None:
-        self._context = turn_context
-        self._options = options
-        self._clock = clock
-
-    async def send(self, card: dict[str, Any]) -> Attempt:
-        activity = _card_activity(card)
-        return await _attempt(
-            lambda: self._context.send_activity(activity),
-            timeout=self._options.call_timeout,
-            clock=self._clock,
-        )
-
-    async def update(self, activity_id: str, card: dict[str, Any]) -> Attempt:
-        activity = _card_activity(card)
-        activity.id = activity_id
-        return await _attempt(
-            lambda: self._context.update_activity(activity),
-            timeout=self._options.call_timeout,
-            clock=self._clock,
-        )
+    _context: TurnContext
+    card_activity = staticmethod(_card_activity)
+    attempt = staticmethod(_attempt)
 
     async def member(self, user_id: str) -> MemberRecord:
         account = await TeamsInfo.get_member(self._context, user_id)

@@ -9,21 +9,22 @@ proactive sends) is shared.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, get_args
 
 from aiohttp import web
 
 from bot.channels.outbound import Attempt, Pace
-from bot.channels.teams.handler import InvokeAnswer, TeamsHandler
+from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.references import StoredReference
 from bot.channels.teams.security import Mode
 from bot.clock import Clock
 from bot.settings import Settings
 
-__all__ = ["SDKS", "Binding", "Sdk", "Verdict", "chosen_sdk", "make_binding"]
+__all__ = ["SDKS", "Binding", "CardTurn", "Sdk", "Verdict", "chosen_sdk", "make_binding"]
 
 Sdk = Literal["botbuilder", "agents"]
 SDKS: tuple[Sdk, ...] = get_args(Sdk)
@@ -63,6 +64,50 @@ class Binding(Protocol):
     def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """The cleanup context of a server: keeps signing keys fetched (off the event loop) or
         clients open while it runs, as the SDK needs."""
+
+
+class CardTurn(ABC):
+    """The shared handler's way back to Teams through one SDK's turn context (`handler.Turn`).
+
+    Sending and updating a card are the same on both SDKs; each supplies how a card becomes its
+    activity, how one call's outcome is read, and how a member is looked up.
+    """
+
+    def __init__(self, turn_context: Any, options: TeamsOptions, clock: Clock) -> None:
+        self._context = turn_context
+        self._options = options
+        self._clock = clock
+
+    @abstractmethod
+    def card_activity(self, card: dict[str, Any]) -> Any:
+        """The SDK's message activity carrying `card`."""
+
+    @abstractmethod
+    async def attempt(self, call: Callable[[], Awaitable[Any]], *, timeout: float, clock: Clock) -> Attempt:
+        """One call to the connector, its outcome as `send_with_retry` needs it."""
+
+    @abstractmethod
+    async def member(self, user_id: str) -> MemberRecord:
+        """The conversation member `user_id`, as Teams knows them."""
+
+    async def send(self, card: dict[str, Any]) -> Attempt:
+        """Reply with `card` in the turn's conversation."""
+        activity = self.card_activity(card)
+        return await self.attempt(
+            lambda: self._context.send_activity(activity),
+            timeout=self._options.call_timeout,
+            clock=self._clock,
+        )
+
+    async def update(self, activity_id: str, card: dict[str, Any]) -> Attempt:
+        """Replace the card of the message `activity_id` with `card`."""
+        activity = self.card_activity(card)
+        activity.id = activity_id
+        return await self.attempt(
+            lambda: self._context.update_activity(activity),
+            timeout=self._options.call_timeout,
+            clock=self._clock,
+        )
 
 
 def make_binding(
