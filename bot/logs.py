@@ -30,9 +30,7 @@ def log_format(value: str | None) -> LogFormat:
     """
     chosen = (value or "").strip().lower() or "text"
     if chosen not in get_args(LogFormat):
-        raise ValueError(
-            f"{LOG_FORMAT_VARIABLE} must be one of {', '.join(get_args(LogFormat))} (got {value!r})"
-        )
+        raise ValueError(f"{LOG_FORMAT_VARIABLE} must be one of {', '.join(get_args(LogFormat))}")
     return cast(LogFormat, chosen)
 
 

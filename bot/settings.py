@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -20,8 +20,12 @@ from pydantic_settings import (
 )
 
 from bot.logs import LOG_FORMAT_VARIABLE, LogFormat
+from bot.logs import log_format as parse_log_format
 
-__all__ = ["ConfigurationError", "Settings", "revealed"]
+__all__ = ["ConfigurationError", "Settings", "TeamsSdk", "revealed"]
+
+#: The SDKs that can carry Microsoft Teams (`bot.channels.teams.sdk`).
+TeamsSdk = Literal["botbuilder", "agents"]
 
 
 def revealed(secret: SecretStr | None) -> str | None:
@@ -45,7 +49,8 @@ class Settings(BaseSettings):
         hide_input_in_errors=True,
     )
 
-    database_url: str | None = Field(None, validation_alias="HAMPSHIRE_DATABASE_URL")
+    # A server's URL may hold its password: kept out of repr like the secrets (the CLI masks it).
+    database_url: str | None = Field(None, validation_alias="HAMPSHIRE_DATABASE_URL", repr=False)
     pack_dir: Path | None = Field(None, validation_alias="HAMPSHIRE_PACK")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
@@ -56,10 +61,12 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
     allow_unauthenticated: bool = Field(False, validation_alias="HAMPSHIRE_ALLOW_UNAUTHENTICATED")
-    # The logs are set up from the variable before settings load (bot.logs); declared here too so a
-    # wrong value is refused with the rest.
-    log_format: LogFormat = Field("text", validation_alias=LOG_FORMAT_VARIABLE)
-    teams_sdk: Literal["botbuilder", "agents"] = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
+    # The logs are set up from the variable before settings load, by the same parser (bot.logs);
+    # declared here too so a wrong value is refused with the rest.
+    log_format: Annotated[LogFormat, BeforeValidator(parse_log_format)] = Field(
+        "text", validation_alias=LOG_FORMAT_VARIABLE
+    )
+    teams_sdk: TeamsSdk = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
 
     def replace(self, **changes: object) -> Settings:
         """A copy with `changes`, validated as the constructor validates them."""

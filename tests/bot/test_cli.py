@@ -364,4 +364,4 @@ def test_an_unknown_log_format_is_one_line_and_status_2(
 ) -> None:
     monkeypatch.setenv("HAMPSHIRE_LOG_FORMAT", "xml")
     assert main(["people", "list"]) == 2
-    assert "HAMPSHIRE_LOG_FORMAT must be one of text, json (got 'xml')" in _refused(capsys.readouterr())
+    assert "HAMPSHIRE_LOG_FORMAT must be one of text, json" in _refused(capsys.readouterr())

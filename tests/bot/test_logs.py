@@ -18,7 +18,7 @@ from tests.bot.helpers import report
 def test_the_format_comes_from_the_environment_value() -> None:
     assert log_format(None) == log_format("") == log_format("text") == "text"
     assert log_format(" JSON ") == "json"
-    with pytest.raises(ValueError, match=r"HAMPSHIRE_LOG_FORMAT must be one of text, json \(got 'xml'\)"):
+    with pytest.raises(ValueError, match=r"HAMPSHIRE_LOG_FORMAT must be one of text, json"):
         log_format("xml")
 
 

@@ -133,3 +133,15 @@ def test_secrets_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
             logger.exception("refused")
     assert "refused" in caplog.text and "log_format" in caplog.text
     assert not any(secret in caplog.text for secret in SECRETS.values()), caplog.text
+
+
+def test_the_log_format_is_read_as_the_logs_read_it() -> None:
+    # The logs are set up from the variable before the settings load: one parser for both.
+    assert Settings.from_env({"HAMPSHIRE_LOG_FORMAT": " JSON "}).log_format == "json"
+
+
+def test_a_database_password_never_appears_in_repr() -> None:
+    settings = Settings.from_env(
+        {"HAMPSHIRE_DATABASE_URL": "postgresql+psycopg://bot:s3cret-test@db/hampshire"}
+    )
+    assert "s3cret-test" not in repr(settings) and "s3cret-test" not in str(settings)
