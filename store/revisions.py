@@ -33,16 +33,23 @@ def _ids(value: object) -> set[str]:
     raise ValueError(f"unexpected revision id {value!r}")
 
 
+#: The assignments of a version file that say where it sits in the chain.
+_CHAIN = ("revision", "down_revision")
+
+
 def _module_constants(path: Path) -> dict[str, object]:
-    """The literal module-level assignments of a version file, read without running it."""
+    """A version file's `revision` and `down_revision`, read without running it (other assignments,
+    which need not be literals, are left alone)."""
     found: dict[str, object] = {}
     for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            found[node.target.id] = ast.literal_eval(node.value)
-        elif (
-            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-        ):
-            found[node.targets[0].id] = ast.literal_eval(node.value)
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in _CHAIN:
+            found[target.id] = ast.literal_eval(value)
     return found
 
 

@@ -50,3 +50,13 @@ def test_a_merge_revision_is_the_one_head(tmp_path: Path) -> None:
     (versions / "m.py").write_text('revision = "m"\ndown_revision = ("b", "c")\n')
     head_revisions.cache_clear()
     assert head_revisions(versions) == {"m"}
+
+
+def test_other_assignments_in_a_version_file_need_not_be_literals(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text(
+        'import logging\nlog = logging.getLogger(__name__)\nrevision = "a"\ndown_revision = None\n'
+        'TABLES: list[str] = sorted({"x", "y"})\n'
+    )
+    assert head_revisions(versions) == {"a"}
