@@ -42,6 +42,7 @@ def _module_constants(path: Path) -> dict[str, object]:
     which need not be literals, are left alone)."""
     found: dict[str, object] = {}
     for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+        target: ast.expr
         if isinstance(node, ast.AnnAssign) and node.value is not None:
             target, value = node.target, node.value
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
