@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from store.models import Nudge, NudgeStatus, PlanPoint
 
 __all__ = [
+    "renew",
     "CLAIMABLE",
     "claim",
     "due_points",
@@ -156,6 +157,21 @@ def claim(*, session: Session, now: datetime, worker: str, lease: timedelta, lim
         .limit(limit)
     )
     return _lease(session, query, worker=worker, until=now + lease, attempt=True)
+
+
+def renew(
+    *, session: Session, ids: Sequence[int], now: datetime, worker: str, lease: timedelta
+) -> list[Nudge]:
+    """The rows among `ids` still leased to `worker`, their lease renewed from `now`.
+
+    A row whose lease lapsed and was taken by another worker is not among them.
+    """
+    query = (
+        select(Nudge)
+        .where(Nudge.id.in_(ids), Nudge.status == "sending", Nudge.claimed_by == worker)
+        .order_by(Nudge.due_slot, Nudge.id)
+    )
+    return _lease(session, query, worker=worker, until=now + lease, attempt=False)
 
 
 def lapsed_claims(

@@ -33,7 +33,7 @@ from dialogs.notices import PointOutcome, notice_replies, payload_points
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.models import CaseEvent, ChannelIdentity, Nudge, Person, PlanPoint
-from store.outbox import claim, held_for, lapsed_claims
+from store.outbox import claim, held_for, lapsed_claims, renew
 from store.people import find_person
 
 __all__ = ["DeliveryReport", "Deliverer", "answered_reminders", "reminder_replies", "take_for_console"]
@@ -185,6 +185,25 @@ class Deliverer:
             # against the points (`_current`) once the platform says it never arrived.
             return self._jobs(rows, session, now, report, recheck=False)
 
+    def _renewed(self, jobs: list[_Job], report: DeliveryReport) -> list[_Job]:
+        """A batch claimed ahead, as it is about to be sent: the jobs whose lease this worker still
+        holds (renewed), re-checked against the points as they stand now."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = renew(
+                session=session, ids=[job.id for job in jobs], now=now, worker=self.worker, lease=self.lease
+            )
+            current = open_points_only(session, rows)
+            kept: list[_Job] = []
+            by_id = {job.id: job for job in jobs}
+            for row in rows:
+                payload = current.get(row.id, row.payload)
+                if payload is None:
+                    _withdraw(row, report)
+                    continue
+                kept.append(replace(by_id[row.id], payload=dict(payload)))
+            return kept
+
     def _current(self, job: _Job, report: DeliveryReport) -> _Job | None:
         """The job with its closed points left out, or None once it is withdrawn (none left)."""
         with self.sessions.begin() as session:
@@ -300,11 +319,16 @@ class Deliverer:
         claiming: asyncio.Future[list[_Job]] | None = asyncio.ensure_future(
             asyncio.to_thread(self._claim, report)
         )
+        ahead = False
         while claiming is not None:
-            jobs = await claiming
+            claimed = await claiming
             claiming = None
-            if len(jobs) == self.batch:
+            # A batch claimed ahead waited while the one before it was sent: its leases may have
+            # lapsed (and been taken by another worker) and its points closed meanwhile.
+            jobs = await asyncio.to_thread(self._renewed, claimed, report) if ahead and claimed else claimed
+            if len(claimed) == self.batch:
                 claiming = asyncio.ensure_future(asyncio.to_thread(self._claim, report))
+                ahead = True
             await asyncio.gather(*(self._send(job, report) for job in jobs))
         return report
 

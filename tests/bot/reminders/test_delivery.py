@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from bot.channels.outbound import Address, Delivery, Pace
 from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
 from bot.runtime import Runtime
+from dialogs.types import Reply
 from store.models import Nudge, Person, PlanPoint
 from store.people import ensure_identity
 from tests.bot.helpers import SUPERVISOR, report, sweep
@@ -245,3 +248,77 @@ def test_two_workers_at_once_send_each_nudge_once(postgres_engine: object, clock
     keys = [key for channel in channels for _, key, _ in channel.sent]
     assert len(keys) == len(set(keys)) == queued
     assert all(channel.sent for channel in channels)  # both did some of the work
+
+
+class _WhileSending(FakePush):
+    """A channel that, while its first message is out, lets something happen to the batch claimed
+    ahead (once that claim has been made: it runs beside the send)."""
+
+    def __init__(self, runtime: Runtime, meanwhile: Callable[[], None]) -> None:
+        super().__init__()
+        self.runtime, self.meanwhile = runtime, meanwhile
+
+    def _ahead_claimed(self) -> bool:
+        with self.runtime.sessions() as session:
+            return session.scalar(select(func.count()).where(Nudge.status == "sending")) == 2
+
+    async def send(
+        self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None
+    ) -> Delivery:
+        if not self.sent:
+            for _ in range(1000):  # bounded: the claim ahead is one short transaction
+                if await asyncio.to_thread(self._ahead_claimed):
+                    break
+                await asyncio.sleep(0.005)
+            else:
+                raise AssertionError("the next batch was never claimed ahead")
+            self.meanwhile()
+        return await super().send(address, replies, key=key, pace=pace)
+
+
+def two_reminders(runtime: Runtime, clock: FakeClock) -> None:
+    """Two cases, so two reminders for the supervisor: with batches of one, the second is claimed
+    while the first is sent."""
+    report(runtime)
+    report(runtime, victim="pc.ben.ward@example.police.uk")
+    on_slack(runtime)
+    clock.now = DUE
+    assert sweep(runtime, DUE).queued == 2
+
+
+def deliver_in_ones(runtime: Runtime, channel: FakePush) -> DeliveryReport:
+    deliverer = Deliverer(
+        pack=runtime.pack,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        channels={channel.name: channel},
+        worker="w1",
+        batch=1,
+    )
+    return asyncio.run(deliverer.run_once())
+
+
+def test_a_batch_claimed_ahead_is_left_to_a_worker_that_took_it_over(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    two_reminders(runtime, clock)
+
+    def taken_over() -> None:  # its lease lapsed while it waited, and another worker took it
+        with runtime.sessions.begin() as session:
+            ahead = session.scalar(select(func.max(Nudge.id)).where(Nudge.status == "sending"))
+            session.execute(update(Nudge).where(Nudge.id == ahead).values(claimed_by="w2"))
+
+    slack = _WhileSending(runtime, taken_over)
+    assert deliver_in_ones(runtime, slack).sent == 1
+    assert len(slack.sent) == 1
+    assert statuses(runtime) == Counter({"sent": 1, "sending": 1})
+
+
+def test_a_batch_claimed_ahead_leaves_out_points_closed_while_it_waited(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    two_reminders(runtime, clock)
+    slack = _WhileSending(runtime, lambda: close_every_point(runtime, clock))
+    result = deliver_in_ones(runtime, slack)
+    assert (result.sent, result.withdrawn, len(slack.sent)) == (1, 1, 1)
+    assert statuses(runtime) == Counter({"sent": 1, "withdrawn": 1})
