@@ -6,7 +6,8 @@ prefixes, typos of one or two letters, several words) through the search the bot
 turn: check the stored revision, then search the in-memory index. The two sizes are interleaved
 round by round. Prints p50/p99 per search for each and the 10k/100 ratios; the goal is p99 under
 5 ms at 10,000 entries. Also prints what the index cost to build, and the old way (load every
-entry, score each in Python) on a few queries for comparison.
+entry, score each in Python) on a few queries for comparison, and the slowest queries (what
+makes the p99).
 
     .venv/bin/python bench/directory.py [--entries 10000] [--small 100] [--queries 1000] [--rounds 10]
 """
@@ -32,6 +33,8 @@ from dialogs.schema import Pack
 from store.db import make_engine, make_sessions, upgrade
 from store.directory import all_entries, search_index, upsert_entries
 
+#: How many of the slowest queries to print.
+SLOWEST = 8
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 _ONSETS = ["ash", "brad", "carl", "dun", "elm", "fair", "glen", "hal", "ing", "kings", "lang", "mar"]
 _CODAS = ["bridge", "bury", "combe", "field", "ford", "ham", "ley", "mouth", "stead", "ton", "wick"]
@@ -143,12 +146,17 @@ def main() -> None:
 
         built = {size: timed(lambda size=size: search(size, "warm up")) for size in engines}
         samples: dict[str, list[float]] = {size: [] for size in engines}
+        #: per query, its searches at the large size: which shapes make the p99
+        by_query: dict[str, list[float]] = {}
         round_ratios: list[float] = []
         for _ in range(args.rounds):
             p50 = {}
             for size in engines:
                 timings = [timed(lambda size=size, q=q: search(size, q)) for q in asked]  # type: ignore[misc]
                 samples[size] += timings
+                if size == "large":
+                    for query, took in zip(asked, timings, strict=True):
+                        by_query.setdefault(query, []).append(took)
                 p50[size] = statistics.median(timings)
             round_ratios.append(p50["large"] / p50["small"])
 
@@ -176,6 +184,11 @@ def main() -> None:
         f"  {args.entries}/{args.small} ratio: p50 {statistics.median(round_ratios):.2f} (median of rounds)"
     )
     print(f"  {args.entries}/{args.small} ratio: p99 {p99_ratio:.2f}")
+    # By median over the rounds: a query's cost, not a pause of the machine that fell on it.
+    slowest = sorted(((statistics.median(t), max(t), q) for q, t in by_query.items()), reverse=True)
+    print(f"  slowest queries at {args.entries} (median and max of their searches):")
+    for median, most, query in slowest[:SLOWEST]:
+        print(f"    {median:6.2f} ms  max {most:6.2f} ms  {query!r} ({len(query_words(query))} words)")
     print(f"  old way (load all, score each) at {args.entries}: median {statistics.median(old):7.1f} ms")
     print(f"  goal p99 < 5 ms at {args.entries} entries: {'met' if p99 < 5 else 'NOT met'} ({p99:.2f} ms)")
 

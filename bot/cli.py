@@ -406,22 +406,22 @@ def _pack_schema(args: argparse.Namespace) -> int:
 
 
 def _directory_search(args: argparse.Namespace) -> int:
-    from dialogs.directory import rank
-    from store.directory import all_entries
+    from store.directory import entries_by_key, search_index
 
     runtime = _runtime(args)
-    with runtime.sessions.begin() as session:
-        entries = {e.key: e for e in all_entries(session=session)}
     categories = {c.id: [c.label, *c.synonyms] for c in runtime.pack.directory.categories}
-    found = rank(" ".join(args.text), entries.values(), categories)
-    for match in found:
-        entry = entries[match.key]
-        print(f"{entry.name}  [{entry.category}, score {match.score:.0f}]")
-        for field in ("phone", "email", "web", "hours"):
-            value = getattr(entry, field)
-            if value:
-                flag = entry.flags.get(field)
-                print(f"    {field}: {value}" + (f"  (NOT VERIFIED: {flag})" if flag else ""))
+    # The bot's search path: the stored directory's index, then only the entries found.
+    with runtime.sessions.begin() as session:
+        found = search_index(session=session, categories=categories).search(" ".join(args.text))
+        entries = entries_by_key(session=session, keys=(match.key for match in found))
+        for match in found:
+            entry = entries[match.key]
+            print(f"{entry.name}  [{entry.category}, score {match.score:.0f}]")
+            for field in ("phone", "email", "web", "hours"):
+                value = getattr(entry, field)
+                if value:
+                    flag = entry.flags.get(field)
+                    print(f"    {field}: {value}" + (f"  (NOT VERIFIED: {flag})" if flag else ""))
     if not found:
         print("no matches")
     return 0

@@ -9,12 +9,11 @@ if they were valid.
 
 from __future__ import annotations
 
-import heapq
 import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -23,6 +22,10 @@ from rapidfuzz import fuzz, process
 
 from dialogs.schema import DirectoryEntrySpec
 from dialogs.understand import normalise
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["DirectoryIndex", "Ranked", "Searchable", "contact_problems", "entry_record", "rank", "score"]
 
@@ -40,10 +43,6 @@ _MIN_SCORE = 75.0
 #: Below this a word is not a typo of another but a different word ("vouchers" and "north" score
 #: 31), so it counts for nothing rather than for a little.
 _UNLIKE = 50.0
-#: Texts scored between two checks of whether the first results are certain.
-_CHUNK = 128
-#: Leeway for bounds summed in another order than the scores they bound.
-_ROUNDING = 1e-9
 _FIELD_NAMES = tuple(_WEIGHTS)
 _FIELD_WEIGHTS = tuple(_WEIGHTS.values())
 
@@ -134,66 +133,60 @@ def _value(item: tuple[int, float]) -> float:
 
 
 class DirectoryIndex:
-    """Every entry's words, indexed once, so that a search touches only what it matches.
+    """Every entry's words, indexed once, so that a search is a few array operations.
 
     Each distinct text (a name, a synonym, a category's label, a description) is split into words
-    once; each distinct word knows the texts it occurs in and, per field, the entries that have it
-    there. A search scores the query's words against the distinct words (rapidfuzz's
-    `process.extract` over the precomputed vocabulary; prefixes by bisecting the sorted
-    vocabulary), then works with sets of entries, best scores first, and stops once `limit`
-    entries are certain. The scores are exactly those of `score`. Build a new index when the
-    directory changes.
+    once; each distinct word knows the texts it occurs in, and each text the entries that use it
+    and in which field. A search scores the query's words against the distinct words (rapidfuzz's
+    `process.extract` over the vocabulary; prefixes by bisecting the sorted vocabulary), then
+    scores every text at once with numpy: per query word, each text's best word (the word scores
+    scattered over the texts they occur in), summed in query order and divided as `_field_score`
+    does, so the scores are exactly those of `score`. Only texts that can match are expanded to
+    their entries. Build a new index when the directory changes.
     """
 
     def __init__(self, entries: Iterable[Searchable], categories: Mapping[str, Sequence[str]]) -> None:
+        # Imported here: the engine imports this module, and a console that never searches a
+        # stored directory should not pay numpy's import at start-up.
+        import numpy as np
+
         self.keys: list[str] = []
         self._vocabulary: dict[str, int] = {}
         self._words: list[str] = []
-        self._texts: dict[str, int] = {}
-        #: per text, its distinct words; per word, the texts it occurs in
-        self._text_words: list[frozenset[int]] = []
-        self._postings: list[list[int]] = []
-        #: per text and per word: field number -> the entries with it in that field
-        self._text_users: list[dict[int, set[int]]] = []
-        self._word_users: list[dict[int, set[int]]] = []
+        texts: dict[str, int] = {}
+        postings: list[list[int]] = []
+        #: per text, the (entry, field) pairs that use it
+        users: list[dict[tuple[int, int], None]] = []
         # Numbered in key order, so that among equal scores the smaller number comes first.
         for entry in sorted(entries, key=lambda e: e.key):
             number = len(self.keys)
             self.keys.append(entry.key)
-            for field, texts in enumerate(_fields(entry, categories).values()):
-                for text in texts:
-                    self._text_users[self._text_id(text)].setdefault(field, set()).add(number)
-        for text_id, by_field in enumerate(self._text_users):
-            for word_id in self._text_words[text_id]:
-                for field, users in by_field.items():
-                    self._word_users[word_id].setdefault(field, set()).update(users)
+            for field, field_texts in enumerate(_fields(entry, categories).values()):
+                for text in field_texts:
+                    text_id = texts.get(text)
+                    if text_id is None:
+                        text_id = texts[text] = len(users)
+                        users.append({})
+                        for word in dict.fromkeys(_words(text)):
+                            word_id = self._vocabulary.setdefault(word, len(self._words))
+                            if word_id == len(self._words):
+                                self._words.append(word)
+                                postings.append([])
+                            postings[word_id].append(text_id)
+                    users[text_id][number, field] = None
         self._sorted = sorted(self._vocabulary)
-        #: per text, the first entry (in key order) that uses it
-        self._text_first = [
-            min(n for users in by_field.values() for n in users) for by_field in self._text_users
-        ]
+        self._text_count = len(users)
+        self._postings = [np.array(p, dtype=np.intp) for p in postings]
+        lengths = np.array([len(u) for u in users], dtype=np.intp)
+        self._user_start = np.cumsum(lengths) - lengths
+        self._user_count = lengths
+        pairs = [pair for by_text in users for pair in by_text]
+        self._user_entry = np.array([n for n, _ in pairs], dtype=np.intp)
+        self._user_field = np.array([f for _, f in pairs], dtype=np.intp)
+        self._field_weight = np.array(_FIELD_WEIGHTS, dtype=np.float64)
 
     def __len__(self) -> int:
         return len(self.keys)
-
-    def _text_id(self, text: str) -> int:
-        found = self._texts.get(text)
-        if found is not None:
-            return found
-        text_id = self._texts[text] = len(self._text_words)
-        ids = []
-        for word in dict.fromkeys(_words(text)):
-            word_id = self._vocabulary.get(word)
-            if word_id is None:
-                word_id = self._vocabulary[word] = len(self._words)
-                self._words.append(word)
-                self._postings.append([])
-                self._word_users.append({})
-            self._postings[word_id].append(text_id)
-            ids.append(word_id)
-        self._text_words.append(frozenset(ids))
-        self._text_users.append({})
-        return text_id
 
     def _word_scores(self, word: str, low: float) -> dict[int, float]:
         """Each vocabulary word's `_word_score` against `word`, for those scoring at least `low`."""
@@ -219,8 +212,10 @@ class DirectoryIndex:
         """Entries matching `query`, best first (ties by key): the same as `rank` over the entries.
 
         Args:
-            limit: return only the first `limit` entries (the rest are not all scored).
+            limit: return only the first `limit` entries.
         """
+        import numpy as np
+
         words = query_words(query)
         if not words:
             return []
@@ -228,119 +223,40 @@ class DirectoryIndex:
         # A text scores the mean of its best word per query word, so a word scoring less than
         # `low` cannot lift a text to `min_score` even if every other query word scores 100.
         low = max(0.0, count * min_score - (count - 1) * 100.0)
-        scores = [self._word_scores(word, low) for word in words]
-        if count == 1:  # a text scores its best word: go from words straight to entries
-            groups = [
-                (value * _FIELD_WEIGHTS[field], field, users)
-                for word_id, value in scores[0].items()
-                for field, users in self._word_users[word_id].items()
-            ]
-            return self._entries(groups, min_score, limit)
-        return self._search_texts(scores, min_score, limit)
-
-    def _entries(
-        self, groups: list[tuple[float, int, set[int]]], min_score: float, limit: int | None
-    ) -> list[Ranked]:
-        """Each entry at its best group's score and field (the first field among equals)."""
-        groups = sorted((g for g in groups if g[0] >= min_score), key=lambda g: (-g[0], g[1]))
-        seen: set[int] = set()
-        found: list[Ranked] = []
-        for value, field, users in groups:
-            if limit is not None and len(found) >= limit and value < found[-1].score:
-                break  # every entry still to come ranks after the first `limit`
-            new = users - seen
-            if new:
-                seen |= new
-                kept = new if limit is None else heapq.nsmallest(limit, new)
-                found += (Ranked(self.keys[n], value, _FIELD_NAMES[field]) for n in kept)
-        ranked = sorted(found, key=lambda r: (-r.score, r.key))
-        return ranked if limit is None else ranked[:limit]
-
-    def _search_texts(
-        self, scores: Sequence[Mapping[int, float]], min_score: float, limit: int | None
-    ) -> list[Ranked]:
-        """Entries matching several query words, each text scored as `_field_score` does."""
-        count = len(scores)
-        # Texts in order of the rarest query word's score, the others bounded by 100: once
-        # `limit` entries score more than any text left could, the rest cannot displace them.
-        lead = min(scores, key=lambda per_word: sum(len(self._postings[w]) for w in per_word))
-        # A text that can reach `min_score` has a word scoring that much for some query word and,
-        # unless it can do without one, a word for each (each set built by C loops).
-        candidates = self._texts_with(w for p in scores for w, v in p.items() if v >= min_score)
-        if count * min_score > (count - 1) * 100.0:
-            for per_word in scores:
-                candidates &= self._texts_with(per_word)
-        levels: dict[float, set[int]] = {}
-        for word_id, value in lead.items():
-            levels.setdefault(value, set()).update(self._postings[word_id])
-        levels[0.0] = candidates  # what is left: texts without the lead word
-        others = sum(max(p.values(), default=0.0) for p in scores if p is not lead)
-        # With two words, a text at the lead word's `level` needs the other word's best in it to
-        # score `2 * min_score - level`: one look-up instead of scoring a text that cannot match.
-        other_best: dict[int, float] | None = None
-        if count == 2:
-            other_best = {}
-            for word_id, value in sorted(next(p for p in scores if p is not lead).items(), key=_value):
-                other_best.update(dict.fromkeys(self._postings[word_id], value))  # the best last
-        done: set[int] = set()
-        best: dict[int, tuple[float, int]] = {}
-        for level in sorted(levels, reverse=True):
-            bound = (level + others) / count  # the most a text not yet scored can score
-            if bound < min_score - _ROUNDING:
-                break  # no text left can match
-            fresh = (levels[level] & candidates) - done
-            done |= fresh
-            need = count * min_score - level - _ROUNDING
-            texts = (
-                list(fresh) if other_best is None else [t for t in fresh if other_best.get(t, 0.0) >= need]
+        per_word: dict[str, NDArray[np.float64]] = {}
+        total = np.zeros(self._text_count)
+        for word in words:  # in query order, so that the sum is `_field_score`'s to the last bit
+            best = per_word.get(word)
+            if best is None:
+                best = per_word[word] = np.zeros(self._text_count)
+                # The best word of each text is the one written last.
+                for word_id, value in sorted(self._word_scores(word, low).items(), key=_value):
+                    best[self._postings[word_id]] = value
+            total += best
+        text_score = total / count
+        # A weight is at most 1, so a text below `min_score` matches in no field.
+        texts = np.flatnonzero(text_score >= min_score)
+        counts = self._user_count[texts]
+        # Each text's (entry, field) pairs: its run of the pair arrays, all runs side by side.
+        runs = np.repeat(self._user_start[texts] - np.cumsum(counts) + counts, counts)
+        at = runs + np.arange(runs.size)
+        fields = self._user_field[at]
+        values = np.repeat(text_score[texts], counts) * self._field_weight[fields]
+        kept = values >= min_score
+        entries, values, fields = self._user_entry[at][kept], values[kept], fields[kept]
+        # Each entry at its best score, in the first field among equals (as `score` keeps it).
+        order = np.lexsort((fields, -values, entries))
+        entries, values, fields = entries[order], values[order], fields[order]
+        first = np.ones(entries.size, dtype=bool)
+        first[1:] = entries[1:] != entries[:-1]
+        entries, values, fields = entries[first], values[first], fields[first]
+        order = np.lexsort((entries, -values))[:limit]  # entries are numbered in key order
+        return [
+            Ranked(self.keys[n], v, _FIELD_NAMES[f])
+            for n, v, f in zip(
+                entries[order].tolist(), values[order].tolist(), fields[order].tolist(), strict=True
             )
-            if limit is not None:  # entries in key order, so that a tie with the last one can end it too
-                texts.sort(key=self._text_first.__getitem__)
-            for start in range(0, len(texts), _CHUNK):
-                if limit is not None and len(best) >= limit:
-                    number = heapq.nsmallest(limit, best, key=lambda n: (-best[n][0], n))[-1]
-                    last = best[number][0]
-                    if last > bound + _ROUNDING or (
-                        last >= bound - _ROUNDING and self._text_first[texts[start]] > number
-                    ):
-                        return self._ranked(best, limit)
-                for text in texts[start : start + _CHUNK]:
-                    self._score_text(text, scores, min_score, best)
-        return self._ranked(best, limit)
-
-    def _score_text(
-        self,
-        text: int,
-        scores: Sequence[Mapping[int, float]],
-        min_score: float,
-        best: dict[int, tuple[float, int]],
-    ) -> None:
-        """Raise each entry using `text` to the text's score in that field, if it is better."""
-        words = self._text_words[text]
-        score = sum(max(map(p.__getitem__, p.keys() & words), default=0.0) for p in scores) / len(scores)
-        for field, users in self._text_users[text].items():
-            value = score * _FIELD_WEIGHTS[field]
-            if value < min_score:
-                continue
-            for number in users:
-                held = best.get(number)
-                if held is None or value > held[0] or (value == held[0] and field < held[1]):
-                    best[number] = (value, field)
-
-    def _ranked(self, best: Mapping[int, tuple[float, int]], limit: int | None) -> list[Ranked]:
-        chosen: Iterable[int] = best
-        if limit is not None and len(best) > limit:  # numbers are in key order: no keys needed
-            chosen = heapq.nsmallest(limit, best, key=lambda n: (-best[n][0], n))
-        return sorted(
-            (Ranked(self.keys[n], best[n][0], _FIELD_NAMES[best[n][1]]) for n in chosen),
-            key=lambda r: (-r.score, r.key),
-        )
-
-    def _texts_with(self, word_ids: Iterable[int]) -> set[int]:
-        texts: set[int] = set()
-        for word_id in word_ids:
-            texts.update(self._postings[word_id])
-        return texts
+        ]
 
 
 def rank(

@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from bot.cli import build_parser, main
+from dialogs import directory
+from dialogs.directory import rank
 from dialogs.loader import bundled_pack_dir
 from dialogs.schema import Pack
 
@@ -67,6 +69,26 @@ def test_directory_search_and_check(database: str, capsys: pytest.CaptureFixture
     for key in ("enable_network", "sikh_association", "victim_support", "chaplaincy"):
         assert f"{key}:" in out
     assert "4 of 17 entries have unverified contacts" in out
+
+
+def test_directory_search_takes_the_bots_search_path(
+    database: str, pack: Pack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    categories = {c.id: [c.label, *c.synonyms] for c in pack.directory.categories}
+    names = {e.key: e.name for e in pack.directory.entries}
+    queries = ["polce federaton", "talk to someone", "trade union", "hospital payment"]
+    expected = {q: [names[r.key] for r in rank(q, iter(pack.directory.entries), categories)] for q in queries}
+
+    def one_at_a_time(*args: object) -> None:
+        raise AssertionError("the CLI scored the entries one at a time")
+
+    monkeypatch.setattr(directory, "score", one_at_a_time)
+    for query in queries:
+        assert main(["directory", "search", *query.split()]) == 0
+        printed = [
+            line.split("  [")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")
+        ]
+        assert printed == expected[query] and printed, query
 
 
 def test_directory_import_and_export_round_trip(

@@ -38,6 +38,8 @@ _LOADED = (
 CHANNEL_SDKS = {"slack_bolt", "slack_sdk", "botbuilder", "botframework", "microsoft_agents", "msrest"}
 SERVING = {"aiohttp", "apscheduler"}
 MIGRATIONS = {"alembic", "mako"}
+#: The directory index's arrays: loaded by the first search, not before.
+SEARCH = {"numpy"}
 #: What `--help` has no use for either: the database, the pack's models and its YAML.
 DATA = {"sqlalchemy", "pydantic", "yaml", "dateparser", "holidays"}
 CHANNEL_VARIABLES = (
@@ -81,7 +83,7 @@ def _loaded(*argv: str, stdin: str = "", **env: str) -> tuple[subprocess.Complet
 def test_help_loads_no_sdk_no_database_and_no_pack_code() -> None:
     done, modules = _loaded("--help")
     assert done.returncode == 0 and "usage: hampshire" in done.stdout
-    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | DATA) == set()
+    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | SEARCH | DATA) == set()
 
 
 @pytest.fixture
@@ -97,7 +99,7 @@ def test_the_consoles_first_prompt_needs_no_channel_sdk_and_no_migrations_at_hea
     done, modules = _loaded("chat", "--as", "pc.amy.hart@example.police.uk", "--db", migrated)
     assert done.returncode == 0, done.stderr
     assert "[1] " in done.stdout
-    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS) == set()
+    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | SEARCH) == set()
 
 
 def test_a_database_behind_head_is_migrated_at_start(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 import pytest
 
@@ -128,3 +129,76 @@ def test_the_index_scores_exactly_as_one_entry_at_a_time(pack: Pack, seed: int) 
         assert index.search(query) == expected, query
         for limit in (1, 3, 4, 10):
             assert index.search(query, limit=limit) == expected[:limit], (query, limit)
+
+
+def _crowded_directory(pack: Pack, count: int) -> list[DirectoryEntrySpec]:
+    """Entries in towns that share words ("North", "South", "...field"), as a national directory has:
+    a query of several words then matches thousands of texts equally well."""
+    towns = [
+        f"{side} {onset}{coda}"
+        for side in ("North", "South")
+        for onset in ("Ash", "Dun", "Fair")
+        for coda in ("field", "ton", "bury")
+    ]
+    kinds = ["branch", "office", "team", "hub"]
+    entries = []
+    for number in range(count):
+        spec = pack.directory.entries[number % len(pack.directory.entries)]
+        town = towns[number // len(pack.directory.entries) % len(towns)]
+        entries.append(
+            spec.model_copy(
+                update={
+                    "key": f"{spec.key}_{number:04}",
+                    "name": f"{spec.name} {town} {kinds[number % len(kinds)]}",
+                    "description": f"{spec.description} Covers {town} and nearby stations.",
+                    "synonyms": [*spec.synonyms, town.lower()],
+                }
+            )
+        )
+    return entries
+
+
+#: The shapes that were slowest at 10,000 entries: a word with a typo and a town, or two typos.
+CROWDED_QUERIES = [
+    "vouchers north ashton",
+    "vouchers north fairfield",
+    "west compennsation",
+    "well caerr",
+    "counselor north fairbury",
+    "care loan",
+    "nattional laons",
+    "craer rep",
+    "hmapshire well",
+    "services north ashford",
+    "chirstian chrristian",
+    "assocaition gneder",
+    "north",
+    "south dunton branch",
+    "support advice north south",
+    "polce polce polce",
+    "fed north",
+]
+
+
+def test_the_index_scores_exactly_as_one_entry_at_a_time_when_thousands_tie(pack: Pack) -> None:
+    entries = _crowded_directory(pack, 360)
+    index = DirectoryIndex(entries, categories(pack))
+    rng = random.Random(13)
+    vocabulary = sorted(
+        {w for e in entries for w in f"{e.name} {e.description}".lower().split() if w.isalpha()}
+    )
+    invented = [" ".join(rng.sample(vocabulary, rng.randrange(2, 5))) for _ in range(12)]
+    tied = 0  # the most results sharing one score: what made the old search slow
+    for query in CROWDED_QUERIES + invented:
+        expected = rank(query, iter(entries), categories(pack))
+        assert index.search(query) == expected, query
+        tied = max([tied, *Counter(r.score for r in expected).values()])
+        for limit in (1, 6, 7):
+            assert index.search(query, limit=limit) == expected[:limit], (query, limit)
+    for query in ("care loan", "south dunton branch"):  # another threshold: other texts are in play
+        assert index.search(query, min_score=55) == rank(query, iter(entries), categories(pack), min_score=55)
+    assert tied >= 100
+
+
+def test_an_empty_index_finds_nothing(pack: Pack) -> None:
+    assert DirectoryIndex([], categories(pack)).search("federation") == []
