@@ -96,6 +96,12 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def a_few_days_after_today() -> str:
+    """10:00 UTC four days from today: a report made today is due, and overdue, by then."""
+    today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    return (today + timedelta(days=4)).isoformat()
+
+
 @dataclass
 class Terminal:
     """One `hampshire chat` in a pseudo-terminal: type a line, read what came back."""
@@ -118,10 +124,8 @@ class Terminal:
     def read_to_prompt(self) -> str:
         """Everything printed until the console waits for the next line (its `> ` prompt)."""
         self.since = ""
-        deadline = datetime.now(UTC) + timedelta(seconds=PATIENCE)
         while not self.since.endswith("\n> "):
-            left = (deadline - datetime.now(UTC)).total_seconds()
-            ready, _, _ = select.select([self.fd], [], [], max(left, 0))
+            ready, _, _ = select.select([self.fd], [], [], PATIENCE)
             assert ready, f"the bot stopped answering; it last printed:\n{self.screen[-3000:]}"
             try:
                 chunk = os.read(self.fd, 65536).decode(errors="replace")
@@ -210,8 +214,7 @@ class Newcomer:
             # "use a date a few days after your report": today's report is due by then.
             at = command.index("--now") + 1
             datetime.fromisoformat(command[at])  # the README's example is a valid time
-            later = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=4)
-            command[at] = later.isoformat()
+            command[at] = a_few_days_after_today()
         done = subprocess.run(
             command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=PATIENCE
         )
