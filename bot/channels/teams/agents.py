@@ -61,6 +61,11 @@ __all__ = ["AgentsBinding"]
 
 log = logging.getLogger(__name__)
 
+# The SDK logs a request it cannot read at ERROR with every value in it, before any token is
+# checked: what a victim typed, from anyone. Its activity module's records are dropped before any
+# handler sees them (`read` reports the refusal instead, without the values).
+logging.getLogger("microsoft_agents.activity.activity").addFilter(lambda record: False)
+
 #: Where Bot Framework's channel publishes its signing keys (the SDK's own choice for its issuer).
 _BOT_FRAMEWORK_SCOPE = "https://api.botframework.com"
 _MAX_CONNECTOR_CLIENTS = 64

@@ -66,10 +66,8 @@ class _Endpoint:
             return _refusal(400, "malformed JSON")
         if not isinstance(body, dict):
             return _refusal(400, "expected an activity")
-        activity = self.binding.read(body)
-        if activity is None:
-            return _refusal(400, "malformed activity")
         activity_id = body.get("id")
+        # The shape first: what the SDK cannot read, it may log verbatim, and anyone can post it.
         if not (
             isinstance(body.get("type"), str)
             and body["type"]
@@ -78,6 +76,9 @@ class _Endpoint:
             and isinstance(body.get("recipient"), Mapping)
         ):
             return _refusal(400, "incomplete activity", activity_id)
+        activity = self.binding.read(body)
+        if activity is None:
+            return _refusal(400, "malformed activity", activity_id)
         if body.get("channelId") != CHANNEL:
             return _refusal(403, "channel not served", activity_id)
         verdict = await self.binding.authenticate(activity, request.headers.get("Authorization", ""))

@@ -388,6 +388,46 @@ def test_malformed_requests_get_4xx_never_500(
     drive(runtime, scenario)
 
 
+
+
+#: What a user might have typed; it must never reach a log, whichever field it is misplaced in.
+SAID = "I was punched by PC Test Marker"
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"from": SAID},
+        {"timestamp": SAID},
+        {"recipient": SAID},
+        {"attachments": SAID},
+        {"entities": [SAID]},
+        {"conversation": {"id": "a:1", "isGroup": SAID}},
+    ],
+    ids=["from", "timestamp", "recipient", "attachments", "entities", "conversation"],
+)
+def test_a_malformed_activity_never_logs_what_it_carries(
+    sqlite_engine: Engine,
+    clock: FakeClock,
+    tenant: str,
+    malformed: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Refused before authentication: anyone can post it, and it may hold what a victim typed.
+    caplog.set_level(logging.DEBUG)
+    runtime = local_runtime(sqlite_engine, clock, tenant)
+
+    async def scenario(bot: Bot) -> None:
+        response = await bot.post({**message(SAID, **bot.who(SUPERVISOR, tenant)), **malformed})
+        assert response.status == 400
+        assert bot.connector.posted == []
+
+    drive(runtime, scenario)
+    assert caplog.records  # the refusal itself is logged
+    assert not [r for r in caplog.records if SAID in r.getMessage() or SAID in str(r.exc_info)]
+    assert SAID not in caplog.text
+
+
 def test_without_a_configured_tenant_local_mode_serves_the_tenant_the_client_uses(
     sqlite_engine: Engine, clock: FakeClock, tenant: str
 ) -> None:
