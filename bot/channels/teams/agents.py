@@ -53,7 +53,7 @@ from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
 from bot.channels.teams.options import TeamsOptions, retry_after_seconds
 from bot.channels.teams.references import StoredReference
 from bot.channels.teams.sdk import CardTurn, Verdict
-from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, Mode
+from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, CHANNEL, Mode
 from bot.clock import Clock
 from bot.settings import Settings, revealed
 
@@ -118,11 +118,29 @@ def _sdk_reference(reference: StoredReference) -> ConversationReference:
 # --- authentication ------------------------------------------------------------------------------
 
 
-class _MetadataKeys(jwt.PyJWKClient):
-    """Keys found through OpenID metadata (tests publish their own), fetched with a timeout."""
+class _EndorsedKeys(jwt.PyJWKClient):
+    """Signing keys with the channels Bot Framework endorses each for, fetched with a timeout."""
+
+    def __init__(self, uri: str, timeout: float) -> None:
+        super().__init__(uri, timeout=int(timeout) or 1)
+        self.endorsements: dict[str, frozenset[str]] = {}
+
+    def fetch_data(self) -> Any:
+        data = super().fetch_data()
+        keys = data.get("keys") if isinstance(data, dict) else None
+        self.endorsements = {
+            str(key["kid"]): frozenset(key.get("endorsements") or ())
+            for key in keys or ()
+            if isinstance(key, dict) and "kid" in key
+        }
+        return data
+
+
+class _MetadataKeys(_EndorsedKeys):
+    """Keys found through OpenID metadata (tests publish their own)."""
 
     def __init__(self, metadata_url: str, timeout: float) -> None:
-        super().__init__(metadata_url, timeout=int(timeout) or 1)
+        super().__init__(metadata_url, timeout)
         self._metadata_url = metadata_url
 
     def fetch_data(self) -> Any:
@@ -132,11 +150,13 @@ class _MetadataKeys(jwt.PyJWKClient):
 
 
 class _SigningKeys(_JwkClientManager):
-    """The validator's signing keys, fetched in threads of our own and given up after a timeout.
+    """The validator's signing keys, fetched in threads of our own and given up after a timeout,
+    and only those Bot Framework endorses for Teams.
 
     The SDK already fetches off the event loop, but in the loop's shared default executor, where a
     silent key endpoint would hold the threads the port's database calls need, and without a
-    bound on the wait.
+    bound on the wait. Nor does it read the keys' endorsements, as botbuilder does: a key the
+    channel publishes for another channel (Web Chat, Direct Line) must not sign a Teams token.
     """
 
     def __init__(self, options: TeamsOptions) -> None:
@@ -146,22 +166,24 @@ class _SigningKeys(_JwkClientManager):
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="teams-signing-keys")
 
     def _get_jwk_client(self, jwks_uri: str) -> Any:
-        if self._metadata_url is None:
-            return super()._get_jwk_client(jwks_uri)
-        if self._metadata_url not in self._cache:
-            entry = super()._get_jwk_client(self._metadata_url)
-            entry.jwk_client = _MetadataKeys(self._metadata_url, self._timeout)
-        return self._cache[self._metadata_url]
+        url = self._metadata_url or jwks_uri
+        entry = super()._get_jwk_client(url)
+        if not isinstance(entry.jwk_client, _EndorsedKeys):
+            entry.jwk_client = (
+                _MetadataKeys(url, self._timeout) if self._metadata_url else _EndorsedKeys(url, self._timeout)
+            )
+        return entry
 
     async def get_signing_key(self, jwks_uri: str, header: dict[str, Any]) -> jwt.PyJWK:
         entry = self._get_jwk_client(jwks_uri)
-        entry.jwk_client.timeout = int(self._timeout) or 1
+        kid = header[AuthenticationConstants.KEY_ID_HEADER]
 
         def fetch() -> jwt.PyJWK:
             with entry.lock:
-                key: jwt.PyJWK = entry.jwk_client.get_signing_key(
-                    header[AuthenticationConstants.KEY_ID_HEADER]
-                )
+                client: _EndorsedKeys = entry.jwk_client
+                key: jwt.PyJWK = client.get_signing_key(kid)
+                if CHANNEL not in client.endorsements.get(str(kid), ()):
+                    raise jwt.InvalidKeyError(f"signing key not endorsed for {CHANNEL}")
                 return key
 
         loop = asyncio.get_running_loop()
