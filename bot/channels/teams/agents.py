@@ -53,11 +53,11 @@ from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
 from bot.channels.teams.options import TeamsOptions, retry_after_seconds
 from bot.channels.teams.references import StoredReference
 from bot.channels.teams.sdk import CardTurn, Verdict
-from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, CHANNEL, Mode
+from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, CHANNEL, Mode, TeamsConfigError
 from bot.clock import Clock
 from bot.settings import Settings, revealed
 
-__all__ = ["AgentsBinding"]
+__all__ = ["AgentsBinding", "check_sdk"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ logging.getLogger("microsoft_agents.activity.activity").addFilter(lambda record:
 #: Where Bot Framework's channel publishes its signing keys (the SDK's own choice for its issuer).
 _BOT_FRAMEWORK_SCOPE = "https://api.botframework.com"
 _MAX_CONNECTOR_CLIENTS = 64
+#: The SDK's private key fetcher on its validator, which `_SigningKeys` replaces.
+_KEYS_ATTRIBUTE = "_jwk_client_manager"
 
 
 # --- errors from the connector ---------------------------------------------------------------------
@@ -188,6 +190,27 @@ class _SigningKeys(_JwkClientManager):
 
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(self._threads, fetch), self._timeout)
+
+
+def check_sdk(validator: object | None = None) -> None:
+    """Make sure the SDK's validator (`validator`, default its class) still has the private part
+    `_SigningKeys` replaces (`_jwk_client_manager`).
+
+    Raises:
+        TeamsConfigError: the installed SDK is not the 1.9 this binding was written for.
+    """
+    checked = JwtTokenValidator if validator is None else validator
+    if not isinstance(getattr(checked, _KEYS_ATTRIBUTE, None), _JwkClientManager):
+        raise TeamsConfigError(
+            f"the installed Microsoft 365 Agents SDK's JwtTokenValidator has no {_KEYS_ATTRIBUTE}: "
+            "this bot supports microsoft-agents 1.9 only (HAMPSHIRE_TEAMS_SDK=botbuilder avoids it)"
+        )
+
+
+def _replace_signing_keys(validator: JwtTokenValidator, options: TeamsOptions) -> None:
+    """Have `validator` fetch signing keys through `_SigningKeys` (refusing an SDK without the seam)."""
+    check_sdk(validator)
+    setattr(validator, _KEYS_ATTRIBUTE, _SigningKeys(options))
 
 
 def _issued_by_bot_framework(token: str) -> bool:
@@ -341,7 +364,7 @@ class AgentsBinding:
                 validate_issuer=True,
             )
         )
-        self.validator._jwk_client_manager = _SigningKeys(options)
+        _replace_signing_keys(self.validator, options)
 
     def read(self, body: Mapping[str, Any]) -> Activity | None:
         """The SDK's activity for a request body, or None when it does not validate."""

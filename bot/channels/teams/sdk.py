@@ -24,7 +24,7 @@ from bot.channels.teams.security import Mode
 from bot.clock import Clock
 from bot.settings import Settings
 
-__all__ = ["SDKS", "Binding", "CardTurn", "Sdk", "Verdict", "chosen_sdk", "make_binding"]
+__all__ = ["SDKS", "Binding", "CardTurn", "Sdk", "Verdict", "check_sdk", "chosen_sdk", "make_binding"]
 
 Sdk = Literal["botbuilder", "agents"]
 SDKS: tuple[Sdk, ...] = get_args(Sdk)
@@ -34,6 +34,18 @@ _ENV = "HAMPSHIRE_TEAMS_SDK"
 def chosen_sdk(settings: Settings) -> Sdk:
     """The SDK that carries Teams: `teams_sdk` (HAMPSHIRE_TEAMS_SDK, checked by the settings)."""
     return settings.teams_sdk
+
+
+def check_sdk(settings: Settings) -> None:
+    """Make sure the chosen SDK is one the bot can drive, importing it only if it is the Agents SDK.
+
+    Raises:
+        TeamsConfigError: the installed Agents SDK lacks what its binding relies on.
+    """
+    if chosen_sdk(settings) == "agents":
+        from bot.channels.teams.agents import check_sdk as check_agents_sdk
+
+        check_agents_sdk()
 
 
 @dataclass(frozen=True)
