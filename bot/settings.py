@@ -21,7 +21,10 @@ from pydantic_settings import (
 
 from bot.logs import LOG_FORMAT_VARIABLE, LogFormat
 
-__all__ = ["ConfigurationError", "Settings", "revealed"]
+__all__ = ["ConfigurationError", "Settings", "TeamsSdk", "revealed"]
+
+#: The SDKs that can carry Teams (`HAMPSHIRE_TEAMS_SDK`).
+TeamsSdk = Literal["botbuilder", "agents"]
 
 
 def revealed(secret: SecretStr | None) -> str | None:
@@ -59,7 +62,7 @@ class Settings(BaseSettings):
     # The logs are set up from the variable before settings load (bot.logs); declared here too so a
     # wrong value is refused with the rest.
     log_format: LogFormat = Field("text", validation_alias=LOG_FORMAT_VARIABLE)
-    teams_sdk: Literal["botbuilder", "agents"] = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
+    teams_sdk: TeamsSdk = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
 
     def replace(self, **changes: object) -> Settings:
         """A copy with `changes`, validated as the constructor validates them."""
