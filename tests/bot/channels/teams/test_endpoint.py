@@ -14,10 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import Engine, func, select
 
 from bot.app import create_app
+from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.security import TeamsConfigError, teams_mode
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.types import MENU_STEP
@@ -388,8 +391,6 @@ def test_malformed_requests_get_4xx_never_500(
     drive(runtime, scenario)
 
 
-
-
 #: What a user might have typed; it must never reach a log, whichever field it is misplaced in.
 SAID = "I was punched by PC Test Marker"
 
@@ -500,3 +501,12 @@ def test_logs_carry_ids_and_types_never_what_people_typed(
     assert secret not in caplog.text
     assert "Bruised" not in caplog.text
     assert "\nFORGED" not in caplog.text and "x?FORGED?LOG?LINE" in caplog.text
+
+
+def test_the_teams_routes_are_never_added_with_teams_off(sqlite_engine: Engine, clock: FakeClock) -> None:
+    # `create_app` answers for Teams off itself (test_teams_off_refuses_without_processing).
+    runtime = build_runtime(Settings(), clock=clock, engine=sqlite_engine, migrate=False)
+    app = web.Application()
+    with pytest.raises(TeamsConfigError, match="Teams is off"):
+        add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=clock)
+    assert list(app.router.routes()) == []
