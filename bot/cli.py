@@ -172,10 +172,12 @@ def _channel_problem(settings: Settings) -> str | None:
         if problem:
             return problem
     if teams_off_reason(settings) is None:
+        from bot.channels.teams.sdk import check_sdk
         from bot.channels.teams.security import TeamsConfigError, teams_mode
 
         try:
             teams_mode(settings)
+            check_sdk(settings)
         except TeamsConfigError as error:
             return str(error)
     return None

@@ -19,7 +19,7 @@ LOG_FORMAT_VARIABLE = "HAMPSHIRE_LOG_FORMAT"
 _TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Loggers whose INFO lines say nothing an operator needs: APScheduler's "Running job" and
 #: "executed successfully" every minute would bury the lines that matter.
-_QUIET = ("apscheduler",)
+_QUIET = ("apscheduler", "microsoft_agents", "msal")
 
 
 def log_format(value: str | None) -> LogFormat:

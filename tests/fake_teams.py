@@ -272,7 +272,16 @@ class TokenIssuer:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = uuid.uuid4().hex
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        self._keys = {"keys": [{**jwk, "kid": self.kid, "use": "sig", "endorsements": ["msteams"]}]}
+        # Another channel's key, published beside ours: a token it signed is no Teams token.
+        self.webchat_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.webchat_kid = uuid.uuid4().hex
+        webchat = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.webchat_key.public_key()))
+        self._keys = {
+            "keys": [
+                {**jwk, "kid": self.kid, "use": "sig", "endorsements": ["msteams"]},
+                {**webchat, "kid": self.webchat_kid, "use": "sig", "endorsements": ["webchat"]},
+            ]
+        }
         self._server: ThreadingHTTPServer | None = None
         self.metadata_url = ""
 

@@ -27,7 +27,7 @@ def bare_root() -> Iterator[logging.Logger]:
     """The root logger with no handlers (as in a fresh process, not pytest's), restored afterwards."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    quiet = logging.getLogger("apscheduler").level
+    quiet = {name: logging.getLogger(name).level for name in QUIET}
     root.handlers = []
     try:
         yield root
@@ -35,7 +35,12 @@ def bare_root() -> Iterator[logging.Logger]:
         for handler in root.handlers:
             handler.close()
         root.handlers, root.level = handlers, level
-        logging.getLogger("apscheduler").setLevel(quiet)
+        for name, level_before in quiet.items():
+            logging.getLogger(name).setLevel(level_before)
+
+
+#: Loggers with INFO lines every turn or minute under `serve`, none of them an operator's business.
+QUIET = ("apscheduler", "microsoft_agents", "msal")
 
 
 def test_json_is_one_object_a_line_and_apscheduler_is_quiet() -> None:
@@ -44,6 +49,8 @@ def test_json_is_one_object_a_line_and_apscheduler_is_quiet() -> None:
         configure_logging("json", level=logging.INFO, stream=stream)
         logging.getLogger("bot.test").info("case %s reminded", 42)
         logging.getLogger("apscheduler.executors.default").info('Running job "tick"')
+        logging.getLogger("microsoft_agents.hosting.core.app").info("turn processed")
+        logging.getLogger("msal.application").info("token acquired")
         try:
             raise RuntimeError("boom")
         except RuntimeError:

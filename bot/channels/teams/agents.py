@@ -1,12 +1,13 @@
 """Microsoft Teams on the Microsoft 365 Agents SDK (1.9): the SDK binding, nothing more.
 
-This is the only module that imports `microsoft_agents`. It validates tokens with the SDK's
-`JwtTokenValidator` (`authenticate`), runs the SDK's turn around the shared handler (`run`), posts
-cards to the connector for a turn and proactively (`post`, through `continue_conversation` from a
-stored wire-JSON reference, the same JSON botbuilder reads and writes), and fetches signing keys
-in its own worker threads with a timeout, so a slow or silent key endpoint never stalls the event
-loop. Every rule about who is served, and everything the bot says, is in the shared modules beside
-it (`endpoint`, `security`, `handler`, `references`, `proactive`, `cards`).
+This is the only module that imports `microsoft_agents`. It reads activities (`read`), validates
+tokens with the SDK's `JwtTokenValidator` (`authenticate`), accepting only keys endorsed for Teams,
+continues a stored conversation (`continue_conversation`, from the same wire-JSON reference
+botbuilder reads and writes), and fetches signing keys in its own worker threads with a timeout,
+so a slow or silent key endpoint never stalls the event loop. Running a turn and posting a card
+(`run`, `post`, `CardTurn`) are shared with botbuilder in `sdk`; every rule about who is served,
+and everything the bot says, is in the shared modules beside it (`endpoint`, `security`,
+`handler`, `references`, `proactive`, `cards`).
 
 Connector calls make one try each and are retried only by `bot.channels.outbound.send_with_retry`,
 which honours Retry-After and never drops a message silently. The SDK replaces botbuilder, whose
@@ -26,14 +27,10 @@ from typing import Any
 
 import aiohttp
 import jwt
+import microsoft_agents.activity
 from aiohttp import web
 from microsoft_agents.activity import (
     Activity,
-    ActivityTypes,
-    Attachment,
-    ChannelAccount,
-    ConversationAccount,
-    ConversationReference,
     InvokeResponse,
 )
 from microsoft_agents.authentication.msal import MsalAuth
@@ -47,23 +44,29 @@ from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from bot import messages
-from bot.channels.outbound import Attempt, Pace
-from bot.channels.teams.cards import CARD_CONTENT_TYPE
-from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
+from bot.channels.outbound import Attempt
+from bot.channels.teams.handler import MemberRecord
 from bot.channels.teams.options import TeamsOptions, retry_after_seconds
 from bot.channels.teams.references import StoredReference
-from bot.channels.teams.sdk import CardTurn, Verdict
-from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, Mode
+from bot.channels.teams.sdk import CardTurn, SdkBinding, SdkCalls, TurnLogic, Verdict
+from bot.channels.teams.security import BOT_FRAMEWORK_ISSUER, CHANNEL, Mode, TeamsConfigError
 from bot.clock import Clock
 from bot.settings import Settings, revealed
 
-__all__ = ["AgentsBinding"]
+__all__ = ["AgentsBinding", "check_sdk"]
 
 log = logging.getLogger(__name__)
+
+# The SDK logs a request it cannot read at ERROR with every value in it, before any token is
+# checked: what a victim typed, from anyone. Its activity module's records are dropped before any
+# handler sees them (`read` reports the refusal instead, without the values).
+logging.getLogger("microsoft_agents.activity.activity").addFilter(lambda record: False)
 
 #: Where Bot Framework's channel publishes its signing keys (the SDK's own choice for its issuer).
 _BOT_FRAMEWORK_SCOPE = "https://api.botframework.com"
 _MAX_CONNECTOR_CLIENTS = 64
+#: The SDK's private key fetcher on its validator, which `_SigningKeys` replaces.
+_KEYS_ATTRIBUTE = "_jwk_client_manager"
 
 
 # --- errors from the connector ---------------------------------------------------------------------
@@ -85,39 +88,32 @@ async def _attempt(call: Callable[[], Awaitable[Any]], *, timeout: float, clock:
     return Attempt(status=201, message_id=getattr(result, "id", None))
 
 
-def _card_activity(card: dict[str, Any]) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
-    )
-
-
-def _sdk_reference(reference: StoredReference) -> ConversationReference:
-    """The SDK's reference for a stored one."""
-    return ConversationReference(
-        channel_id=reference.channel_id,
-        service_url=reference.service_url,
-        locale=reference.locale,
-        conversation=ConversationAccount(
-            id=reference.conversation_id,
-            conversation_type=reference.conversation_type,
-            tenant_id=reference.tenant_id,
-        ),
-        user=ChannelAccount(
-            id=reference.user_id or "", name=reference.user_name, aad_object_id=reference.user_aad_object_id
-        ),
-        agent=ChannelAccount(id=reference.bot_id or "", name=reference.bot_name),
-    )
-
-
 # --- authentication ------------------------------------------------------------------------------
 
 
-class _MetadataKeys(jwt.PyJWKClient):
-    """Keys found through OpenID metadata (tests publish their own), fetched with a timeout."""
+class _EndorsedKeys(jwt.PyJWKClient):
+    """Signing keys with the channels Bot Framework endorses each for, fetched with a timeout."""
+
+    def __init__(self, uri: str, timeout: float) -> None:
+        super().__init__(uri, timeout=int(timeout) or 1)
+        self.endorsements: dict[str, frozenset[str]] = {}
+
+    def fetch_data(self) -> Any:
+        data = super().fetch_data()
+        keys = data.get("keys") if isinstance(data, dict) else None
+        self.endorsements = {
+            str(key["kid"]): frozenset(key.get("endorsements") or ())
+            for key in keys or ()
+            if isinstance(key, dict) and "kid" in key
+        }
+        return data
+
+
+class _MetadataKeys(_EndorsedKeys):
+    """Keys found through OpenID metadata (tests publish their own)."""
 
     def __init__(self, metadata_url: str, timeout: float) -> None:
-        super().__init__(metadata_url, timeout=int(timeout) or 1)
+        super().__init__(metadata_url, timeout)
         self._metadata_url = metadata_url
 
     def fetch_data(self) -> Any:
@@ -127,11 +123,13 @@ class _MetadataKeys(jwt.PyJWKClient):
 
 
 class _SigningKeys(_JwkClientManager):
-    """The validator's signing keys, fetched in threads of our own and given up after a timeout.
+    """The validator's signing keys, fetched in threads of our own and given up after a timeout,
+    and only those Bot Framework endorses for Teams.
 
     The SDK already fetches off the event loop, but in the loop's shared default executor, where a
     silent key endpoint would hold the threads the port's database calls need, and without a
-    bound on the wait.
+    bound on the wait. Nor does it read the keys' endorsements, as botbuilder does: a key the
+    channel publishes for another channel (Web Chat, Direct Line) must not sign a Teams token.
     """
 
     def __init__(self, options: TeamsOptions) -> None:
@@ -141,26 +139,49 @@ class _SigningKeys(_JwkClientManager):
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="teams-signing-keys")
 
     def _get_jwk_client(self, jwks_uri: str) -> Any:
-        if self._metadata_url is None:
-            return super()._get_jwk_client(jwks_uri)
-        if self._metadata_url not in self._cache:
-            entry = super()._get_jwk_client(self._metadata_url)
-            entry.jwk_client = _MetadataKeys(self._metadata_url, self._timeout)
-        return self._cache[self._metadata_url]
+        url = self._metadata_url or jwks_uri
+        entry = super()._get_jwk_client(url)
+        if not isinstance(entry.jwk_client, _EndorsedKeys):
+            entry.jwk_client = (
+                _MetadataKeys(url, self._timeout) if self._metadata_url else _EndorsedKeys(url, self._timeout)
+            )
+        return entry
 
     async def get_signing_key(self, jwks_uri: str, header: dict[str, Any]) -> jwt.PyJWK:
         entry = self._get_jwk_client(jwks_uri)
-        entry.jwk_client.timeout = int(self._timeout) or 1
+        kid = header[AuthenticationConstants.KEY_ID_HEADER]
 
         def fetch() -> jwt.PyJWK:
             with entry.lock:
-                key: jwt.PyJWK = entry.jwk_client.get_signing_key(
-                    header[AuthenticationConstants.KEY_ID_HEADER]
-                )
+                client: _EndorsedKeys = entry.jwk_client
+                key: jwt.PyJWK = client.get_signing_key(kid)
+                if CHANNEL not in client.endorsements.get(str(kid), ()):
+                    raise jwt.InvalidKeyError(f"signing key not endorsed for {CHANNEL}")
                 return key
 
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(self._threads, fetch), self._timeout)
+
+
+def check_sdk(validator: object | None = None) -> None:
+    """Make sure the SDK's validator (`validator`, default its class) still has the private part
+    `_SigningKeys` replaces (`_jwk_client_manager`).
+
+    Raises:
+        TeamsConfigError: the installed SDK is not the 1.9 this binding was written for.
+    """
+    checked = JwtTokenValidator if validator is None else validator
+    if not isinstance(getattr(checked, _KEYS_ATTRIBUTE, None), _JwkClientManager):
+        raise TeamsConfigError(
+            f"the installed Microsoft 365 Agents SDK's JwtTokenValidator has no {_KEYS_ATTRIBUTE}: "
+            "this bot supports microsoft-agents 1.9 only (HAMPSHIRE_TEAMS_SDK=botbuilder avoids it)"
+        )
+
+
+def _replace_signing_keys(validator: JwtTokenValidator, options: TeamsOptions) -> None:
+    """Have `validator` fetch signing keys through `_SigningKeys` (refusing an SDK without the seam)."""
+    check_sdk(validator)
+    setattr(validator, _KEYS_ATTRIBUTE, _SigningKeys(options))
 
 
 def _issued_by_bot_framework(token: str) -> bool:
@@ -282,8 +303,7 @@ class _Turn(CardTurn):
     """The shared handler's way back to Teams through the Agents SDK's TurnContext."""
 
     _context: TurnContext
-    card_activity = staticmethod(_card_activity)
-    attempt = staticmethod(_attempt)
+    sdk = SdkCalls(microsoft_agents.activity, InvokeResponse, _attempt, bot_field="agent", missing_id="")
 
     async def member(self, user_id: str) -> MemberRecord:
         client = self._context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
@@ -293,8 +313,10 @@ class _Turn(CardTurn):
         return MemberRecord(account.email, account.user_principal_name, account.name)
 
 
-class AgentsBinding:
+class AgentsBinding(SdkBinding):
     """Teams through the Microsoft 365 Agents SDK: token validation, turns, proactive posts."""
+
+    turn = _Turn
 
     def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock) -> None:
         self.mode = mode
@@ -314,7 +336,7 @@ class AgentsBinding:
                 validate_issuer=True,
             )
         )
-        self.validator._jwk_client_manager = _SigningKeys(options)
+        _replace_signing_keys(self.validator, options)
 
     def read(self, body: Mapping[str, Any]) -> Activity | None:
         """The SDK's activity for a request body, or None when it does not validate."""
@@ -338,49 +360,12 @@ class AgentsBinding:
             return None
         return Verdict(dict(identity.claims), identity)
 
-    async def run(
-        self, verdict: Verdict, activity: Activity, body: Mapping[str, Any], handler: TeamsHandler
-    ) -> InvokeAnswer | None:
-        """Run the SDK's turn for a checked activity, the shared handler doing the work."""
-        activity.conversation.tenant_id = body["conversation"].get("tenantId")
-
-        async def logic(turn_context: TurnContext) -> None:
-            answer = await handler.handle(body, _Turn(turn_context, self.options, self.clock))
-            if answer is not None:
-                response = InvokeResponse(status=answer.status, body=answer.body)
-                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
-
-        response = await self.adapter.process_activity(verdict.result, activity, logic)
-        return (
-            None
-            if response is None
-            else InvokeAnswer(
-                int(response.status), response.body if isinstance(response.body, dict) else None
-            )
-        )
-
-    async def post(self, reference: StoredReference, card: dict[str, Any], pace: Pace | None) -> Attempt:
-        """Post a card to a stored conversation through `continue_conversation`: one try."""
-        sent: list[Any] = []
-
-        async def post(turn_context: TurnContext) -> None:
-            activity = _card_activity(card)
-            if pace is not None:  # as late as the SDK allows: just before the request goes out
-                await pace()
-            sent.append(await turn_context.send_activity(activity))
-
-        async def call() -> Any:
-            continuation = _sdk_reference(reference).get_continuation_activity()
-            if reference.locale:  # else the message goes out with a null locale
-                continuation.locale = reference.locale
-            await self.adapter.continue_conversation(self.app_id, continuation, post)
-            return sent[0] if sent else None
-
-        try:
-            return await _attempt(call, timeout=self.options.call_timeout, clock=self.clock)
-        except Exception as error:
-            log.error(messages.teams_send_failed(error))
-            return Attempt(status=0, error=type(error).__name__)
+    async def continue_conversation(self, reference: StoredReference, logic: TurnLogic) -> None:
+        """The SDK's turn in a stored conversation, from its continuation activity."""
+        continuation = self.turn.sdk.reference(reference).get_continuation_activity()
+        if reference.locale:  # else the message goes out with a null locale
+            continuation.locale = reference.locale
+        await self.adapter.continue_conversation(self.app_id, continuation, logic)
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """Keep connector clients while the server runs, and close them when it stops.

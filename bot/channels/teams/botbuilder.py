@@ -1,11 +1,12 @@
 """Microsoft Teams on botbuilder 4.17 (the Bot Framework SDK): the SDK binding, nothing more.
 
-This is the only module that imports botbuilder, botframework or msrest. It validates tokens with
-the SDK (`authenticate`), runs the SDK's turn around the shared handler (`run`), posts cards to the
-connector for a turn and proactively (`post`, through `CloudAdapter.continue_conversation` from a
-stored wire-JSON reference), and keeps the channel's signing keys fetched off the event loop.
-Every rule about who is served, and everything the bot says, is in the shared modules beside it
-(`endpoint`, `security`, `handler`, `references`, `proactive`, `cards`).
+This is the only module that imports botbuilder, botframework or msrest. It reads activities
+(`read`), validates tokens with the SDK (`authenticate`), continues a stored conversation
+(`continue_conversation`, through `CloudAdapter.continue_conversation` from a stored wire-JSON
+reference), and keeps the channel's signing keys fetched off the event loop. Running a turn and
+posting a card (`run`, `post`, `CardTurn`) are shared with the Agents SDK in `sdk`; every rule
+about who is served, and everything the bot says, is in the shared modules beside it (`endpoint`,
+`security`, `handler`, `references`, `proactive`, `cards`).
 
 Connector calls make one try each (msrest's own retries are switched off) and are retried only by
 `bot.channels.outbound.send_with_retry`, which honours Retry-After and never drops a message silently.
@@ -20,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import botbuilder.schema
 import jwt
 import requests
 from aiohttp import web
@@ -28,12 +30,7 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
-    ActivityTypes,
-    Attachment,
     CallerIdConstants,
-    ChannelAccount,
-    ConversationAccount,
-    ConversationReference,
 )
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -56,12 +53,11 @@ from urllib3 import Retry
 from urllib3.exceptions import NewConnectionError
 
 from bot import messages
-from bot.channels.outbound import Attempt, Pace
-from bot.channels.teams.cards import CARD_CONTENT_TYPE
-from bot.channels.teams.handler import InvokeAnswer, MemberRecord, TeamsHandler
+from bot.channels.outbound import Attempt
+from bot.channels.teams.handler import MemberRecord
 from bot.channels.teams.options import TeamsOptions, retry_after_seconds
 from bot.channels.teams.references import StoredReference
-from bot.channels.teams.sdk import CardTurn, Verdict
+from bot.channels.teams.sdk import CardTurn, SdkBinding, SdkCalls, TurnLogic, Verdict
 from bot.channels.teams.security import Mode
 from bot.clock import Clock
 from bot.settings import Settings, revealed
@@ -263,37 +259,11 @@ def _is_foreign_token(header: str) -> bool:
         return True  # unreadable: refused like any other bad token
 
 
-def _card_activity(card: dict[str, Any]) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
-    )
-
-
-def _sdk_reference(reference: StoredReference) -> ConversationReference:
-    """The SDK's reference for a stored one."""
-    return ConversationReference(
-        channel_id=reference.channel_id,
-        service_url=reference.service_url,
-        locale=reference.locale,
-        conversation=ConversationAccount(
-            id=reference.conversation_id,
-            conversation_type=reference.conversation_type,
-            tenant_id=reference.tenant_id,
-        ),
-        user=ChannelAccount(
-            id=reference.user_id, name=reference.user_name, aad_object_id=reference.user_aad_object_id
-        ),
-        bot=ChannelAccount(id=reference.bot_id, name=reference.bot_name),
-    )
-
-
 class _Turn(CardTurn):
     """The shared handler's way back to Teams through botbuilder's TurnContext."""
 
     _context: TurnContext
-    card_activity = staticmethod(_card_activity)
-    attempt = staticmethod(_attempt)
+    sdk = SdkCalls(botbuilder.schema, InvokeResponse, _attempt)
 
     async def member(self, user_id: str) -> MemberRecord:
         account = await TeamsInfo.get_member(self._context, user_id)
@@ -302,8 +272,10 @@ class _Turn(CardTurn):
         )
 
 
-class BotbuilderBinding:
+class BotbuilderBinding(SdkBinding):
     """Teams through botbuilder: token validation, turns and proactive posts (`sdk.Binding`)."""
+
+    turn = _Turn
 
     def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock) -> None:
         self.mode = mode
@@ -336,40 +308,11 @@ class BotbuilderBinding:
             return None
         return Verdict(result.claims_identity.claims or {}, result)
 
-    async def run(
-        self, verdict: Verdict, activity: Activity, body: Mapping[str, Any], handler: TeamsHandler
-    ) -> InvokeAnswer | None:
-        """Run the SDK's turn for a checked activity, the shared handler doing the work."""
-        activity.conversation.tenant_id = body["conversation"].get("tenantId")
-
-        async def logic(turn_context: TurnContext) -> None:
-            answer = await handler.handle(body, _Turn(turn_context, self.options, self.clock))
-            if answer is not None:
-                response = InvokeResponse(status=answer.status, body=answer.body)
-                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
-
-        response = await self.adapter.process_activity(verdict.result, activity, logic)
-        return None if response is None else InvokeAnswer(response.status, response.body)
-
-    async def post(self, reference: StoredReference, card: dict[str, Any], pace: Pace | None) -> Attempt:
-        """Post a card to a stored conversation through `continue_conversation`: one try."""
-        sent: list[Any] = []
-
-        async def post(turn_context: TurnContext) -> None:
-            activity = _card_activity(card)
-            if pace is not None:  # as late as the SDK allows: just before the request goes out
-                await pace()
-            sent.append(await turn_context.send_activity(activity))
-
-        async def call() -> Any:
-            await self.adapter.continue_conversation(_sdk_reference(reference), post, bot_app_id=self.app_id)
-            return sent[0] if sent else None
-
-        try:
-            return await _attempt(call, timeout=self.options.call_timeout, clock=self.clock)
-        except Exception as error:
-            log.error(messages.teams_send_failed(error))
-            return Attempt(status=0, error=type(error).__name__)
+    async def continue_conversation(self, reference: StoredReference, logic: TurnLogic) -> None:
+        """The SDK's turn in a stored conversation."""
+        await self.adapter.continue_conversation(
+            self.turn.sdk.reference(reference), logic, bot_app_id=self.app_id
+        )
 
     async def _keys_ready(self, header: str) -> bool:
         """Make sure the SDK finds the token's signing key cached, fetching keys off the event loop.

@@ -19,7 +19,14 @@ from bot.channels.port import Port
 from bot.channels.teams.handler import TeamsHandler
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.sdk import Binding, Sdk, make_binding
-from bot.channels.teams.security import CHANNEL, Mode, Rules, channel_claims_allowed, teams_mode
+from bot.channels.teams.security import (
+    CHANNEL,
+    Mode,
+    Rules,
+    TeamsConfigError,
+    channel_claims_allowed,
+    teams_mode,
+)
 from bot.clock import Clock
 from bot.settings import Settings
 
@@ -66,10 +73,8 @@ class _Endpoint:
             return _refusal(400, "malformed JSON")
         if not isinstance(body, dict):
             return _refusal(400, "expected an activity")
-        activity = self.binding.read(body)
-        if activity is None:
-            return _refusal(400, "malformed activity")
         activity_id = body.get("id")
+        # The shape first: what the SDK cannot read, it may log verbatim, and anyone can post it.
         if not (
             isinstance(body.get("type"), str)
             and body["type"]
@@ -78,6 +83,9 @@ class _Endpoint:
             and isinstance(body.get("recipient"), Mapping)
         ):
             return _refusal(400, "incomplete activity", activity_id)
+        activity = self.binding.read(body)
+        if activity is None:
+            return _refusal(400, "malformed activity", activity_id)
         if body.get("channelId") != CHANNEL:
             return _refusal(403, "channel not served", activity_id)
         verdict = await self.binding.authenticate(activity, request.headers.get("Authorization", ""))
@@ -112,10 +120,6 @@ class _Endpoint:
         return web.json_response(answer.body, status=answer.status)
 
 
-async def _teams_off(request: web.Request) -> web.Response:
-    return _refusal(503, "Microsoft Teams is not enabled on this server")
-
-
 def add_teams_routes(
     app: web.Application,
     port: Port,
@@ -125,19 +129,19 @@ def add_teams_routes(
     options: TeamsOptions | None = None,
     sdk: Sdk | None = None,
 ) -> None:
-    """Serve `POST /api/messages` on `app` in the mode the settings give, and say which at start-up.
+    """Serve `POST /api/messages` on `app` with Teams on (`bot.app` answers for Teams off), with
+    authentication or locally without, as the settings say, and say which at start-up.
 
     Args:
         sdk: the SDK that carries Teams (default: the one the settings choose).
 
     Raises:
-        TeamsConfigError: an app id without its password or tenant, or an unknown SDK.
+        TeamsConfigError: Teams off, an app id without its password or tenant, or an SDK without
+            what its binding needs.
     """
     mode = teams_mode(settings)
     if mode == "off":
-        log.info(messages.teams_off())
-        app.router.add_post("/api/messages", _teams_off)
-        return
+        raise TeamsConfigError("Teams is off: bot.app answers POST /api/messages itself")
     options = options or TeamsOptions()
     binding = make_binding(settings, mode, options, clock, sdk=sdk)
     endpoint = _Endpoint(port, settings, mode, options, clock, binding)

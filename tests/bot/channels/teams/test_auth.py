@@ -145,6 +145,9 @@ BAD_TOKENS = {
     "no issuer": lambda i, url: i.token(url, iss=None),
     "signed by a key never published": lambda i, url: i.token(url, key=_other_key(), kid="unknown-key"),
     "signed by another key under our key id": lambda i, url: i.token(url, key=_other_key()),
+    "signed by a key not endorsed for msteams": lambda i, url: i.token(
+        url, key=i.webchat_key, kid=i.webchat_kid
+    ),
     "issued by the Emulator": lambda i, url: i.token(url, iss=EMULATOR_ISSUER, ver="1.0", appid=i.app_id),
     "for another service URL": lambda i, url: i.token("https://smba.trafficmanager.net/uk/"),
     "unsigned (alg none)": lambda i, url: jwt.encode(

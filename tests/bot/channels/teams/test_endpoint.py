@@ -14,10 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import Engine, func, select
 
 from bot.app import create_app
+from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.security import TeamsConfigError, teams_mode
+from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.types import MENU_STEP
@@ -388,6 +391,44 @@ def test_malformed_requests_get_4xx_never_500(
     drive(runtime, scenario)
 
 
+#: What a user might have typed; it must never reach a log, whichever field it is misplaced in.
+SAID = "I was punched by PC Test Marker"
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"from": SAID},
+        {"timestamp": SAID},
+        {"recipient": SAID},
+        {"attachments": SAID},
+        {"entities": [SAID]},
+        {"conversation": {"id": "a:1", "isGroup": SAID}},
+    ],
+    ids=["from", "timestamp", "recipient", "attachments", "entities", "conversation"],
+)
+def test_a_malformed_activity_never_logs_what_it_carries(
+    sqlite_engine: Engine,
+    clock: FakeClock,
+    tenant: str,
+    malformed: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Refused before authentication: anyone can post it, and it may hold what a victim typed.
+    caplog.set_level(logging.DEBUG)
+    runtime = local_runtime(sqlite_engine, clock, tenant)
+
+    async def scenario(bot: Bot) -> None:
+        response = await bot.post({**message(SAID, **bot.who(SUPERVISOR, tenant)), **malformed})
+        assert response.status == 400
+        assert bot.connector.posted == []
+
+    drive(runtime, scenario)
+    assert caplog.records  # the refusal itself is logged
+    assert not [r for r in caplog.records if SAID in r.getMessage() or SAID in str(r.exc_info)]
+    assert SAID not in caplog.text
+
+
 def test_without_a_configured_tenant_local_mode_serves_the_tenant_the_client_uses(
     sqlite_engine: Engine, clock: FakeClock, tenant: str
 ) -> None:
@@ -460,3 +501,12 @@ def test_logs_carry_ids_and_types_never_what_people_typed(
     assert secret not in caplog.text
     assert "Bruised" not in caplog.text
     assert "\nFORGED" not in caplog.text and "x?FORGED?LOG?LINE" in caplog.text
+
+
+def test_the_teams_routes_are_never_added_with_teams_off(sqlite_engine: Engine, clock: FakeClock) -> None:
+    # `create_app` answers for Teams off itself (test_teams_off_refuses_without_processing).
+    runtime = build_runtime(Settings(), clock=clock, engine=sqlite_engine, migrate=False)
+    app = web.Application()
+    with pytest.raises(TeamsConfigError, match="Teams is off"):
+        add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=clock)
+    assert list(app.router.routes()) == []

@@ -204,6 +204,34 @@ def test_a_send_that_times_out_is_uncertain_not_resent_as_if_lost(pack: Pack, cl
     with_connector(scenario)
 
 
+def test_a_pace_that_waits_longer_than_a_call_may_take_does_not_time_the_send_out(
+    pack: Pack, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rate limiter may hold a send back for longer than one call may take (per conversation,
+    # up to an hour): that wait is no call to Teams, and must not end the attempt as "may have
+    # been sent", which would leave the reminder unconfirmed and never sent. The wait moves the
+    # event loop's clock on instead of sleeping.
+    async def scenario(connector: MockConnector) -> None:
+        tenant = new_guid()
+        loop = asyncio.get_running_loop()
+        real_time, waited = loop.time, [0.0]
+        monkeypatch.setattr(loop, "time", lambda: real_time() + waited[0])
+
+        async def pace() -> None:
+            waited[0] += 5.0
+            for _ in range(10):  # long enough for any timer now due to fire
+                await asyncio.sleep(0)
+
+        channel = teams_channel(
+            pack, tenant, [], clock, call_timeout=1.0, send_policy=RetryPolicy(attempts=1)
+        )
+        delivery = await channel.send(address(connector, tenant), [NUDGE], pace=pace)
+        assert delivery == Delivery("sent", message_id="m1", attempts=1)
+        assert connector.requests == 1
+
+    with_connector(scenario)
+
+
 def test_a_refused_connection_is_failed(pack: Pack, clock: FakeClock) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -8,7 +8,11 @@ import sys
 
 import pytest
 
-from bot.channels.teams.sdk import chosen_sdk
+from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.sdk import chosen_sdk, make_binding
+from bot.channels.teams.security import TeamsConfigError
+from bot.cli import main
+from bot.clock import system_clock
 from bot.settings import ConfigurationError, Settings
 from tests.playground import ROOT
 
@@ -59,3 +63,35 @@ def test_only_the_chosen_sdk_is_imported(chosen: str, unused: tuple[str, ...]) -
         chosen if chosen == "botbuilder" else "microsoft_agents"
     }
     assert loaded.isdisjoint(unused)
+
+
+class _ValidatorWithoutTheSeam:
+    """What a later Agents SDK's JwtTokenValidator might be: no `_jwk_client_manager` to replace."""
+
+    def __init__(self, configuration: object) -> None:
+        self.configuration = configuration
+
+
+def test_an_agents_sdk_without_the_replaced_seam_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.channels.teams import agents
+
+    monkeypatch.setattr(agents, "JwtTokenValidator", _ValidatorWithoutTheSeam)
+    settings = Settings(allow_unauthenticated=True, teams_sdk="agents")
+    with pytest.raises(TeamsConfigError, match="_jwk_client_manager"):
+        make_binding(settings, "local", TeamsOptions(), system_clock, sdk="agents")
+
+    for name in ("SLACK_BOT_TOKEN", "MICROSOFT_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HAMPSHIRE_ALLOW_UNAUTHENTICATED", "1")
+    monkeypatch.setenv("HAMPSHIRE_TEAMS_SDK", "agents")
+    assert main(["serve", "--db", "sqlite://"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("hampshire: not starting:") and "microsoft-agents 1.9" in line
+
+
+def test_the_installed_agents_sdk_has_the_replaced_seam() -> None:
+    from bot.channels.teams.agents import check_sdk
+
+    check_sdk()  # raises TeamsConfigError otherwise
