@@ -90,9 +90,8 @@ class _NoAuth:
     APP_PASSWORD = ""
 
 
-def botbuilder_echo_app() -> web.Application:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_NoAuth()))
-    bot = Echo()
+def _echo_server(adapter: Any, bot: Any) -> web.Application:
+    """`POST /api/messages` served by an SDK's own adapter and bot, as its samples do."""
 
     async def messages(request: web.Request) -> web.Response:
         response = await adapter.process(request, bot)
@@ -101,6 +100,13 @@ def botbuilder_echo_app() -> web.Application:
     app = web.Application()
     app.router.add_post("/api/messages", messages)
     return app
+
+
+def botbuilder_echo_app() -> web.Application:
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_NoAuth()))
+    bot = Echo()
+
+    return _echo_server(adapter, bot)
 
 
 def agents_echo_app() -> web.Application:
@@ -118,13 +124,7 @@ def agents_echo_app() -> web.Application:
     adapter.on_turn_error = None
     bot = AgentsEcho()
 
-    async def messages(request: web.Request) -> web.Response:
-        response = await adapter.process(request, bot)
-        return response or web.Response(status=201)
-
-    app = web.Application()
-    app.router.add_post("/api/messages", messages)
-    return app
+    return _echo_server(adapter, bot)
 
 
 ECHO_APPS = {"botbuilder": botbuilder_echo_app, "agents": agents_echo_app}

@@ -319,10 +319,7 @@ class AgentsBinding(SdkBinding):
     turn = _Turn
 
     def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock) -> None:
-        self.mode = mode
-        self.options = options
-        self.clock = clock
-        self.app_id = settings.microsoft_app_id or ""
+        super().__init__(settings, mode, options, clock)
         self.clients = _Clients(settings, mode, options)
         self.adapter = CloudAdapter(channel_service_client_factory=self.clients)
         # The SDK's default posts the exception's text into the chat: errors go to the caller instead.

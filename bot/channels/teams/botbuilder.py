@@ -278,10 +278,7 @@ class BotbuilderBinding(SdkBinding):
     turn = _Turn
 
     def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock) -> None:
-        self.mode = mode
-        self.options = options
-        self.clock = clock
-        self.app_id = settings.microsoft_app_id or ""
+        super().__init__(settings, mode, options, clock)
         self.auth = _authentication(settings, mode, options)
         self.adapter = CloudAdapter(self.auth)
         self.keys_url = _signing_keys_url(options)

@@ -207,10 +207,14 @@ class SdkBinding(ABC):
     conversation."""
 
     turn: ClassVar[type[CardTurn]]
-    options: TeamsOptions
-    clock: Clock
     #: The SDK's CloudAdapter: both take (the SDK's verdict, its activity, the turn's logic).
     adapter: Any
+
+    def __init__(self, settings: Settings, mode: Mode, options: TeamsOptions, clock: Clock) -> None:
+        self.mode = mode
+        self.options = options
+        self.clock = clock
+        self.app_id = settings.microsoft_app_id or ""
 
     @abstractmethod
     async def continue_conversation(self, reference: StoredReference, logic: TurnLogic) -> None:
