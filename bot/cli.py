@@ -341,8 +341,9 @@ def _manifest_slack(args: argparse.Namespace) -> int:
 
     from bot.channels.slack.manifest import slack_manifest
 
-    pack = _load_pack(_settings())
-    print(json.dumps(slack_manifest(pack, public_url=os.environ.get("HAMPSHIRE_PUBLIC_URL")), indent=2))
+    settings = _settings()
+    pack = _load_pack(settings)
+    print(json.dumps(slack_manifest(pack, public_url=settings.public_url), indent=2))
     return 0
 
 
@@ -511,7 +512,7 @@ def _manifest_teams(args: argparse.Namespace) -> int:
     from bot.channels.teams.manifest import ManifestError, write_teams_package
 
     try:
-        path = write_teams_package(Path(args.out), os.environ)
+        path = write_teams_package(Path(args.out), _settings())
     except (ManifestError, OSError) as error:
         return _fail(str(error))
     print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         "text", validation_alias=LOG_FORMAT_VARIABLE
     )
     teams_sdk: TeamsSdk = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
+    # For the app manifests (`hampshire manifest slack|teams`), not for serving.
+    public_url: str | None = Field(None, validation_alias="HAMPSHIRE_PUBLIC_URL")
+    public_host: str | None = Field(None, validation_alias="HAMPSHIRE_PUBLIC_HOST")
+    teams_app_id: str | None = Field(None, validation_alias="TEAMS_APP_ID")
 
     def replace(self, **changes: object) -> Settings:
         """A copy with `changes`, validated as the constructor validates them."""

@@ -26,6 +26,9 @@ ENV = {
     "HAMPSHIRE_ALLOW_UNAUTHENTICATED": "1",
     "HAMPSHIRE_LOG_FORMAT": "json",
     "HAMPSHIRE_TEAMS_SDK": "agents",
+    "HAMPSHIRE_PUBLIC_URL": "https://bot.example.police.uk",
+    "HAMPSHIRE_PUBLIC_HOST": "bot.example.police.uk",
+    "TEAMS_APP_ID": "00000000-0000-0000-0000-000000000003",
 }
 
 
@@ -38,6 +41,11 @@ def test_each_variable_sets_its_field() -> None:
     assert settings.microsoft_app_tenant_id == ENV["MICROSOFT_APP_TENANT_ID"]
     assert settings.allow_unauthenticated is True
     assert (settings.log_format, settings.teams_sdk) == ("json", "agents")
+    assert (settings.public_url, settings.public_host, settings.teams_app_id) == (
+        ENV["HAMPSHIRE_PUBLIC_URL"],
+        ENV["HAMPSHIRE_PUBLIC_HOST"],
+        ENV["TEAMS_APP_ID"],
+    )
     secrets = (
         settings.slack_bot_token,
         settings.slack_signing_secret,

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from bot.settings import Settings
 
 __all__ = ["PACKAGE_FILES", "ManifestError", "teams_manifest", "write_teams_package"]
 
@@ -35,8 +36,8 @@ class ManifestError(ValueError):
     """The environment does not give what the package needs."""
 
 
-def _guid(env: Mapping[str, str], name: str, default: str | None = None) -> str:
-    value = (env.get(name) or "").strip() or default
+def _guid(value: str | None, name: str, default: str | None = None) -> str:
+    value = value or default
     if not value:
         raise ManifestError(f"{name} is not set (the bot's Microsoft app id, a GUID)")
     if not _GUID.match(value):
@@ -44,14 +45,14 @@ def _guid(env: Mapping[str, str], name: str, default: str | None = None) -> str:
     return value.lower()
 
 
-def teams_manifest(env: Mapping[str, str], *, source: Path = SOURCE) -> dict[str, Any]:
-    """The repository's manifest with this force's ids filled in from `env`."""
+def teams_manifest(settings: Settings, *, source: Path = SOURCE) -> dict[str, Any]:
+    """The repository's manifest with this force's ids filled in from the settings."""
     manifest: dict[str, Any] = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
-    bot_id = _guid(env, "MICROSOFT_APP_ID")
-    manifest["id"] = _guid(env, "TEAMS_APP_ID", default=bot_id)
+    bot_id = _guid(settings.microsoft_app_id, "MICROSOFT_APP_ID")
+    manifest["id"] = _guid(settings.teams_app_id, "TEAMS_APP_ID", default=bot_id)
     for bot in manifest.get("bots", []):
         bot["botId"] = bot_id
-    host = (env.get("HAMPSHIRE_PUBLIC_HOST") or "").strip()
+    host = settings.public_host
     if host:
         if not _HOST.match(host):
             raise ManifestError("HAMPSHIRE_PUBLIC_HOST must be a host name, without https:// or a path")
@@ -59,9 +60,9 @@ def teams_manifest(env: Mapping[str, str], *, source: Path = SOURCE) -> dict[str
     return manifest
 
 
-def write_teams_package(out: Path, env: Mapping[str, str], *, source: Path = SOURCE) -> Path:
+def write_teams_package(out: Path, settings: Settings, *, source: Path = SOURCE) -> Path:
     """Write the app package (manifest and icons) to `out`, ready to upload to Teams."""
-    manifest = teams_manifest(env, source=source)
+    manifest = teams_manifest(settings, source=source)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:
         for name in PACKAGE_FILES:

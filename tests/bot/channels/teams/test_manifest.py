@@ -13,6 +13,7 @@ from jsonschema import Draft4Validator
 
 from bot.channels.teams.manifest import PACKAGE_FILES, ManifestError, teams_manifest
 from bot.cli import main
+from bot.settings import Settings
 from dialogs.loader import load_pack
 from tests.fake_teams import SCHEMAS, new_guid
 
@@ -84,7 +85,7 @@ def test_hampshire_manifest_teams_writes_a_package_with_ids_from_the_environment
 
 def test_a_separate_teams_app_id_is_used_when_given() -> None:
     bot_id, app_id = new_guid(), new_guid()
-    manifest = teams_manifest({"MICROSOFT_APP_ID": bot_id, "TEAMS_APP_ID": app_id})
+    manifest = teams_manifest(Settings.from_env({"MICROSOFT_APP_ID": bot_id, "TEAMS_APP_ID": app_id}))
     assert (manifest["id"], manifest["bots"][0]["botId"]) == (app_id, bot_id)
 
 
@@ -99,7 +100,7 @@ def test_a_separate_teams_app_id_is_used_when_given() -> None:
 )
 def test_missing_or_malformed_ids_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(ManifestError):
-        teams_manifest(env)
+        teams_manifest(Settings.from_env(env))
 
 
 def test_the_command_line_says_what_is_missing(
