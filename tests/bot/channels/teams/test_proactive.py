@@ -344,3 +344,26 @@ def test_no_channel_when_teams_is_off(pack: Pack) -> None:
 )
 def test_retry_after_reads_seconds_and_http_dates(header: str | None, seconds: float | None) -> None:
     assert retry_after_seconds(header, now=START) == seconds
+
+
+def test_a_set_up_that_times_out_is_recorded_as_never_sent(
+    pack: Pack, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK's set-up (a token, a client) hangs before any request: nothing reached Teams, so the
+    # attempt may be made again without risking a duplicate.
+    async def scenario(connector: MockConnector) -> None:
+        tenant = new_guid()
+        channel = teams_channel(
+            pack, tenant, [], clock, call_timeout=0.05, send_policy=RetryPolicy(attempts=1)
+        )
+        never = asyncio.Event()
+
+        async def hangs(self: object, reference: object, logic: object) -> None:
+            await never.wait()
+
+        monkeypatch.setattr(type(channel._binding), "continue_conversation", hangs)
+        delivery = await channel.send(address(connector, tenant), [NUDGE])
+        assert delivery.status != "uncertain" and delivery.error == "timed out"
+        assert connector.requests == 0
+
+    with_connector(scenario)
