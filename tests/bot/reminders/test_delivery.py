@@ -246,8 +246,9 @@ def test_two_workers_at_once_send_each_nudge_once(postgres_engine: object, clock
     for thread in threads:
         thread.join()
     keys = [key for channel in channels for _, key, _ in channel.sent]
+    # Which worker sends what depends on who claims first (one may claim every batch, the next
+    # ahead too): what must hold is that each nudge went out once.
     assert len(keys) == len(set(keys)) == queued
-    assert all(channel.sent for channel in channels)  # both did some of the work
 
 
 class _WhileSending(FakePush):
