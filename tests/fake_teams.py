@@ -170,6 +170,8 @@ class MockConnector:
         self.requests = 0
         self.script: list[tuple[int, dict[str, str]] | None] = []
         self.stall: float = 0.0
+        #: Accept the next posts but answer each with a body no SDK can read.
+        self.garble_next = 0
         self.invalid_cards: list[str] = []
         self.url = ""
         self.origin = ""
@@ -196,6 +198,9 @@ class MockConnector:
         for card in posted.cards:
             self.invalid_cards += card_errors(card)
         self.posted.append(posted)
+        if self.garble_next:
+            self.garble_next -= 1
+            return web.Response(text='{"id": "m', status=201, content_type="application/json")
         return web.json_response({"id": f"m{len(self.posted)}"}, status=201)
 
     async def _put(self, request: web.Request) -> web.Response:

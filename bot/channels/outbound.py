@@ -148,7 +148,8 @@ async def send_with_retry(
         if 200 <= last.status < 300:
             return Delivery("sent", message_id=last.message_id, attempts=number)
         maybe_sent = maybe_sent or last.sent
-        if last.status not in RETRYABLE and last.status != 0:
+        # A request that may have arrived is not sent again blind: the outbox looks it up first.
+        if last.sent or (last.status not in RETRYABLE and last.status != 0):
             break
         if number == policy.attempts:
             break

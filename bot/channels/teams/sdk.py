@@ -245,12 +245,15 @@ class SdkBinding(ABC):
         """
         sdk = self.turn.sdk
         outcome: list[Attempt] = []
+        sending = False
 
         async def logic(turn_context: Any) -> None:
+            nonlocal sending
             activity = sdk.card_activity(card)
             setting_up.reschedule(None)
             if pace is not None:  # as late as the SDK allows: just before the request goes out
                 await pace()
+            sending = True
             outcome.append(
                 await sdk.attempt(
                     lambda: turn_context.send_activity(activity),
@@ -262,12 +265,15 @@ class SdkBinding(ABC):
         try:
             async with asyncio.timeout(self.options.call_timeout) as setting_up:
                 await self.continue_conversation(reference, logic)
-        except TimeoutError:
-            return Attempt(status=0, sent=False, error="timed out")  # before the send: nothing went
         except Exception as error:
+            if isinstance(error, TimeoutError) and setting_up.expired() and not sending:
+                return Attempt(status=0, sent=False, error="timed out")  # before the send: nothing went
             log.error(messages.teams_send_failed(error))
-            if not outcome:
-                return Attempt(status=0, error=type(error).__name__)
+            if outcome:  # what failed came after the send, whose outcome stands
+                return outcome[0]
+            # An error escaping the send itself (a cut-off answer, one the SDK could not read) may
+            # follow a message Teams accepted: it is looked up before it is sent again.
+            return Attempt(status=0, sent=sending, error=type(error).__name__)
         return outcome[0] if outcome else Attempt(status=0, error="no turn")
 
 

@@ -367,3 +367,17 @@ def test_a_set_up_that_times_out_is_recorded_as_never_sent(
         assert connector.requests == 0
 
     with_connector(scenario)
+
+
+def test_an_answer_the_sdk_cannot_read_leaves_the_send_to_be_looked_up(pack: Pack, clock: FakeClock) -> None:
+    # Teams accepted the message but its answer was cut off: sending again could duplicate it, so
+    # the outcome is uncertain (looked up before any resend), never "not sent".
+    async def scenario(connector: MockConnector) -> None:
+        tenant = new_guid()
+        channel = teams_channel(pack, tenant, [], clock, send_policy=RetryPolicy(attempts=3))
+        connector.garble_next = 1
+        delivery = await channel.send(address(connector, tenant), [NUDGE])
+        assert delivery.status == "uncertain", delivery
+        assert len(connector.posted) == 1
+
+    with_connector(scenario)
