@@ -196,6 +196,8 @@ class Deliverer:
             current = open_points_only(session, rows)
             kept: list[_Job] = []
             by_id = {job.id: job for job in jobs}
+            for lost in by_id.keys() - {row.id for row in rows}:
+                log.warning(messages.delivery_lost_claim(lost))
             for row in rows:
                 payload = current.get(row.id, row.payload)
                 if payload is None:
