@@ -125,6 +125,8 @@ class Terminal:
         """Everything printed until the console waits for the next line (its `> ` prompt)."""
         self.since = ""
         while not self.since.endswith("\n> "):
+            # Bounded without a clock: each wait by PATIENCE, the whole answer by its size.
+            assert len(self.since) < 1_000_000, "the bot printed a megabyte without asking anything"
             ready, _, _ = select.select([self.fd], [], [], PATIENCE)
             assert ready, f"the bot stopped answering; it last printed:\n{self.screen[-3000:]}"
             try:
