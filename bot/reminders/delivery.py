@@ -15,8 +15,9 @@ depends on time ("Overdue since …") is decided as the message is sent, not whe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -126,6 +127,7 @@ class Deliverer:
         batch: int = 200,
         concurrency: int = 32,
         max_attempts: int = 8,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.pack = pack
         self.sessions = sessions
@@ -137,6 +139,9 @@ class Deliverer:
         self.batch = batch
         self.gate = asyncio.Semaphore(concurrency)
         self.max_attempts = max_attempts
+        self.sleep = sleep
+        #: Rows this run holds while they wait to be sent: their leases are kept fresh.
+        self._held: set[int] = set()
 
     # --- claiming -----------------------------------------------------------------------------
 
@@ -205,6 +210,30 @@ class Deliverer:
                     continue
                 kept.append(replace(by_id[row.id], payload=dict(payload)))
             return kept
+
+    def _extend(self, ids: Sequence[int]) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            renew(session=session, ids=ids, now=now, worker=self.worker, lease=self.lease)
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the rows this run holds, a few times a lease, until cancelled.
+
+        A message may wait on the rate limiter (or a Retry-After) for longer than a lease: without
+        this, another worker would take the row as lapsed, find it unsent and send it too.
+        """
+        while True:
+            await self.sleep(self.lease.total_seconds() / 3)
+            if self._held:
+                await asyncio.to_thread(self._extend, sorted(self._held))
+
+    async def _send_all(self, jobs: Sequence[_Job], send: Callable[[_Job], Awaitable[None]]) -> None:
+        ids = {job.id for job in jobs}
+        self._held |= ids
+        try:
+            await asyncio.gather(*(send(job) for job in jobs))
+        finally:
+            self._held -= ids
 
     def _current(self, job: _Job, report: DeliveryReport) -> _Job | None:
         """The job with its closed points left out, or None once it is withdrawn (none left)."""
@@ -302,9 +331,13 @@ class Deliverer:
         A channel may keep a connection open for the run (Slack's `aclose`); it is closed at the
         end, so that a run under `asyncio.run` leaves nothing open behind it.
         """
+        keeping = asyncio.ensure_future(self._keep_leases())
         try:
             return await self._run()
         finally:
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
             for channel in self.channels.values():
                 close = getattr(channel, "aclose", None)
                 if close is not None:
@@ -313,7 +346,7 @@ class Deliverer:
     async def _run(self) -> DeliveryReport:
         report = DeliveryReport()
         while lapsed := await asyncio.to_thread(self._lapsed, report):
-            await asyncio.gather(*(self._reconcile(job, report) for job in lapsed))
+            await self._send_all(lapsed, lambda job: self._reconcile(job, report))
             if len(lapsed) < self.batch:
                 break
         # The next batch is claimed while this one is sent: claiming reads and leases a whole batch,
@@ -331,7 +364,7 @@ class Deliverer:
             if len(claimed) == self.batch:
                 claiming = asyncio.ensure_future(asyncio.to_thread(self._claim, report))
                 ahead = True
-            await asyncio.gather(*(self._send(job, report) for job in jobs))
+            await self._send_all(jobs, lambda job: self._send(job, report))
         return report
 
 

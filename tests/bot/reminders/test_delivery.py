@@ -16,6 +16,7 @@ from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
 from bot.runtime import Runtime
 from dialogs.types import Reply
 from store.models import Nudge, Person, PlanPoint
+from store.outbox import lapsed_claims
 from store.people import ensure_identity
 from tests.bot.helpers import SUPERVISOR, report, sweep
 from tests.channel import FakePush
@@ -323,3 +324,56 @@ def test_a_batch_claimed_ahead_leaves_out_points_closed_while_it_waited(
     result = deliver_in_ones(runtime, slack)
     assert (result.sent, result.withdrawn, len(slack.sent)) == (1, 1, 1)
     assert statuses(runtime) == Counter({"sent": 1, "withdrawn": 1})
+
+
+def test_a_message_waiting_longer_than_its_lease_is_not_taken_by_another_worker(
+    runtime: Runtime, queued: int, clock: FakeClock
+) -> None:
+    # The rate limiter (or a Retry-After) may hold a message for longer than its lease: its lease
+    # is kept fresh meanwhile, so a second worker (another instance, cron) never sends it too.
+    taken: list[int] = []
+
+    class Waits(FakePush):
+        async def send(
+            self,
+            address: Address,
+            replies: Sequence[Reply],
+            *,
+            key: str | None = None,
+            pace: Pace | None = None,
+        ) -> Delivery:
+            if not self.sent:
+                clock.advance(minutes=6)  # past the 5-minute lease, while waiting to be sent
+                for _ in range(1000):  # bounded: the renewal is one short transaction
+                    if await asyncio.to_thread(renewed):
+                        break
+                    await asyncio.sleep(0.005)
+                with runtime.sessions.begin() as session:
+                    taken.extend(
+                        row.id
+                        for row in lapsed_claims(
+                            session=session, now=clock.now, worker="w2", lease=timedelta(minutes=5), limit=100
+                        )
+                    )
+            return await super().send(address, replies, key=key, pace=pace)
+
+    def renewed() -> bool:
+        with runtime.sessions() as session:
+            leases = session.scalars(select(Nudge.claimed_until).where(Nudge.status == "sending"))
+            return all(until is not None and until > clock.now for until in leases)
+
+    async def heartbeat(seconds: float) -> None:  # a lease's third passes at once
+        await asyncio.sleep(0.001)
+
+    slack = Waits()
+    deliverer = Deliverer(
+        pack=runtime.pack,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        channels={slack.name: slack},
+        worker="w1",
+        sleep=heartbeat,
+    )
+    result = asyncio.run(deliverer.run_once())
+    assert taken == []
+    assert result.sent == queued and len(slack.sent) == queued
