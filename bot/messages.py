@@ -12,6 +12,7 @@ __all__ = [
     "delivery_lost_claim",
     "delivery_failed",
     "delivery_raised",
+    "lease_renewal_failed",
     "delivery_unconfirmed",
     "delivery_withdrawn",
     "evidence_failed",
@@ -286,6 +287,10 @@ def evidence_failed(nudge_id: int, error: BaseException) -> str:
 
 def delivery_raised(nudge_id: int, error: BaseException) -> str:
     return f"sending nudge {nudge_id} raised {type(error).__name__} at {where_it_failed(error)}"
+
+
+def lease_renewal_failed(error: BaseException) -> str:
+    return f"renewing delivery leases raised {type(error).__name__} at {where_it_failed(error)}; tried again"
 
 
 def tick_done(sweep: Any, delivery: Any) -> str:

@@ -224,8 +224,12 @@ class Deliverer:
         """
         while True:
             await self.sleep(self.lease.total_seconds() / 3)
-            if self._held:
+            if not self._held:
+                continue
+            try:
                 await asyncio.to_thread(self._extend, sorted(self._held))
+            except Exception as error:  # a database blip must not end the run: next time round
+                log.warning(messages.lease_renewal_failed(error))
 
     async def _send_all(self, jobs: Sequence[_Job], send: Callable[[_Job], Awaitable[None]]) -> None:
         ids = {job.id for job in jobs}
