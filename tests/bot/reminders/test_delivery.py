@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -39,13 +40,14 @@ def on_slack(runtime: Runtime, email: str = SUPERVISOR, user_id: str = "U0SUPERV
         )
 
 
-def deliver(runtime: Runtime, channel: FakePush, worker: str = "w1") -> DeliveryReport:
+def deliver(runtime: Runtime, channel: FakePush, worker: str = "w1", **options: Any) -> DeliveryReport:
     deliverer = Deliverer(
         pack=runtime.pack,
         sessions=runtime.sessions,
         clock=runtime.clock,
         channels={channel.name: channel},
         worker=worker,
+        **options,
     )
     return asyncio.run(deliverer.run_once())
 
@@ -289,15 +291,7 @@ def two_reminders(runtime: Runtime, clock: FakeClock) -> None:
 
 
 def deliver_in_ones(runtime: Runtime, channel: FakePush) -> DeliveryReport:
-    deliverer = Deliverer(
-        pack=runtime.pack,
-        sessions=runtime.sessions,
-        clock=runtime.clock,
-        channels={channel.name: channel},
-        worker="w1",
-        batch=1,
-    )
-    return asyncio.run(deliverer.run_once())
+    return deliver(runtime, channel, batch=1)
 
 
 def test_a_batch_claimed_ahead_is_left_to_a_worker_that_took_it_over(
@@ -366,14 +360,6 @@ def test_a_message_waiting_longer_than_its_lease_is_not_taken_by_another_worker(
         await asyncio.sleep(0.001)
 
     slack = Waits()
-    deliverer = Deliverer(
-        pack=runtime.pack,
-        sessions=runtime.sessions,
-        clock=runtime.clock,
-        channels={slack.name: slack},
-        worker="w1",
-        sleep=heartbeat,
-    )
-    result = asyncio.run(deliverer.run_once())
+    result = deliver(runtime, slack, sleep=heartbeat)
     assert taken == []
     assert result.sent == queued and len(slack.sent) == queued
