@@ -72,7 +72,7 @@ bench-teams: $(STAMP)
 	$(BIN)/python bench/teams_turn.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules
+	rm -rf $(VENV) .venv-* .mypy_cache .ruff_cache .pytest_cache node_modules
 
 # --- other Pythons (CI runs `make test test-pythons`) ------------------------------------------
 # `make test` runs everything on one Python (3.11 here); `make test-pythons` runs the fast subset
