@@ -35,25 +35,38 @@ def _rows(engine: Engine) -> int:
 def test_work_of_one_conversation_runs_in_arrival_order(engine: Engine, clock: FakeClock) -> None:
     done: list[str] = []
     ben_done: asyncio.Event | None = None
+    redelivered: asyncio.Event | None = None
 
     async def process(payload: dict[str, Any]) -> None:
-        assert ben_done is not None
+        assert ben_done is not None and redelivered is not None
         if payload["n"] == "amy-1":
             # Amy's first piece of work ends only once Ben's is done (a handshake, not a sleep):
-            # were Ben's queued behind Amy's, this would give up and Amy's would fail.
+            # were Ben's queued behind Amy's, this would give up and Amy's would fail. It also waits
+            # until the redelivery of its event has been received, so that arrives while it waits.
             await asyncio.wait_for(ben_done.wait(), 10)
+            await asyncio.wait_for(redelivered.wait(), 10)
         done.append(payload["n"])
         if payload["n"] == "ben-1":
             ben_done.set()
 
     async def scenario() -> None:
-        nonlocal ben_done
-        ben_done = asyncio.Event()
+        nonlocal ben_done, redelivered
+        ben_done, redelivered = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
         inbox = _inbox(engine, clock, process)
+        receive = inbox._receive
+
+        def receiving(key: str, payload: dict[str, Any]) -> int | None:
+            stored = receive(key, payload)
+            if payload["n"] == "amy-1 again":
+                loop.call_soon_threadsafe(redelivered.set)
+            return stored
+
+        inbox._receive = receiving  # type: ignore[method-assign]
         inbox.submit("k1", {"who": "amy", "n": "amy-1"})
         inbox.submit("k2", {"who": "ben", "n": "ben-1"})
         inbox.submit("k3", {"who": "amy", "n": "amy-2"})
-        inbox.submit("k1", {"who": "amy", "n": "amy-1 again"})  # a redelivery
+        inbox.submit("k1", {"who": "amy", "n": "amy-1 again"})  # a redelivery while amy-1 waits
         await inbox.close()
 
     asyncio.run(scenario())
