@@ -108,6 +108,8 @@ class Terminal:
 
     command: list[str]
     env: dict[str, str]
+    #: What the chat prints when it first waits for a line.
+    first_prompt: str = "\n> "
     screen: str = ""
     since: str = ""
     process: subprocess.Popen[bytes] = field(init=False)
@@ -119,12 +121,12 @@ class Terminal:
             self.command, cwd=ROOT, env=self.env, stdin=child, stdout=child, stderr=child, close_fds=True
         )
         os.close(child)
-        self.read_to_prompt()
+        self.read_to_prompt(self.first_prompt)
 
-    def read_to_prompt(self) -> str:
+    def read_to_prompt(self, prompt: str = "\n> ") -> str:
         """Everything printed until the console waits for the next line (its `> ` prompt)."""
         self.since = ""
-        while not self.since.endswith("\n> "):
+        while not self.since.endswith(prompt):
             # Bounded without a clock: each wait by PATIENCE, the whole answer by its size.
             assert len(self.since) < 1_000_000, "the bot printed a megabyte without asking anything"
             ready, _, _ = select.select([self.fd], [], [], PATIENCE)
@@ -259,6 +261,25 @@ def test_the_journey_works_as_written(tmp_path: Path) -> None:
     finally:
         if newcomer.terminal is not None:
             newcomer.terminal.abandon()
+
+
+def test_make_chat_alone_asks_for_the_work_email_and_signs_in(tmp_path: Path) -> None:
+    # The README's first command as written: no AS, so the chat asks who you are.
+    database = tmp_path / "first.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAMPSHIRE_", "SLACK_", "MICROSOFT_"))}
+    env |= {"HAMPSHIRE_DATABASE_URL": f"sqlite:///{database}", "XDG_DATA_HOME": str(tmp_path)}
+    command = shlex.split(chat_command().removeprefix(".venv/bin/").strip())
+    assert command == ["hampshire", "chat"]
+    command[0] = str(Path(sys.executable).parent / command[0])
+    terminal = Terminal(command, env, first_prompt="Your work email: ")
+    try:
+        shown = flat(terminal.type("sgt.ravi.kaur@example.police.uk"))
+        assert str(database.resolve()) in terminal.screen  # it says where the database is
+        assert "not a work email" not in shown and shown.endswith(">")  # signed in, at the menu
+        terminal.close()
+    finally:
+        if terminal.process.poll() is None:
+            terminal.abandon()
 
 
 def follow(newcomer: Newcomer, steps: list[str]) -> None:
