@@ -7,6 +7,7 @@ imported only when its channel is on: a bot with Teams off never loads the Bot F
 from __future__ import annotations
 
 from bot.channels.outbound import Channel
+from bot.channels.teams.security import TeamsConfigError, teams_mode
 from bot.clock import Clock, system_clock
 from bot.settings import Settings
 from dialogs.schema import Pack
@@ -21,10 +22,12 @@ def slack_off_reason(settings: Settings) -> str | None:
 
 def teams_off_reason(settings: Settings) -> str | None:
     """Why Teams is off, or None when it is on, with authentication or (for a local client) without."""
-    # The "off" case of `bot.channels.teams.security.teams_mode`, without its check of half a configuration.
-    if settings.microsoft_app_id or settings.allow_unauthenticated:
+    # Half a configuration counts as on here: `teams_mode` refuses it where the routes are added.
+    try:
+        off = teams_mode(settings) == "off"
+    except TeamsConfigError:
         return None
-    return "MICROSOFT_APP_ID is not set"
+    return "MICROSOFT_APP_ID is not set" if off else None
 
 
 def push_channels(settings: Settings, *, pack: Pack, clock: Clock = system_clock) -> dict[str, Channel]:
