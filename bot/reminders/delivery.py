@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -111,6 +112,19 @@ def _withdraw(row: Nudge, report: DeliveryReport | None = None) -> None:
         report.withdrawn += 1
 
 
+def _still_due(
+    session: Session, rows: Sequence[Nudge], report: DeliveryReport | None = None
+) -> Iterator[tuple[Nudge, Mapping[str, Any]]]:
+    """Each row with its payload as its points stand now; a row with none left is withdrawn."""
+    current = open_points_only(session, rows)
+    for row in rows:
+        payload = current.get(row.id, row.payload)
+        if payload is None:
+            _withdraw(row, report)
+            continue
+        yield row, payload
+
+
 class Deliverer:
     """Sends what the sweep queued, within each platform's rate limits."""
 
@@ -155,13 +169,9 @@ class Deliverer:
         recheck: bool = True,
     ) -> list[_Job]:
         jobs = []
-        current = open_points_only(session, rows) if recheck else {}
+        due = _still_due(session, rows, report) if recheck else ((row, row.payload) for row in rows)
         addresses = _addresses(session, (row.recipient_id for row in rows), self.channels)
-        for row in rows:
-            payload = current.get(row.id, row.payload)
-            if payload is None:
-                _withdraw(row, report)
-                continue
+        for row, payload in due:
             address = addresses.get(row.recipient_id)
             if address is None:
                 # Nobody to push to yet: wait for the person to reach us on some channel (the
@@ -198,18 +208,13 @@ class Deliverer:
             rows = renew(
                 session=session, ids=[job.id for job in jobs], now=now, worker=self.worker, lease=self.lease
             )
-            current = open_points_only(session, rows)
-            kept: list[_Job] = []
             by_id = {job.id: job for job in jobs}
             for lost in by_id.keys() - {row.id for row in rows}:
                 log.warning(messages.delivery_lost_claim(lost))
-            for row in rows:
-                payload = current.get(row.id, row.payload)
-                if payload is None:
-                    _withdraw(row, report)
-                    continue
-                kept.append(replace(by_id[row.id], payload=dict(payload)))
-            return kept
+            return [
+                replace(by_id[row.id], payload=dict(payload))
+                for row, payload in _still_due(session, rows, report)
+            ]
 
     def _extend(self, ids: Sequence[int]) -> None:
         now = self.clock()
@@ -245,11 +250,9 @@ class Deliverer:
             row = session.get(Nudge, job.id)
             if row is None or row.claimed_by != self.worker:
                 return None
-            payload = open_points_only(session, [row]).get(row.id, row.payload)
-            if payload is None:
-                _withdraw(row, report)
-                return None
-            return replace(job, payload=dict(payload))
+            for _, payload in _still_due(session, [row], report):
+                return replace(job, payload=dict(payload))
+            return None
 
     # --- recording ----------------------------------------------------------------------------
 
@@ -379,12 +382,7 @@ def take_for_console(
     with sessions.begin() as session:
         replies = []
         rows = held_for(session=session, person_id=person_id)
-        current = open_points_only(session, rows)
-        for row in rows:
-            payload = current.get(row.id, row.payload)
-            if payload is None:
-                _withdraw(row)
-                continue
+        for row, payload in _still_due(session, rows):
             replies += notice_replies(pack, row.kind, payload, now=now, nudge_id=row.id)
             row.status, row.channel, row.sent_at, row.platform_message_id = "sent", "console", now, "console"
             note_delivered(pack, session=session, nudge=row, now=now)
