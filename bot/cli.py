@@ -74,13 +74,17 @@ def _open_database(args: argparse.Namespace, settings: Settings) -> Engine:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+    from bot.settings import revealed
+    from store.crypto import DataKeyError
     from store.db import make_engine
 
     url, source = _database_url(args, settings)
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, data_key=revealed(settings.data_key))
         with engine.connect():
             pass
+    except DataKeyError as error:
+        raise _Refused(str(error)) from None
     except NoSuchModuleError:
         raise _Refused(f"{source} names a kind of database SQLAlchemy does not know") from None
     except ArgumentError:
@@ -127,11 +131,15 @@ def _runtime(
     """The running bot for a command: pack loaded, database opened and migrated."""
     from bot.clock import system_clock
     from bot.runtime import build_runtime
+    from store.crypto import DataKeyError
 
     settings = settings or _settings()
     pack = pack or _load_pack(settings)
     engine = _open_database(args, settings)
-    return build_runtime(settings, clock=clock or system_clock, engine=engine, pack=pack)
+    try:
+        return build_runtime(settings, clock=clock or system_clock, engine=engine, pack=pack)
+    except DataKeyError as error:
+        raise _Refused(str(error)) from None
 
 
 # --- chat ------------------------------------------------------------------------------------------
@@ -350,10 +358,26 @@ def _manifest_slack(args: argparse.Namespace) -> int:
 # --- db --------------------------------------------------------------------------------------------
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
+def _keyed_database(args: argparse.Namespace, settings: Settings) -> Engine:
+    """The command's database, with a data key that opens it (migrated first if it must be)."""
+    from store.crypto import DataKeyError, keyring_of
+    from store.data_key import check_data_key
     from store.db import upgrade
+    from store.revisions import is_at_head
 
-    upgrade(_open_database(args, _settings()))
+    engine = _open_database(args, settings)
+    try:
+        keyring_of(engine)
+        if not is_at_head(engine):
+            upgrade(engine)
+        check_data_key(engine)
+    except DataKeyError as error:
+        raise _Refused(str(error)) from None
+    return engine
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    _keyed_database(args, _settings())
     print("database is up to date")
     return 0
 

@@ -30,6 +30,8 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("HAMPSHIRE_REQUIRE_POSTGRES") == "1"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+#: The data key of the PostgreSQL test databases (SQLite ones keep a key file beside them).
+TEST_DATA_KEY = "yF9yYk0s1eWq3o1m7lq4cU2n5Zs1Xy8vB6tR0pQ3wE4="
 
 
 class FakeClock:
@@ -108,7 +110,9 @@ def postgres_engine() -> Iterator[Engine]:
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    engine = make_engine(
+        POSTGRES_URL, data_key=TEST_DATA_KEY, connect_args={"options": f"-csearch_path={schema}"}
+    )
     try:
         upgrade(engine)
         yield engine
