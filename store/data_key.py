@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, column, select, table, tuple_, update
 from sqlalchemy.sql.expression import ColumnClause
 
-from store.crypto import DataKeyError, Encrypted, EncryptedJSON, keyring_of
+from store.crypto import (
+    DataKeyError,
+    Encrypted,
+    EncryptedJSON,
+    Keyring,
+    attach_keyring,
+    keyring_of,
+    new_key,
+    write_key_file,
+)
 from store.models import Base
 
 __all__ = [
@@ -26,6 +36,7 @@ __all__ = [
     "check_data_key",
     "encrypted_columns",
     "reencrypt",
+    "rotate_key",
     "transform_column",
 ]
 
@@ -138,4 +149,34 @@ def reencrypt(engine: Engine, *, batch: int = 500) -> int:
                     break
                 _rewrite(connection, target, rows, keyring.rotate)
             count, after = count + len(rows), rows[-1][0]
+    return count
+
+
+def rotate_key(engine: Engine, *, key_file: Path | None = None) -> int:
+    """Re-encrypt everything under a new key; how many values were re-encrypted.
+
+    With `HAMPSHIRE_DATA_KEY` (`key_file` None) the new key is the first of the engine's keys and
+    the old ones follow it (NEW,OLD): every instance is given both first, then this runs, then the
+    old key is removed. With the key file of an embedded SQLite database (stop the bot first), a
+    new key is made here: the file holds new and old while values are re-encrypted, so a rotation
+    cut short loses nothing, and the new key alone afterwards.
+
+    Raises:
+        DataKeyError: the keys do not open the data, or `HAMPSHIRE_DATA_KEY` holds one key only.
+    """
+    keyring = keyring_of(engine)
+    if key_file is None:
+        if len(keyring.keys) < 2:
+            raise DataKeyError(
+                f"{keyring.source} holds one key: put a new key before it (NEW,OLD; `hampshire db new-key` "
+                "makes one), run this again, then remove the old key"
+            )
+        return reencrypt(engine)
+    check_data_key(engine)
+    rotating = Keyring([new_key(), *keyring.keys], source=keyring.source)
+    write_key_file(key_file, rotating.keys)
+    attach_keyring(engine, rotating)
+    count = reencrypt(engine)
+    write_key_file(key_file, rotating.keys[:1])
+    attach_keyring(engine, rotating.newest_only())
     return count

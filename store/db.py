@@ -71,6 +71,8 @@ def _keyring(url: URL, data_key: str | None) -> Keyring | None:
     path = key_file(url)
     if path is None:  # in memory: the data dies with the process, and so may its key
         return Keyring([new_key()], source="the in-memory database's key")
+    if not path.parent.is_dir():
+        return None  # no folder, so no database either: opening it says so
     return read_key_file(path)
 
 
