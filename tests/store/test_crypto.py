@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
@@ -47,7 +47,13 @@ def report_with_canaries(runtime: Runtime) -> str:
     assert replies[0].key == "strings.case_opened"
     # A second report left half way: its answers sit in the dialog state.
     other = Conversation(RuntimePort(runtime), "sgt.kim.oduya@example.police.uk")
-    for text in ["report assault", "pc.amy.hart@example.police.uk", "officer", "1 hour ago", CANARIES["half"]]:
+    for text in [
+        "report assault",
+        "pc.amy.hart@example.police.uk",
+        "officer",
+        "1 hour ago",
+        CANARIES["half"],
+    ]:
         other.say(text)
     return replies[0].text.split()[1]
 
@@ -57,6 +63,8 @@ def raw_dump(engine: Engine) -> str:
     dumped = []
     with engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
+            if not inspect(connection).has_table(table.name):
+                continue
             rows = connection.exec_driver_sql(f'SELECT * FROM "{table.name}"').all()
             dumped.append(repr(rows))
     return "\n".join(dumped)
@@ -106,7 +114,7 @@ def test_the_account_of_an_assault_is_not_in_the_database_as_written(runtime: Ru
 
 def test_the_sqlite_file_holds_no_canary_either(sqlite_runtime: Runtime, tmp_path: Path) -> None:
     report_with_canaries(sqlite_runtime)
-    sqlite_runtime.engine.dispose()  # the last connection closing checkpoints the WAL; either way both are read
+    sqlite_runtime.engine.dispose()  # closing checkpoints the WAL; whatever is left, both files are read
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("hampshire.db*"))
     assert b"pc.amy.hart" in stored  # the file is read: people's emails are not encrypted
     for canary in CANARIES.values():
