@@ -15,7 +15,8 @@ from store.crypto import DataKeyError, Keyring, keyring_of, new_key, read_key_fi
 from store.db import key_file, make_engine, upgrade
 from store.inbox import receive
 from store.models import Base, Case, DialogStateRow, InboxItem, PlanPoint, WelfareRecord
-from tests.channel import Conversation, keys
+from tests.bot.helpers import submit_report
+from tests.channel import Conversation
 from tests.conftest import START
 
 #: Words that appear nowhere but in what the test tells the bot.
@@ -34,17 +35,10 @@ CANARIES = {
 
 def report_with_canaries(runtime: Runtime) -> str:
     """A case reported through the router whose every free-text answer is a canary."""
-    supervisor = Conversation(RuntimePort(runtime), "sgt.ravi.kaur@example.police.uk")
     answers = ["pc.amy.hart@example.police.uk", "yes", "officer", "2 hours ago", CANARIES["location"]]
     answers += ["coventry", "spitting", "no", "moderate", CANARIES["injury"], "hospital", "yes"]
     answers += ["no", CANARIES["crime"], "none", CANARIES["how"], CANARIES["support"], CANARIES["handover"]]
-    answers += ["yes"]
-    supervisor.say("report assault")
-    for text in answers:
-        supervisor.say(text)
-    assert keys(supervisor.last) == ["strings.summary_intro"], keys(supervisor.last)
-    replies = supervisor.pick("confirm")
-    assert replies[0].key == "strings.case_opened"
+    reference = submit_report(runtime, [*answers, "yes"])
     # A second report left half way: its answers sit in the dialog state.
     other = Conversation(RuntimePort(runtime), "sgt.kim.oduya@example.police.uk")
     for text in [
@@ -55,7 +49,7 @@ def report_with_canaries(runtime: Runtime) -> str:
         CANARIES["half"],
     ]:
         other.say(text)
-    return replies[0].text.split()[1]
+    return reference
 
 
 def raw_dump(engine: Engine) -> str:
