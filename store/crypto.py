@@ -11,8 +11,9 @@ reads and writes it::
 The stored value is a Fernet token (AES-128-CBC with an HMAC-SHA256, from the maintained
 `cryptography` library), so the column is TEXT in the database and, since each token has a fresh
 IV, it can be neither compared nor grouped in SQL: a column that must be searched needs a keyed
-hash beside it. A migration that gives an existing column one of these types must also convert
-its rows (see `store/migrations/versions/0009_at_rest.py`, which uses `encrypt_rows`).
+hash beside it. In a migration the column is `sa.Text()`; one that gives an existing column one of
+these types must also encrypt its rows (as `store/migrations/versions/0009_at_rest.py` does, with
+`store.data_key.transform_column`).
 `hampshire db rotate-key` finds every column of these types by itself.
 
 The key belongs to the engine, not to the process: `store.db.make_engine` attaches a `Keyring`
