@@ -11,10 +11,10 @@ import pytest
 
 from bot.cli import main
 from store.crypto import new_key, read_key_file
-from store.db import make_engine
+from store.db import make_engine, upgrade
 from tests.bot.helpers import SUPERVISOR, VICTIM, report
 from tests.bot.test_cli import _refused
-from tests.conftest import FakeClock, make_runtime
+from tests.conftest import POSTGRES_URL, TEST_DATA_KEY, FakeClock, make_runtime, postgres_schema
 
 
 @pytest.fixture
@@ -122,3 +122,28 @@ def test_export_of_someone_unknown_is_one_line(database: Path, capsys: pytest.Ca
     capsys.readouterr()
     assert main(["export", "person", "nobody@example.police.uk"]) == 2
     assert "nobody with the work email nobody@example.police.uk" in _refused(capsys.readouterr())
+
+
+@pytest.mark.postgres
+def test_audit_verify_and_export_on_postgresql(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with postgres_schema() as engine:
+        upgrade(engine)
+        report(make_runtime(engine, FakeClock()))
+        with engine.connect() as connection:
+            schema = connection.exec_driver_sql("SHOW search_path").scalar()
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        monkeypatch.setenv("HAMPSHIRE_DATA_KEY", TEST_DATA_KEY)
+        capsys.readouterr()
+        assert main(["export", "person", VICTIM, "--db", url]) == 0
+        assert json.loads(capsys.readouterr().out)["cases"][0]["location"] == "Broad Street"
+        assert main(["audit", "verify", "--db", url]) == 0
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM access_audit WHERE seq = 1")
+        capsys.readouterr()
+        assert main(["audit", "verify", "--db", url]) == 1
+        assert "(sequence 2): rows before it are missing" in capsys.readouterr().out
+        monkeypatch.delenv("HAMPSHIRE_DATA_KEY")
+        assert main(["export", "person", VICTIM, "--db", url]) == 2
+        assert "HAMPSHIRE_DATA_KEY is not set" in _refused(capsys.readouterr())
