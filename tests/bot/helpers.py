@@ -34,7 +34,6 @@ def report(
     witnesses: str = "none",
 ) -> str:
     """Report an assault through the router; returns the case reference."""
-    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
     answers += ["2 hours ago", "Broad Street", area, kind]
     if kind != "hate_crime":
@@ -43,6 +42,12 @@ def report(
         answers.append("race")
     answers += ["moderate", "Bruised ribs", "hospital", "yes"] if hospital else ["none"]
     answers += ["no", "skip", witnesses, "ok", "nothing", "none", consent]
+    return submit_report(runtime, answers)
+
+
+def submit_report(runtime: Runtime, answers: list[str], reporter: str = SUPERVISOR) -> str:
+    """Answer the report flow with `answers` in order and confirm; returns the case reference."""
+    supervisor = Conversation(RuntimePort(runtime), reporter)
     supervisor.say("report assault")
     for text in answers:
         supervisor.say(text)
