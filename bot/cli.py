@@ -33,6 +33,8 @@ __all__ = ["build_parser", "main"]
 DISTRIBUTION = "op-hampshire-bot"
 #: Exit status of a command that cannot start (argparse uses it for usage errors too).
 REFUSED = 2
+#: Exit status when standard output's reader went away, as a shell reports a process SIGPIPE ended.
+READER_GONE = 128 + 13
 
 
 class _Refused(Exception):
@@ -101,6 +103,16 @@ def _open_database(args: argparse.Namespace, settings: Settings) -> Engine:
     return engine
 
 
+def _pack_refusal(problems: Sequence[object], folder: Path | str | None) -> str:
+    """One line for a pack that cannot be used: its first problem, and how to see the rest."""
+    where = str(folder) if folder else ""
+    more = len(problems) - 1
+    first = str(problems[0]) if problems else "no pack"
+    return f"cannot use the content pack: {first}" + (
+        f" (and {more} more problem(s): run `hampshire pack check {where}`)" if more > 0 else ""
+    )
+
+
 def _load_pack(settings: Settings) -> Pack:
     """The settings' content pack; one line saying why when it cannot be used."""
     from dialogs.loader import PackError, load_pack
@@ -108,13 +120,7 @@ def _load_pack(settings: Settings) -> Pack:
     try:
         return load_pack(settings.pack_dir)
     except PackError as error:
-        where = str(settings.pack_dir) if settings.pack_dir else ""
-        more = len(error.problems) - 1
-        first = str(error.problems[0]) if error.problems else "no pack"
-        raise _Refused(
-            f"cannot use the content pack: {first}"
-            + (f" (and {more} more problem(s): run `hampshire pack check {where}`)" if more > 0 else "")
-        ) from None
+        raise _Refused(_pack_refusal(error.problems, settings.pack_dir)) from None
 
 
 def _runtime(
@@ -366,6 +372,10 @@ def _pack_check(args: argparse.Namespace) -> int:
     from dialogs.mermaid import flow_diagram
 
     pack, problems = check_pack(args.dir, seeds=args.seeds)
+    unreadable = [p for p in problems if p.unreadable]
+    if unreadable:
+        # Nothing else could be checked: the file to fix first, on one line.
+        raise _Refused(_pack_refusal(unreadable, args.dir))
     for problem in problems:
         print(problem)
     if pack is None or problems:
@@ -694,8 +704,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     try:
         status: int = args.run(args)
+        # Flushed here, not at exit, so that a reader that went away is seen below.
+        sys.stdout.flush()
     except _Refused as error:
         return _fail(str(error))
+    except BrokenPipeError:
+        # The reader stopped reading (`… | head -1`): that is its choice, not an error to report.
+        # Standard output goes to nowhere so that Python's own flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return READER_GONE
     return status
 
 

@@ -313,6 +313,7 @@ COMMANDS = {
     "db upgrade": ["db", "upgrade"],
     "directory search": ["directory", "search", "federation"],
     "nudge run-once": ["nudge", "run-once"],
+    "serve": ["serve", "--host", "127.0.0.1", "--port", "0"],
 }
 
 
@@ -387,3 +388,18 @@ def test_an_unknown_log_format_is_one_line_and_status_2(
     monkeypatch.setenv("HAMPSHIRE_LOG_FORMAT", "xml")
     assert main(["people", "list"]) == 2
     assert "HAMPSHIRE_LOG_FORMAT must be one of text, json" in _refused(capsys.readouterr())
+
+
+def test_pack_check_of_a_file_it_cannot_read_is_one_line_with_file_and_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pack"
+    shutil.copytree(bundled_pack_dir(), folder)
+    strings = folder / "strings.yaml"
+    lines = strings.read_text().count("\n")
+    strings.write_text(strings.read_text() + "? [a, b]\n: 1\n")
+    (folder / "plan.yaml").write_text("deep: " + "[" * 40 + "]" * 40 + "\n")
+    assert main(["pack", "check", str(folder)]) == 2
+    said = _refused(capsys.readouterr())
+    assert f"cannot use the content pack: pack/strings.yaml:{lines + 1}: a key must be a word" in said
+    assert f"(and 1 more problem(s): run `hampshire pack check {folder}`)" in said

@@ -127,6 +127,42 @@ def test_a_command_that_cannot_start_prints_one_line_and_no_traceback() -> None:
     )
 
 
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`hampshire pack check --mermaid | head -1`: no BrokenPipeError traceback, as a shell would show."""
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {sys.executable} -m bot.cli pack check --mermaid | head -1"],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.stdout.startswith("%% ") and done.stdout.count("\n") == 1
+    assert done.stderr == ""
+    assert done.returncode in (0, 141)  # 0 when every line fitted in the pipe before head left
+
+
+def test_writing_to_a_pipe_whose_reader_has_gone_is_status_141_and_no_traceback() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line: every write fails
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "pack", "check", "--mermaid"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_environment(),
+            cwd=ROOT,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
+
+
 # --- serve -----------------------------------------------------------------------------------------
 
 
