@@ -455,45 +455,28 @@ def _directory_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_entries(file: Path) -> list[Any]:
-    import yaml
-
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    if isinstance(data, dict):
-        data = data.get("entries")
-    if not isinstance(data, list):
-        raise ValueError("expected a list of entries (or a mapping with `entries:`)")
-    return data
+#: Problems of an import file printed before "and N more".
+_IMPORT_PROBLEMS_SHOWN = 20
 
 
 def _directory_import(args: argparse.Namespace) -> int:
-    import yaml
-    from pydantic import ValidationError
-
     from dialogs.directory import entry_record
-    from dialogs.schema import DirectoryEntrySpec
+    from dialogs.directory_import import read_directory_import
     from store.directory import upsert_entries
 
     runtime = _runtime(args)
-    try:
-        raw = _load_entries(Path(args.file))
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        return _fail(f"cannot read {args.file}: {error}", 1)
     categories = {c.id for c in runtime.pack.directory.categories}
-    records, problems = [], []
-    for index, item in enumerate(raw):
-        try:
-            spec = DirectoryEntrySpec.model_validate(item)
-        except ValidationError as error:
-            problems += [f"entry {index}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
-            continue
-        if spec.category not in categories:
-            problems.append(f"entry {index} ({spec.key}): unknown category {spec.category!r}")
-            continue
-        records.append(entry_record(spec))
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    try:
+        read = read_directory_import(Path(args.file), categories=categories)
+    except OSError as error:
+        return _fail(f"cannot read {args.file}: {error.strerror or error}", 1)
+    if read.problems:
+        shown = read.problems[:_IMPORT_PROBLEMS_SHOWN]
+        more = len(read.problems) - len(shown)
+        print("\n".join(shown + ([f"… and {more} more problem(s)"] if more else [])), file=sys.stderr)
+        print(f"nothing imported: {len(read.problems)} problem(s) in {args.file}", file=sys.stderr)
         return 1
+    records = [entry_record(spec) for spec in read.entries]
     with runtime.sessions.begin() as session:
         written = upsert_entries(session=session, entries=records, origin="import", now=runtime.clock())
     print(f"imported {written} entries ({len(records) - written} unchanged)")

@@ -432,18 +432,20 @@ class DirectoryCategory(_Model):
 class DirectoryEntrySpec(_Model):
     """A support service as printed in the source, with what a human found wrong with it."""
 
+    # The lengths are the stored columns' (store.models.DirectoryEntry): an import of a 100 MB
+    # name is refused with the field's name, not sent to the database.
     key: Id
-    name: str
+    name: str = Field(max_length=200)
     category: Id
-    description: str
-    phone: str | None = None
-    email: str | None = None
-    web: str | None = None
-    hours: str | None = None
-    for_whom: str = Field(description="who the service is for, in plain words")
-    synonyms: list[str] = Field(default_factory=list)
-    source: str
-    flags: dict[Literal["phone", "email", "web"], str] = Field(
+    description: str = Field(max_length=2000)
+    phone: str | None = Field(None, max_length=64)
+    email: str | None = Field(None, max_length=320)
+    web: str | None = Field(None, max_length=500)
+    hours: str | None = Field(None, max_length=200)
+    for_whom: str = Field(max_length=300, description="who the service is for, in plain words")
+    synonyms: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
+    source: str = Field(max_length=300)
+    flags: dict[Literal["phone", "email", "web"], Annotated[str, Field(max_length=200)]] = Field(
         default_factory=dict, description="a field a human found wrong, with the reason"
     )
 

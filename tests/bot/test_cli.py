@@ -403,3 +403,34 @@ def test_pack_check_of_a_file_it_cannot_read_is_one_line_with_file_and_line_and_
     said = _refused(capsys.readouterr())
     assert f"cannot use the content pack: pack/strings.yaml:{lines + 1}: a key must be a word" in said
     assert f"(and 1 more problem(s): run `hampshire pack check {folder}`)" in said
+
+
+def test_directory_import_refuses_a_100_mb_name_and_50000_entries_and_imports_nothing(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["directory", "export"]) == 0
+    before = capsys.readouterr().out
+    huge = tmp_path / "huge.yaml"
+    with huge.open("w") as out:
+        out.write("- key: huge\n  category: wellbeing\n  name: ")
+        for _ in range(100):
+            out.write("n" * 1_000_000)
+        out.write("\n")
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps([f"e{i}" for i in range(50_000)]))
+    for file, says in ((huge, "huge.yaml:1: larger than 4,000,000 bytes"), (many, "50,000 entries")):
+        assert main(["directory", "import", str(file)]) == 1
+        shown = capsys.readouterr()
+        assert shown.out == "" and says in shown.err and shown.err.count("\n") == 2, shown.err
+    assert main(["directory", "export"]) == 0
+    assert capsys.readouterr().out == before
+
+
+def test_directory_import_shows_the_first_problems_of_many(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"key": f"e{i}"} for i in range(30)]))
+    assert main(["directory", "import", str(bad)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 22 and lines[-2].startswith("… and ") and lines[-1].startswith("nothing imported")
