@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +123,27 @@ def _load_pack(settings: Settings) -> Pack:
         raise _Refused(_pack_refusal(error.problems, settings.pack_dir)) from None
 
 
+@contextlib.contextmanager
+def _only_instance(args: argparse.Namespace, settings: Settings) -> Iterator[None]:
+    """Hold the SQLite database's instance lock while the block runs (PostgreSQL needs none)."""
+    from sqlalchemy.exc import ArgumentError
+
+    from store.instance_lock import InstanceLocked, instance_lock
+
+    url, _ = _database_url(args, settings)
+    try:
+        lock = instance_lock(url)
+    except InstanceLocked as error:
+        raise _Refused(str(error)) from None
+    except ArgumentError:
+        lock = None  # not a URL: opening the database says so, in its words
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 def _runtime(
     args: argparse.Namespace,
     *,
@@ -167,7 +188,7 @@ def _chat(args: argparse.Namespace) -> int:
 # --- serve -----------------------------------------------------------------------------------------
 
 
-def _channel_problem(settings: Settings) -> str | None:
+def _channel_problem(settings: Settings, database_url: str) -> str | None:
     """Why a channel that is on cannot be served safely (checked before the database is touched)."""
     from bot.channels.configured import slack_off_reason, teams_off_reason
 
@@ -179,26 +200,33 @@ def _channel_problem(settings: Settings) -> str | None:
             return problem
     if teams_off_reason(settings) is None:
         from bot.channels.teams.sdk import check_sdk
-        from bot.channels.teams.security import TeamsConfigError, teams_mode
+        from bot.channels.teams.security import TeamsConfigError, local_database_problem, teams_mode
 
         try:
-            teams_mode(settings)
+            mode = teams_mode(settings)
             check_sdk(settings)
         except TeamsConfigError as error:
             return str(error)
+        if mode == "local":
+            return local_database_problem(database_url)
     return None
 
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    problem = _channel_problem(settings, _database_url(args, settings)[0])
+    if problem:
+        return _fail(f"not starting: {problem}")
+    with _only_instance(args, settings):
+        return _serve_app(args, settings)
+
+
+def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from bot import messages
     from bot.app import create_app
 
-    settings = _settings()
-    problem = _channel_problem(settings)
-    if problem:
-        return _fail(f"not starting: {problem}")
     logging.getLogger().setLevel(logging.INFO)
     log = logging.getLogger(__name__)
     runtime = _runtime(args, settings=settings)
@@ -241,10 +269,14 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
         def clock() -> datetime:
             return fixed
 
-    runtime = _runtime(args, clock=clock)
-    tick = asyncio.run(
-        PlanKeeper(runtime, push_channels(runtime.settings, pack=runtime.pack, clock=runtime.clock)).tick()
-    )
+    settings = _settings()
+    with _only_instance(args, settings):
+        runtime = _runtime(args, settings=settings, clock=clock)
+        tick = asyncio.run(
+            PlanKeeper(
+                runtime, push_channels(runtime.settings, pack=runtime.pack, clock=runtime.clock)
+            ).tick()
+        )
     sweep, delivery = tick.sweep, tick.delivery
     print(
         f"sweep: {sweep.points} points due, {sweep.queued} messages queued, {sweep.escalated} escalated, "
@@ -311,17 +343,24 @@ def _people_list(args: argparse.Namespace) -> int:
 
 
 def _slack_socket(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from bot.channels.configured import push_channels
-    from bot.channels.slack.adapter import configuration_problem, run_socket_mode
-    from bot.conversation import RuntimePort
-    from bot.reminders.scheduler import PlanKeeper, start_scheduler
+    from bot.channels.slack.adapter import configuration_problem
 
     settings = _settings()
     problem = configuration_problem(settings, socket_mode=True)
     if problem:
         return _fail(f"not starting: {problem}")
+    with _only_instance(args, settings):
+        return _socket_mode(args, settings)
+
+
+def _socket_mode(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.channels.configured import push_channels
+    from bot.channels.slack.adapter import run_socket_mode
+    from bot.conversation import RuntimePort
+    from bot.reminders.scheduler import PlanKeeper, start_scheduler
+
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args, settings=settings)
 

@@ -238,3 +238,64 @@ def test_serve_logs_json_its_address_and_each_channels_state_and_off_channels_an
     assert any(m.startswith("Slack is off: SLACK_BOT_TOKEN is not set") for m in messages)
     assert any(m.startswith("Microsoft Teams is off: MICROSOFT_APP_ID is not set") for m in messages)
     assert [r for r in records if r["logger"].startswith("apscheduler") and r["level"] == "INFO"] == []
+
+
+def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=_environment(**env),
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_second_instance_on_one_sqlite_file_refuses_until_the_first_is_killed(migrated: str) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--db", migrated],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+        cwd=ROOT,
+    )
+    try:
+        assert server.stderr is not None
+        # The "listening" line comes once the lock is held and the socket bound (a handshake).
+        while "listening on" not in (line := server.stderr.readline()):
+            assert line, "serve ended before listening"
+        for command in (["serve", "--host", "127.0.0.1", "--port", "0"], ["nudge", "run-once"]):
+            refused = _run(*command, "--db", migrated)
+            assert refused.returncode == 2 and refused.stdout == ""
+            assert (
+                refused.stderr.startswith("hampshire: another instance") and refused.stderr.count("\n") == 1
+            )
+            assert "SQLite serves one instance" in refused.stderr
+        os.kill(server.pid, 9)
+        assert server.wait(timeout=60) == -9
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=60)
+    again = _run("nudge", "run-once", "--db", migrated)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("sweep: 0 points due")
+
+
+def test_teams_without_authentication_refuses_a_database_server() -> None:
+    refused = _run(
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--db",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        HAMPSHIRE_ALLOW_UNAUTHENTICATED="1",
+    )
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith("hampshire: not starting: HAMPSHIRE_ALLOW_UNAUTHENTICATED serves Teams")
+    assert "only with a local SQLite database (not postgresql)" in refused.stderr

@@ -26,6 +26,7 @@ from bot.app import RUNTIME
 from bot.app import _healthz as healthz
 from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.security import local_database_problem
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -311,3 +312,16 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
         failsafe.cancel()
         hole.close()
     assert nothing_stored(runtime)
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("sqlite:////var/lib/hampshire/bot.db", False),
+        ("sqlite://", False),
+        ("postgresql+psycopg://bot@db.example.police.uk/hampshire", True),
+        ("mysql://bot@127.0.0.1/hampshire", True),
+    ],
+)
+def test_local_mode_serves_only_a_local_sqlite_database(url: str, refused: bool) -> None:
+    assert (local_database_problem(url) is not None) is refused
