@@ -208,7 +208,13 @@ def _channel_problem(settings: Settings, database_url: str) -> str | None:
         except TeamsConfigError as error:
             return str(error)
         if mode == "local":
-            return local_database_problem(database_url)
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                return local_database_problem(make_url(database_url).get_backend_name())
+            except ArgumentError:
+                return None  # not a URL: opening the database says so
     return None
 
 
@@ -400,6 +406,19 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     upgrade(_open_database(args, _settings()))
     print("database is up to date")
+    return 0
+
+
+def _db_prune(args: argparse.Namespace) -> int:
+    from bot.retention import prune_expired
+
+    runtime = _runtime(args)
+    periods = runtime.pack.meta.retention
+    pruned = prune_expired(runtime.pack, sessions=runtime.sessions, now=runtime.clock(), dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"conversations untouched for {periods.conversation_days} days: {verb} {pruned.conversations}")
+    print(f"event ids older than {periods.processed_event_days} days: {verb} {pruned.processed_events}")
+    print(f"cases closed over {periods.closed_case_days} days ago: {verb} {pruned.closed_cases}")
     return 0
 
 
@@ -668,6 +687,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_up = _command(db, "upgrade", "apply the database migrations (chat and serve do it too)")
     _db_option(db_up)
     db_up.set_defaults(run=_db_upgrade)
+    db_prune = _command(
+        db, "prune", "delete what the pack's retention periods say has expired (serve does it daily)"
+    )
+    db_prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    _db_option(db_prune)
+    db_prune.set_defaults(run=_db_prune)
 
     pack = _commands(_command(commands, "pack", "content packs"), "pack_command")
     check = _command(pack, "check", "validate a pack and report every problem with file and line")

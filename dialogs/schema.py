@@ -12,18 +12,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 __all__ = [
+    "ActionStep",
     "AskStep",
     "ChoiceSpec",
     "Citation",
+    "CompletedBy",
     "CorrectStep",
+    "DecisionSpec",
     "DirectoryCategory",
     "DirectoryEntrySpec",
     "DueRule",
-    "CompletedBy",
-    "DecisionSpec",
     "DueVariant",
     "EffectStep",
-    "ActionStep",
     "Flow",
     "IntentSpec",
     "MeetingSpec",
@@ -31,6 +31,7 @@ __all__ = [
     "Pack",
     "PackMeta",
     "PointSpec",
+    "RetentionSettings",
     "SayStep",
     "Step",
     "SummaryStep",
@@ -259,6 +260,23 @@ class NudgeSettings(_Model):
     )
 
 
+class RetentionSettings(_Model):
+    """What the bot forgets, and when: run daily by the scheduler and by `hampshire db prune`."""
+
+    conversation_days: int = Field(
+        30, ge=1, description="an unfinished conversation untouched this long is forgotten, answers and all"
+    )
+    processed_event_days: int = Field(
+        2, ge=1, description="how long a platform event id is remembered, to answer its retries once"
+    )
+    closed_case_days: int = Field(
+        730, ge=1, description="a closed case is deleted this long after it closed (its deletion is audited)"
+    )
+    default_note: str | None = Field(
+        None, description="why these periods: the force's own rule, or the default it kept"
+    )
+
+
 class PackMeta(_Model):
     """`pack.yaml`: the force, its clock, its menu and the words that route free text."""
 
@@ -285,6 +303,7 @@ class PackMeta(_Model):
     )
     meetings: dict[Id, MeetingSpec] = Field(default_factory=dict)
     nudges: NudgeSettings = Field(default_factory=NudgeSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 # --- plan ------------------------------------------------------------------------------------------

@@ -270,7 +270,9 @@ class AccessAudit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    # Not a foreign key: the trail outlives the cases it names (a case deleted at the end of its
+    # retention period keeps its rows here, and one more saying it was deleted).
+    case_id: Mapped[int | None] = mapped_column(Integer)
     surface: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str | None] = mapped_column(String(200))

@@ -434,3 +434,16 @@ def test_directory_import_shows_the_first_problems_of_many(
     assert main(["directory", "import", str(bad)]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 22 and lines[-2].startswith("… and ") and lines[-1].startswith("nothing imported")
+
+
+def test_db_prune_dry_run_counts_and_deletes_nothing(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "prune", "--dry-run"]) == 0
+    assert capsys.readouterr().out == (
+        "conversations untouched for 30 days: would delete 0\n"
+        "event ids older than 2 days: would delete 0\n"
+        "cases closed over 730 days ago: would delete 0\n"
+    )
+    assert main(["db", "prune"]) == 0
+    assert "cases closed over 730 days ago: deleted 0" in capsys.readouterr().out

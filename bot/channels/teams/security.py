@@ -135,19 +135,12 @@ class Rules:
         return self.tenant if found == {self.tenant} else None
 
 
-def local_database_problem(database_url: str) -> str | None:
-    """Why local mode (nobody authenticated) cannot serve this database, or None.
+def local_database_problem(backend: str) -> str | None:
+    """Why local mode (nobody authenticated) cannot serve a database of kind `backend`, or None.
 
     Local mode is for a Teams client on this machine: anyone who can reach the port is believed,
     so it may only ever see a SQLite database on this machine, never a shared server's data.
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        backend = make_url(database_url).get_backend_name()
-    except ArgumentError:
-        return None  # not a URL: opening the database says so
     if backend == "sqlite":
         return None
     return (

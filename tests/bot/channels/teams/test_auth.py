@@ -314,14 +314,6 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
     assert nothing_stored(runtime)
 
 
-@pytest.mark.parametrize(
-    ("url", "refused"),
-    [
-        ("sqlite:////var/lib/hampshire/bot.db", False),
-        ("sqlite://", False),
-        ("postgresql+psycopg://bot@db.example.police.uk/hampshire", True),
-        ("mysql://bot@127.0.0.1/hampshire", True),
-    ],
-)
-def test_local_mode_serves_only_a_local_sqlite_database(url: str, refused: bool) -> None:
-    assert (local_database_problem(url) is not None) is refused
+@pytest.mark.parametrize(("backend", "refused"), [("sqlite", False), ("postgresql", True), ("mysql", True)])
+def test_local_mode_serves_only_a_local_sqlite_database(backend: str, refused: bool) -> None:
+    assert (local_database_problem(backend) is not None) is refused
