@@ -109,16 +109,21 @@ def test_a_database_behind_head_is_migrated_at_start(tmp_path: Path) -> None:
     assert "alembic" in modules and "[1] " in done.stdout
 
 
-def test_a_command_that_cannot_start_prints_one_line_and_no_traceback() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "directory", "search", "federation", "--db", "not a url"],
+def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`hampshire ARGV` as a process, in this environment without channels, plus `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
         capture_output=True,
         text=True,
-        env=_environment(),
+        env=_environment(**env),
         cwd=ROOT,
         timeout=300,
         check=False,
     )
+
+
+def test_a_command_that_cannot_start_prints_one_line_and_no_traceback() -> None:
+    done = _run("directory", "search", "federation", "--db", "not a url")
     assert done.returncode == 2
     assert done.stdout == ""
     assert (
@@ -238,18 +243,6 @@ def test_serve_logs_json_its_address_and_each_channels_state_and_off_channels_an
     assert any(m.startswith("Slack is off: SLACK_BOT_TOKEN is not set") for m in messages)
     assert any(m.startswith("Microsoft Teams is off: MICROSOFT_APP_ID is not set") for m in messages)
     assert [r for r in records if r["logger"].startswith("apscheduler") and r["level"] == "INFO"] == []
-
-
-def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv],
-        capture_output=True,
-        text=True,
-        env=_environment(**env),
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_a_second_instance_on_one_sqlite_file_refuses_until_the_first_is_killed(migrated: str) -> None:
