@@ -70,7 +70,7 @@ class Problem:
     file: str
     line: int
     message: str
-    #: The file could not be read at all (not YAML, too big, over a limit): nothing else was checked.
+    #: A file missing or unreadable (not YAML, too big, over a limit): nothing else was checked.
     unreadable: bool = dataclasses.field(default=False, compare=False)
 
     def __str__(self) -> str:
@@ -177,14 +177,14 @@ def check_pack(
     root = Path(directory) if directory else bundled_pack_dir()
     problems: list[Problem] = []
     if not root.is_dir():
-        return None, [Problem(str(root), 1, "not a folder")]
+        return None, [Problem(str(root), 1, "not a folder", unreadable=True)]
     files = {name: root / f"{name}.yaml" for name in ("pack", "strings", "plan", "directory")}
     for name, file in files.items():
         if not file.is_file():
-            problems.append(Problem(str(file), 1, f"missing: a pack needs {name}.yaml"))
+            problems.append(Problem(str(file), 1, f"missing: a pack needs {name}.yaml", unreadable=True))
     flow_files = sorted((root / "flows").glob("*.yaml"))
     if not flow_files:
-        problems.append(Problem(str(root / "flows"), 1, "no flows (flows/*.yaml)"))
+        problems.append(Problem(str(root / "flows"), 1, "no flows (flows/*.yaml)", unreadable=True))
     if problems:
         return None, problems
 

@@ -447,3 +447,12 @@ def test_db_prune_dry_run_counts_and_deletes_nothing(
     )
     assert main(["db", "prune"]) == 0
     assert "cases closed over 730 days ago: deleted 0" in capsys.readouterr().out
+
+
+def test_pack_check_of_a_missing_pack_is_one_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pack", "check", str(tmp_path / "nowhere")]) == 2
+    assert f"cannot use the content pack: {tmp_path / 'nowhere'}:1: not a folder" in _refused(
+        capsys.readouterr()
+    )
