@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,8 @@ __all__ = ["build_parser", "main"]
 DISTRIBUTION = "op-hampshire-bot"
 #: Exit status of a command that cannot start (argparse uses it for usage errors too).
 REFUSED = 2
+#: Exit status when standard output's reader went away, as a shell reports a process SIGPIPE ended.
+READER_GONE = 128 + 13
 
 
 class _Refused(Exception):
@@ -105,6 +107,16 @@ def _open_database(args: argparse.Namespace, settings: Settings) -> Engine:
     return engine
 
 
+def _pack_refusal(problems: Sequence[object], folder: Path | str | None) -> str:
+    """One line for a pack that cannot be used: its first problem, and how to see the rest."""
+    where = str(folder) if folder else ""
+    more = len(problems) - 1
+    first = str(problems[0]) if problems else "no pack"
+    return f"cannot use the content pack: {first}" + (
+        f" (and {more} more problem(s): run `hampshire pack check {where}`)" if more > 0 else ""
+    )
+
+
 def _load_pack(settings: Settings) -> Pack:
     """The settings' content pack; one line saying why when it cannot be used."""
     from dialogs.loader import PackError, load_pack
@@ -112,13 +124,28 @@ def _load_pack(settings: Settings) -> Pack:
     try:
         return load_pack(settings.pack_dir)
     except PackError as error:
-        where = str(settings.pack_dir) if settings.pack_dir else ""
-        more = len(error.problems) - 1
-        first = str(error.problems[0]) if error.problems else "no pack"
-        raise _Refused(
-            f"cannot use the content pack: {first}"
-            + (f" (and {more} more problem(s): run `hampshire pack check {where}`)" if more > 0 else "")
-        ) from None
+        raise _Refused(_pack_refusal(error.problems, settings.pack_dir)) from None
+
+
+@contextlib.contextmanager
+def _only_instance(args: argparse.Namespace, settings: Settings) -> Iterator[None]:
+    """Hold the SQLite database's instance lock while the block runs (PostgreSQL needs none)."""
+    from sqlalchemy.exc import ArgumentError
+
+    from store.instance_lock import InstanceLocked, instance_lock
+
+    url, _ = _database_url(args, settings)
+    try:
+        lock = instance_lock(url)
+    except InstanceLocked as error:
+        raise _Refused(str(error)) from None
+    except ArgumentError:
+        lock = None  # not a URL: opening the database says so, in its words
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _runtime(
@@ -169,7 +196,7 @@ def _chat(args: argparse.Namespace) -> int:
 # --- serve -----------------------------------------------------------------------------------------
 
 
-def _channel_problem(settings: Settings) -> str | None:
+def _channel_problem(settings: Settings, database_url: str) -> str | None:
     """Why a channel that is on cannot be served safely (checked before the database is touched)."""
     from bot.channels.configured import slack_off_reason, teams_off_reason
 
@@ -181,26 +208,39 @@ def _channel_problem(settings: Settings) -> str | None:
             return problem
     if teams_off_reason(settings) is None:
         from bot.channels.teams.sdk import check_sdk
-        from bot.channels.teams.security import TeamsConfigError, teams_mode
+        from bot.channels.teams.security import TeamsConfigError, local_database_problem, teams_mode
 
         try:
-            teams_mode(settings)
+            mode = teams_mode(settings)
             check_sdk(settings)
         except TeamsConfigError as error:
             return str(error)
+        if mode == "local":
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                return local_database_problem(make_url(database_url).get_backend_name())
+            except ArgumentError:
+                return None  # not a URL: opening the database says so
     return None
 
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    problem = _channel_problem(settings, _database_url(args, settings)[0])
+    if problem:
+        return _fail(f"not starting: {problem}")
+    with _only_instance(args, settings):
+        return _serve_app(args, settings)
+
+
+def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from bot import messages
     from bot.app import create_app
 
-    settings = _settings()
-    problem = _channel_problem(settings)
-    if problem:
-        return _fail(f"not starting: {problem}")
     logging.getLogger().setLevel(logging.INFO)
     log = logging.getLogger(__name__)
     runtime = _runtime(args, settings=settings)
@@ -243,10 +283,14 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
         def clock() -> datetime:
             return fixed
 
-    runtime = _runtime(args, clock=clock)
-    tick = asyncio.run(
-        PlanKeeper(runtime, push_channels(runtime.settings, pack=runtime.pack, clock=runtime.clock)).tick()
-    )
+    settings = _settings()
+    with _only_instance(args, settings):
+        runtime = _runtime(args, settings=settings, clock=clock)
+        tick = asyncio.run(
+            PlanKeeper(
+                runtime, push_channels(runtime.settings, pack=runtime.pack, clock=runtime.clock)
+            ).tick()
+        )
     sweep, delivery = tick.sweep, tick.delivery
     print(
         f"sweep: {sweep.points} points due, {sweep.queued} messages queued, {sweep.escalated} escalated, "
@@ -313,17 +357,24 @@ def _people_list(args: argparse.Namespace) -> int:
 
 
 def _slack_socket(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from bot.channels.configured import push_channels
-    from bot.channels.slack.adapter import configuration_problem, run_socket_mode
-    from bot.conversation import RuntimePort
-    from bot.reminders.scheduler import PlanKeeper, start_scheduler
+    from bot.channels.slack.adapter import configuration_problem
 
     settings = _settings()
     problem = configuration_problem(settings, socket_mode=True)
     if problem:
         return _fail(f"not starting: {problem}")
+    with _only_instance(args, settings):
+        return _socket_mode(args, settings)
+
+
+def _socket_mode(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.channels.configured import push_channels
+    from bot.channels.slack.adapter import run_socket_mode
+    from bot.conversation import RuntimePort
+    from bot.reminders.scheduler import PlanKeeper, start_scheduler
+
     logging.getLogger().setLevel(logging.INFO)
     runtime = _runtime(args, settings=settings)
 
@@ -462,6 +513,19 @@ def _export_person(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_prune(args: argparse.Namespace) -> int:
+    from bot.retention import prune_expired
+
+    runtime = _runtime(args)
+    periods = runtime.pack.meta.retention
+    pruned = prune_expired(runtime.pack, sessions=runtime.sessions, now=runtime.clock(), dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"conversations untouched for {periods.conversation_days} days: {verb} {pruned.conversations}")
+    print(f"event ids older than {periods.processed_event_days} days: {verb} {pruned.processed_events}")
+    print(f"cases closed over {periods.closed_case_days} days ago: {verb} {pruned.closed_cases}")
+    return 0
+
+
 # --- pack ------------------------------------------------------------------------------------------
 
 
@@ -470,6 +534,10 @@ def _pack_check(args: argparse.Namespace) -> int:
     from dialogs.mermaid import flow_diagram
 
     pack, problems = check_pack(args.dir, seeds=args.seeds)
+    unreadable = [p for p in problems if p.unreadable]
+    if unreadable:
+        # Nothing else could be checked: the file to fix first, on one line.
+        raise _Refused(_pack_refusal(unreadable, args.dir))
     for problem in problems:
         print(problem)
     if pack is None or problems:
@@ -549,45 +617,28 @@ def _directory_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_entries(file: Path) -> list[Any]:
-    import yaml
-
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    if isinstance(data, dict):
-        data = data.get("entries")
-    if not isinstance(data, list):
-        raise ValueError("expected a list of entries (or a mapping with `entries:`)")
-    return data
+#: Problems of an import file printed before "and N more".
+_IMPORT_PROBLEMS_SHOWN = 20
 
 
 def _directory_import(args: argparse.Namespace) -> int:
-    import yaml
-    from pydantic import ValidationError
-
     from dialogs.directory import entry_record
-    from dialogs.schema import DirectoryEntrySpec
+    from dialogs.directory_import import read_directory_import
     from store.directory import upsert_entries
 
     runtime = _runtime(args)
-    try:
-        raw = _load_entries(Path(args.file))
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        return _fail(f"cannot read {args.file}: {error}", 1)
     categories = {c.id for c in runtime.pack.directory.categories}
-    records, problems = [], []
-    for index, item in enumerate(raw):
-        try:
-            spec = DirectoryEntrySpec.model_validate(item)
-        except ValidationError as error:
-            problems += [f"entry {index}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
-            continue
-        if spec.category not in categories:
-            problems.append(f"entry {index} ({spec.key}): unknown category {spec.category!r}")
-            continue
-        records.append(entry_record(spec))
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    try:
+        read = read_directory_import(Path(args.file), categories=categories)
+    except OSError as error:
+        return _fail(f"cannot read {args.file}: {error.strerror or error}", 1)
+    if read.problems:
+        shown = read.problems[:_IMPORT_PROBLEMS_SHOWN]
+        more = len(read.problems) - len(shown)
+        print("\n".join(shown + ([f"… and {more} more problem(s)"] if more else [])), file=sys.stderr)
+        print(f"nothing imported: {len(read.problems)} problem(s) in {args.file}", file=sys.stderr)
         return 1
+    records = [entry_record(spec) for spec in read.entries]
     with runtime.sessions.begin() as session:
         written = upsert_entries(session=session, entries=records, origin="import", now=runtime.clock())
     print(f"imported {written} entries ({len(records) - written} unchanged)")
@@ -764,6 +815,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _db_option(person)
     person.set_defaults(run=_export_person)
+    db_prune = _command(
+        db, "prune", "delete what the pack's retention periods say has expired (serve does it daily)"
+    )
+    db_prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    _db_option(db_prune)
+    db_prune.set_defaults(run=_db_prune)
 
     pack = _commands(_command(commands, "pack", "content packs"), "pack_command")
     check = _command(pack, "check", "validate a pack and report every problem with file and line")
@@ -822,8 +879,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     try:
         status: int = args.run(args)
+        # Flushed here, not at exit, so that a reader that went away is seen below.
+        sys.stdout.flush()
     except _Refused as error:
         return _fail(str(error))
+    except BrokenPipeError:
+        # The reader stopped reading (`… | head -1`): that is its choice, not an error to report.
+        # Standard output goes to nowhere so that Python's own flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return READER_GONE
     return status
 
 

@@ -23,6 +23,8 @@ __all__ = [
     "sweep_not_reminded",
     "tick_done",
     "tick_failed",
+    "pruned",
+    "prune_failed",
     "inbox_duplicate",
     "inbox_slow",
     "inbox_unavailable",
@@ -299,6 +301,18 @@ def tick_done(sweep: Any, delivery: Any) -> str:
         f"{sweep.digests} digests; {delivery.sent} sent, {delivery.retrying} retrying, "
         f"{delivery.failed} failed, {delivery.held} held"
     )
+
+
+def pruned(counts: Any) -> str:
+    return (
+        f"retention: {counts.conversations} conversations, {counts.processed_events} event ids and "
+        f"{counts.closed_cases} closed cases deleted"
+    )
+
+
+def prune_failed(error: BaseException) -> str:
+    where = where_it_failed(error)
+    return f"retention run failed with {type(error).__name__} at {where}; it runs again tomorrow"
 
 
 def tick_failed(error: BaseException) -> str:

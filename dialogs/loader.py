@@ -9,17 +9,17 @@ keys; duplicate ids; steps that cannot be reached; loops that never ask anything
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from dialogs.actions import ACTIONS
@@ -30,6 +30,7 @@ from dialogs.expect import EXPECT
 from dialogs.notices import NOTICE_KINDS
 from dialogs.plan import CASE_FACTS, EVIDENCE_EVENTS
 from dialogs.render import CHOICES_FROM, RENDERERS
+from dialogs.safe_yaml import Limits, YamlRefused, read_yaml_file
 from dialogs.schema import (
     ActionStep,
     AskStep,
@@ -47,7 +48,15 @@ from dialogs.schema import (
 )
 from dialogs.strings import REQUIRED_STRINGS
 
-__all__ = ["PackError", "Problem", "bundled_pack_dir", "check_pack", "load_pack", "seed_text"]
+__all__ = [
+    "PACK_FILE_LIMITS",
+    "PackError",
+    "Problem",
+    "bundled_pack_dir",
+    "check_pack",
+    "load_pack",
+    "seed_text",
+]
 
 _M = TypeVar("_M", bound=BaseModel)
 Path_ = tuple[str | int, ...]
@@ -61,6 +70,8 @@ class Problem:
     file: str
     line: int
     message: str
+    #: A file missing or unreadable (not YAML, too big, over a limit): nothing else was checked.
+    unreadable: bool = dataclasses.field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -81,31 +92,8 @@ def bundled_pack_dir() -> Path:
 
 # --- YAML with line numbers ------------------------------------------------------------------------
 
-
-if TYPE_CHECKING:
-    _SafeLoader = yaml.SafeLoader
-else:
-    # libyaml's parser reads the pack about ten times faster than PyYAML's own, with the same
-    # nodes and line numbers: `hampshire chat` loads the pack before its first prompt.
-    _SafeLoader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-
-
-class _Loader(_SafeLoader):
-    """A safe loader where only true/false are booleans.
-
-    YAML 1.1 reads yes, no, on and off as booleans, so a force writing `yes:` as a choice value or
-    `no` in a word list would silently get True or False.
-    """
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-for _first in "tTfF":
-    _Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first]
-    )
+#: How big a pack's file may be: the bundled pack's largest is about 25 kB.
+PACK_FILE_LIMITS = Limits(max_bytes=1_000_000, max_depth=32, max_aliases=100, max_values=200_000)
 
 
 @dataclass
@@ -128,34 +116,15 @@ def _read_yaml(file: Path, root: Path, problems: list[Problem]) -> _Source:
     name = str(file.relative_to(root.parent)) if file.is_relative_to(root.parent) else str(file)
     source = _Source(name, None, {})
     try:
-        loader = _Loader(file.read_text(encoding="utf-8"))
-        try:
-            node = loader.get_single_node()
-            source.data = _build(node, (), source, loader, problems) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problems.append(Problem(name, mark.line + 1 if mark else 1, f"not valid YAML: {error}"))
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(Problem(name, 1, f"cannot read: {error}"))
+        document = read_yaml_file(file, limits=PACK_FILE_LIMITS)
+    except YamlRefused as error:
+        problems.append(Problem(name, error.line, error.reason, unreadable=True))
+    except OSError as error:
+        problems.append(Problem(name, 1, f"cannot read: {error.strerror or error}", unreadable=True))
+    else:
+        source.data, source.lines = document.data, document.lines
+        problems += [Problem(name, line, f"duplicate key {key!r}") for line, key in document.duplicates]
     return source
-
-
-def _build(node: yaml.Node, path: Path_, source: _Source, loader: _Loader, problems: list[Problem]) -> Any:
-    source.lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if key in result:
-                problems.append(Problem(source.name, key_node.start_mark.line + 1, f"duplicate key {key!r}"))
-            result[key] = _build(value_node, (*path, key), source, loader, problems)
-            source.lines[(*path, key)] = key_node.start_mark.line + 1
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), source, loader, problems) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
 
 
 def _validate(model: type[_M], source: _Source, problems: list[Problem], data: Any = None) -> _M | None:
@@ -208,14 +177,14 @@ def check_pack(
     root = Path(directory) if directory else bundled_pack_dir()
     problems: list[Problem] = []
     if not root.is_dir():
-        return None, [Problem(str(root), 1, "not a folder")]
+        return None, [Problem(str(root), 1, "not a folder", unreadable=True)]
     files = {name: root / f"{name}.yaml" for name in ("pack", "strings", "plan", "directory")}
     for name, file in files.items():
         if not file.is_file():
-            problems.append(Problem(str(file), 1, f"missing: a pack needs {name}.yaml"))
+            problems.append(Problem(str(file), 1, f"missing: a pack needs {name}.yaml", unreadable=True))
     flow_files = sorted((root / "flows").glob("*.yaml"))
     if not flow_files:
-        problems.append(Problem(str(root / "flows"), 1, "no flows (flows/*.yaml)"))
+        problems.append(Problem(str(root / "flows"), 1, "no flows (flows/*.yaml)", unreadable=True))
     if problems:
         return None, problems
 

@@ -12,18 +12,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 __all__ = [
+    "ActionStep",
     "AskStep",
     "ChoiceSpec",
     "Citation",
+    "CompletedBy",
     "CorrectStep",
+    "DecisionSpec",
     "DirectoryCategory",
     "DirectoryEntrySpec",
     "DueRule",
-    "CompletedBy",
-    "DecisionSpec",
     "DueVariant",
     "EffectStep",
-    "ActionStep",
     "Flow",
     "IntentSpec",
     "MeetingSpec",
@@ -31,6 +31,7 @@ __all__ = [
     "Pack",
     "PackMeta",
     "PointSpec",
+    "RetentionSettings",
     "SayStep",
     "Step",
     "SummaryStep",
@@ -259,6 +260,23 @@ class NudgeSettings(_Model):
     )
 
 
+class RetentionSettings(_Model):
+    """What the bot forgets, and when: run daily by the scheduler and by `hampshire db prune`."""
+
+    conversation_days: int = Field(
+        30, ge=1, description="an unfinished conversation untouched this long is forgotten, answers and all"
+    )
+    processed_event_days: int = Field(
+        2, ge=1, description="how long a platform event id is remembered, to answer its retries once"
+    )
+    closed_case_days: int = Field(
+        730, ge=1, description="a closed case is deleted this long after it closed (its deletion is audited)"
+    )
+    default_note: str | None = Field(
+        None, description="why these periods: the force's own rule, or the default it kept"
+    )
+
+
 class PackMeta(_Model):
     """`pack.yaml`: the force, its clock, its menu and the words that route free text."""
 
@@ -285,6 +303,7 @@ class PackMeta(_Model):
     )
     meetings: dict[Id, MeetingSpec] = Field(default_factory=dict)
     nudges: NudgeSettings = Field(default_factory=NudgeSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 # --- plan ------------------------------------------------------------------------------------------
@@ -432,18 +451,20 @@ class DirectoryCategory(_Model):
 class DirectoryEntrySpec(_Model):
     """A support service as printed in the source, with what a human found wrong with it."""
 
+    # The lengths are the stored columns' (store.models.DirectoryEntry): an import of a 100 MB
+    # name is refused with the field's name, not sent to the database.
     key: Id
-    name: str
+    name: str = Field(max_length=200)
     category: Id
-    description: str
-    phone: str | None = None
-    email: str | None = None
-    web: str | None = None
-    hours: str | None = None
-    for_whom: str = Field(description="who the service is for, in plain words")
-    synonyms: list[str] = Field(default_factory=list)
-    source: str
-    flags: dict[Literal["phone", "email", "web"], str] = Field(
+    description: str = Field(max_length=2000)
+    phone: str | None = Field(None, max_length=64)
+    email: str | None = Field(None, max_length=320)
+    web: str | None = Field(None, max_length=500)
+    hours: str | None = Field(None, max_length=200)
+    for_whom: str = Field(max_length=300, description="who the service is for, in plain words")
+    synonyms: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
+    source: str = Field(max_length=300)
+    flags: dict[Literal["phone", "email", "web"], Annotated[str, Field(max_length=200)]] = Field(
         default_factory=dict, description="a field a human found wrong, with the reason"
     )
 

@@ -43,6 +43,7 @@ PURPOSES = frozenset(
         "reminder",  # a reminder naming the case was delivered (a disclosure)
         "export",  # the case went out of the bot in a report or export
         "subject_access",  # a person's data was exported for their subject access request
+        "retention",  # a closed case was deleted at the end of the pack's retention period
     }
 )
 #: The hash before the first row.

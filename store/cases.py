@@ -46,6 +46,8 @@ __all__ = [
 Relation = Literal["reporter", "io", "victim", "slt"]
 #: Who may work a case's points (mark them, snooze them, record decisions).
 WORKERS: tuple[Relation, ...] = ("reporter", "io", "slt")
+#: How much of a reference that names no case its audit row keeps (a reference is 12 characters).
+PROBED_REFERENCE_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -244,30 +246,31 @@ def view_case(
     now: datetime,
     allowed: Sequence[Relation] = WORKERS,
 ) -> tuple[Case | None, Literal["ok", "denied", "not_found"]]:
-    """Open a case for `person` if their relation to it is `allowed`; audit the view or refusal."""
+    """Open a case for `person` if their relation to it is `allowed`; audit the view or refusal.
+
+    Someone with no relation to the case is told `not_found`, exactly as for a reference that
+    names no case, so that trying references cannot tell which exist; both lookups are audited as
+    probes (the refused one with its case). `denied` is only for someone who can see the case
+    anyway (its victim, say) but not do this with it.
+    """
     case = find_case(session=session, reference=reference)
     if case is None:
-        return None, "not_found"
-    if relation(case, person) not in allowed:
         record_access(
-            session=session,
-            person=person,
-            case=case,
-            surface=surface,
-            action="denied",
-            purpose="probe",
-            now=now,
-        )
-        return None, "denied"
+            session=session, person=person, case=None, surface=surface, action="not_found",
+            purpose="probe", now=now, detail=f"reference {reference.strip()[:PROBED_REFERENCE_LENGTH]}",
+        )  # fmt: skip
+        return None, "not_found"
+    related = relation(case, person)
+    if related not in allowed:
+        record_access(
+            session=session, person=person, case=case, surface=surface, action="denied",
+            purpose="probe", now=now,
+        )  # fmt: skip
+        return None, "denied" if related is not None else "not_found"
     record_access(
-        session=session,
-        person=person,
-        case=case,
-        surface=surface,
-        action="view",
-        purpose="case_view",
-        now=now,
-    )
+        session=session, person=person, case=case, surface=surface, action="view",
+        purpose="case_view", now=now,
+    )  # fmt: skip
     return case, "ok"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +36,3 @@ def forget_processed_before(*, session: Session, before: datetime) -> int:
     """Delete records older than `before` (platforms stop retrying after minutes, not days)."""
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < before))
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-#: How long an event id is remembered.
-RETENTION = timedelta(days=2)

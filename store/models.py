@@ -279,7 +279,9 @@ class AccessAudit(Base):
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[datetime]
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    # Not a foreign key: the trail outlives the cases it names (a case deleted at the end of its
+    # retention period keeps its rows here, and one more saying it was deleted).
+    case_id: Mapped[int | None] = mapped_column(Integer)
     surface: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(30))
     purpose: Mapped[str] = mapped_column(String(30))

@@ -3,7 +3,8 @@
 APScheduler is only the tick: one interval job with a fixed id (`replace_existing`, so a restart
 never duplicates it), `coalesce` and `max_instances=1` (a slow tick is never run twice at once),
 and a generous misfire grace (a tick missed while the process was busy still runs). What is due
-is decided by the database, so several instances on PostgreSQL can all tick safely.
+is decided by the database, so several instances on PostgreSQL can all tick safely. A second
+job, daily, deletes what the pack's retention periods say has expired (`bot.retention`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from bot import messages
 from bot.channels.outbound import Channel
 from bot.reminders.delivery import Deliverer, DeliveryReport
 from bot.reminders.sweep import SweepReport, run_sweep
+from bot.retention import scheduled_prune
 from bot.runtime import Runtime
 
-__all__ = ["JOB_ID", "PlanKeeper", "Tick", "start_scheduler"]
+__all__ = ["JOB_ID", "RETENTION_JOB_ID", "PlanKeeper", "Tick", "start_scheduler"]
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "hampshire-plan-sweep"
+RETENTION_JOB_ID = "hampshire-retention"
 #: Seconds between ticks; the 1-hour FIM point is the tightest clock, so a minute is plenty.
 TICK_SECONDS = 60
 #: A tick this late (seconds) still runs rather than being dropped with a warning.
@@ -93,6 +96,16 @@ def start_scheduler(keeper: PlanKeeper, *, seconds: int = TICK_SECONDS) -> Async
         args=[keeper],
         id=JOB_ID,
         name="sweep the plan and deliver nudges",
+        replace_existing=True,
+        next_run_time=keeper.runtime.clock(),
+    )
+    # Retention runs beside the plan, daily from start-up (`bot.retention`).
+    scheduler.add_job(
+        scheduled_prune,
+        IntervalTrigger(days=1, timezone=UTC),
+        args=[keeper.runtime],
+        id=RETENTION_JOB_ID,
+        name="delete what the pack's retention periods say has expired",
         replace_existing=True,
         next_run_time=keeper.runtime.clock(),
     )

@@ -313,6 +313,7 @@ COMMANDS = {
     "db upgrade": ["db", "upgrade"],
     "directory search": ["directory", "search", "federation"],
     "nudge run-once": ["nudge", "run-once"],
+    "serve": ["serve", "--host", "127.0.0.1", "--port", "0"],
 }
 
 
@@ -387,3 +388,71 @@ def test_an_unknown_log_format_is_one_line_and_status_2(
     monkeypatch.setenv("HAMPSHIRE_LOG_FORMAT", "xml")
     assert main(["people", "list"]) == 2
     assert "HAMPSHIRE_LOG_FORMAT must be one of text, json" in _refused(capsys.readouterr())
+
+
+def test_pack_check_of_a_file_it_cannot_read_is_one_line_with_file_and_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pack"
+    shutil.copytree(bundled_pack_dir(), folder)
+    strings = folder / "strings.yaml"
+    lines = strings.read_text().count("\n")
+    strings.write_text(strings.read_text() + "? [a, b]\n: 1\n")
+    (folder / "plan.yaml").write_text("deep: " + "[" * 40 + "]" * 40 + "\n")
+    assert main(["pack", "check", str(folder)]) == 2
+    said = _refused(capsys.readouterr())
+    assert f"cannot use the content pack: pack/strings.yaml:{lines + 1}: a key must be a word" in said
+    assert f"(and 1 more problem(s): run `hampshire pack check {folder}`)" in said
+
+
+def test_directory_import_refuses_a_100_mb_name_and_50000_entries_and_imports_nothing(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["directory", "export"]) == 0
+    before = capsys.readouterr().out
+    huge = tmp_path / "huge.yaml"
+    with huge.open("w") as out:
+        out.write("- key: huge\n  category: wellbeing\n  name: ")
+        for _ in range(100):
+            out.write("n" * 1_000_000)
+        out.write("\n")
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps([f"e{i}" for i in range(50_000)]))
+    for file, says in ((huge, "huge.yaml:1: larger than 4,000,000 bytes"), (many, "50,000 entries")):
+        assert main(["directory", "import", str(file)]) == 1
+        shown = capsys.readouterr()
+        assert shown.out == "" and says in shown.err and shown.err.count("\n") == 2, shown.err
+    assert main(["directory", "export"]) == 0
+    assert capsys.readouterr().out == before
+
+
+def test_directory_import_shows_the_first_problems_of_many(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"key": f"e{i}"} for i in range(30)]))
+    assert main(["directory", "import", str(bad)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 22 and lines[-2].startswith("… and ") and lines[-1].startswith("nothing imported")
+
+
+def test_db_prune_dry_run_counts_and_deletes_nothing(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "prune", "--dry-run"]) == 0
+    assert capsys.readouterr().out == (
+        "conversations untouched for 30 days: would delete 0\n"
+        "event ids older than 2 days: would delete 0\n"
+        "cases closed over 730 days ago: would delete 0\n"
+    )
+    assert main(["db", "prune"]) == 0
+    assert "cases closed over 730 days ago: deleted 0" in capsys.readouterr().out
+
+
+def test_pack_check_of_a_missing_pack_is_one_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pack", "check", str(tmp_path / "nowhere")]) == 2
+    assert f"cannot use the content pack: {tmp_path / 'nowhere'}:1: not a folder" in _refused(
+        capsys.readouterr()
+    )

@@ -109,9 +109,33 @@ def test_a_database_behind_head_is_migrated_at_start(tmp_path: Path) -> None:
     assert "alembic" in modules and "[1] " in done.stdout
 
 
+def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`hampshire ARGV` as a process, in this environment without channels, plus `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=_environment(**env),
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+
+
 def test_a_command_that_cannot_start_prints_one_line_and_no_traceback() -> None:
+    done = _run("directory", "search", "federation", "--db", "not a url")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert (
+        done.stderr == "hampshire: --db is not a database URL (e.g. postgresql+psycopg://bot@db/hampshire, "
+        "sqlite:////var/lib/hampshire/bot.db)\n"
+    )
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`hampshire pack check --mermaid | head -1`: no BrokenPipeError traceback, as a shell would show."""
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "directory", "search", "federation", "--db", "not a url"],
+        ["bash", "-c", f"set -o pipefail; {sys.executable} -m bot.cli pack check --mermaid | head -1"],
         capture_output=True,
         text=True,
         env=_environment(),
@@ -119,12 +143,29 @@ def test_a_command_that_cannot_start_prints_one_line_and_no_traceback() -> None:
         timeout=300,
         check=False,
     )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert (
-        done.stderr == "hampshire: --db is not a database URL (e.g. postgresql+psycopg://bot@db/hampshire, "
-        "sqlite:////var/lib/hampshire/bot.db)\n"
-    )
+    assert done.stdout.startswith("%% ") and done.stdout.count("\n") == 1
+    assert done.stderr == ""
+    assert done.returncode in (0, 141)  # 0 when every line fitted in the pipe before head left
+
+
+def test_writing_to_a_pipe_whose_reader_has_gone_is_status_141_and_no_traceback() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line: every write fails
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "pack", "check", "--mermaid"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_environment(),
+            cwd=ROOT,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
 
 
 # --- serve -----------------------------------------------------------------------------------------
@@ -202,3 +243,52 @@ def test_serve_logs_json_its_address_and_each_channels_state_and_off_channels_an
     assert any(m.startswith("Slack is off: SLACK_BOT_TOKEN is not set") for m in messages)
     assert any(m.startswith("Microsoft Teams is off: MICROSOFT_APP_ID is not set") for m in messages)
     assert [r for r in records if r["logger"].startswith("apscheduler") and r["level"] == "INFO"] == []
+
+
+def test_a_second_instance_on_one_sqlite_file_refuses_until_the_first_is_killed(migrated: str) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--db", migrated],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+        cwd=ROOT,
+    )
+    try:
+        assert server.stderr is not None
+        # The "listening" line comes once the lock is held and the socket bound (a handshake).
+        while "listening on" not in (line := server.stderr.readline()):
+            assert line, "serve ended before listening"
+        for command in (["serve", "--host", "127.0.0.1", "--port", "0"], ["nudge", "run-once"]):
+            refused = _run(*command, "--db", migrated)
+            assert refused.returncode == 2 and refused.stdout == ""
+            assert (
+                refused.stderr.startswith("hampshire: another instance") and refused.stderr.count("\n") == 1
+            )
+            assert "SQLite serves one instance" in refused.stderr
+        os.kill(server.pid, 9)
+        assert server.wait(timeout=60) == -9
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=60)
+    again = _run("nudge", "run-once", "--db", migrated)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("sweep: 0 points due")
+
+
+def test_teams_without_authentication_refuses_a_database_server() -> None:
+    refused = _run(
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--db",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        HAMPSHIRE_ALLOW_UNAUTHENTICATED="1",
+    )
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith("hampshire: not starting: HAMPSHIRE_ALLOW_UNAUTHENTICATED serves Teams")
+    assert "only with a local SQLite database (not postgresql)" in refused.stderr

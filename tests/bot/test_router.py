@@ -180,10 +180,15 @@ def test_a_stranger_cannot_act_on_a_case(runtime: Runtime) -> None:
     reference = supervisor.pick("confirm")[0].text.split()[1]
     stranger = Conversation(RuntimePort(runtime), "pc.nosey.parker@example.police.uk")
     assert keys(stranger.say("my cases")) == ["strings.my_cases_none", "strings.anything_else"]
-    assert keys(stranger.say(f"update case {reference}")) == ["strings.case_denied", "strings.anything_else"]
+    # Answered as a reference that names no case would be, so probing tells a stranger nothing.
+    unknown = ["strings.case_not_found_by_reference", "strings.anything_else"]
+    assert keys(stranger.say(f"update case {reference}")) == unknown
+    assert keys(stranger.say("update case OH-1999-0001")) == unknown
     with runtime.sessions() as session:
         denied = session.scalars(select(AccessAudit).where(AccessAudit.action == "denied")).all()
+        probed = session.scalars(select(AccessAudit).where(AccessAudit.action == "not_found")).all()
     assert [(a.surface, a.case_id is not None) for a in denied] == [("console", True)]
+    assert [(a.surface, a.case_id, a.detail) for a in probed] == [("console", None, "reference OH-1999-0001")]
 
 
 def test_logs_never_carry_what_people_said(

@@ -315,3 +315,36 @@ def test_a_notice_that_does_not_name_the_decision_cannot_complete_a_point(tmp_pa
 def test_an_app_command_must_start_a_flow_of_the_pack(tmp_path: Path) -> None:
     problems = broken(tmp_path, "pack.yaml", "  cases: my_cases\n", "  cases: my_kases\n")
     assert [p.message for p in problems] == ["command 'cases' starts unknown flow 'my_kases'"]
+
+
+@pytest.mark.parametrize(
+    ("addition", "says"),
+    [
+        (
+            "laughs: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+            + "".join(f"l{i}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)),
+            "more than 100 uses of aliases",
+        ),
+        ("deep: " + "[" * 40 + "]" * 40 + "\n", "nested more than 32 levels deep"),
+        ("? [a, b]\n: 1\n", "a key must be a word or a number, not a list"),
+        ("padding: " + "x" * 1_000_001 + "\n", "larger than 1,000,000 bytes"),
+    ],
+    ids=["billion laughs", "deep nesting", "list key", "too big"],
+)
+def test_a_file_over_the_limits_is_one_unreadable_problem_with_its_line(
+    tmp_path: Path, addition: str, says: str
+) -> None:
+    folder = tmp_path / "west-midlands"
+    shutil.copytree(bundled_pack_dir(), folder)
+    strings = folder / "strings.yaml"
+    lines = strings.read_text(encoding="utf-8").count("\n")
+    strings.write_text(strings.read_text(encoding="utf-8") + addition, encoding="utf-8")
+    pack, problems = check_pack(folder)
+    assert pack is None
+    assert len(problems) == 1 and problems[0].unreadable, problems
+    problem = problems[0]
+    assert problem.file == "west-midlands/strings.yaml" and says in problem.message
+    if says.startswith("larger"):
+        assert problem.line == 1
+    else:
+        assert problem.line > lines

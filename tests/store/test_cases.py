@@ -142,11 +142,12 @@ def test_only_reporter_io_and_victim_are_related(session: Session) -> None:
 def test_every_view_and_refusal_is_audited(session: Session) -> None:
     case = open_one(session)
     stranger = ensure_person(session=session, email="pc.nosey.parker@example.police.uk", now=NOW)
+    # A stranger cannot tell a case that exists from one that does not.
     assert cases.view_case(
         session=session, person=stranger, reference=case.reference, surface="slack", now=NOW
     ) == (
         None,
-        "denied",
+        "not_found",
     )
     seen, outcome = cases.view_case(
         session=session, person=case.reporter, reference=case.reference.lower(), surface="msteams", now=NOW
@@ -160,6 +161,15 @@ def test_every_view_and_refusal_is_audited(session: Session) -> None:
     )
     rows = [(a.person_id, a.action, a.surface) for a in audit_rows(session=session, case=case)]
     assert rows[1:] == [(stranger.id, "denied", "slack"), (case.reporter_id, "view", "msteams")]
+    probes = [(a.person_id, a.case_id, a.action, a.detail) for a in audit_rows(session=session)][-1:]
+    assert probes == [(stranger.id, None, "not_found", "reference OH-1999-0001")]
+
+
+def test_someone_who_sees_a_case_but_may_not_work_it_is_denied(session: Session) -> None:
+    case = open_one(session)
+    assert cases.view_case(
+        session=session, person=case.victim, reference=case.reference, surface="slack", now=NOW
+    ) == (None, "denied")
 
 
 def test_point_writes_and_the_timeline(session: Session) -> None:

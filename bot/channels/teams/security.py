@@ -32,6 +32,7 @@ __all__ = [
     "Rules",
     "TeamsConfigError",
     "channel_claims_allowed",
+    "local_database_problem",
     "teams_mode",
 ]
 
@@ -132,3 +133,18 @@ class Rules:
         if isinstance(claimed, str) and claimed.strip().lower() != self.tenant:
             return None
         return self.tenant if found == {self.tenant} else None
+
+
+def local_database_problem(backend: str) -> str | None:
+    """Why local mode (nobody authenticated) cannot serve a database of kind `backend`, or None.
+
+    Local mode is for a Teams client on this machine: anyone who can reach the port is believed,
+    so it may only ever see a SQLite database on this machine, never a shared server's data.
+    """
+    if backend == "sqlite":
+        return None
+    return (
+        "HAMPSHIRE_ALLOW_UNAUTHENTICATED serves Teams without authentication, for a client on this "
+        f"machine, so only with a local SQLite database (not {backend}); set MICROSOFT_APP_ID, "
+        "MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID to serve Teams with authentication"
+    )

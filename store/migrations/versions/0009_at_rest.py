@@ -3,7 +3,7 @@ the data key (existing rows encrypted here, with the key the engine carries); a 
 the key; audit rows with a purpose and a hash chain (existing rows chained here, oldest first)
 
 Revision ID: 0009_at_rest
-Revises: 0005_perf
+Revises: 0008_retention
 Create Date: 2026-11-27
 """
 
@@ -20,7 +20,7 @@ from store.data_key import CHECK_VALUE, EncryptedColumn, transform_column
 from store.models import UTCDateTime
 
 revision: str = "0009_at_rest"
-down_revision: str | None = "0005_perf"
+down_revision: str | None = "0008_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -135,7 +135,10 @@ def test_without_consent_the_victim_is_not_messaged(runtime: Runtime) -> None:
 def test_only_the_io_or_reporter_records_decisions(runtime: Runtime) -> None:
     reference = report(runtime)
     stranger = Conversation(RuntimePort(runtime), "pc.nosey.parker@example.police.uk")
-    assert keys(stranger.say(f"update case {reference}")) == ["strings.case_denied", "strings.anything_else"]
+    assert keys(stranger.say(f"update case {reference}")) == [
+        "strings.case_not_found_by_reference",
+        "strings.anything_else",
+    ]
     assert (
         decide(runtime, reference, "arrest", "today 08:00", who=SUPERVISOR)[0] == "strings.decision_recorded"
     )

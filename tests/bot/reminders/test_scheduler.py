@@ -6,7 +6,14 @@ import asyncio
 
 import pytest
 
-from bot.reminders.scheduler import JOB_ID, MISFIRE_GRACE, PlanKeeper, _scheduled_tick, start_scheduler
+from bot.reminders.scheduler import (
+    JOB_ID,
+    MISFIRE_GRACE,
+    RETENTION_JOB_ID,
+    PlanKeeper,
+    _scheduled_tick,
+    start_scheduler,
+)
 from bot.runtime import Runtime
 from tests.bot.helpers import report
 from tests.channel import FakePush
@@ -24,7 +31,8 @@ def test_the_job_is_configured_not_to_overlap_or_drop_ticks(
                 keeper.tick, "interval", seconds=60, id=JOB_ID, replace_existing=True
             )
             assert start_scheduler_again.id == JOB_ID
-            [job] = scheduler.get_jobs()
+            job = scheduler.get_job(JOB_ID)
+            assert {j.id for j in scheduler.get_jobs()} == {JOB_ID, RETENTION_JOB_ID}
             assert (job.id, job.coalesce, job.max_instances, job.misfire_grace_time) == (
                 JOB_ID,
                 True,

@@ -198,7 +198,7 @@ def test_a_nudges_buttons_close_the_point(runtime: Runtime) -> None:
         "strings.point_marked_na"
     )
     stranger = "pc.nosey.parker@example.police.uk"
-    assert keys(press(runtime, stranger, reference, esafety.id, "done"))[0] == "strings.case_denied"
+    assert keys(press(runtime, stranger, reference, esafety.id, "done"))[0] == "strings.point_not_found"
     sweep(runtime, START + 49 * HOUR)
     second = [codes for kind, _, codes in messages(runtime) if kind == "nudge"][-1]
     assert {code for _, code, _ in second} == SUPERVISOR_24H - {"leaflet_given", "esafety_report"}

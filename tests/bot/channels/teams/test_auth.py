@@ -26,6 +26,7 @@ from bot.app import RUNTIME
 from bot.app import _healthz as healthz
 from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.security import local_database_problem
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -311,3 +312,8 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
         failsafe.cancel()
         hole.close()
     assert nothing_stored(runtime)
+
+
+@pytest.mark.parametrize(("backend", "refused"), [("sqlite", False), ("postgresql", True), ("mysql", True)])
+def test_local_mode_serves_only_a_local_sqlite_database(backend: str, refused: bool) -> None:
+    assert (local_database_problem(backend) is not None) is refused

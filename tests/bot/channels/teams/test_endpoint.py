@@ -24,7 +24,8 @@ from bot.conversation import RuntimePort
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.types import MENU_STEP
-from store.models import Case, ChannelIdentity, Person, ProcessedEvent
+from store.models import AccessAudit, Case, ChannelIdentity, Person, ProcessedEvent
+from tests.bot.helpers import report
 from tests.conftest import FakeClock
 from tests.fake_teams import (
     Bot,
@@ -510,3 +511,35 @@ def test_the_teams_routes_are_never_added_with_teams_off(sqlite_engine: Engine, 
     with pytest.raises(TeamsConfigError, match="Teams is off"):
         add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=clock)
     assert list(app.router.routes()) == []
+
+
+def test_a_stranger_probing_case_references_cannot_tell_which_exist_and_is_audited(
+    engine: Engine, clock: FakeClock, tenant: str
+) -> None:
+    runtime = local_runtime(engine, clock, tenant)
+    reference = report(runtime)
+    stranger = TeamsUser("PC Nosey Parker", "pc.nosey.parker@example.police.uk")
+    answers: dict[str, list[str]] = {}
+
+    async def scenario(bot: Bot) -> None:
+        who = bot.who(stranger, tenant)
+        for probe in (reference, "OH-1999-0001"):
+            before = len(bot.connector.posted)
+            assert (await bot.post(message(f"update case {probe}", **who))).status == 200
+            answers[probe] = [key for reply in bot.connector.posted[before:] for key in reply.keys]
+
+    drive(runtime, scenario)
+    assert answers[reference] == answers["OH-1999-0001"]
+    assert "strings.case_not_found_by_reference" in answers[reference]
+    with runtime.sessions.begin() as session:
+        rows = session.scalars(
+            select(AccessAudit)
+            .join(Person, AccessAudit.person_id == Person.id)
+            .where(Person.email == stranger.email)
+            .order_by(AccessAudit.id)
+        ).all()
+        case_id = session.scalar(select(Case.id).where(Case.reference == reference))
+        assert [(a.surface, a.action, a.case_id, a.detail) for a in rows] == [
+            ("msteams", "denied", case_id, None),
+            ("msteams", "not_found", None, "reference OH-1999-0001"),
+        ]
