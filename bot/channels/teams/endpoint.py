@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import messages
-from bot.channels.port import Port
+from bot.channels.port import NotStored, Port
 from bot.channels.teams.handler import TeamsHandler
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.sdk import Binding, Sdk, make_binding
@@ -110,6 +110,10 @@ class _Endpoint:
         )
         try:
             answer = await self.binding.run(verdict, activity, body, self.handler)
+        except NotStored as error:
+            # Nothing was saved: an error status, so that Teams sends the activity again.
+            log.error(messages.turn_failed(CHANNEL, error))
+            return web.json_response({"error": "try again later"}, status=503)
         except Exception as error:
             log.error(messages.turn_failed(CHANNEL, error))
             return web.json_response({"error": "internal error"}, status=500)

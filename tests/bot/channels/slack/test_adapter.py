@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.channels.outbound import Address, RetryPolicy
 from bot.channels.slack.adapter import SlackChannel, SlackConfigError, make_slack_channel, run_socket_mode
@@ -383,26 +383,27 @@ def test_slack_connect_and_guests_are_refused_politely(rig: SlackRig, runtime: R
     assert "OH-" not in json.dumps(_last_home(rig, STRANGER))
 
 
-def test_the_ack_does_not_wait_for_the_database(rig: SlackRig, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slack_is_told_to_retry_when_the_work_cannot_be_stored(
+    rig: SlackRig, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import store.inbox
 
     real = store.inbox.receive
-    acked = threading.Event()
-    # Whether Slack had its answer by the time the work was stored. The store waits for the answer
-    # (a handshake, not a stopwatch): an ack that waited for the store would leave it waiting until
-    # the guard runs out, and record False.
-    answered_first: list[bool] = []
 
-    def receive_after_the_ack(**kwargs: Any) -> int | None:
-        answered_first.append(acked.wait(10))
-        return real(**kwargs)
+    def database_down(**kwargs: Any) -> int | None:
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(store.inbox, "receive", receive_after_the_ack)
-    answer = rig.dm(SERGEANT, "report assault", settle=False)
-    acked.set()
-    assert answer.status == 200
-    rig.settle()
-    assert answered_first == [True]
+    monkeypatch.setattr(store.inbox, "receive", database_down)
+    caplog.set_level(logging.INFO)
+    answer = rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE")
+    assert answer.status == 503  # not 200 and then nothing: Slack delivers it again
+    assert rig.messages_to(SERGEANT) == [] and _count(runtime, InboxItem) == 0
+    assert "answered 503" in caplog.text and "stays in the inbox" not in caplog.text
+
+    monkeypatch.setattr(store.inbox, "receive", real)
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
+    assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
     assert _keys(rig.messages_to(SERGEANT)) == ["strings.report_intro", "strings.ask_victim_email"]
 
 
