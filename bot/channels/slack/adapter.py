@@ -53,6 +53,7 @@ from bot.channels.slack.inbound import (
     inbound_from_message,
     inbound_from_reason,
     inbound_from_shortcut,
+    malformed,
 )
 from bot.channels.slack.manifest import BOT_EVENTS, COMMAND, REPORT_SHORTCUT
 from bot.channels.slack.render import (
@@ -550,10 +551,15 @@ class SlackBot:
         """POST /slack/events: verify, then let bolt route it to a listener."""
         if self.verifier is None:
             raise SlackConfigError("SLACK_SIGNING_SECRET is not set")
-        problem = self.verifier.problem(await request.read(), request.headers)
+        raw = await request.read()
+        problem = self.verifier.problem(raw, request.headers)
         if problem:
             log.warning(messages.slack_rejected(problem))
             return web.json_response({"error": "invalid request"}, status=401)
+        shape = malformed(raw, request.content_type)
+        if shape:
+            log.warning(messages.slack_rejected(shape))
+            return web.json_response({"error": "malformed request"}, status=400)
         retry = request.headers.get("X-Slack-Retry-Num")
         if retry:
             log.info(messages.slack_retry(retry, request.headers.get("X-Slack-Retry-Reason")))

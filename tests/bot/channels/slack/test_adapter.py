@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -619,3 +620,69 @@ def test_messages_share_one_connection_until_the_channel_closes_it(pack: Pack) -
     kept, closed = asyncio.run(scenario())
     assert len(peers) == 3 and len(set(peers)) == 1  # one connection, not one per message
     assert kept and closed
+
+
+MALFORMED = {
+    "a JSON array": (b"[1, 2]", "application/json"),
+    "a JSON string": (b'"event_callback"', "application/json"),
+    "payload=[1]": (b"payload=%5B1%5D", "application/x-www-form-urlencoded"),
+    "payload not JSON": (b"payload=%7Bnot", "application/x-www-form-urlencoded"),
+    "payload a number": (b"payload=7", "application/x-www-form-urlencoded"),
+    "event as a string": (
+        json.dumps(
+            {"type": "event_callback", "team_id": TEAM, "event_id": "Ev1", "event": "message"}
+        ).encode(),
+        "application/json",
+    ),
+    "event type a list": (
+        json.dumps(
+            {"type": "event_callback", "team_id": TEAM, "event_id": "Ev2", "event": {"type": ["message"]}}
+        ).encode(),
+        "application/json",
+    ),
+    "team_id an object": (
+        json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": {"id": TEAM},
+                "event_id": "Ev3",
+                "event": {"type": "message"},
+            }
+        ).encode(),
+        "application/json",
+    ),
+    "actions a string": (
+        b"payload="
+        + urllib.parse.quote(
+            json.dumps({"type": "block_actions", "team": {"id": TEAM}, "actions": "x"})
+        ).encode(),
+        "application/x-www-form-urlencoded",
+    ),
+    "view a list": (
+        b"payload="
+        + urllib.parse.quote(
+            json.dumps({"type": "view_submission", "team": {"id": TEAM}, "view": [1]})
+        ).encode(),
+        "application/x-www-form-urlencoded",
+    ),
+    "user a number": (
+        json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": TEAM,
+                "event_id": "Ev4",
+                "event": {"type": "message", "channel_type": "im", "user": 5, "text": ["hi"]},
+            }
+        ).encode(),
+        "application/json",
+    ),
+}
+
+
+@pytest.mark.parametrize("body, content_type", MALFORMED.values(), ids=list(MALFORMED))
+def test_a_signed_but_malformed_payload_gets_400_never_500(
+    rig: SlackRig, runtime: Runtime, body: bytes, content_type: str
+) -> None:
+    answer = rig.post(body, content_type)
+    assert answer.status == 400, answer.body
+    assert _count(runtime, InboxItem) == 0 and rig.mock.calls == []
