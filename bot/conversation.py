@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Literal
@@ -62,7 +63,8 @@ class RuntimePort:
             sessions=self.runtime.sessions,
             clock=self.runtime.clock,
             channel=channel,
-            worker=f"{channel.name}-replies:{socket.gethostname()}:{os.getpid()}",
+            # One name per sender, so that its leases are told from another sender's in this process.
+            worker=f"{channel.name}-replies:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             lease=timedelta(seconds=self.runtime.settings.work_lease_seconds),
         )
 

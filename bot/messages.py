@@ -308,6 +308,13 @@ def reply_raised(reply_id: int, error: BaseException) -> str:
     return f"sending reply {reply_id} raised {type(error).__name__} at {where_it_failed(error)}"
 
 
+def reply_recovery_failed(error: BaseException) -> str:
+    return (
+        f"replies left unsent not taken up ({type(error).__name__} at {where_it_failed(error)}); "
+        "retried later"
+    )
+
+
 def reply_lease_renewal_failed(error: BaseException) -> str:
     return f"reply leases not renewed ({type(error).__name__}); retried shortly"
 

@@ -246,6 +246,16 @@ class ReplySender:
                 await self._send(job, via or self.channel, report)
         return report
 
+    async def keep_sending(self, every: float) -> None:
+        """`run_once` now and every `every` seconds, until cancelled: replies a crash or an outage
+        left behind go out without waiting for the person to write again."""
+        while True:
+            try:
+                await self.run_once(close=False)
+            except Exception as error:  # the database is down: next time round
+                log.error(messages.reply_recovery_failed(error))
+            await asyncio.sleep(every)
+
     async def run_once(self, *, close: bool = True) -> DeliveryReport:
         """Look up the replies a crash left mid-send, then send every reply still waiting, in order.
 

@@ -167,6 +167,10 @@ class ReplySender(Protocol):
         """Reconcile replies left mid-send, then send every reply still waiting."""
         ...
 
+    async def keep_sending(self, every: float) -> None:
+        """`run_once` now and every `every` seconds, until cancelled."""
+        ...
+
 
 class Port(Protocol):
     """What a channel adapter may ask of the bot (synchronous: call it off the event loop)."""

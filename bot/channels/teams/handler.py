@@ -277,7 +277,7 @@ class _TurnChannel:
     async def send_replies(self, replies: Sequence[Reply]) -> Delivery:
         """Post `replies` as cards, in order; stops at the first that is not delivered."""
         first: str | None = None
-        attempts = 0
+        attempts, sent = 0, False
         for card in render_cards(replies, self.handler.pack):
 
             async def attempt(card: dict[str, Any] = card) -> Attempt:
@@ -288,8 +288,10 @@ class _TurnChannel:
             )
             attempts += delivery.attempts
             if delivery.status != "sent":
-                return Delivery(delivery.status, message_id=first, error=delivery.error, attempts=attempts)
-            first = first or delivery.message_id
+                # Part of the answer already reached the person: resending all of it duplicates.
+                status = "uncertain" if sent else delivery.status
+                return Delivery(status, message_id=first, error=delivery.error, attempts=attempts)
+            sent, first = True, first or delivery.message_id
         return Delivery("sent", message_id=first, attempts=attempts)
 
     async def send(
