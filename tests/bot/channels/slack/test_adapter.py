@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
@@ -576,6 +577,44 @@ def test_socket_mode_serves_the_same_conversations(rig: SlackRig) -> None:
         assert _keys(rig.messages_to(SERGEANT)) == ["strings.report_intro", "strings.ask_victim_email"]
         [opened] = rig.mock.calls_to("apps.connections.open")
         assert opened.token == "xapp-test-app-token"
+    finally:
+        serving.cancel()
+        with pytest.raises((asyncio.CancelledError, Exception)):
+            serving.result(10)
+
+
+def test_socket_mode_leaves_unacknowledged_what_it_cannot_store(
+    rig: SlackRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.inbox
+
+    real = store.inbox.receive
+    refused = threading.Event()
+
+    def down_for_one_event(**kwargs: Any) -> int | None:
+        if kwargs["key"] == "Ev0SOCKDOWN":
+            refused.set()
+            raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(store.inbox, "receive", down_for_one_event)
+    serving = asyncio.run_coroutine_threadsafe(
+        run_socket_mode(rig.bot.port, rig.runtime.settings, clock=rig.clock), rig.loop.loop
+    )
+    try:
+        lost = rig.loop.run(
+            rig.mock.push(rig.envelope(rig.message_event(SERGEANT, "report assault"), event_id="Ev0SOCKDOWN"))
+        )
+        stored = rig.loop.run(rig.mock.push(rig.envelope(rig.message_event(OFFICER, "help"))))
+        rig.loop.run(
+            rig.mock.until(
+                lambda: {"envelope_id": stored} in rig.mock.socket_acks and len(rig.messages_to(OFFICER)) >= 1
+            )
+        )
+        assert refused.wait(10)
+        # Not acknowledged, so Slack sends the envelope again; nothing was done with it.
+        assert {"envelope_id": lost} not in rig.mock.socket_acks
+        assert rig.messages_to(SERGEANT) == []
     finally:
         serving.cancel()
         with pytest.raises((asyncio.CancelledError, Exception)):
