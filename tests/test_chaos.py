@@ -13,6 +13,7 @@ an error status is answered once Slack's retry arrives. The figures are printed 
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import contextlib
 import hashlib
@@ -54,6 +55,7 @@ SLACK_RETRIES = 3
 START_GUARD = 60.0
 SETTLE_GUARD = 180.0
 HAMPSHIRE = Path(sys.executable).with_name("hampshire")
+DATA_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 
 
 # --- the bot as a process --------------------------------------------------------------------------
@@ -72,6 +74,8 @@ class BotProcess:
             SLACK_TEAM_ID=TEAM,
             SLACK_API_URL=slack_url,
             HAMPSHIRE_WORK_LEASE_SECONDS=LEASE_SECONDS,
+            # A throwaway data key (a Fernet key), for a bot that encrypts its columns at rest.
+            HAMPSHIRE_DATA_KEY=DATA_KEY,
         )
         self.process = subprocess.Popen(
             [str(HAMPSHIRE), "serve", "--host", "127.0.0.1", "--port", "0", "--db", database_url],
