@@ -3,9 +3,10 @@
 Three servers run in this process on loopback, each behind aiohttp, with Slack mocked at its Web
 API (tests/slack_mock.py) and a temporary SQLite database:
 
-- ours: the real application (`bot.app.create_app`): our signature check, bolt, the listeners,
-  the hand-over to the inbox; the work itself (inbox row, a real conversation turn, a
-  chat.postMessage to the mock) starts once the answer has been written;
+- ours: the real application (`bot.app.create_app`): our signature check, the payload's shape,
+  bolt, the listeners, and the inbox row committed (work is durable before Slack is answered); the
+  work itself (a real conversation turn, its reply from the outbox as a chat.postMessage to the
+  mock) starts once the answer has been written;
 - bolt: a bare `AsyncApp` with a no-op listener and bolt's defaults (its own signature check;
   block actions are acknowledged from a task bolt polls every 10 ms);
 - bolt-inline: the same with `process_before_response=True`, bolt's fastest acknowledgement.

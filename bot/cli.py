@@ -236,6 +236,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
+    import socket
+
     from aiohttp import web
 
     from bot import messages
@@ -252,12 +254,15 @@ def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
             log.warning(messages.serve_loopback_only(host))
             host = "127.0.0.1"
     app = create_app(runtime, schedule=True)
+    # Bound here so that `--port 0` (the system picks a free port) can say which port it got.
+    sock = socket.create_server((host, args.port))
+    port = int(sock.getsockname()[1])
 
     def listening(*banner: object) -> None:
-        # run_app calls this once the socket is bound: the log line is the moment requests work.
-        log.info(messages.serve_listening(host, args.port))
+        # run_app calls this once it serves: the log line is the moment requests work.
+        log.info(messages.serve_listening(host, port))
 
-    web.run_app(app, host=host, port=args.port, print=listening)
+    web.run_app(app, sock=sock, print=listening)
     return 0
 
 
@@ -748,7 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = _command(commands, "serve", "serve Slack and Teams over HTTP, and run the scheduler")
     serve.add_argument("--host", default="0.0.0.0", help="the address to listen on")
-    serve.add_argument("--port", type=int, default=3978, help="the port to listen on")
+    serve.add_argument("--port", type=int, default=3978, help="the port to listen on (0: any free port)")
     _db_option(serve)
     serve.set_defaults(run=_serve)
 

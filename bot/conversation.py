@@ -9,16 +9,21 @@ answered, so Slack and Teams only render and send the updates (the console print
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.cases.home import Home
 from bot.channels.inbound import Inbound
+from bot.channels.outbound import Channel
 from bot.channels.port import HomeCase, Known, Marked, Payload, Turned, Update, Visitor
 from bot.inbox import Inbox
 from bot.people.identity import ChannelAccount, identify, linked_person
 from bot.reminders.delivery import answered_reminders, take_for_console
+from bot.replies import ReplySender, take_replies
 from bot.runtime import Runtime
 from dialogs.schema import Pack
 from dialogs.types import Reply
@@ -41,10 +46,27 @@ class RuntimePort:
         return self.runtime.pack
 
     def handle(self, inbound: Inbound) -> Turned:
-        """Run one turn through the router; its replies and the reminders it answered."""
+        """Run one turn through the router; its replies (queued), their outbox row, the reminders
+        it answered. Raises `NotStored` when the database cannot be reached."""
         since = self.runtime.clock()
-        replies = self.runtime.router.handle(inbound)
-        return Turned(replies, self._updates(inbound, since))
+        answered = self.runtime.router.answer(inbound)
+        return Turned(answered.replies, self._updates(inbound, since), answered.outbox)
+
+    def shown(self, outbox: int | None) -> list[Reply]:
+        """A turn's queued replies shown in-process (the console): recorded delivered, returned."""
+        ids = [] if outbox is None else [outbox]
+        return take_replies(sessions=self.runtime.sessions, ids=ids, now=self.runtime.clock())
+
+    def reply_sender(self, channel: Channel) -> ReplySender:
+        """The outbox delivery of turns' replies on `channel` (exactly once, reconciled)."""
+        return ReplySender(
+            sessions=self.runtime.sessions,
+            clock=self.runtime.clock,
+            channel=channel,
+            # One name per sender, so that its leases are told from another sender's in this process.
+            worker=f"{channel.name}-replies:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            lease=timedelta(seconds=self.runtime.settings.work_lease_seconds),
+        )
 
     def _updates(self, account: ChannelAccount, since: datetime) -> list[Update]:
         """The person's reminders on this channel about points they closed or put off since `since`.
@@ -135,8 +157,10 @@ class RuntimePort:
         process: Callable[[Payload], Awaitable[None]],
         queue_of: Callable[[Payload], str],
         redact: Callable[[Payload], Payload],
+        recover: Callable[[], Awaitable[object]] | None = None,
     ) -> Inbox:
         """A durable queue (`bot.inbox.Inbox`) for `source`'s acknowledged work."""
+        lease = timedelta(seconds=self.runtime.settings.work_lease_seconds)
         return Inbox(
             source=source,
             sessions=self.runtime.sessions,
@@ -144,4 +168,7 @@ class RuntimePort:
             process=process,
             queue_of=queue_of,
             redact=redact,
+            lease=lease,
+            sweep_every=lease.total_seconds() / 2,
+            recover=recover,
         )

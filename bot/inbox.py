@@ -1,12 +1,13 @@
 """Acknowledged work, stored and done in the background: a crash or a failure does not lose it.
 
-The platform has had its acknowledgement (Slack answers within 3 seconds whatever the database
-is doing), so `submit` returns at once: the work is written to the inbox straight away and then
-done, in arrival order within one conversation. Finished work is deleted. Work that failed, or
-that a crash cut short, is claimed again by `sweep` once its lease has run out, up to
-`max_attempts`; after that it is kept as dead (without the person's words) and logged as an
-error. Only the moment between the acknowledgement and the insert is unprotected. Handlers must
-be idempotent, which the router's processed-event ids make them.
+Persist, acknowledge, process: `store` commits the work in its own transaction before the
+platform gets its answer, and raises when it cannot (the database is down), so the channel answers
+an error status and the platform delivers it again; it is never acknowledged and then dropped.
+Once the platform has its answer, `run` does the work in the background, in arrival order within
+one conversation. Finished work is deleted. Work that failed, or that a crash cut short, is claimed
+again by `sweep` once its lease has run out, up to `max_attempts`; after that it is kept as dead
+(without the person's words) and logged as an error. Handlers must be idempotent, which the
+router's processed-event ids make them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
 from bot.clock import Clock
-from store import inbox as store
+from store import inbox as stored_work
 
 __all__ = ["Inbox"]
 
@@ -39,6 +40,7 @@ class Inbox:
         process: does the work; raising leaves it for a later attempt.
         queue_of: the conversation a payload belongs to (its work runs in arrival order).
         redact: what to keep of a payload that is given up (ids, no words).
+        recover: run at every sweep too (the channel's replies left unsent by a crash).
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class Inbox:
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 5,
         sweep_every: float = 60.0,
+        recover: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.source = source
         self.sessions = sessions
@@ -63,6 +66,7 @@ class Inbox:
         self.lease = lease
         self.max_attempts = max_attempts
         self.sweep_every = sweep_every
+        self.recover = recover
         # Its own threads, so that storing work never queues behind slow conversation turns.
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{source}-inbox")
         self._tasks: set[asyncio.Task[None]] = set()
@@ -97,7 +101,7 @@ class Inbox:
 
     def _receive(self, key: str, payload: Payload) -> int | None:
         with self.sessions.begin() as session:
-            return store.receive(
+            return stored_work.receive(
                 session=session,
                 source=self.source,
                 key=key,
@@ -106,10 +110,26 @@ class Inbox:
                 lease=self.lease,
             )
 
-    def submit(self, key: str, payload: Payload) -> None:
-        """Store the work and do it, in the background (call it once the platform has its answer)."""
-        stored = asyncio.ensure_future(self._db(self._receive, key, payload))
-        self._in_order(self.queue_of(payload), self._first_attempt(key, payload, stored))
+    async def store(self, key: str, payload: Payload) -> int | None:
+        """Commit the work (before the platform is answered); None when it is already waiting.
+
+        Raises whatever the database raised: the work is not stored, so the platform must not be
+        told it was (answer an error status and it delivers the work again).
+        """
+        return await self._db(self._receive, key, payload)
+
+    def run(self, item_id: int, key: str, payload: Payload) -> None:
+        """Do stored work in the background, after the work submitted before it for its conversation."""
+        self._in_order(self.queue_of(payload), self._attempt(item_id, key, payload, 1))
+
+    async def accept(self, key: str, payload: Payload) -> bool:
+        """Store the work, then do it in the background; False when it was already waiting."""
+        item_id = await self.store(key, payload)
+        if item_id is None:
+            log.info(messages.inbox_duplicate(self.source, key))
+            return False
+        self.run(item_id, key, payload)
+        return True
 
     def _in_order(self, queue: str, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` once the work submitted before it for the same conversation has finished."""
@@ -129,47 +149,37 @@ class Inbox:
 
         self.spawn(run())
 
-    async def _first_attempt(self, key: str, payload: Payload, stored: asyncio.Future[int | None]) -> None:
-        try:
-            item_id = await stored
-        except Exception as error:
-            log.error(messages.inbox_unavailable(self.source, key, error))
-            item_id = None  # not stored: do it from memory rather than not at all
-        else:
-            if item_id is None:
-                log.info(messages.inbox_duplicate(self.source, key))
-                return
-        await self._attempt(item_id, key, payload, 1)
-
-    async def _attempt(self, item_id: int | None, key: str, payload: Payload, attempt: int) -> None:
+    async def _attempt(self, item_id: int, key: str, payload: Payload, attempt: int) -> None:
         try:
             await self.process(payload)
         except Exception as error:
             log.error(messages.work_failed(self.source, key, attempt, error))
-            if item_id is not None and attempt >= self.max_attempts:
+            if attempt >= self.max_attempts:
                 log.error(messages.work_given_up(self.source, key, attempt))
-                await self._db(self._bury, item_id, self.redact(payload))
+                try:
+                    await self._db(self._bury, item_id, self.redact(payload))
+                except Exception as unavailable:
+                    log.error(messages.inbox_unavailable(self.source, key, unavailable))
             return
-        if item_id is not None:
-            try:
-                await self._db(self._complete, item_id)
-            except Exception as error:
-                # Done, but it will run again after its lease: handlers are idempotent.
-                log.warning(messages.inbox_unavailable(self.source, key, error))
+        try:
+            await self._db(self._complete, item_id)
+        except Exception as error:
+            # Done, but it will run again after its lease: handlers are idempotent.
+            log.warning(messages.inbox_unavailable(self.source, key, error))
 
     def _complete(self, item_id: int) -> None:
         with self.sessions.begin() as session:
-            store.complete(session=session, item_id=item_id)
+            stored_work.complete(session=session, item_id=item_id)
 
     def _bury(self, item_id: int, payload: Payload) -> None:
         with self.sessions.begin() as session:
-            store.bury(session=session, item_id=item_id, payload=payload)
+            stored_work.bury(session=session, item_id=item_id, payload=payload)
 
     # --- recovering -----------------------------------------------------------------------------
 
-    def _claim(self) -> list[store.Claimed]:
+    def _claim(self) -> list[stored_work.Claimed]:
         with self.sessions.begin() as session:
-            return store.claim_expired(
+            return stored_work.claim_expired(
                 session=session, source=self.source, now=self.clock(), lease=self.lease
             )
 
@@ -189,6 +199,8 @@ class Inbox:
         while True:
             try:
                 await self.sweep()
+                if self.recover is not None:
+                    await self.recover()
             except Exception as error:
                 log.error(messages.inbox_unavailable(self.source, "sweep", error))
             await asyncio.sleep(self.sweep_every)

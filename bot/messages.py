@@ -214,6 +214,13 @@ def slack_rejected(reason: str) -> str:
     return f"slack request rejected: {reason}"
 
 
+def slack_not_stored(key: str, error: BaseException) -> str:
+    return (
+        f"slack work {key} could not be stored ({type(error).__name__} at {where_it_failed(error)}); "
+        "answered 503 so that Slack delivers it again"
+    )
+
+
 def slack_retry(number: str, reason: str | None) -> str:
     return f"slack redelivery {number[:2]} ({(reason or 'no reason')[:40]})"
 
@@ -285,6 +292,33 @@ def delivery_unconfirmed(nudge_id: int) -> str:
 
 def evidence_failed(nudge_id: int, error: BaseException) -> str:
     return f"nudge {nudge_id} delivered, but completing its points failed: {where_it_failed(error)}"
+
+
+def reply_not_sent(reply_id: int, status: str, error: str | None) -> str:
+    return f"reply {reply_id} not sent yet ({status}: {error}); it stays in the outbox"
+
+
+def reply_failed(reply_id: int, attempts: int, error: str | None) -> str:
+    return f"reply {reply_id} failed after {attempts} attempts: {error}"
+
+
+def reply_unconfirmed(reply_id: int) -> str:
+    return f"reply {reply_id}: cannot tell whether it arrived; not resending"
+
+
+def reply_raised(reply_id: int, error: BaseException) -> str:
+    return f"sending reply {reply_id} raised {type(error).__name__} at {where_it_failed(error)}"
+
+
+def reply_recovery_failed(error: BaseException) -> str:
+    return (
+        f"replies left unsent not taken up ({type(error).__name__} at {where_it_failed(error)}); "
+        "retried later"
+    )
+
+
+def reply_lease_renewal_failed(error: BaseException) -> str:
+    return f"reply leases not renewed ({type(error).__name__}); retried shortly"
 
 
 def delivery_raised(nudge_id: int, error: BaseException) -> str:

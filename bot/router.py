@@ -2,7 +2,11 @@
 
 Because the effects run inside the same transaction as the state save, a turn either happens
 completely (case opened and conversation moved on) or not at all: a crash mid-turn leaves the
-conversation where it was, and the person's next message resumes it.
+conversation where it was, and the person's next message resumes it. The turn's replies are
+queued in the outbox in that same transaction, with its event id (`bot.replies`): a turn that
+committed has its answer waiting to be delivered, and a retried event answers nothing twice.
+A database that cannot be reached is not a turn that failed: `NotStored` is raised, so that the
+channel can tell its platform to deliver the message again.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import random
 import time
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,8 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import messages
 from bot.cases.effects import EffectRunner
 from bot.channels.inbound import Inbound
+from bot.channels.port import NotStored
 from bot.clock import Clock
 from bot.people.identity import identify
+from bot.replies import queue_replies
 from dialogs.engine import is_stale, step
 from dialogs.schema import Pack
 from dialogs.types import Reply, Turn
@@ -27,7 +34,7 @@ from dialogs.understand import clean_text
 from store.dialog_state import StaleStateError, load_state, save_state
 from store.events import mark_processed
 
-__all__ = ["Router"]
+__all__ = ["Answered", "Router"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,14 @@ _MAX_EFFECTS = 20
 _ATTEMPTS = 5
 #: Upper bound of the pause before re-running a turn that lost a race (seconds, jittered).
 _RACE_PAUSE = 0.05
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A turn's replies and the outbox row they were queued in (None: nothing queued)."""
+
+    replies: list[Reply]
+    outbox: int | None = None
 
 
 class Router:
@@ -48,40 +63,63 @@ class Router:
         self.effects = EffectRunner(pack)
 
     def handle(self, inbound: Inbound) -> list[Reply]:
-        """Handle one inbound message and return the replies to send, in order.
+        """Handle one inbound message and return the replies it queued, in order (see `answer`)."""
+        return self.answer(inbound).replies
 
-        An inbound with an `event_id` already handled returns no replies (a platform's retry). A
+    def answer(self, inbound: Inbound) -> Answered:
+        """Handle one inbound message: its replies, queued in the outbox in the turn's transaction.
+
+        An inbound with an `event_id` already handled gives no replies (a platform's retry). A
         turn that loses a race with another turn of the same conversation (a double click, a
-        retried delivery) is run again on the fresh state; any other failure rolls the whole turn
-        back and answers with an apology, so nothing half-done is saved.
+        retried delivery) is run again on the fresh state. A database that stays unreachable
+        raises `NotStored` (nothing was saved; the platform should deliver the message again).
+        Any other failure rolls the whole turn back and queues an apology, so nothing half-done
+        is saved.
         """
         turn_id = inbound.event_id or uuid.uuid4().hex
+        last: Exception | None = None
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 with self.sessions.begin() as session:
                     return self._turn(session, inbound, turn_id)
             except (StaleStateError, IntegrityError) as error:
                 log.info(messages.state_conflict(attempt))
-                last: Exception = error
+                last = error
                 time.sleep(random.uniform(0, _RACE_PAUSE * attempt))
             except OperationalError as error:
                 log.warning(messages.turn_failed(inbound.channel, error))
                 last = error
             except Exception as error:
                 log.error(messages.turn_failed(inbound.channel, error))
-                return [self._error()]
+                return self._apology(inbound, turn_id)
+        assert last is not None
         log.warning(messages.turn_failed(inbound.channel, last))
-        return [self._error()]
+        if isinstance(last, OperationalError):
+            raise NotStored(inbound.event_id) from last
+        return self._apology(inbound, turn_id)
 
-    def _error(self) -> Reply:
-        return Reply(key="strings.error", text=self.pack.text("strings.error"))
+    def _apology(self, inbound: Inbound, turn_id: str) -> Answered:
+        """The apology for a turn rolled back, queued in a transaction of its own."""
+        replies = [Reply(key="strings.error", text=self.pack.text("strings.error"))]
+        try:
+            with self.sessions.begin() as session:
+                row = queue_replies(
+                    session=session,
+                    inbound=inbound,
+                    turn_id=f"{turn_id}:error",
+                    replies=replies,
+                    now=self.clock(),
+                )
+        except Exception as error:
+            raise NotStored(inbound.event_id) from error
+        return Answered(replies, row)
 
-    def _turn(self, session: Session, inbound: Inbound, turn_id: str) -> list[Reply]:
+    def _turn(self, session: Session, inbound: Inbound, turn_id: str) -> Answered:
         now = self.clock()
         if inbound.event_id and not mark_processed(
             session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
         ):
-            return []  # a retried or resent delivery of an event already handled
+            return Answered([])  # a retried or resent delivery of an event already handled
         person = identify(session=session, account=inbound, now=now)
         loaded = load_state(session=session, key=inbound.conversation_key, now=now)
         replies: list[Reply] = []
@@ -115,4 +153,5 @@ class Router:
         save_state(
             session=session, key=inbound.conversation_key, state=state, version=loaded.version, now=now
         )
-        return replies
+        row = queue_replies(session=session, inbound=inbound, turn_id=turn_id, replies=replies, now=now)
+        return Answered(replies, row)

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         "text", validation_alias=LOG_FORMAT_VARIABLE
     )
     teams_sdk: TeamsSdk = Field("botbuilder", validation_alias="HAMPSHIRE_TEAMS_SDK")
+    # How long a worker may hold acknowledged work or a reply it is sending before another takes it
+    # over (after a crash). Longer than any one turn or send; shorter brings recovery sooner.
+    work_lease_seconds: int = Field(120, ge=2, le=3600, validation_alias="HAMPSHIRE_WORK_LEASE_SECONDS")
     # For the app manifests (`hampshire manifest slack|teams`), not for serving.
     public_url: str | None = Field(None, validation_alias="HAMPSHIRE_PUBLIC_URL")
     public_host: str | None = Field(None, validation_alias="HAMPSHIRE_PUBLIC_HOST")

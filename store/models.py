@@ -48,6 +48,8 @@ __all__ = [
     "PersonRole",
     "PlanPoint",
     "ProcessedEvent",
+    "QueuedReply",
+    "ReplyStatus",
     "UTCDateTime",
     "WelfareRecord",
 ]
@@ -424,3 +426,37 @@ class InboxItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     received_at: Mapped[datetime]
     lease_until: Mapped[datetime]
+
+
+#: Where a queued reply stands: `pending` waits (or its retry does), `sending` is leased to a worker,
+#: `sent` arrived, `uncertain` may have arrived and is looked up before anything is resent,
+#: `unconfirmed` could not be looked up (never resent), `failed` gave up.
+ReplyStatus = Literal["pending", "sending", "sent", "uncertain", "unconfirmed", "failed"]
+
+
+class QueuedReply(Base):
+    """The reply outbox: a turn's replies, written in the turn's own transaction, sent once.
+
+    `dedupe_key` names the turn, so a turn queues its replies once. `payload` holds the replies
+    and the address of the conversation they answer (the one column with what was said).
+    """
+
+    __tablename__ = "reply_outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_reply_outbox_channel_status_not_before", "channel", "status", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    status: Mapped[ReplyStatus] = mapped_column(String(20), default="pending")
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]

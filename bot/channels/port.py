@@ -13,11 +13,12 @@ running bot; the values it passes (`Visitor`, `HomeCase`, …) are defined here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from bot.channels.inbound import Inbound
+from bot.channels.outbound import Channel
 from bot.people.policy import ChannelAccount
 from dialogs.schema import Pack
 from dialogs.types import Reply
@@ -27,7 +28,9 @@ __all__ = [
     "HomePoint",
     "Known",
     "Marked",
+    "NotStored",
     "Port",
+    "ReplySender",
     "Turned",
     "Update",
     "Visitor",
@@ -86,12 +89,24 @@ class Update:
     replies: tuple[Reply, ...]
 
 
+class NotStored(RuntimeError):
+    """The bot could not store what the person did (its database is unreachable): nothing was
+    done, and the channel should have the platform deliver it again (an error status)."""
+
+
 @dataclass(frozen=True)
 class Turned:
-    """What a turn gave: the replies to send, then the messages to update in place."""
+    """What a turn gave: the replies, the outbox row they wait in, then messages to update in place.
+
+    Args:
+        replies: the turn's replies, as queued.
+        outbox: the outbox row holding them, to deliver now (None: nothing to send).
+        updates: reminders the turn answered, to rewrite in place.
+    """
 
     replies: list[Reply]
     updates: list[Update] = field(default_factory=list)
+    outbox: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,8 +123,16 @@ Payload = dict[str, Any]
 class WorkQueue(Protocol):
     """A channel's durable queue of acknowledged work (`bot.inbox.Inbox`), built by the port."""
 
-    def submit(self, key: str, payload: Payload) -> None:
-        """Store the work and do it in the background (once the platform has its answer)."""
+    async def store(self, key: str, payload: Payload) -> int | None:
+        """Commit the work before the platform is answered (None: already waiting); raises if it cannot."""
+        ...
+
+    def run(self, item_id: int, key: str, payload: Payload) -> None:
+        """Do stored work in the background (once the platform has its answer)."""
+        ...
+
+    async def accept(self, key: str, payload: Payload) -> bool:
+        """Store the work, then do it in the background; False when it was already waiting."""
         ...
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -130,6 +153,22 @@ class WorkQueue(Protocol):
 
     async def close(self) -> None:
         """Stop sweeping and let running work finish."""
+        ...
+
+
+class ReplySender(Protocol):
+    """Delivers turns' replies from the outbox (`bot.reminders.delivery.Deliverer`)."""
+
+    async def deliver(self, ids: Sequence[int], *, via: Channel | None = None) -> object:
+        """Send the outbox rows `ids` now, in order (`via`: on this channel object instead)."""
+        ...
+
+    async def run_once(self, *, close: bool = True) -> object:
+        """Reconcile replies left mid-send, then send every reply still waiting."""
+        ...
+
+    async def keep_sending(self, every: float) -> None:
+        """`run_once` now and every `every` seconds, until cancelled."""
         ...
 
 
@@ -194,6 +233,7 @@ class Port(Protocol):
         process: Callable[[Payload], Awaitable[None]],
         queue_of: Callable[[Payload], str],
         redact: Callable[[Payload], Payload],
+        recover: Callable[[], Awaitable[object]] | None = None,
     ) -> WorkQueue:
         """A durable queue for `source`'s acknowledged work, done by `process` in arrival order.
 
@@ -201,5 +241,14 @@ class Port(Protocol):
             process: does one piece of work; raising leaves it for a later attempt.
             queue_of: the conversation a payload belongs to (its work runs in order).
             redact: what to keep of a payload that is given up (ids, no words).
+            recover: also run at each of the queue's sweeps (replies a crash left unsent).
         """
+        ...
+
+    def reply_sender(self, channel: Channel) -> ReplySender:
+        """The outbox delivery of turns' replies on `channel` (exactly once, reconciled)."""
+        ...
+
+    def shown(self, outbox: int | None) -> list[Reply]:
+        """A turn's queued replies shown in-process (the console): recorded delivered, returned."""
         ...

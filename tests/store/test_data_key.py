@@ -54,6 +54,7 @@ def test_every_sensitive_column_is_encrypted() -> None:
         ("dialog_state", "state"),
         ("dialog_state", "quarantined"),
         ("inbox_item", "payload"),
+        ("reply_outbox", "payload"),
         ("data_key_check", "token"),
     }
 

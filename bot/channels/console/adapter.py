@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from bot.channels.inbound import Inbound
-from bot.channels.port import Port
+from bot.channels.port import NotStored, Port
 from dialogs.types import Choice, ChoicePick, Reply
 from dialogs.understand import clean_text
 
@@ -69,8 +69,14 @@ class Console:
         )
 
     def _send(self, *, text: str | None = None, pick: ChoicePick | None = None, resume: bool = False) -> None:
-        turned = self.port.handle(self._inbound(text=text, pick=pick, resume=resume))
-        self._show(turned.replies)
+        try:
+            turned = self.port.handle(self._inbound(text=text, pick=pick, resume=resume))
+        except NotStored:
+            # Nothing was saved: the person is told, and types it again.
+            self._show([Reply(key="strings.error", text=self.port.pack.text("strings.error"))])
+            return
+        # Queued in the outbox like any channel's replies; in-process, shown (delivered) at once.
+        self._show(self.port.shown(turned.outbox))
         # The reminders this turn answered, as they now stand: the console has no message to
         # update in place, so it prints them again, numbered on after the turn's own choices.
         for update in turned.updates:

@@ -53,6 +53,7 @@ from bot.channels.slack.inbound import (
     inbound_from_message,
     inbound_from_reason,
     inbound_from_shortcut,
+    malformed,
 )
 from bot.channels.slack.manifest import BOT_EVENTS, COMMAND, REPORT_SHORTCUT
 from bot.channels.slack.render import (
@@ -496,11 +497,14 @@ class SlackBot:
             if settings.slack_signing_secret
             else None
         )
+        #: Turns' replies, from the outbox: sent once each, reconciled after a crash.
+        self.replies = port.reply_sender(self.channel)
         self.inbox = port.work_queue(
             source=CHANNEL,
             process=self._process,
             queue_of=lambda payload: str(payload.get("user")),
             redact=lambda payload: SlackWork.model_validate(payload).redacted(),
+            recover=partial(self.replies.run_once, close=False),
         )
         self.app = self._bolt_app()
 
@@ -547,10 +551,15 @@ class SlackBot:
         """POST /slack/events: verify, then let bolt route it to a listener."""
         if self.verifier is None:
             raise SlackConfigError("SLACK_SIGNING_SECRET is not set")
-        problem = self.verifier.problem(await request.read(), request.headers)
+        raw = await request.read()
+        problem = self.verifier.problem(raw, request.headers)
         if problem:
             log.warning(messages.slack_rejected(problem))
             return web.json_response({"error": "invalid request"}, status=401)
+        shape = malformed(raw, request.content_type)
+        if shape:
+            log.warning(messages.slack_rejected(shape))
+            return web.json_response({"error": "malformed request"}, status=400)
         retry = request.headers.get("X-Slack-Retry-Num")
         if retry:
             log.info(messages.slack_retry(retry, request.headers.get("X-Slack-Retry-Reason")))
@@ -565,11 +574,24 @@ class SlackBot:
             response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
         finally:
             _HANDED_OVER.reset(reset)
-        # Ack first, work after: the work's database thread must not compete with the answer.
+        # Persist, then acknowledge: work Slack has been told about is in the inbox already. If it
+        # cannot be stored, Slack is told so (503) and delivers it again, with X-Slack-Retry-Num.
+        stored: list[tuple[int, str, dict[str, Any]]] = []
+        for key, payload in handed_over:
+            try:
+                item_id = await self.inbox.store(key, payload)
+            except Exception as error:
+                log.error(messages.slack_not_stored(key, error))
+                return web.json_response({"error": "try again later"}, status=503)
+            if item_id is None:
+                log.info(messages.inbox_duplicate(CHANNEL, key))
+            else:
+                stored.append((item_id, key, payload))
+        # Answer first, work after: the work's database thread must not compete with the answer.
         await response.prepare(request)
         await response.write_eof()
-        for key, payload in handed_over:
-            self.inbox.submit(key, payload)
+        for item_id, key, payload in stored:
+            self.inbox.run(item_id, key, payload)
         return response
 
     async def start(self, app: web.Application | None = None) -> None:
@@ -594,7 +616,7 @@ class SlackBot:
 
     # --- listeners: acknowledge, translate, check the workspace, hand over; nothing slow -------
 
-    def _submit(self, body: dict[str, Any], work: SlackWork | None) -> None:
+    async def _submit(self, body: dict[str, Any], work: SlackWork | None) -> None:
         if work is None:
             return
         foreign = foreign_team(body, self.team)
@@ -604,7 +626,9 @@ class SlackBot:
         payload = work.model_dump(mode="json")
         handed_over = _HANDED_OVER.get()
         if handed_over is None:
-            self.inbox.submit(work.id, payload)  # Socket Mode: bolt answers after the listener
+            # Socket Mode: bolt answers after the listener, so storing here is before the answer;
+            # if it raises, bolt does not acknowledge the envelope and Slack sends it again.
+            await self.inbox.accept(work.id, payload)
         else:
             handed_over.append((work.id, payload))
 
@@ -612,7 +636,7 @@ class SlackBot:
         await ack()
         translate = _EVENTS.get(str((body.get("event") or {}).get("type")))
         if translate:
-            self._submit(body, translate(body, self.team))
+            await self._submit(body, translate(body, self.team))
 
     async def _on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
         foreign = foreign_team(body, self.team)
@@ -625,11 +649,11 @@ class SlackBot:
             )
             self.inbox.spawn(self._audit_refusal("command", "other_organisation"))
             return
-        self._submit(body, inbound_from_command(body, self.team, self.pack.meta.app_commands))
+        await self._submit(body, inbound_from_command(body, self.team, self.pack.meta.app_commands))
 
     async def _on_shortcut(self, body: dict[str, Any], ack: AsyncAck) -> None:
         await ack()
-        self._submit(body, inbound_from_shortcut(body, self.team))
+        await self._submit(body, inbound_from_shortcut(body, self.team))
 
     async def _on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
         await ack()
@@ -637,7 +661,7 @@ class SlackBot:
         if work and work.status == "not_applicable" and not foreign_team(body, self.team):
             self.inbox.spawn(self._ask_reason(work, str(body.get("trigger_id"))))
             return
-        self._submit(body, work)
+        await self._submit(body, work)
 
     async def _on_reason(self, body: dict[str, Any], ack: AsyncAck) -> None:
         work = inbound_from_reason(body, self.team)
@@ -647,7 +671,7 @@ class SlackBot:
             )
             return
         await ack()
-        self._submit(body, work)
+        await self._submit(body, work)
 
     # --- after the acknowledgement --------------------------------------------------------------
 
@@ -662,12 +686,9 @@ class SlackBot:
         if work.kind == "turn":
             inbound = work.inbound(email=who.email, display_name=who.name)
             turned = await asyncio.to_thread(self.port.handle, inbound)
-            address = Address(CHANNEL, self.team, work.user, dict(inbound.address or {}))
-            delivery = await self.channel.send(address, turned.replies)
-            if delivery.status != "sent":
-                log.warning(
-                    messages.slack_delivery_failed(work.id, work.user, delivery.status, delivery.error)
-                )
+            if turned.outbox is not None:
+                # Committed with the turn; a failure here leaves the row for the outbox's retries.
+                await self.replies.deliver([turned.outbox])
             await self._update_reminders(work, turned.updates)
             return
         visitor = Visitor(

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +38,7 @@ __all__ = [
     "inbound_from_message",
     "inbound_from_reason",
     "inbound_from_shortcut",
+    "malformed",
     "plain_text",
     "point_value",
 ]
@@ -194,6 +196,111 @@ def foreign_team(body: dict[str, Any], team: str) -> str | None:
         *(a.get("team_id") for a in body.get("authorizations") or [] if isinstance(a, dict)),
     ]
     return next((str(t) for t in named if t and t != team), None)
+
+
+# --- shape ---------------------------------------------------------------------------------------
+
+
+class _Shape(BaseModel):
+    """The fields the bot reads, with the types Slack documents (others are let through)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Event(_Shape):
+    type: str
+    user: str | None = None
+    text: str | None = None
+    channel: str | None = None
+    channel_type: str | None = None
+    subtype: str | None = None
+    bot_id: str | None = None
+    tab: str | None = None
+    team: str | None = None
+    user_team: str | None = None
+    source_team: str | None = None
+
+
+#: The events whose fields the bot reads (others, e.g. `user_change` with `user` an object, pass).
+_READ_EVENTS = ("message", "app_mention", "app_home_opened")
+
+
+class _Envelope(_Shape):
+    """An Events API request (and the URL verification handshake)."""
+
+    type: str
+    team_id: str | None = None
+    enterprise_id: str | None = None
+    event_id: str | None = None
+    event: dict[str, Any] | None = None
+    authorizations: list[dict[str, Any]] | None = None
+    is_enterprise_install: bool | None = None
+    challenge: str | None = None
+
+
+class _Named(_Shape):
+    id: str | None = None
+    team_id: str | None = None
+
+
+class _Action(_Shape):
+    action_id: str | None = None
+    value: str | None = None
+
+
+class _View(_Shape):
+    private_metadata: str | None = None
+    state: dict[str, Any] | None = None
+    team_id: str | None = None
+    app_installed_team_id: str | None = None
+
+
+class _Interaction(_Shape):
+    """A button, shortcut or modal submission (the `payload` form field)."""
+
+    type: str
+    team: _Named | None = None
+    user: _Named | None = None
+    enterprise: _Named | None = None
+    actions: list[_Action] | None = None
+    view: _View | None = None
+    container: dict[str, Any] | None = None
+    trigger_id: str | None = None
+    callback_id: str | None = None
+    is_enterprise_install: bool | None = None
+
+
+def malformed(body: bytes, content_type: str) -> str | None:
+    """Why a (signed) request body is not a payload Slack sends, or None when it is one.
+
+    Checked before bolt reads it: bolt answers 500 to a JSON array or an `event` that is a string.
+    A slash command is a plain form (strings only) and needs no check.
+    """
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                return "body is not a JSON object"
+            event = _Envelope.model_validate(data).event
+            if data.get("type") == "event_callback" and event is None:
+                return "event callback without an event"
+            if event is not None and event.get("type") in _READ_EVENTS:
+                _Event.model_validate(event)
+            elif event is not None and not isinstance(event.get("type"), str):
+                return "event without a type"
+            return None
+        form = parse_qs(text, keep_blank_values=True)
+        if "payload" in form:
+            data = json.loads(form["payload"][0])
+            if not isinstance(data, dict):
+                return "payload is not a JSON object"
+            _Interaction.model_validate(data)
+        return None
+    except (UnicodeDecodeError, ValueError) as error:
+        # ValidationError is a ValueError: its first error names the field (never the value).
+        detail = error.errors()[0]["loc"] if isinstance(error, ValidationError) else type(error).__name__
+        return f"malformed payload ({detail})"
 
 
 # --- payloads ------------------------------------------------------------------------------------

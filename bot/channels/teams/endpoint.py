@@ -8,16 +8,20 @@ origin (403 unless Bot Framework's, or loopback in local mode) and the tenant (4
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 
 from bot import messages
-from bot.channels.port import Port
+from bot.channels.port import NotStored, Port, ReplySender
 from bot.channels.teams.handler import TeamsHandler
 from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.proactive import TeamsChannel
 from bot.channels.teams.sdk import Binding, Sdk, make_binding
 from bot.channels.teams.security import (
     CHANNEL,
@@ -110,6 +114,10 @@ class _Endpoint:
         )
         try:
             answer = await self.binding.run(verdict, activity, body, self.handler)
+        except NotStored as error:
+            # Nothing was saved: an error status, so that Teams sends the activity again.
+            log.error(messages.turn_failed(CHANNEL, error))
+            return web.json_response({"error": "try again later"}, status=503)
         except Exception as error:
             log.error(messages.turn_failed(CHANNEL, error))
             return web.json_response({"error": "internal error"}, status=500)
@@ -118,6 +126,16 @@ class _Endpoint:
         if answer.body is None:
             return web.Response(status=answer.status)
         return web.json_response(answer.body, status=answer.status)
+
+
+async def _sending_left_replies(
+    sender: ReplySender, settings: Settings, app: web.Application
+) -> AsyncIterator[None]:
+    task = asyncio.get_running_loop().create_task(sender.keep_sending(settings.work_lease_seconds / 2))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def add_teams_routes(
@@ -147,6 +165,9 @@ def add_teams_routes(
     endpoint = _Endpoint(port, settings, mode, options, clock, binding)
     app.router.add_post("/api/messages", endpoint.post)
     app.cleanup_ctx.append(binding.lifecycle)
+    # Replies a crash or an outage left in the outbox go out proactively, to the stored reference.
+    channel = TeamsChannel(binding, pack=port.pack, rules=endpoint.rules, options=options)
+    app.cleanup_ctx.append(partial(_sending_left_replies, port.reply_sender(channel), settings))
     if mode == "local":
         log.warning(messages.teams_unauthenticated())
         return

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from bot import messages
 from bot.channels.inbound import Inbound
-from bot.channels.outbound import Attempt, Delivery, send_with_retry
+from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, send_with_retry
 from bot.channels.port import Port, Update
 from bot.channels.teams.cards import read_submit, render_cards
 from bot.channels.teams.options import TeamsOptions
@@ -27,6 +27,7 @@ from bot.channels.teams.references import conversation_reference
 from bot.channels.teams.security import CHANNEL
 from bot.clock import Clock
 from bot.people.policy import work_email
+from bot.reminders.ratelimit import Limit
 from dialogs.render import fill
 from dialogs.schema import Pack
 from dialogs.types import Reply
@@ -199,7 +200,10 @@ class TeamsHandler:
             return
         inbound = self._inbound(activity, member, **fields)
         turned = await asyncio.to_thread(self.port.handle, inbound)
-        await self._say(activity, turn, turned.replies)
+        if turned.outbox is not None:
+            # Committed with the turn, sent from the outbox on the activity's own turn; a reply a
+            # crash left unsent goes out proactively with the reminders.
+            await self.port.reply_sender(_TurnChannel(self, turn)).deliver([turned.outbox])
         await self._update_reminders(activity, turn, turned.updates)
 
     async def _update_reminders(
@@ -254,16 +258,55 @@ class TeamsHandler:
         return await asyncio.to_thread(partial(self.port.first_time, channel=CHANNEL, event_id=event_id))
 
     async def _say(self, activity: Mapping[str, Any], turn: Turn, replies: Sequence[Reply]) -> None:
-        for card in render_cards(replies, self.pack):
+        delivery = await _TurnChannel(self, turn).send_replies(replies)
+        if delivery.status != "sent":
+            log.warning(messages.teams_reply_failed(activity.get("id"), delivery))
+
+
+class _TurnChannel:
+    """The conversation an activity came from, as the outbox's `Channel`: the turn's replies go
+    back on the activity's own turn. Teams cannot be asked what arrived, so a send whose outcome
+    was lost is never repeated (`lookup` cannot say)."""
+
+    name = CHANNEL
+
+    def __init__(self, handler: TeamsHandler, turn: Turn) -> None:
+        self.handler = handler
+        self.turn = turn
+
+    async def send_replies(self, replies: Sequence[Reply]) -> Delivery:
+        """Post `replies` as cards, in order; stops at the first that is not delivered."""
+        first: str | None = None
+        attempts, sent = 0, False
+        for card in render_cards(replies, self.handler.pack):
 
             async def attempt(card: dict[str, Any] = card) -> Attempt:
-                return await turn.send(card)
+                return await self.turn.send(card)
 
-            delivery: Delivery = await send_with_retry(
-                attempt, policy=self.options.reply_policy, sleep=self.options.sleep
+            delivery = await send_with_retry(
+                attempt, policy=self.handler.options.reply_policy, sleep=self.handler.options.sleep
             )
+            attempts += delivery.attempts
             if delivery.status != "sent":
-                log.warning(messages.teams_reply_failed(activity.get("id"), delivery))
+                # Part of the answer already reached the person: resending all of it duplicates.
+                status = "uncertain" if sent else delivery.status
+                return Delivery(status, message_id=first, error=delivery.error, attempts=attempts)
+            sent, first = True, first or delivery.message_id
+        return Delivery("sent", message_id=first, attempts=attempts)
+
+    async def send(
+        self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None
+    ) -> Delivery:
+        """`Channel.send`: the replies on the activity's turn (`address` is that conversation)."""
+        return await self.send_replies(replies)
+
+    async def lookup(self, address: Address, key: str, *, since: datetime) -> tuple[Found, str | None]:
+        """Teams has no read-back: never known."""
+        return "unknown", None
+
+    def limits(self, address: Address) -> Sequence[Limit]:
+        """Replies are not paced."""
+        return ()
 
 
 def _typed(text: str | None, pack: Pack) -> dict[str, Any]:

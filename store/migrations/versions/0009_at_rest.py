@@ -1,4 +1,4 @@
-"""promises kept at rest: case detail, welfare records, dialog state and the inbox encrypted under
+"""promises kept at rest: case detail, welfare records, dialog state, the inbox and queued replies encrypted under
 the data key (existing rows encrypted here, with the key the engine carries); a row that proves
 the key; audit rows with a purpose and a hash chain (existing rows chained here, oldest first)
 
@@ -36,7 +36,10 @@ _ENCRYPTED = [
     EncryptedColumn("dialog_state", "state", ("key",)),
     EncryptedColumn("dialog_state", "quarantined", ("key",)),
     EncryptedColumn("inbox_item", "payload", ("id",)),
+    EncryptedColumn("reply_outbox", "payload", ("id",)),
 ]
+#: The JSON columns whose values become ciphertext (text).
+_JSON_TO_TEXT = ("inbox_item", "reply_outbox")
 #: The purpose of the audit rows written before rows had one, from what was done.
 _PURPOSE_OF_ACTION = {
     "create": "case_report",
@@ -52,18 +55,20 @@ def _widen_to_text() -> None:
     """Ciphertext is longer than the values: the two columns that were not TEXT become TEXT."""
     if op.get_bind().dialect.name == "postgresql":
         op.alter_column("case", "crime_reference", type_=sa.Text(), existing_type=sa.String(40))
-        op.alter_column(
-            "inbox_item", "payload", type_=sa.Text(), existing_type=sa.JSON(), postgresql_using="payload::text"
-        )
+        for name in _JSON_TO_TEXT:
+            op.alter_column(
+                name, "payload", type_=sa.Text(), existing_type=sa.JSON(), postgresql_using="payload::text"
+            )
         return
     # SQLite: `case` is not rebuilt (dropping it would cascade to every table that refers to it);
-    # its column is replaced in place. Nothing refers to the inbox, so it is rebuilt as usual.
+    # its column is replaced in place. Nothing refers to the inbox or the replies: they are rebuilt.
     op.add_column("case", sa.Column("crime_reference_text", sa.Text(), nullable=True))
     op.execute('UPDATE "case" SET crime_reference_text = crime_reference')
     op.execute('ALTER TABLE "case" DROP COLUMN crime_reference')
     op.execute('ALTER TABLE "case" RENAME COLUMN crime_reference_text TO crime_reference')
-    with op.batch_alter_table("inbox_item") as batch:
-        batch.alter_column("payload", type_=sa.Text(), existing_type=sa.JSON(), existing_nullable=False)
+    for name in _JSON_TO_TEXT:
+        with op.batch_alter_table(name) as batch:
+            batch.alter_column("payload", type_=sa.Text(), existing_type=sa.JSON(), existing_nullable=False)
 
 
 def _chain_audit() -> None:
@@ -140,10 +145,12 @@ def downgrade() -> None:
         batch.drop_column("purpose")
         batch.drop_column("seq")
     if op.get_bind().dialect.name == "postgresql":
-        op.alter_column(
-            "inbox_item", "payload", type_=sa.JSON(), existing_type=sa.Text(), postgresql_using="payload::json"
-        )
+        for name in _JSON_TO_TEXT:
+            op.alter_column(
+                name, "payload", type_=sa.JSON(), existing_type=sa.Text(), postgresql_using="payload::json"
+            )
         op.alter_column("case", "crime_reference", type_=sa.String(40), existing_type=sa.Text())
         return
-    with op.batch_alter_table("inbox_item") as batch:
-        batch.alter_column("payload", type_=sa.JSON(), existing_type=sa.Text(), existing_nullable=False)
+    for name in _JSON_TO_TEXT:
+        with op.batch_alter_table(name) as batch:
+            batch.alter_column("payload", type_=sa.JSON(), existing_type=sa.Text(), existing_nullable=False)

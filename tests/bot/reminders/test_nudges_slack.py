@@ -73,8 +73,15 @@ def queue_reminders(rig: SlackRig, clock: FakeClock) -> int:
 
 
 def reminders(rig: SlackRig) -> list[dict[str, Any]]:
-    """The reminders Slack accepted into the sergeant's DM (refused calls are not messages)."""
-    return [m for m in rig.mock.history.get(f"D{SERGEANT}", []) if m.get("metadata")]
+    """The reminders Slack accepted into the sergeant's DM (refused calls are not messages; replies
+    to turns carry a reply key)."""
+    return [
+        m
+        for m in rig.mock.history.get(f"D{SERGEANT}", [])
+        if str(((m.get("metadata") or {}).get("event_payload") or {}).get("key")).startswith(
+            "hampshire-nudge-"
+        )
+    ]
 
 
 def test_a_reminder_reaches_the_dm_and_its_done_button_closes_the_point(

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.channels.outbound import Address, RetryPolicy
 from bot.channels.slack.adapter import SlackChannel, SlackConfigError, make_slack_channel, run_socket_mode
@@ -383,26 +385,27 @@ def test_slack_connect_and_guests_are_refused_politely(rig: SlackRig, runtime: R
     assert "OH-" not in json.dumps(_last_home(rig, STRANGER))
 
 
-def test_the_ack_does_not_wait_for_the_database(rig: SlackRig, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slack_is_told_to_retry_when_the_work_cannot_be_stored(
+    rig: SlackRig, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import store.inbox
 
     real = store.inbox.receive
-    acked = threading.Event()
-    # Whether Slack had its answer by the time the work was stored. The store waits for the answer
-    # (a handshake, not a stopwatch): an ack that waited for the store would leave it waiting until
-    # the guard runs out, and record False.
-    answered_first: list[bool] = []
 
-    def receive_after_the_ack(**kwargs: Any) -> int | None:
-        answered_first.append(acked.wait(10))
-        return real(**kwargs)
+    def database_down(**kwargs: Any) -> int | None:
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(store.inbox, "receive", receive_after_the_ack)
-    answer = rig.dm(SERGEANT, "report assault", settle=False)
-    acked.set()
-    assert answer.status == 200
-    rig.settle()
-    assert answered_first == [True]
+    monkeypatch.setattr(store.inbox, "receive", database_down)
+    caplog.set_level(logging.INFO)
+    answer = rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE")
+    assert answer.status == 503  # not 200 and then nothing: Slack delivers it again
+    assert rig.messages_to(SERGEANT) == [] and _count(runtime, InboxItem) == 0
+    assert "answered 503" in caplog.text and "stays in the inbox" not in caplog.text
+
+    monkeypatch.setattr(store.inbox, "receive", real)
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
+    assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
     assert _keys(rig.messages_to(SERGEANT)) == ["strings.report_intro", "strings.ask_victim_email"]
 
 
@@ -580,6 +583,44 @@ def test_socket_mode_serves_the_same_conversations(rig: SlackRig) -> None:
             serving.result(10)
 
 
+def test_socket_mode_leaves_unacknowledged_what_it_cannot_store(
+    rig: SlackRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.inbox
+
+    real = store.inbox.receive
+    refused = threading.Event()
+
+    def down_for_one_event(**kwargs: Any) -> int | None:
+        if kwargs["key"] == "Ev0SOCKDOWN":
+            refused.set()
+            raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(store.inbox, "receive", down_for_one_event)
+    serving = asyncio.run_coroutine_threadsafe(
+        run_socket_mode(rig.bot.port, rig.runtime.settings, clock=rig.clock), rig.loop.loop
+    )
+    try:
+        lost = rig.loop.run(
+            rig.mock.push(rig.envelope(rig.message_event(SERGEANT, "report assault"), event_id="Ev0SOCKDOWN"))
+        )
+        stored = rig.loop.run(rig.mock.push(rig.envelope(rig.message_event(OFFICER, "help"))))
+        rig.loop.run(
+            rig.mock.until(
+                lambda: {"envelope_id": stored} in rig.mock.socket_acks and len(rig.messages_to(OFFICER)) >= 1
+            )
+        )
+        assert refused.wait(10)
+        # Not acknowledged, so Slack sends the envelope again; nothing was done with it.
+        assert {"envelope_id": lost} not in rig.mock.socket_acks
+        assert rig.messages_to(SERGEANT) == []
+    finally:
+        serving.cancel()
+        with pytest.raises((asyncio.CancelledError, Exception)):
+            serving.result(10)
+
+
 def test_slack_api_url_points_the_client_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:1/api/")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-bot-token")
@@ -618,3 +659,69 @@ def test_messages_share_one_connection_until_the_channel_closes_it(pack: Pack) -
     kept, closed = asyncio.run(scenario())
     assert len(peers) == 3 and len(set(peers)) == 1  # one connection, not one per message
     assert kept and closed
+
+
+MALFORMED = {
+    "a JSON array": (b"[1, 2]", "application/json"),
+    "a JSON string": (b'"event_callback"', "application/json"),
+    "payload=[1]": (b"payload=%5B1%5D", "application/x-www-form-urlencoded"),
+    "payload not JSON": (b"payload=%7Bnot", "application/x-www-form-urlencoded"),
+    "payload a number": (b"payload=7", "application/x-www-form-urlencoded"),
+    "event as a string": (
+        json.dumps(
+            {"type": "event_callback", "team_id": TEAM, "event_id": "Ev1", "event": "message"}
+        ).encode(),
+        "application/json",
+    ),
+    "event type a list": (
+        json.dumps(
+            {"type": "event_callback", "team_id": TEAM, "event_id": "Ev2", "event": {"type": ["message"]}}
+        ).encode(),
+        "application/json",
+    ),
+    "team_id an object": (
+        json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": {"id": TEAM},
+                "event_id": "Ev3",
+                "event": {"type": "message"},
+            }
+        ).encode(),
+        "application/json",
+    ),
+    "actions a string": (
+        b"payload="
+        + urllib.parse.quote(
+            json.dumps({"type": "block_actions", "team": {"id": TEAM}, "actions": "x"})
+        ).encode(),
+        "application/x-www-form-urlencoded",
+    ),
+    "view a list": (
+        b"payload="
+        + urllib.parse.quote(
+            json.dumps({"type": "view_submission", "team": {"id": TEAM}, "view": [1]})
+        ).encode(),
+        "application/x-www-form-urlencoded",
+    ),
+    "user a number": (
+        json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": TEAM,
+                "event_id": "Ev4",
+                "event": {"type": "message", "channel_type": "im", "user": 5, "text": ["hi"]},
+            }
+        ).encode(),
+        "application/json",
+    ),
+}
+
+
+@pytest.mark.parametrize("body, content_type", MALFORMED.values(), ids=list(MALFORMED))
+def test_a_signed_but_malformed_payload_gets_400_never_500(
+    rig: SlackRig, runtime: Runtime, body: bytes, content_type: str
+) -> None:
+    answer = rig.post(body, content_type)
+    assert answer.status == 400, answer.body
+    assert _count(runtime, InboxItem) == 0 and rig.mock.calls == []

@@ -17,6 +17,7 @@ from bot.channels.teams.cards import (
     read_submit,
     render_cards,
 )
+from bot.router import Answered
 from bot.runtime import Runtime
 from dialogs.render import fill
 from dialogs.schema import Pack
@@ -38,14 +39,14 @@ def test_every_card_of_every_transcript_is_valid(
     path: Path, sqlite_runtime: Runtime, clock: FakeClock
 ) -> None:
     seen: list[list[Reply]] = []
-    handle = sqlite_runtime.router.handle
+    answer = sqlite_runtime.router.answer
 
-    def recording(inbound: Inbound) -> list[Reply]:
-        replies = handle(inbound)
-        seen.append(replies)
-        return replies
+    def recording(inbound: Inbound) -> Answered:
+        answered = answer(inbound)
+        seen.append(answered.replies)
+        return answered
 
-    sqlite_runtime.router.handle = recording  # type: ignore[method-assign]
+    sqlite_runtime.router.answer = recording  # type: ignore[method-assign]
     run_transcript(yaml.safe_load(path.read_text(encoding="utf-8")), sqlite_runtime, clock)
     assert seen
     for replies in seen:

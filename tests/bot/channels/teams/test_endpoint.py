@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy import Engine, func, select
 
 from bot.app import create_app
+from bot.channels.port import NotStored
 from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.security import TeamsConfigError, teams_mode
 from bot.conversation import RuntimePort
@@ -199,6 +200,30 @@ def test_a_resent_activity_is_processed_once(engine: Engine, clock: FakeClock, t
         ]
         await bot.post(message("pc.test.victim@example.police.uk", **who))
         assert bot.connector.posted[-1].keys == ["strings.ask_confirm_new_person"]
+
+    drive(runtime, scenario)
+
+
+def test_an_activity_that_cannot_be_stored_gets_an_error_status_and_its_resend_is_answered(
+    engine: Engine, clock: FakeClock, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = local_runtime(engine, clock, tenant)
+    answer = runtime.router.answer
+
+    def database_down(inbound: Any) -> Any:
+        raise NotStored(inbound.event_id)
+
+    async def scenario(bot: Bot) -> None:
+        who = bot.who(SUPERVISOR, tenant)
+        first = message("report assault", **who)
+        monkeypatch.setattr(runtime.router, "answer", database_down)
+        assert (await bot.post(first)).status == 503  # not 200 and nothing: Teams sends it again
+        assert bot.connector.posted == []
+        monkeypatch.setattr(runtime.router, "answer", answer)
+        assert (await bot.post(first)).status == 200
+        assert [p.keys for p in bot.connector.posted] == [
+            ["strings.report_intro", "strings.ask_victim_email"]
+        ]
 
     drive(runtime, scenario)
 

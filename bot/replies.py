@@ -1,0 +1,278 @@
+"""A turn's replies in the outbox: written in the turn's own transaction, then sent exactly once.
+
+The router queues a turn's replies as one outbox row (`store.replies`) in the transaction that
+saves the turn's state and its event id, so the reply exists exactly when the turn does: a crash
+after the commit leaves a row that `ReplySender` sends later, and a retry of the event, which the
+event id turns away, answers nothing twice. Sending follows the reminders' delivery
+(`bot.reminders.delivery`): a lease per row, the channel's `send` (its retries and Retry-After),
+each outcome recorded, and a send whose outcome is unknown looked up on the platform (the
+message's metadata key) before anything is sent again. The console shows its replies at once and
+records them as delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import messages
+from bot.channels.inbound import Inbound
+from bot.channels.outbound import Address, Channel, Delivery
+from bot.clock import Clock
+from bot.reminders.delivery import DeliveryReport
+from dialogs.types import Reply
+from store import replies as outbox
+from store.models import QueuedReply
+
+__all__ = ["ReplySender", "queue_replies", "replies_of", "reply_key", "take_replies"]
+
+log = logging.getLogger(__name__)
+
+#: Backoff before an `uncertain` send is looked up.
+_UNCERTAIN_RECHECK = timedelta(minutes=1)
+
+
+def queue_replies(
+    *,
+    session: Session,
+    inbound: Inbound,
+    turn_id: str,
+    replies: Sequence[Reply],
+    now: datetime,
+) -> int | None:
+    """Queue `replies` to `inbound`'s conversation in the caller's transaction; the row's id.
+
+    None when there is nothing to say. The row is keyed by the turn, so it is queued once.
+    """
+    if not replies:
+        return None
+    payload: dict[str, Any] = {
+        "replies": [reply.model_dump(mode="json") for reply in replies],
+        "address": {
+            "tenant": inbound.tenant,
+            "user_id": inbound.user_id,
+            "address": dict(inbound.address or {}),
+        },
+    }
+    key = f"{inbound.channel}:{turn_id}"
+    return outbox.queue(session=session, key=key, channel=inbound.channel, payload=payload, now=now)
+
+
+def replies_of(payload: dict[str, Any]) -> list[Reply]:
+    """The replies a queued row carries, in order."""
+    return [Reply.model_validate(reply) for reply in payload.get("replies") or []]
+
+
+def reply_key(reply_id: int) -> str:
+    """The key a reply's messages carry (Slack metadata), to look them up after a crash."""
+    return f"hampshire-reply-{reply_id}"
+
+
+def take_replies(*, sessions: sessionmaker[Session], ids: Sequence[int], now: datetime) -> list[Reply]:
+    """Queued replies shown in-process (the console): their replies, recorded as delivered."""
+    if not ids:
+        return []
+    with sessions.begin() as session:
+        rows = outbox.take(session=session, ids=ids, now=now, shown_on="console")
+        return [reply for row in rows for reply in replies_of(row.payload)]
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    address: Address
+    replies: list[Reply]
+    attempts: int
+    created_at: datetime
+
+
+def _job(row: QueuedReply) -> _Job:
+    where = row.payload["address"]
+    address = Address(row.channel, where["tenant"], where["user_id"], dict(where.get("address") or {}))
+    return _Job(row.id, address, replies_of(row.payload), row.attempts, row.created_at)
+
+
+class ReplySender:
+    """Sends one channel's queued replies, each exactly once (or recorded as not known to have arrived).
+
+    Args:
+        channel: the channel the replies answer on (`Channel`: send, lookup).
+        worker: this sender's name on its leases (unique per process).
+        lease: how long a row is held before another sender may look it up; renewed while held.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        channel: Channel,
+        worker: str,
+        lease: timedelta = timedelta(minutes=2),
+        max_attempts: int = 8,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.channel = channel
+        self.worker = worker
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self._held: set[int] = set()
+
+    # --- the database -------------------------------------------------------------------------
+
+    def _claim(self, ids: Sequence[int] | None) -> list[_Job]:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = outbox.claim(
+                session=session,
+                channel=self.channel.name,
+                now=now,
+                worker=self.worker,
+                lease=self.lease,
+                ids=ids,
+            )
+            return [_job(row) for row in rows]
+
+    def _lapsed(self) -> list[_Job]:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = outbox.lapsed(
+                session=session, channel=self.channel.name, now=now, worker=self.worker, lease=self.lease
+            )
+            return [_job(row) for row in rows]
+
+    def _renew(self, ids: Sequence[int]) -> None:
+        with self.sessions.begin() as session:
+            outbox.renew(session=session, ids=ids, now=self.clock(), worker=self.worker, lease=self.lease)
+
+    def _record(self, job: _Job, delivery: Delivery, report: DeliveryReport) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            row = session.get(QueuedReply, job.id)
+            if row is None or row.claimed_by != self.worker or row.status != "sending":
+                return  # taken over after its lease lapsed: the other sender records it
+            row.claimed_by = row.claimed_until = None
+            row.last_error = delivery.error
+            if delivery.status == "sent":
+                row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
+                report.sent += 1
+                return
+            if delivery.status == "uncertain":
+                row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
+                report.uncertain += 1
+            elif job.attempts < self.max_attempts:
+                row.status, row.not_before = "pending", now + timedelta(seconds=min(3600, 2**job.attempts))
+                report.retrying += 1
+            else:
+                row.status = "failed"
+                report.failed += 1
+                log.error(messages.reply_failed(job.id, job.attempts, delivery.error))
+                return
+            log.warning(messages.reply_not_sent(job.id, delivery.status, delivery.error))
+
+    def _settle(self, job: _Job, found: str, message_id: str | None, report: DeliveryReport) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(QueuedReply, job.id)
+            if row is None or row.claimed_by != self.worker:
+                return
+            row.claimed_by = row.claimed_until = None
+            if found == "found":
+                row.status, row.sent_at, row.platform_message_id = "sent", self.clock(), message_id
+                report.reconciled += 1
+            else:
+                row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
+                report.unconfirmed += 1
+                log.warning(messages.reply_unconfirmed(job.id))
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _send(self, job: _Job, channel: Channel, report: DeliveryReport) -> None:
+        try:
+            delivery = await channel.send(job.address, job.replies, key=reply_key(job.id))
+        except Exception as error:  # a bug in an adapter must not lose the row
+            log.error(messages.reply_raised(job.id, error))
+            delivery = Delivery("uncertain", error=type(error).__name__)
+        await asyncio.to_thread(self._record, job, delivery, report)
+
+    async def _reconcile(self, job: _Job, report: DeliveryReport) -> None:
+        found, message_id = await self.channel.lookup(job.address, reply_key(job.id), since=job.created_at)
+        if found == "absent":
+            await self._send(job, self.channel, report)  # it never arrived: sending now is not a duplicate
+        else:
+            await asyncio.to_thread(self._settle, job, found, message_id, report)
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the rows being sent, a few times a lease, until cancelled: a send
+        may wait on Retry-After for longer than a lease, and a lapsed row is another's to look up."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            if self._held:
+                try:
+                    await asyncio.to_thread(self._renew, sorted(self._held))
+                except Exception as error:
+                    log.warning(messages.reply_lease_renewal_failed(error))
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, jobs: Sequence[_Job]) -> AsyncIterator[None]:
+        ids = {job.id for job in jobs}
+        self._held |= ids
+        keeping = asyncio.ensure_future(self._keep_leases())
+        try:
+            yield
+        finally:
+            self._held -= ids
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
+
+    async def deliver(self, ids: Sequence[int], *, via: Channel | None = None) -> DeliveryReport:
+        """Send the rows `ids` now, in order (a turn's replies, just committed).
+
+        A row another sender has taken already is left to it. `via` sends on another object for
+        the same channel (Teams answers on the activity's own turn).
+        """
+        report = DeliveryReport()
+        jobs = await asyncio.to_thread(self._claim, list(ids))
+        async with self._holding(jobs):
+            for job in jobs:
+                await self._send(job, via or self.channel, report)
+        return report
+
+    async def keep_sending(self, every: float) -> None:
+        """`run_once` now and every `every` seconds, until cancelled: replies a crash or an outage
+        left behind go out without waiting for the person to write again."""
+        while True:
+            try:
+                await self.run_once(close=False)
+            except Exception as error:  # the database is down: next time round
+                log.error(messages.reply_recovery_failed(error))
+            await asyncio.sleep(every)
+
+    async def run_once(self, *, close: bool = True) -> DeliveryReport:
+        """Look up the replies a crash left mid-send, then send every reply still waiting, in order.
+
+        With `close`, a connection the channel opened for the run is closed at the end.
+        """
+        report = DeliveryReport()
+        try:
+            while lapsed := await asyncio.to_thread(self._lapsed):
+                async with self._holding(lapsed):
+                    for job in lapsed:
+                        await self._reconcile(job, report)
+            while waiting := await asyncio.to_thread(self._claim, None):
+                async with self._holding(waiting):
+                    for job in waiting:
+                        await self._send(job, self.channel, report)
+        finally:
+            aclose = getattr(self.channel, "aclose", None)
+            if close and aclose is not None:
+                await aclose()
+        return report

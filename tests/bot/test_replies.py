@@ -1,0 +1,141 @@
+"""The reply outbox: a turn's replies commit with the turn and are sent exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.channels.inbound import Inbound
+from bot.channels.port import NotStored
+from bot.conversation import RuntimePort
+from bot.replies import ReplySender, reply_key
+from bot.router import Router
+from bot.runtime import Runtime
+from store.db import make_engine, make_sessions
+from store.models import ProcessedEvent, QueuedReply
+from tests.channel import FakePush, keys
+from tests.conftest import FakeClock
+
+SERGEANT = "sgt.amy.jones@example.police.uk"
+LEASE = timedelta(minutes=2)
+
+
+def _dm(text: str, event_id: str, channel: str = "slack") -> Inbound:
+    return Inbound(
+        channel=channel,
+        tenant="T0HAMPSHIRE",
+        user_id="U0SERGEANT",
+        email=SERGEANT,
+        text=text,
+        event_id=event_id,
+        address={"team": "T0HAMPSHIRE", "user": "U0SERGEANT"},
+    )
+
+
+def _sender(runtime: Runtime, channel: FakePush, worker: str = "w1") -> ReplySender:
+    return ReplySender(
+        sessions=runtime.sessions, clock=runtime.clock, channel=channel, worker=worker, lease=LEASE
+    )
+
+
+def _rows(runtime: Runtime) -> list[QueuedReply]:
+    with runtime.sessions() as session:
+        return list(session.scalars(select(QueuedReply).order_by(QueuedReply.id)))
+
+
+def test_a_turns_replies_commit_with_the_turn_and_its_event_id(runtime: Runtime) -> None:
+    answered = runtime.router.answer(_dm("report assault", "Ev1"))
+    [row] = _rows(runtime)
+    assert answered.outbox == row.id and row.status == "pending" and row.channel == "slack"
+    assert [r["key"] for r in row.payload["replies"]] == keys(answered.replies)
+    with runtime.sessions() as session:
+        assert session.scalars(select(ProcessedEvent.event_id)).all() == ["Ev1"]
+    # The platform's retry of the same event: turned away, nothing more queued.
+    again = runtime.router.answer(_dm("report assault", "Ev1"))
+    assert again.replies == [] and again.outbox is None and len(_rows(runtime)) == 1
+
+
+def test_a_reply_a_crash_left_after_the_commit_is_sent_once(runtime: Runtime) -> None:
+    runtime.router.answer(_dm("report assault", "Ev1"))  # committed; the process dies before sending
+    channel = FakePush("slack")
+    report = asyncio.run(_sender(runtime, channel).run_once())
+    assert report.sent == 1
+    assert [(user, key, keys(replies)) for user, key, replies in channel.sent] == [
+        ("U0SERGEANT", reply_key(_rows(runtime)[0].id), ["strings.report_intro", "strings.ask_victim_email"])
+    ]
+    assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 0
+    assert len(channel.sent) == 1 and _rows(runtime)[0].status == "sent"
+
+
+def test_a_send_cut_short_is_looked_up_not_sent_twice(runtime: Runtime, clock: FakeClock) -> None:
+    answered = runtime.router.answer(_dm("report assault", "Ev1"))
+    assert answered.outbox is not None
+    channel = FakePush("slack", script=["crash"])  # Slack got it; the worker died before recording
+    with pytest.raises(SystemExit):
+        asyncio.run(_sender(runtime, channel).deliver([answered.outbox]))
+    assert _rows(runtime)[0].status == "sending"
+    assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 0  # its lease holds
+    clock.advance(minutes=3)
+    report = asyncio.run(_sender(runtime, channel, "w2").run_once())
+    assert report.reconciled == 1 and report.sent == 0
+    assert len(channel.sent) == 1 and channel.lookups == [reply_key(answered.outbox)]
+    assert _rows(runtime)[0].status == "sent"
+
+
+def test_a_send_that_never_arrived_is_sent_after_the_look_up(runtime: Runtime, clock: FakeClock) -> None:
+    answered = runtime.router.answer(_dm("report assault", "Ev1"))
+    assert answered.outbox is not None
+    with runtime.sessions.begin() as session:  # a worker took it and died before sending anything
+        row = session.get(QueuedReply, answered.outbox)
+        assert row is not None
+        row.status, row.claimed_by, row.claimed_until = "sending", "dead", clock() + LEASE
+    clock.advance(minutes=3)
+    channel = FakePush("slack")
+    report = asyncio.run(_sender(runtime, channel).run_once())
+    assert report.sent == 1 and len(channel.sent) == 1 and _rows(runtime)[0].status == "sent"
+
+
+def test_a_failed_send_waits_in_the_outbox_and_is_retried(runtime: Runtime, clock: FakeClock) -> None:
+    answered = runtime.router.answer(_dm("report assault", "Ev1"))
+    assert answered.outbox is not None
+    channel = FakePush("slack", script=["503"])
+    assert asyncio.run(_sender(runtime, channel).deliver([answered.outbox])).retrying == 1
+    assert channel.sent == [] and _rows(runtime)[0].status == "pending"
+    clock.advance(minutes=1)
+    assert asyncio.run(_sender(runtime, channel).run_once()).sent == 1 and len(channel.sent) == 1
+
+
+def test_a_reply_is_delivered_by_one_sender_only(runtime: Runtime) -> None:
+    answered = runtime.router.answer(_dm("report assault", "Ev1"))
+    assert answered.outbox is not None
+    channel = FakePush("slack")
+
+    async def both() -> None:
+        await asyncio.gather(
+            _sender(runtime, channel, "w1").deliver([answered.outbox]),
+            _sender(runtime, channel, "w2").run_once(),
+        )
+
+    asyncio.run(both())
+    assert len(channel.sent) == 1
+
+
+def test_the_console_shows_its_replies_at_once_and_records_them_delivered(runtime: Runtime) -> None:
+    port = RuntimePort(runtime)
+    turned = port.handle(_dm("report assault", "Ev1", channel="console"))
+    assert keys(port.shown(turned.outbox)) == keys(turned.replies)
+    assert [(r.status, r.platform_message_id) for r in _rows(runtime)] == [("sent", "console")]
+    assert port.shown(turned.outbox) == []  # shown once
+    # A sender for a push channel never takes a console reply.
+    assert asyncio.run(_sender(runtime, FakePush("slack")).run_once()).sent == 0
+
+
+def test_an_unreachable_database_raises_not_stored(runtime: Runtime, tmp_path: Path) -> None:
+    gone = make_engine(f"sqlite:///{tmp_path / 'no such folder' / 'bot.db'}")
+    router = Router(pack=runtime.pack, sessions=make_sessions(gone), clock=runtime.clock)
+    with pytest.raises(NotStored):
+        router.answer(_dm("report assault", "Ev1"))
