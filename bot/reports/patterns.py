@@ -1,0 +1,355 @@
+"""The patterns report: when, where and to whom assaults happen, and what came of them (seed 003)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from babel.dates import get_day_names
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from bot.reports.labels import choice_labels, text
+from bot.reports.scope import Scope
+from bot.reports.sql import Dialect, median_by
+from bot.reports.tables import Cell, Column, Report, Table
+from bot.reports.trend import linear_trend
+from bot.reports.wording import covering, finish
+from dialogs.schema import Pack
+from store.models import Case, CaseEvent, Person, PlanPoint
+
+__all__ = ["TOP_LOCATIONS", "patterns", "victim_update_codes"]
+
+#: How many locations the report lists.
+TOP_LOCATIONS = 10
+#: Day order of the heat map: Monday first (SQL counts from Sunday = 0).
+_MONDAY_FIRST = (1, 2, 3, 4, 5, 6, 0)
+
+
+def victim_update_codes(pack: Pack) -> list[str]:
+    """The plan points that are Victims' Code clocks: each one tells the victim something."""
+    return [spec.code for spec in pack.plan.points if spec.updates_victim]
+
+
+def _span(session: Session, scope: Scope) -> tuple[datetime, datetime] | None:
+    low, high = session.execute(
+        select(func.min(Case.occurred_at), func.max(Case.occurred_at)).where(scope.cases())
+    ).one()
+    return (low, high) if low is not None else None
+
+
+def _counts(session: Session, column: Any, where: ColumnElement[bool]) -> dict[Any, int]:
+    query = select(column, func.count()).where(where).group_by(column)
+    return {value: int(n) for value, n in session.execute(query)}
+
+
+def _labelled(
+    pack: Pack, key: str, column: str, counts: Mapping[Any, int], labels: Mapping[str, str]
+) -> Table:
+    """A count per choice, in the pack's order (zeros included), then any other stored values."""
+    rows: list[tuple[Cell, ...]] = [(labels[value], counts.get(value, 0)) for value in labels]
+    rows += [(str(value), n) for value, n in counts.items() if value not in labels]
+    return Table(
+        id=key.removeprefix("strings.report_"),
+        title=text(pack, key),
+        columns=(
+            Column(column, text(pack, f"strings.report_col_{column}"), "label"),
+            Column("cases", text(pack, "strings.report_col_cases")),
+        ),
+        rows=tuple(rows),
+        chart="barh" if len(rows) > 4 else "bar",
+    )
+
+
+def _months(first: str, last: str) -> list[str]:
+    year, month = map(int, first.split("-"))
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _weeks(first: str, last: str) -> list[str]:
+    day, end = date.fromisoformat(first), date.fromisoformat(last)
+    weeks = []
+    while day <= end:
+        weeks.append(day.isoformat())
+        day += timedelta(days=7)
+    return weeks
+
+
+def _over_time(pack: Pack, session: Session, scope: Scope, dialect: Dialect, span: Any) -> list[Table]:
+    local = dialect.local(Case.occurred_at, span)
+    monthly = _counts(session, dialect.month(local), scope.cases())
+    weekly = _counts(session, dialect.week(local), scope.cases())
+    months = _months(min(monthly), max(monthly)) if monthly else []
+    weeks = _weeks(min(weekly), max(weekly)) if weekly else []
+    series = [monthly.get(m, 0) for m in months]
+    trend = linear_trend(series)
+    col = pack.text
+    return [
+        Table(
+            id="cases_monthly",
+            title=col("strings.report_cases_monthly"),
+            columns=(
+                Column("month", col("strings.report_col_month"), "label"),
+                Column("cases", col("strings.report_col_cases")),
+                Column("trend", col("strings.report_col_trend"), "number"),
+            ),
+            rows=tuple((m, n, t) for m, n, t in zip(months, series, trend, strict=True)),
+            chart="line",
+        ),
+        Table(
+            id="cases_weekly",
+            title=col("strings.report_cases_weekly"),
+            columns=(
+                Column("week", col("strings.report_col_week"), "label"),
+                Column("cases", col("strings.report_col_cases")),
+            ),
+            rows=tuple((w, weekly.get(w, 0)) for w in weeks),
+            chart="line",
+        ),
+    ]
+
+
+def _heatmap(pack: Pack, session: Session, scope: Scope, dialect: Dialect, span: Any) -> Table:
+    local = dialect.local(Case.occurred_at, span)
+    day, hour = dialect.weekday(local), dialect.hour(local)
+    counts = {
+        (int(d), int(h)): int(n)
+        for d, h, n in session.execute(
+            select(day, hour, func.count()).where(scope.cases()).group_by(day, hour)
+        )
+    }
+    names = get_day_names("abbreviated", locale=pack.meta.locale)
+    # Babel numbers days from Monday = 0; SQL from Sunday = 0.
+    rows = tuple((names[(d + 6) % 7], *(counts.get((d, h), 0) for h in range(24))) for d in _MONDAY_FIRST)
+    columns = (
+        Column("day", pack.text("strings.report_col_day"), "label"),
+        *(Column(f"h{h:02d}", f"{h:02d}") for h in range(24)),
+    )
+    return Table(
+        id="heatmap", title=pack.text("strings.report_heatmap"), columns=columns, rows=rows, chart="heatmap"
+    )
+
+
+def _repeat_victims(pack: Pack, session: Session, scope: Scope) -> list[Table]:
+    per_victim = (
+        select(Case.victim_id, func.count().label("cases"))
+        .where(scope.cases())
+        .group_by(Case.victim_id)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    victims, cases = session.execute(
+        select(func.count(), func.coalesce(func.sum(per_victim.c.cases), 0)).select_from(per_victim)
+    ).one()
+    named = session.execute(
+        select(Person.display_name, Person.email, per_victim.c.cases)
+        .join(per_victim, per_victim.c.victim_id == Person.id)
+        .order_by(per_victim.c.cases.desc(), Person.email)
+    ).all()
+    col = pack.text
+    return [
+        Table(
+            id="repeat_summary",
+            title=col("strings.report_repeat_summary"),
+            columns=(
+                Column("colleagues", col("strings.report_col_colleagues")),
+                Column("cases", col("strings.report_col_cases")),
+            ),
+            rows=((int(victims), int(cases)),),
+        ),
+        Table(
+            id="repeat_victims",
+            title=col("strings.report_repeat_victims"),
+            columns=(
+                Column("victim", col("strings.report_col_victim"), "person"),
+                Column("cases", col("strings.report_col_cases")),
+            ),
+            rows=tuple((name or email, int(n)) for name, email, n in named),
+            per_person=True,
+        ),
+    ]
+
+
+def _outcomes(pack: Pack, session: Session, scope: Scope) -> Table:
+    decision = CaseEvent.detail["decision"].as_string()
+    decided = {
+        value: int(n)
+        for value, n in session.execute(
+            select(decision, func.count(func.distinct(CaseEvent.case_id)))
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(scope.cases(), CaseEvent.kind == "decision_recorded")
+            .group_by(decision)
+        )
+    }
+    arrested = session.scalar(select(func.count()).where(scope.cases(), Case.suspect_arrested == "yes")) or 0
+    labels = choice_labels(pack, "decision")
+    rows: list[tuple[Cell, ...]] = [(pack.text("strings.report_arrested_at_report"), int(arrested))]
+    rows += [(labels[value], decided.get(value, 0)) for value in labels]
+    rows += [(str(value), n) for value, n in decided.items() if value not in labels]
+    return Table(
+        id="outcomes",
+        title=pack.text("strings.report_outcomes"),
+        columns=(
+            Column("outcome", pack.text("strings.report_col_outcome"), "label"),
+            Column("cases", pack.text("strings.report_col_cases")),
+        ),
+        rows=tuple(rows),
+        chart="barh",
+    )
+
+
+def _timeliness(pack: Pack, session: Session, scope: Scope, dialect: Dialect) -> Table:
+    first_io = (
+        select(CaseEvent.case_id, func.min(CaseEvent.at).label("at"))
+        .where(CaseEvent.kind == "investigator_assigned")
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    first_update = (
+        select(PlanPoint.case_id, func.min(PlanPoint.done_at).label("at"))
+        .where(PlanPoint.code.in_(victim_update_codes(pack)), PlanPoint.status == "done")
+        .group_by(PlanPoint.case_id)
+        .subquery()
+    )
+    rows: list[tuple[Cell, ...]] = []
+    for key, first in (
+        ("strings.report_time_to_io", first_io),
+        ("strings.report_time_to_update", first_update),
+    ):
+        hours = (
+            select(dialect.hours_between(Case.reported_at, first.c.at))
+            .join(first, first.c.case_id == Case.id)
+            .where(scope.cases())
+        )
+        measured = session.scalar(select(func.count()).select_from(hours.subquery())) or 0
+        median = median_by(session, hours, groups=0).get(())
+        rows.append((pack.text(key), int(measured), None if median is None else round(median, 1)))
+    return Table(
+        id="timeliness",
+        title=pack.text("strings.report_timeliness"),
+        columns=(
+            Column("measure", pack.text("strings.report_col_measure"), "label"),
+            Column("measured", pack.text("strings.report_col_measured")),
+            Column("median_hours", pack.text("strings.report_col_median_hours"), "hours", base="measured"),
+        ),
+        rows=tuple(rows),
+    )
+
+
+def _top_locations(pack: Pack, session: Session, scope: Scope) -> Table:
+    place = func.lower(func.trim(Case.location))
+    query = (
+        select(func.min(Case.location), func.count().label("cases"))
+        .where(scope.cases())
+        .group_by(place)
+        .order_by(func.count().desc(), place)
+        .limit(TOP_LOCATIONS)
+    )
+    return Table(
+        id="top_locations",
+        title=pack.text("strings.report_top_locations"),
+        columns=(
+            Column("location", pack.text("strings.report_col_location"), "label"),
+            Column("cases", pack.text("strings.report_col_cases")),
+        ),
+        rows=tuple((str(where).strip(), int(n)) for where, n in session.execute(query)),
+        chart="barh",
+    )
+
+
+def _headline(pack: Pack, session: Session, scope: Scope) -> tuple[tuple[str, Cell], ...]:
+    total, hate, hospital = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Case.hate_crime.is_(True)),
+            func.count().filter(Case.hospitalised.is_(True)),
+        ).where(scope.cases())
+    ).one()
+    return (
+        (pack.text("strings.report_head_cases"), int(total)),
+        (pack.text("strings.report_head_hate"), int(hate)),
+        (pack.text("strings.report_head_hospital"), int(hospital)),
+    )
+
+
+def patterns(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> Report:
+    """The patterns report for `scope`, as its audience may see it."""
+    dialect = Dialect(session, scope.tz)
+    span = _span(session, scope)
+    where = scope.cases()
+    hate = scope.cases() & Case.hate_crime.is_(True)
+    tables: list[Table] = [
+        *_over_time(pack, session, scope, dialect, span),
+        _labelled(
+            pack,
+            "strings.report_by_kind",
+            "kind",
+            _counts(session, Case.kind, where),
+            choice_labels(pack, "kind"),
+        ),
+        _labelled(
+            pack,
+            "strings.report_by_strand",
+            "strand",
+            _counts(session, Case.hate_strand, hate),
+            choice_labels(pack, "hate_strand"),
+        ),
+        _labelled(
+            pack,
+            "strings.report_by_area",
+            "area",
+            _counts(session, Case.area, where),
+            choice_labels(pack, "area"),
+        ),
+        _labelled(
+            pack,
+            "strings.report_by_role",
+            "role",
+            _counts(session, Case.victim_role, where),
+            choice_labels(pack, "victim_role"),
+        ),
+        _labelled(
+            pack,
+            "strings.report_by_injury",
+            "injury",
+            _counts(session, Case.injury_level, where),
+            choice_labels(pack, "injury_level"),
+        ),
+        _labelled(
+            pack,
+            "strings.report_by_hospital",
+            "hospital",
+            _yes_no(_counts(session, Case.hospitalised, where)),
+            {"yes": pack.text("strings.yes"), "no": pack.text("strings.no")},
+        ),
+        _heatmap(pack, session, scope, dialect, span),
+        *_repeat_victims(pack, session, scope),
+        _outcomes(pack, session, scope),
+        _timeliness(pack, session, scope, dialect),
+        _top_locations(pack, session, scope),
+    ]
+    return finish(
+        pack,
+        kind="patterns",
+        title=pack.text("strings.report_title_patterns"),
+        covering=covering(pack, scope),
+        scope=scope,
+        tables=tables,
+        headline=_headline(pack, session, scope),
+        main_chart="cases_monthly",
+        now=now,
+    )
+
+
+def _yes_no(counts: Iterable[tuple[Any, int]] | Mapping[Any, int]) -> dict[str, int]:
+    items = counts.items() if isinstance(counts, Mapping) else counts
+    result: dict[str, int] = {}
+    for value, n in items:
+        key = "yes" if value else "no"
+        result[key] = result.get(key, 0) + n
+    return result
