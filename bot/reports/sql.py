@@ -130,4 +130,6 @@ def median_by(session: Session, values: Select[Any] | Any, groups: int = 1) -> d
         .where(rn.in_([(n + 1) // 2, (n + 2) // 2]))
         .group_by(*key_columns)
     )
-    return {tuple(row[:groups]): float(row[groups]) for row in session.execute(middle)}
+    return {
+        tuple(row[:groups]): float(row[groups]) for row in session.execute(middle) if row[groups] is not None
+    }
