@@ -45,16 +45,20 @@ def _counts(session: Session, column: Any, where: ColumnElement[bool]) -> dict[A
 
 
 def _labelled(
-    pack: Pack, key: str, column: str, counts: Mapping[Any, int], labels: Mapping[str, str]
+    pack: Pack,
+    table: tuple[str, str],
+    column: tuple[str, str],
+    counts: Mapping[Any, int],
+    labels: Mapping[str, str],
 ) -> Table:
     """A count per choice, in the pack's order (zeros included), then any other stored values."""
     rows: list[tuple[Cell, ...]] = [(labels[value], counts.get(value, 0)) for value in labels]
     rows += [(str(value), n) for value, n in counts.items() if value not in labels]
     return Table(
-        id=key.removeprefix("strings.report_"),
-        title=text(pack, key),
+        id=table[0],
+        title=pack.text(table[1]),
         columns=(
-            Column(column, text(pack, f"strings.report_col_{column}"), "label"),
+            Column(column[0], pack.text(column[1]), "label"),
             Column("cases", text(pack, "strings.report_col_cases")),
         ),
         rows=tuple(rows),
@@ -287,43 +291,43 @@ def patterns(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> Re
         *_over_time(pack, session, scope, dialect, span),
         _labelled(
             pack,
-            "strings.report_by_kind",
-            "kind",
+            ("by_kind", "strings.report_by_kind"),
+            ("kind", "strings.report_col_kind"),
             _counts(session, Case.kind, where),
             choice_labels(pack, "kind"),
         ),
         _labelled(
             pack,
-            "strings.report_by_strand",
-            "strand",
+            ("by_strand", "strings.report_by_strand"),
+            ("strand", "strings.report_col_strand"),
             _counts(session, Case.hate_strand, hate),
             choice_labels(pack, "hate_strand"),
         ),
         _labelled(
             pack,
-            "strings.report_by_area",
-            "area",
+            ("by_area", "strings.report_by_area"),
+            ("area", "strings.report_col_area"),
             _counts(session, Case.area, where),
             choice_labels(pack, "area"),
         ),
         _labelled(
             pack,
-            "strings.report_by_role",
-            "role",
+            ("by_role", "strings.report_by_role"),
+            ("role", "strings.report_col_role"),
             _counts(session, Case.victim_role, where),
             choice_labels(pack, "victim_role"),
         ),
         _labelled(
             pack,
-            "strings.report_by_injury",
-            "injury",
+            ("by_injury", "strings.report_by_injury"),
+            ("injury", "strings.report_col_injury"),
             _counts(session, Case.injury_level, where),
             choice_labels(pack, "injury_level"),
         ),
         _labelled(
             pack,
-            "strings.report_by_hospital",
-            "hospital",
+            ("by_hospital", "strings.report_by_hospital"),
+            ("hospital", "strings.report_col_hospital"),
             _yes_no(_counts(session, Case.hospitalised, where)),
             {"yes": pack.text("strings.yes"), "no": pack.text("strings.no")},
         ),
