@@ -10,9 +10,10 @@ import io
 import math
 from typing import Any
 
-from bot.reports.tables import Cell, Report, Table
+from bot.reports.tables import Cell, Column, Report, Table
+from dialogs.types import Chart
 
-__all__ = ["chart_png", "report_charts"]
+__all__ = ["chart_image", "chart_png", "report_charts"]
 
 #: The colours of the charts (a colour-blind-safe pair and a sequential map for the heat map).
 _BAR = "#1f5f8b"
@@ -36,13 +37,13 @@ def _value_column(table: Table) -> int:
     return kinds.index("count")
 
 
-def _figure(height: float) -> tuple[Any, Any]:
+def _figure(height: float, width: float = _WIDTH_IN, dpi: int = _DPI) -> tuple[Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(_WIDTH_IN, height), dpi=_DPI)
+    figure, axes = plt.subplots(figsize=(width, height), dpi=dpi)
     axes.spines[["top", "right"]].set_visible(False)
     return figure, axes
 
@@ -96,13 +97,16 @@ def _heatmap(table: Table, axes: Any) -> None:
     axes.figure.colorbar(image, ax=axes, fraction=0.03)
 
 
-def chart_png(table: Table) -> bytes | None:
-    """The table's chart as PNG bytes; None for a table without a chart or without rows."""
+def chart_png(table: Table, *, compact: bool = False) -> bytes | None:
+    """The table's chart as PNG bytes; None for a table without a chart or without rows.
+
+    `compact` draws it small enough for a chat message (a Teams card holds about 28 KB in all).
+    """
     if table.chart is None or not table.rows:
         return None
     rows = len(table.rows)
     height = {"line": 3.2, "bar": 3.0, "heatmap": 3.0}.get(table.chart, max(2.4, 0.32 * rows + 0.8))
-    figure, axes = _figure(height)
+    figure, axes = _figure(2.8, 5.6, 72) if compact else _figure(height)
     try:
         if table.chart == "line":
             _line(table, axes)
@@ -119,6 +123,23 @@ def chart_png(table: Table) -> bytes | None:
         from matplotlib import pyplot as plt
 
         plt.close(figure)
+
+
+def chart_image(chart: Chart) -> bytes:
+    """A chat reply's chart as a compact PNG (the line, and its trend when there is one)."""
+    trend = chart.trend if len(chart.trend) == len(chart.labels) else ()
+    columns = (
+        Column("label", "", "label"),
+        Column("cases", chart.value_name),
+        *((Column("trend", chart.trend_name, "number"),) if trend else ()),
+    )
+    rows = tuple((label, value, *((trend[i],) if trend else ())) for i, (label, value) in
+                 enumerate(zip(chart.labels, chart.values, strict=True)))  # fmt: skip
+    png = chart_png(
+        Table(id="chart", title=chart.title, columns=columns, rows=rows, chart="line"), compact=True
+    )
+    assert png is not None  # a line with its rows always draws
+    return png
 
 
 def report_charts(report: Report) -> dict[str, bytes]:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from bot.reports.labels import choice_labels
 from bot.reports.patterns import victim_update_codes
 from bot.reports.scope import Scope
-from bot.reports.sql import Dialect, median_by
-from bot.reports.tables import Cell, Column, Report, Table
+from bot.reports.sql import Dialect, Histogram, histograms, median, merged
+from bot.reports.tables import SMALL, Cell, Column, Report, Table
 from bot.reports.wording import covering, finish
 from dialogs.schema import Pack
 from store.models import Case, Nudge, PlanPoint
@@ -29,35 +29,62 @@ __all__ = ["REMINDER_KINDS", "compliance"]
 REMINDER_KINDS = ("nudge", "unassigned")
 
 
-def _figures(
-    session: Session, group: Any, where: ColumnElement[bool], now: datetime
-) -> dict[Any, tuple[int, int, int, int]]:
-    """Per group: points due so far, done on time, still open, escalated."""
+Figures = tuple[int, int, int, int, int]
+
+
+def _figures(session: Session, where: ColumnElement[bool], now: datetime) -> dict[tuple[str, str], Figures]:
+    """Per plan point and area: points due so far, done on time, still open, escalated, overdue.
+
+    One pass over the points; totals by point and by area are sums of these.
+    """
     counted = PlanPoint.status != "not_applicable"
     due = and_(counted, or_(PlanPoint.due_at <= now, PlanPoint.status == "done"))
     on_time = and_(PlanPoint.status == "done", PlanPoint.done_at <= PlanPoint.due_at)
+    overdue = and_(PlanPoint.status == "open", PlanPoint.due_at < now)
     query = (
         select(
-            group,
+            PlanPoint.code,
+            Case.area,
             func.count().filter(due),
             func.count().filter(on_time),
             func.count().filter(PlanPoint.status == "open"),
             func.count().filter(PlanPoint.escalated_at.is_not(None)),
+            func.count().filter(overdue),
         )
         .join(Case, Case.id == PlanPoint.case_id)
         .where(where)
-        .group_by(group)
+        .group_by(PlanPoint.code, Case.area)
     )
-    return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in session.execute(query)}
+    return {(row[0], row[1]): tuple(int(n) for n in row[2:]) for row in session.execute(query)}  # type: ignore[misc]
 
 
-def _lateness(session: Session, dialect: Dialect, group: Any, where: ColumnElement[bool]) -> dict[Any, float]:
+def _lateness(
+    session: Session, dialect: Dialect, where: ColumnElement[bool]
+) -> dict[tuple[str, str], Histogram]:
+    """Per plan point and area: how late the points done late were (hours, in tenths)."""
     late = (
-        select(group, dialect.hours_between(PlanPoint.due_at, PlanPoint.done_at))
+        select(PlanPoint.code, Case.area, dialect.hours_between(PlanPoint.due_at, PlanPoint.done_at))
         .join(Case, Case.id == PlanPoint.case_id)
         .where(where, PlanPoint.status == "done", PlanPoint.done_at > PlanPoint.due_at)
     )
-    return {key[0]: round(value, 1) for key, value in median_by(session, late).items()}
+    return {(k[0], k[1]): v for k, v in histograms(session, late, groups=2).items()}
+
+
+def _by(figures: Mapping[tuple[str, str], Figures], index: int) -> dict[str, Figures]:
+    """The figures summed over the other key (index 0: by point; 1: by area)."""
+    totals: dict[str, list[int]] = {}
+    for key, values in figures.items():
+        row = totals.setdefault(key[index], [0] * 5)
+        for i, value in enumerate(values):
+            row[i] += value
+    return {key: tuple(values) for key, values in totals.items()}  # type: ignore[misc]
+
+
+def _late_by(late: Mapping[tuple[str, str], Histogram], index: int) -> dict[str, float]:
+    groups: dict[str, list[Histogram]] = {}
+    for key, bins in late.items():
+        groups.setdefault(key[index], []).append(bins)
+    return {key: value for key, parts in groups.items() if (value := median(merged(parts))) is not None}
 
 
 def _share(on_time: int, due: int) -> float | None:
@@ -78,16 +105,16 @@ def _columns(pack: Pack, first: Column) -> tuple[Column, ...]:
 
 
 def _rows(
-    order: Mapping[Any, str], figures: Mapping[Any, tuple[int, int, int, int]], late: Mapping[Any, float]
+    order: Mapping[Any, str], figures: Mapping[Any, Figures], late: Mapping[Any, float]
 ) -> tuple[tuple[Cell, ...], ...]:
     rows = []
     for key, label in order.items():
-        due, on_time, still_open, escalated = figures.get(key, (0, 0, 0, 0))
+        due, on_time, still_open, escalated, _ = figures.get(key, (0, 0, 0, 0, 0))
         rows.append((label, due, on_time, _share(on_time, due), late.get(key), still_open, escalated))
     return tuple(rows)
 
 
-def _messages(pack: Pack, session: Session, scope: Scope) -> Table:
+def _messages(pack: Pack, session: Session, scope: Scope, escalated: int) -> Table:
     sent = and_(Nudge.status == "sent", scope.instants(Nudge.sent_at))
     about_area = Nudge.case_id.in_(select(Case.id).where(Case.area == scope.area))
 
@@ -97,15 +124,6 @@ def _messages(pack: Pack, session: Session, scope: Scope) -> Table:
     reminders = count(Nudge.kind.in_(REMINDER_KINDS), *([about_area] if scope.area else []))
     grouped: list[int | None] = (
         [None, None] if scope.area else [count(Nudge.kind == "escalation"), count(Nudge.kind == "digest")]
-    )
-    escalated = int(
-        session.scalar(
-            select(func.count())
-            .select_from(PlanPoint)
-            .join(Case, Case.id == PlanPoint.case_id)
-            .where(scope.cases(), PlanPoint.escalated_at.is_not(None))
-        )
-        or 0
     )
     col = pack.text
     return Table(
@@ -131,8 +149,9 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
     where = scope.cases()
     col = pack.text
     titles = {spec.code: spec.title for spec in pack.plan.points}
-    by_point = _figures(session, PlanPoint.code, where, now)
-    late_point = _lateness(session, dialect, PlanPoint.code, where)
+    figures = _figures(session, where, now)
+    late = _lateness(session, dialect, where)
+    by_point, late_point = _by(figures, 0), _late_by(late, 0)
     point_table = Table(
         id="by_point",
         title=col("strings.report_by_point"),
@@ -141,7 +160,7 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
         chart="barh",
     )
     areas = choice_labels(pack, "area")
-    by_area = _figures(session, Case.area, where, now)
+    by_area = _by(figures, 1)
     area_table = Table(
         id="by_area",
         title=col("strings.report_compliance_by_area"),
@@ -151,32 +170,24 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
             if scope.area is None
             else {scope.area: areas.get(scope.area, scope.area)},
             by_area,
-            _lateness(session, dialect, Case.area, where),
+            _late_by(late, 1),
         ),
         chart="barh",
     )
     codes = victim_update_codes(pack)
     victim = {code: titles[code] for code in codes}
-    vc_rows = _rows(victim, by_point, late_point)
-    due = sum(by_point.get(c, (0, 0, 0, 0))[0] for c in codes)
-    met = sum(by_point.get(c, (0, 0, 0, 0))[1] for c in codes)
     vc_table = Table(
         id="victims_code",
         title=col("strings.report_victims_code"),
         columns=_columns(pack, Column("point", col("strings.report_col_point"), "label")),
-        rows=vc_rows,
+        rows=_rows(victim, by_point, late_point),
     )
+    due = sum(by_point[c][0] for c in codes if c in by_point)
+    met = sum(by_point[c][1] for c in codes if c in by_point)
     all_due = sum(f[0] for f in by_point.values())
     all_on_time = sum(f[1] for f in by_point.values())
-    overdue = int(
-        session.scalar(
-            select(func.count())
-            .select_from(PlanPoint)
-            .join(Case, Case.id == PlanPoint.case_id)
-            .where(where, PlanPoint.status == "open", PlanPoint.due_at < now)
-        )
-        or 0
-    )
+    overdue = sum(f[4] for f in by_point.values())
+    escalated = sum(f[3] for f in by_point.values())
     headline: list[tuple[str, Cell]] = [
         (col("strings.report_head_on_time"), _share(all_on_time, all_due)),
         (col("strings.report_head_overdue"), overdue),
@@ -185,9 +196,9 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
     if scope.audience == "panel":
         hidden = col("strings.report_fewer_than_5")
         headline = [
-            (headline[0][0], hidden if 0 < all_due < 5 else headline[0][1]),
+            (headline[0][0], hidden if 0 < all_due < SMALL else headline[0][1]),
             headline[1],
-            (headline[2][0], hidden if 0 < due < 5 else headline[2][1]),
+            (headline[2][0], hidden if 0 < due < SMALL else headline[2][1]),
         ]
     return finish(
         pack,
@@ -195,7 +206,7 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
         title=col("strings.report_title_compliance"),
         covering=covering(pack, scope),
         scope=scope,
-        tables=[point_table, area_table, vc_table, _messages(pack, session, scope)],
+        tables=[point_table, area_table, vc_table, _messages(pack, session, scope, escalated)],
         headline=headline,
         main_chart="by_point",
         now=now,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.reports.labels import choice_labels, text
 from bot.reports.scope import Scope
-from bot.reports.sql import Dialect, median_by
+from bot.reports.sql import Dialect, histograms, median
 from bot.reports.tables import Cell, Column, Report, Table
 from bot.reports.trend import linear_trend
 from bot.reports.wording import covering, finish
@@ -23,8 +23,6 @@ __all__ = ["TOP_LOCATIONS", "patterns", "victim_update_codes"]
 
 #: How many locations the report lists.
 TOP_LOCATIONS = 10
-#: Day order of the heat map: Monday first (SQL counts from Sunday = 0).
-_MONDAY_FIRST = (1, 2, 3, 4, 5, 6, 0)
 
 
 def victim_update_codes(pack: Pack) -> list[str]:
@@ -84,10 +82,22 @@ def _weeks(first: str, last: str) -> list[str]:
     return weeks
 
 
-def _over_time(pack: Pack, session: Session, scope: Scope, dialect: Dialect, span: Any) -> list[Table]:
-    local = dialect.local(Case.occurred_at, span)
-    monthly = _counts(session, dialect.month(local), scope.cases())
-    weekly = _counts(session, dialect.week(local), scope.cases())
+def _hourly(session: Session, scope: Scope, dialect: Dialect, span: Any) -> dict[datetime, int]:
+    """Cases per local hour ("2026-11-23 09"): one pass, from which months, weeks and the heat map
+    are all summed (a few thousand rows however many cases)."""
+    hour = dialect.local_hour(dialect.local(Case.occurred_at, span))
+    counts = _counts(session, hour, scope.cases())
+    return {datetime.strptime(str(key), "%Y-%m-%d %H"): n for key, n in counts.items()}
+
+
+def _over_time(pack: Pack, hourly: Mapping[datetime, int]) -> list[Table]:
+    monthly: dict[str, int] = {}
+    weekly: dict[str, int] = {}
+    for at, n in hourly.items():
+        month = f"{at:%Y-%m}"
+        week = (at.date() - timedelta(days=at.weekday())).isoformat()
+        monthly[month] = monthly.get(month, 0) + n
+        weekly[week] = weekly.get(week, 0) + n
     months = _months(min(monthly), max(monthly)) if monthly else []
     weeks = _weeks(min(weekly), max(weekly)) if weekly else []
     series = [monthly.get(m, 0) for m in months]
@@ -118,18 +128,12 @@ def _over_time(pack: Pack, session: Session, scope: Scope, dialect: Dialect, spa
     ]
 
 
-def _heatmap(pack: Pack, session: Session, scope: Scope, dialect: Dialect, span: Any) -> Table:
-    local = dialect.local(Case.occurred_at, span)
-    day, hour = dialect.weekday(local), dialect.hour(local)
-    counts = {
-        (int(d), int(h)): int(n)
-        for d, h, n in session.execute(
-            select(day, hour, func.count()).where(scope.cases()).group_by(day, hour)
-        )
-    }
+def _heatmap(pack: Pack, hourly: Mapping[datetime, int]) -> Table:
+    counts: dict[tuple[int, int], int] = {}
+    for at, n in hourly.items():
+        counts[(at.weekday(), at.hour)] = counts.get((at.weekday(), at.hour), 0) + n
     names = get_day_names("abbreviated", locale=pack.meta.locale)
-    # Babel numbers days from Monday = 0; SQL from Sunday = 0.
-    rows = tuple((names[(d + 6) % 7], *(counts.get((d, h), 0) for h in range(24))) for d in _MONDAY_FIRST)
+    rows = tuple((names[day], *(counts.get((day, h), 0) for h in range(24))) for day in range(7))
     columns = (
         Column("day", pack.text("strings.report_col_day"), "label"),
         *(Column(f"h{h:02d}", f"{h:02d}") for h in range(24)),
@@ -230,9 +234,8 @@ def _timeliness(pack: Pack, session: Session, scope: Scope, dialect: Dialect) ->
             .join(first, first.c.case_id == Case.id)
             .where(scope.cases())
         )
-        measured = session.scalar(select(func.count()).select_from(hours.subquery())) or 0
-        median = median_by(session, hours, groups=0).get(())
-        rows.append((pack.text(key), int(measured), None if median is None else round(median, 1)))
+        bins = histograms(session, hours, groups=0).get((), {})
+        rows.append((pack.text(key), sum(bins.values()), median(bins)))
     return Table(
         id="timeliness",
         title=pack.text("strings.report_timeliness"),
@@ -285,10 +288,11 @@ def patterns(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> Re
     """The patterns report for `scope`, as its audience may see it."""
     dialect = Dialect(session, scope.tz)
     span = _span(session, scope)
+    hourly = _hourly(session, scope, dialect, span)
     where = scope.cases()
     hate = scope.cases() & Case.hate_crime.is_(True)
     tables: list[Table] = [
-        *_over_time(pack, session, scope, dialect, span),
+        *_over_time(pack, hourly),
         _labelled(
             pack,
             ("by_kind", "strings.report_by_kind"),
@@ -331,7 +335,7 @@ def patterns(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> Re
             _yes_no(_counts(session, Case.hospitalised, where)),
             {"yes": pack.text("strings.yes"), "no": pack.text("strings.no")},
         ),
-        _heatmap(pack, session, scope, dialect, span),
+        _heatmap(pack, hourly),
         *_repeat_victims(pack, session, scope),
         _outcomes(pack, session, scope),
         _timeliness(pack, session, scope, dialect),

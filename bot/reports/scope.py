@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, true
 
+from bot.reports.tables import Audience
 from store.models import Case
 
 __all__ = ["Audience", "Scope"]
-
-Audience = Literal["internal", "panel"]
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.reports.scope import Audience
-
-__all__ = ["SMALL", "Cell", "Column", "Report", "Table", "for_audience"]
+__all__ = ["SMALL", "Audience", "Cell", "Column", "Report", "Table", "for_audience"]
 
 #: Counts below this are hidden from a panel audience (zero discloses nobody and is shown).
 SMALL = 5
 
+Audience = Literal["internal", "panel"]
 Cell = str | int | float | None
 ColumnKind = Literal["label", "count", "share", "hours", "number", "person", "when"]
 ChartKind = Literal["line", "bar", "barh", "heatmap"]
