@@ -260,7 +260,7 @@ def figures_chart(pack: Pack, data: Mapping[str, Any]) -> Chart | None:
     return Chart(
         title=pack.text("strings.report_chat_chart"),
         labels=tuple(months),
-        values=tuple(float(v) for v in data.get("cases") or []),
+        values=tuple(float(v) for v in data.get("counts") or []),
         value_name=pack.text("strings.report_col_cases"),
         trend=tuple(float(v) for v in data.get("trend") or []),
         trend_name=pack.text("strings.report_col_trend"),

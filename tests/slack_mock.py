@@ -208,7 +208,11 @@ class MockSlack:
         ts = f"{TS_BASE}.{next(self._ts):06d}"
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):06d}"
-            return {"ok": True, "upload_url": self.url.replace("/api/", f"/upload/{file_id}"), "file_id": file_id}
+            return {
+                "ok": True,
+                "upload_url": self.url.replace("/api/", f"/upload/{file_id}"),
+                "file_id": file_id,
+            }
         if method == "files.completeUploadExternal":
             files = args.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []

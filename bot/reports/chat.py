@@ -92,7 +92,10 @@ def parse_request(pack: Pack, text: str, *, now: datetime) -> tuple[str | None, 
 def figures(
     pack: Pack, *, session: Session, scope: Scope, chart: Scope, now: datetime
 ) -> dict[str, JsonValue]:
-    """The headline figures for `scope` and the months of `chart` (cases and trend), as JSON."""
+    """The headline figures for `scope` and the months of `chart` (`counts` of cases, `trend`), as JSON.
+
+    Not `cases`: in an outbox payload that key lists the cases a reminder is about.
+    """
     shown = patterns(pack, session=session, scope=scope, now=now)
     kept = compliance(pack, session=session, scope=scope, now=now)
     headline: list[JsonValue] = [
@@ -106,7 +109,7 @@ def figures(
         "covering": covering(pack, scope),
         "headline": headline,
         "months": [str(m) for m in monthly.column("month")],
-        "cases": [c for c in monthly.column("cases") if isinstance(c, int)],
+        "counts": [c for c in monthly.column("cases") if isinstance(c, int)],
         "trend": [t for t in monthly.column("trend") if isinstance(t, int | float)],
     }
 

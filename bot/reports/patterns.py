@@ -90,7 +90,8 @@ def _hourly(session: Session, scope: Scope, dialect: Dialect, span: Any) -> dict
     return {datetime.strptime(str(key), "%Y-%m-%d %H"): n for key, n in counts.items()}
 
 
-def _over_time(pack: Pack, hourly: Mapping[datetime, int]) -> list[Table]:
+def _over_time(pack: Pack, hourly: Mapping[datetime, int], scope: Scope) -> list[Table]:
+    """Cases by month (with the trend) and by week, over the whole period (empty months count)."""
     monthly: dict[str, int] = {}
     weekly: dict[str, int] = {}
     for at, n in hourly.items():
@@ -98,6 +99,13 @@ def _over_time(pack: Pack, hourly: Mapping[datetime, int]) -> list[Table]:
         week = (at.date() - timedelta(days=at.weekday())).isoformat()
         monthly[month] = monthly.get(month, 0) + n
         weekly[week] = weekly.get(week, 0) + n
+    # The period's own bounds where it has them, so months without cases still show as none.
+    if scope.first:
+        monthly.setdefault(f"{scope.first:%Y-%m}", 0)
+        weekly.setdefault((scope.first - timedelta(days=scope.first.weekday())).isoformat(), 0)
+    if scope.last and (monthly or scope.first):
+        monthly.setdefault(f"{scope.last:%Y-%m}", 0)
+        weekly.setdefault((scope.last - timedelta(days=scope.last.weekday())).isoformat(), 0)
     months = _months(min(monthly), max(monthly)) if monthly else []
     weeks = _weeks(min(weekly), max(weekly)) if weekly else []
     series = [monthly.get(m, 0) for m in months]
@@ -292,7 +300,7 @@ def patterns(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> Re
     where = scope.cases()
     hate = scope.cases() & Case.hate_crime.is_(True)
     tables: list[Table] = [
-        *_over_time(pack, hourly),
+        *_over_time(pack, hourly, scope),
         _labelled(
             pack,
             ("by_kind", "strings.report_by_kind"),
