@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from bot.reports.output import write_report
 from bot.reports.patterns import patterns
 from dialogs.schema import Pack
-from tests.browser import require_chromium
 from tests.bot.reports.history import NOW, scope, seed
+from tests.browser import require_chromium
 
 
 def test_chromium_renders_the_report_and_the_screenshot_is_not_blank(
