@@ -136,6 +136,8 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
         "strings.slack_shortcut_description",
         "strings.slack_shortcut_name",
         # reports
+        "strings.report_chat_chart",
+        "strings.report_chat_weekly",
         "strings.report_area",
         "strings.report_area_all",
         "strings.report_arrested_at_report",

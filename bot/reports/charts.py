@@ -118,11 +118,20 @@ def chart_png(table: Table, *, compact: bool = False) -> bytes | None:
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", metadata={"Software": None})
-        return buffer.getvalue()
+        return _palette(buffer.getvalue()) if compact else buffer.getvalue()
     finally:
         from matplotlib import pyplot as plt
 
         plt.close(figure)
+
+
+def _palette(png: bytes) -> bytes:
+    """The PNG with a palette of 64 colours: a quarter of the size, which a Teams card needs."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def chart_image(chart: Chart) -> bytes:
