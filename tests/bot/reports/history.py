@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cases import service
+from bot.cases.answers import ReportAnswers
 from bot.reports.demo import seed_demo
 from bot.reports.scope import Scope
 from dialogs.schema import Pack
-from store.models import Case, CaseEvent, Nudge, PlanPoint
+from store.models import Case, CaseEvent, Nudge, Person, PlanPoint
+from store.people import ensure_person
 
 #: When the seeded history ends ("now" for the reports), and where it starts.
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -30,6 +33,33 @@ def seed(pack: Pack, session: Session, cases: int = 45, seed_value: int = 7) -> 
     """The invented history the report tests count."""
     seed_demo(pack, session=session, cases=cases, since=SINCE, now=NOW, seed=seed_value)
     session.flush()
+
+
+def open_case(
+    pack: Pack,
+    session: Session,
+    *,
+    occurred: datetime,
+    key: str,
+    reporter: Person | None = None,
+    **answers: object,
+) -> Case:
+    """One real (not demo) case of spitting at PC Amy Hart in Coventry, reported when it happened."""
+    reporter = reporter or ensure_person(
+        session=session, email="sgt.ravi.kaur@example.police.uk", now=occurred
+    )
+    report = ReportAnswers.model_validate(
+        {
+            "victim_email": "pc.amy.hart@example.police.uk", "victim_role": "officer",
+            "occurred_at": occurred,
+            "location": "Broad Street", "area": "coventry", "kind": "spitting", "injury_level": "none",
+            "suspect_arrested": "no", "welfare_how": "Shaken", "welfare_support": "A call",
+            "welfare_handover": "None", "consent_contact": "no", "hate_motivated": "no", **answers,
+        }
+    )  # fmt: skip
+    case, _ = service.open_case(pack, session=session, answers=report, reporter=reporter, submission_key=key,
+                                surface="test", now=occurred)  # fmt: skip
+    return case
 
 
 def scope(

@@ -8,14 +8,11 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.cases import service
-from bot.cases.answers import ReportAnswers
 from bot.reports.demo import DemoRefused, seed_demo
 from dialogs.schema import Pack
 from store.db import make_engine, upgrade
 from store.models import Case, Nudge, Person, PlanPoint
-from store.people import ensure_person
-from tests.bot.reports.history import NOW, SINCE
+from tests.bot.reports.history import NOW, SINCE, open_case
 
 
 def _history(pack: Pack, folder: Path, seed_value: int) -> list[tuple[object, ...]]:
@@ -62,15 +59,7 @@ def test_the_history_is_invented_and_full(pack: Pack, sqlite_engine: Engine) -> 
 
 def test_it_refuses_a_database_with_real_cases(pack: Pack, engine: Engine) -> None:
     with Session(engine) as session, session.begin():
-        reporter = ensure_person(session=session, email="sgt.ravi.kaur@example.police.uk", now=NOW)
-        answers = ReportAnswers(
-            victim_email="pc.amy.hart@example.police.uk", victim_role="officer", occurred_at=NOW,
-            location="Broad Street", area="coventry", kind="spitting", injury_level="none",
-            suspect_arrested="no", welfare_how="ok", welfare_support="none", welfare_handover="none",
-            consent_contact="no", hate_motivated="no",
-        )  # fmt: skip
-        service.open_case(pack, session=session, answers=answers, reporter=reporter,
-                          submission_key="console:1", surface="console", now=NOW)  # fmt: skip
+        open_case(pack, session, occurred=NOW, key="console:1")
     with Session(engine) as session, session.begin(), pytest.raises(DemoRefused):
         seed_demo(pack, session=session, cases=3, since=SINCE, now=NOW)
     with Session(engine) as session:

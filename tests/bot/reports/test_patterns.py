@@ -10,14 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.cases import service
-from bot.cases.answers import ReportAnswers
 from bot.reports.labels import choice_labels
 from bot.reports.patterns import patterns
 from bot.reports.tables import Report
 from dialogs.schema import Pack
-from store.people import ensure_person
-from tests.bot.reports.history import NOW, expected_patterns, scope, seed
+from tests.bot.reports.history import NOW, expected_patterns, open_case, scope, seed
 
 
 @pytest.fixture
@@ -87,18 +84,10 @@ def check_window(pack: Pack, session: Session, window: object) -> None:
 def test_local_time_decides_the_month_the_day_and_the_hour(pack: Pack, session: Session) -> None:
     """An assault at 23:30 UTC on 30 June is at 00:30 on Wednesday 1 July in London (summer time);
     one at 23:30 UTC on 14 January is at 23:30 on Wednesday 14 January (no summer time)."""
-    reporter = ensure_person(session=session, email="sgt.ravi.kaur@example.police.uk", now=NOW)
     for number, occurred in enumerate(
         (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), datetime(2026, 1, 14, 23, 30, tzinfo=UTC))
     ):
-        answers = ReportAnswers(
-            victim_email="pc.amy.hart@example.police.uk", victim_role="officer", occurred_at=occurred,
-            location="Broad Street", area="coventry", kind="spitting", injury_level="none",
-            suspect_arrested="no", welfare_how="ok", welfare_support="none", welfare_handover="none",
-            consent_contact="no", hate_motivated="no",
-        )  # fmt: skip
-        service.open_case(pack, session=session, answers=answers, reporter=reporter,
-                          submission_key=f"t:{number}", surface="test", now=occurred)  # fmt: skip
+        open_case(pack, session, occurred=occurred, key=f"t:{number}")
     report = patterns(pack, session=session, scope=scope(), now=NOW)
     monthly = {row[0]: row[1] for row in report.table("cases_monthly").rows if row[1]}
     assert monthly == {"2026-01": 1, "2026-07": 1}

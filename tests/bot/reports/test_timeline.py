@@ -10,12 +10,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.cases import service
-from bot.cases.answers import ReportAnswers
 from bot.reports.timeline import case_timeline
 from dialogs.schema import Pack
 from store.models import AccessAudit
 from store.people import ensure_person
-from tests.bot.reports.history import NOW, scope
+from tests.bot.reports.history import NOW, open_case, scope
 
 
 @pytest.fixture
@@ -30,15 +29,7 @@ def test_the_timeline_lists_events_and_points_and_is_audited(pack: Pack, session
     io = ensure_person(
         session=session, email="ds.tom.reid@example.police.uk", now=NOW, display_name="Tom Reid"
     )
-    answers = ReportAnswers(
-        victim_email="pc.amy.hart@example.police.uk", victim_role="officer",
-        occurred_at=NOW - timedelta(hours=2),
-        location="Broad Street", area="coventry", kind="spitting", injury_level="none", suspect_arrested="no",
-        welfare_how="Shaken", welfare_support="A call", welfare_handover="None", consent_contact="no",
-        hate_motivated="no",
-    )  # fmt: skip
-    case, _ = service.open_case(pack, session=session, answers=answers, reporter=reporter,
-                                submission_key="t:1", surface="test", now=NOW)  # fmt: skip
+    case = open_case(pack, session, occurred=NOW, key="t:1", reporter=reporter)
     later = NOW + timedelta(hours=3)
     service.assign_investigator(pack, session=session, actor=reporter, case=case, investigator=io,
                                 surface="test", now=later)  # fmt: skip
