@@ -82,9 +82,13 @@ def _bars(table: Table, axes: Any, horizontal: bool) -> None:
     if horizontal:
         axes.barh(labels[::-1], values[::-1], color=_BAR)
         axes.set_xlabel(table.columns[index].title + (" (%)" if share else ""))
+        if share:
+            axes.set_xlim(0, 100)
     else:
         axes.bar(labels, values, color=_BAR)
         axes.set_ylabel(table.columns[index].title + (" (%)" if share else ""))
+        if share:
+            axes.set_ylim(0, 100)
 
 
 def _heatmap(table: Table, axes: Any) -> None:

@@ -150,7 +150,9 @@ def _occurred(rng: random.Random, since: datetime, until: datetime, tz: ZoneInfo
     return min(local, until - timedelta(hours=3))
 
 
-def _answers(rng: random.Random, pack: Pack, victim: str, occurred: datetime) -> ReportAnswers:
+def _answers(
+    rng: random.Random, pack: Pack, victim: str, occurred: datetime, present: Sequence[str]
+) -> ReportAnswers:
     kind = _pick(rng, _KINDS)
     hate = kind == "hate_crime" or (kind == "verbal_abuse" and rng.random() < 0.2)
     injury = _pick(rng, _INJURY.get(kind, (("none", 85), ("minor", 15))))
@@ -173,6 +175,7 @@ def _answers(rng: random.Random, pack: Pack, victim: str, occurred: datetime) ->
         hate_strand=_pick(rng, _STRANDS) if hate else None,
         medical_care="hospital" if hospitalised else None,
         hospitalised="yes" if hospitalised else "no",
+        colleagues_present=[p for p in present if p != victim],
     )
 
 
@@ -198,7 +201,8 @@ class _Seeder:
         rng, pack, session = self.rng, self.pack, self.session
         reported = occurred + timedelta(minutes=rng.randrange(30, 360))
         reporter = self.person(rng.choice(self.supervisors), reported)
-        answers = _answers(rng, pack, self.victim(), occurred)
+        present = rng.sample(self.victims[200:], rng.choice((0, 0, 0, 1, 2)))
+        answers = _answers(rng, pack, self.victim(), occurred, present)
         case, _ = service.open_case(
             pack, session=session, answers=answers, reporter=reporter,
             submission_key=f"{DEMO_PREFIX}{number}", surface="demo", now=reported,
