@@ -554,7 +554,14 @@ def _report(args: argparse.Namespace) -> int:
     runtime = _runtime(args, settings=settings, pack=pack)
     scope = Scope(first=first, last=last, area=area, tz=ZoneInfo(pack.meta.timezone), audience=args.audience)
     now = runtime.clock()
-    with runtime.sessions.begin() as session:
+    from sqlalchemy.orm import Session
+
+    from store.db import READ_ONLY
+
+    # Patterns and compliance only read; a case's timeline writes its audit row.
+    reading = args.report_command != "case"
+    bind = runtime.engine.execution_options(**{READ_ONLY: True}) if reading else runtime.engine
+    with Session(bind) as session, session.begin():
         if args.report_command == "patterns":
             report = patterns(pack, session=session, scope=scope, now=now)
         elif args.report_command == "compliance":

@@ -19,7 +19,17 @@ from sqlalchemy.pool import StaticPool
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["database_location", "default_database_url", "make_engine", "make_sessions", "upgrade"]
+__all__ = [
+    "READ_ONLY",
+    "database_location",
+    "default_database_url",
+    "make_engine",
+    "make_sessions",
+    "upgrade",
+]
+
+#: The execution option of an engine whose transactions only read (SQLite then takes no write lock).
+READ_ONLY = "hampshire_read_only"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds a writer waits for SQLite's lock before giving up.
@@ -69,7 +79,9 @@ def make_engine(url: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (a report: seconds over a big history) must not hold the write lock meanwhile.
+        reading = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
