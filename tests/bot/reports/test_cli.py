@@ -80,4 +80,3 @@ def test_the_demo_will_not_join_real_cases(database: str, capsys: pytest.Capture
     capsys.readouterr()
     assert main(["demo", "seed", "--cases", "2"]) == 2
     assert "the database holds 1 real case(s)" in capsys.readouterr().err
-
