@@ -679,6 +679,97 @@ def _manifest_teams(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- reports ---------------------------------------------------------------------------------------
+
+
+def _day(value: str | None, option: str) -> Any:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Refused(f"{option} must be a date, e.g. 2026-01-31 (got {value!r})") from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from bot.reports.compliance import compliance
+    from bot.reports.labels import AUDIENCE_NOTES, html_lang
+    from bot.reports.output import write_report
+    from bot.reports.patterns import patterns
+    from bot.reports.scope import Scope
+    from bot.reports.timeline import case_timeline
+
+    settings = _settings()
+    pack = _load_pack(settings)
+    first, last = _day(getattr(args, "first", None), "--from"), _day(getattr(args, "last", None), "--to")
+    if first and last and first > last:
+        return _fail("--from must not be after --to")
+    area = getattr(args, "area", None)
+    if area is not None and area not in _pack_areas(pack):
+        return _fail(f"--area {area!r} is not one of the pack's areas: {', '.join(_pack_areas(pack))}")
+    runtime = _runtime(args, settings=settings, pack=pack)
+    scope = Scope(first=first, last=last, area=area, tz=ZoneInfo(pack.meta.timezone), audience=args.audience)
+    now = runtime.clock()
+    from sqlalchemy.orm import Session
+
+    from store.db import READ_ONLY
+
+    # Patterns and compliance only read; a case's timeline writes its audit row.
+    reading = args.report_command != "case"
+    bind = runtime.engine.execution_options(**{READ_ONLY: True}) if reading else runtime.engine
+    with Session(bind) as session, session.begin():
+        if args.report_command == "patterns":
+            report = patterns(pack, session=session, scope=scope, now=now)
+        elif args.report_command == "compliance":
+            report = compliance(pack, session=session, scope=scope, now=now)
+        else:
+            found = case_timeline(pack, session=session, reference=args.reference, scope=scope, now=now)
+            if found is None:
+                return _fail(f"no case {args.reference!r}", 1)
+            report = found
+    written = write_report(
+        report, Path(args.out), args.format, audience_note=pack.text(AUDIENCE_NOTES[args.audience]),
+        lang=html_lang(pack),
+    )  # fmt: skip
+    for path in written:
+        print(path)
+    return 0
+
+
+def _demo_seed(args: argparse.Namespace) -> int:
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.reports.demo import DemoRefused, seed_demo
+
+    if args.cases < 1:
+        return _fail("--cases must be at least 1")
+    settings = _settings()
+    pack = _load_pack(settings)
+    since = _day(args.since, "--since")
+    runtime = _runtime(args, settings=settings, pack=pack)
+    now = runtime.clock()
+    start = (
+        datetime.combine(since, time(), ZoneInfo(pack.meta.timezone)) if since else now - timedelta(days=730)
+    )
+    if start >= now:
+        return _fail("--since must be in the past")
+    try:
+        with runtime.sessions.begin() as session:
+            result = seed_demo(pack, session=session, cases=args.cases, since=start, now=now, seed=args.seed)
+    except DemoRefused as error:
+        return _fail(f"not seeding: {error}; the demo only fills a database without real cases")
+    print(
+        f"seeded {result.cases} invented cases ({result.points} plan points) from "
+        f"{result.first:%Y-%m-%d} to {result.last:%Y-%m-%d}: try `hampshire report patterns`"
+    )
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------------------------
 
 
@@ -857,6 +948,46 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_directory_export)
     for command in (search, dcheck, dimport, export):
         _db_option(command)
+
+    reports = _commands(_command(commands, "report", "pattern and compliance reports"), "report_command")
+    for name, summary in (
+        (
+            "patterns",
+            "cases over time, by kind, strand, area, role and injury; when; repeat victims; outcomes",
+        ),
+        ("compliance", "each plan point done on time, by point and area; Victims' Code clocks; reminders"),
+        ("case", "one case's timeline and plan points"),
+    ):
+        command = _command(reports, name, summary)
+        if name == "case":
+            command.add_argument("reference", help="the case reference, e.g. OH-2026-0042")
+        else:
+            command.add_argument(
+                "--from", dest="first", metavar="DATE", help="first day counted (default: the start)"
+            )
+            command.add_argument(
+                "--to", dest="last", metavar="DATE", help="last day counted (default: today)"
+            )
+            command.add_argument("--area", help="one of the pack's areas (default: the whole force)")
+        command.add_argument("--out", default="reports", metavar="DIR", help="folder to write the files into")
+        command.add_argument(
+            "--format", choices=("html", "csv", "json"), default="html",
+            help="html: one page with the charts, and a PNG per chart; csv: a file per table; json",
+        )  # fmt: skip
+        command.add_argument(
+            "--audience", choices=("internal", "panel"), default="internal",
+            help="panel: for readers beyond the SLT (counts under 5 hidden, nobody named)",
+        )  # fmt: skip
+        _db_option(command)
+        command.set_defaults(run=_report)
+
+    demo = _commands(_command(commands, "demo", "an invented history to try the reports on"), "demo_command")
+    seed = _command(demo, "seed", "fill a database without real cases with invented ones")
+    seed.add_argument("--cases", type=int, default=300, metavar="N", help="how many cases")
+    seed.add_argument("--since", metavar="DATE", help="the first day of the history (default: two years ago)")
+    seed.add_argument("--seed", type=int, default=1, help="the random seed (the same seed, the same history)")
+    _db_option(seed)
+    seed.set_defaults(run=_demo_seed)
 
     manifests = _commands(
         _command(commands, "manifest", "app manifests with ids from the environment"), "manifest_command"

@@ -66,4 +66,5 @@ EFFECTS: dict[str, EffectSpec] = {
     ),
     "set_update_interval": EffectSpec(("case", "days"), frozenset({"set", "denied", "not_found"})),
     "search_directory": EffectSpec(("query",), frozenset({"found", "last", "none"}), ("page",)),
+    "report_figures": EffectSpec((), frozenset({"ok", "denied"}), ("request",)),
 }

@@ -20,7 +20,7 @@ from dialogs.actions import ACTIONS
 from dialogs.dates import when_text
 from dialogs.directory import rank
 from dialogs.expect import Accepted, validate
-from dialogs.render import CHOICES_FROM, RENDERERS, fill
+from dialogs.render import CHARTS, CHOICES_FROM, RENDERERS, fill
 from dialogs.schema import (
     ActionStep,
     AskStep,
@@ -32,7 +32,7 @@ from dialogs.schema import (
     Step,
     SummaryStep,
 )
-from dialogs.types import MENU_STEP, NUDGE_STEP, Choice, DialogState, Effect, Fact, Reply, Turn
+from dialogs.types import MENU_STEP, NUDGE_STEP, Chart, Choice, DialogState, Effect, Fact, Reply, Turn
 from dialogs.understand import is_skip, is_yes, match_choice, match_command, normalise, route_intent
 
 __all__ = ["EngineError", "is_stale", "route", "step"]
@@ -170,6 +170,7 @@ class _Run:
         facts: list[Fact] | None = None,
         choices: list[Choice] | None = None,
         step: str | None = None,
+        chart: Chart | None = None,
         **values: Any,
     ) -> None:
         context = self._context(state) if state else {}
@@ -180,6 +181,7 @@ class _Run:
                 facts=tuple(facts or ()),
                 choices=tuple(choices or ()),
                 step=step,
+                chart=chart,
             )
         )
 
@@ -389,7 +391,8 @@ class _Run:
             if isinstance(step, SayStep):
                 # While correcting one answer, only a message that ends the flow is worth repeating.
                 if state.returning_to is None or step.end:
-                    self.say(step.say, state, facts=self._render(step.show, state))
+                    chart = CHARTS[step.chart](self.pack, state) if step.chart else None
+                    self.say(step.say, state, facts=self._render(step.show, state), chart=chart)
                 step_id = _following(flow, step, None)
             elif isinstance(step, AskStep) and not force and self._keeps_answer(state, step):
                 value = state.answers[step.slot]

@@ -29,7 +29,7 @@ from dialogs.effects import EFFECTS
 from dialogs.expect import EXPECT
 from dialogs.notices import NOTICE_KINDS
 from dialogs.plan import CASE_FACTS, EVIDENCE_EVENTS
-from dialogs.render import CHOICES_FROM, RENDERERS
+from dialogs.render import CHARTS, CHOICES_FROM, RENDERERS
 from dialogs.safe_yaml import Limits, YamlRefused, read_yaml_file
 from dialogs.schema import (
     ActionStep,
@@ -528,6 +528,8 @@ class _FlowChecker:
     def _check_bindings(self, i: int, step: Step) -> None:
         if isinstance(step, SayStep | AskStep) and step.show and step.show not in RENDERERS:
             self.problem(i, "show", f"unknown renderer {step.show!r} (known: {', '.join(RENDERERS)})")
+        if isinstance(step, SayStep) and step.chart and step.chart not in CHARTS:
+            self.problem(i, "chart", f"unknown chart {step.chart!r} (known: {', '.join(CHARTS)})")
         if isinstance(step, ActionStep):
             if step.action not in ACTIONS:
                 self.problem(i, "action", f"unknown action {step.action!r} (known: {', '.join(ACTIONS)})")

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from dialogs.dates import when_text
-from dialogs.render import fill, point_title
+from dialogs.render import figures_chart, figures_facts, fill, point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP, Choice, Fact, Reply
 
@@ -191,6 +191,16 @@ def _unassigned(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     return _nudge(pack, {"cases": cases}, ctx)
 
 
+def _report_summary(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    """The SPOC's weekly summary: the week's headline figures and the chart of cases by month."""
+    reply = _reply(pack, "strings.report_chat_weekly", covering=payload.get("covering", ""))
+    return [
+        reply.model_copy(
+            update={"facts": tuple(figures_facts(payload)), "chart": figures_chart(pack, payload)}
+        )
+    ]
+
+
 NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "nudge": _nudge,
     "unassigned": _unassigned,
@@ -199,6 +209,7 @@ NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "slt_new_case": _slt_new_case,
     "victim_io": _victim_io,
     "victim_decision": _victim_decision,
+    "report_summary": _report_summary,
 }
 
 

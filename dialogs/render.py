@@ -17,12 +17,22 @@ from dialogs.dates import when_text
 from dialogs.durations import pack_duration
 from dialogs.plan import case_facts
 from dialogs.schema import Pack
-from dialogs.types import Choice, DialogState, Fact
+from dialogs.types import Chart, Choice, DialogState, Fact
 
-__all__ = ["CHOICES_FROM", "RENDERERS", "fill", "point_fact", "point_title"]
+__all__ = [
+    "CHARTS",
+    "CHOICES_FROM",
+    "RENDERERS",
+    "figures_chart",
+    "figures_facts",
+    "fill",
+    "point_fact",
+    "point_title",
+]
 
 Renderer = Callable[[Pack, DialogState, datetime], list[Fact]]
 Provider = Callable[[Pack, DialogState], list[Choice]]
+Charter = Callable[[Pack, DialogState], Chart | None]
 
 
 class _Values(dict[str, Any]):
@@ -232,6 +242,41 @@ def outstanding_point_choices(pack: Pack, state: DialogState) -> list[Choice]:
     ]
 
 
+def figures_facts(data: Mapping[str, Any]) -> list[Fact]:
+    """Headline figures (a chat report's, the weekly summary's) as facts, as they were worded."""
+    headline = data.get("headline") or []
+    return [
+        Fact(label=str(item["label"]), value=str(item["value"]))
+        for item in headline
+        if isinstance(item, dict)
+    ]
+
+
+def figures_chart(pack: Pack, data: Mapping[str, Any]) -> Chart | None:
+    """Cases by month with the trend, from figures' data (None when there are no months)."""
+    months = [str(m) for m in data.get("months") or []]
+    if not months:
+        return None
+    return Chart(
+        title=pack.text("strings.report_chat_chart"),
+        labels=tuple(months),
+        values=tuple(float(v) for v in data.get("counts") or []),
+        value_name=pack.text("strings.report_col_cases"),
+        trend=tuple(float(v) for v in data.get("trend") or []),
+        trend_name=pack.text("strings.report_col_trend"),
+    )
+
+
+def report_figures(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The headline figures of a report asked for in chat."""
+    return figures_facts(state.results.get("report_figures", {}))
+
+
+def report_trend(pack: Pack, state: DialogState) -> Chart | None:
+    """The chart of a report asked for in chat."""
+    return figures_chart(pack, state.results.get("report_figures", {}))
+
+
 RENDERERS: dict[str, Renderer] = {
     "case_opened": case_opened,
     "decision_points": decision_points,
@@ -240,6 +285,12 @@ RENDERERS: dict[str, Renderer] = {
     "my_cases": my_cases,
     "case_detail": case_detail,
     "victim_progress": victim_progress,
+    "report_figures": report_figures,
+}
+
+#: Charts a say step can show (`chart:`), drawn from the results.
+CHARTS: dict[str, Charter] = {
+    "report_trend": report_trend,
 }
 
 CHOICES_FROM: dict[str, Provider] = {

@@ -105,6 +105,7 @@ class SayStep(_StepBase):
 
     say: StringKey
     show: Id | None = None
+    chart: Id | None = Field(None, description="a named chart drawn from the results (dialogs.render.CHARTS)")
 
 
 class AskStep(_StepBase):
@@ -277,6 +278,23 @@ class RetentionSettings(_Model):
     )
 
 
+Period = Literal["this_week", "last_week", "this_month", "last_month", "this_year", "last_year"]
+
+
+class ReportSettings(_Model):
+    """Reports in chat for the SLT and the SPOC: what they cover unless told, the words for periods,
+    and when the SPOC's weekly summary comes."""
+
+    months: int = Field(12, ge=1, le=60, description="months a chat report covers when no period is named")
+    periods: dict[Period, list[str]] = Field(
+        default_factory=dict, description="words that name a period in a chat report request"
+    )
+    summary_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = (
+        "monday"
+    )
+    summary_time: Clock = Field("08:00", description="when the weekly summary (of the week before) is sent")
+
+
 class PackMeta(_Model):
     """`pack.yaml`: the force, its clock, its menu and the words that route free text."""
 
@@ -304,6 +322,7 @@ class PackMeta(_Model):
     meetings: dict[Id, MeetingSpec] = Field(default_factory=dict)
     nudges: NudgeSettings = Field(default_factory=NudgeSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
 
 # --- plan ------------------------------------------------------------------------------------------

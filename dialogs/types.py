@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 __all__ = [
     "MENU_STEP",
     "NUDGE_STEP",
+    "Chart",
     "Choice",
     "ChoicePick",
     "DialogState",
@@ -49,6 +50,26 @@ class Fact(_Frozen):
     value: str
 
 
+class Chart(_Frozen):
+    """A chart sent with a reply, which each channel draws as an image: a line over labelled points.
+
+    Args:
+        title: what the chart shows (also the image's text alternative).
+        labels: the points' labels, in order (e.g. months).
+        values: the value at each label.
+        value_name: what the values are (the legend).
+        trend: an optional second line (e.g. the trend), one value per label.
+        trend_name: what the second line is.
+    """
+
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    value_name: str = ""
+    trend: tuple[float, ...] = ()
+    trend_name: str = ""
+
+
 class Reply(_Frozen):
     """One message from the bot.
 
@@ -58,6 +79,7 @@ class Reply(_Frozen):
         facts: label/value pairs rendered as a list or table.
         choices: options the person can pick; their `step` says which question they answer.
         step: the step the choices belong to, echoed back in a `ChoicePick`.
+        chart: a chart to show after the text, drawn by the channel as an image.
     """
 
     key: str
@@ -65,6 +87,7 @@ class Reply(_Frozen):
     facts: tuple[Fact, ...] = ()
     choices: tuple[Choice, ...] = ()
     step: str | None = None
+    chart: Chart | None = None
 
 
 class ChoicePick(_Frozen):

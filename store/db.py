@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "READ_ONLY",
     "database_location",
     "default_database_url",
     "key_file",
@@ -33,6 +34,9 @@ __all__ = [
     "make_sessions",
     "upgrade",
 ]
+
+#: The execution option of an engine whose transactions only read (SQLite then takes no write lock).
+READ_ONLY = "hampshire_read_only"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds a writer waits for SQLite's lock before giving up.
@@ -120,7 +124,9 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (a report: seconds over a big history) must not hold the write lock meanwhile.
+        reading = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -24,6 +24,7 @@ from bot.settings import Settings
 from dialogs.loader import load_pack
 from dialogs.schema import Pack
 from store.db import make_engine, upgrade
+from tests.browser import chromium_banner
 from tests.playground import node_banner
 
 POSTGRES_URL = os.environ.get(
@@ -73,6 +74,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     problem = postgres_problem()
     lines = [f"postgresql: {POSTGRES_URL} reachable" if problem is None else _banner(problem)]
     lines.append(node_banner() or "node: the Agents Playground (local Teams client) is installed")
+    lines.append(chromium_banner() or "chromium: the report's headless-browser test runs")
     return lines
 
 
@@ -83,6 +85,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     playground = node_banner()
     if playground is not None:
         terminalreporter.write_line(playground, red=True, bold=True)
+    browser = chromium_banner()
+    if browser is not None:
+        terminalreporter.write_line(browser, red=True, bold=True)
 
 
 @pytest.fixture

@@ -88,6 +88,8 @@ class MockSlack:
         self._runner: web.AppRunner | None = None
         self.socket_acks: list[dict[str, Any]] = []
         self.history: dict[str, list[dict[str, Any]]] = {}
+        #: Files uploaded through the upload URLs `files.getUploadURLExternal` gave, by file id.
+        self.uploads: dict[str, bytes] = {}
         self.socket: web.WebSocketResponse | None = None
         self.socket_ready = asyncio.Event()
         # Notified on every Web API call and Socket Mode message, for `until`.
@@ -157,6 +159,7 @@ class MockSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -194,8 +197,26 @@ class MockSlack:
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         return web.json_response(self._answer(method, self.calls[-1].args))
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Where a file's bytes go, as to Slack's upload URL (no token: the URL is the secret)."""
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        await self._notify()
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{TS_BASE}.{next(self._ts):06d}"
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            return {
+                "ok": True,
+                "upload_url": self.url.replace("/api/", f"/upload/{file_id}"),
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "chat.postMessage":
             channel = f"D{args.get('channel')}"
             message = {"type": "message", "ts": ts, "text": args.get("text")}

@@ -28,3 +28,10 @@ def test_a_python_that_is_not_installed_is_skipped_loudly() -> None:
     )  # fmt: skip
     assert "!!! Python 3.99 NOT FOUND" in shown.stdout
     assert shown.stdout.count("!!! NOT TESTED on Python 3.99") == 2  # at the start and the end
+
+
+def test_ci_installs_chromium_where_missing_and_requires_it() -> None:
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "apt-get install -y --no-install-recommends chromium" in script
+    assert "HAMPSHIRE_REQUIRE_CHROMIUM=1" in script
+    assert script.index("apt-get install") < script.index("make test test-pythons")

@@ -302,7 +302,15 @@ def _entry_data(entry: Any) -> dict[str, JsonValue]:
 
 Handler = Callable[[dict[str, JsonValue], TurnContext], Outcome]
 
+
 #: Each effect `dialogs.effects.EFFECTS` declares, and what runs it.
+def report_figures(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+    """The SLT's and the SPOC's figures (`bot.reports.chat`); anyone else is refused."""
+    from bot.reports.chat import report_figures as figures
+
+    return figures(args, ctx)
+
+
 HANDLERS: dict[str, Handler] = {
     "lookup_person": lookup_person,
     "open_case": open_case,
@@ -316,6 +324,7 @@ HANDLERS: dict[str, Handler] = {
     "record_decision": record_decision,
     "set_update_interval": set_update_interval,
     "search_directory": search_directory,
+    "report_figures": report_figures,
 }
 
 

@@ -68,10 +68,19 @@ class PlanKeeper:
         sweep = await asyncio.to_thread(
             run_sweep, runtime.pack, sessions=runtime.sessions, now=runtime.clock()
         )
+        await asyncio.to_thread(self.queue_summary)
         delivery = await self.deliverer.run_once()
         if sweep.points or delivery.sent or delivery.failed:
             log.info(messages.tick_done(sweep, delivery))
         return Tick(sweep, delivery)
+
+    def queue_summary(self) -> None:
+        """Queue the SPOC's weekly summary once it is due (the pack's weekday and time)."""
+        from bot.reports.chat import queue_weekly_summary
+
+        runtime = self.runtime
+        with runtime.sessions.begin() as session:
+            queue_weekly_summary(runtime.pack, session=session, now=runtime.clock())
 
 
 async def _scheduled_tick(keeper: PlanKeeper) -> None:

@@ -40,6 +40,8 @@ SERVING = {"aiohttp", "apscheduler"}
 MIGRATIONS = {"alembic", "mako"}
 #: The directory index's arrays: loaded by the first search, not before.
 SEARCH = {"numpy"}
+#: Reports' charts, pages and images: loaded by a report, not before.
+REPORTS = {"matplotlib", "jinja2", "PIL"}
 #: What `--help` has no use for either: the database, the pack's models and its YAML.
 DATA = {"sqlalchemy", "pydantic", "yaml", "dateparser", "holidays"}
 CHANNEL_VARIABLES = (
@@ -83,7 +85,7 @@ def _loaded(*argv: str, stdin: str = "", **env: str) -> tuple[subprocess.Complet
 def test_help_loads_no_sdk_no_database_and_no_pack_code() -> None:
     done, modules = _loaded("--help")
     assert done.returncode == 0 and "usage: hampshire" in done.stdout
-    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | SEARCH | DATA) == set()
+    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | SEARCH | DATA | REPORTS) == set()
 
 
 @pytest.fixture
@@ -99,7 +101,7 @@ def test_the_consoles_first_prompt_needs_no_channel_sdk_and_no_migrations_at_hea
     done, modules = _loaded("chat", "--as", "pc.amy.hart@example.police.uk", "--db", migrated)
     assert done.returncode == 0, done.stderr
     assert "[1] " in done.stdout
-    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | SEARCH) == set()
+    assert modules & (CHANNEL_SDKS | SERVING | MIGRATIONS | SEARCH | REPORTS) == set()
 
 
 def test_a_database_behind_head_is_migrated_at_start(tmp_path: Path) -> None:
@@ -292,3 +294,10 @@ def test_teams_without_authentication_refuses_a_database_server() -> None:
     assert refused.stderr.count("\n") == 1
     assert refused.stderr.startswith("hampshire: not starting: HAMPSHIRE_ALLOW_UNAUTHENTICATED serves Teams")
     assert "only with a local SQLite database (not postgresql)" in refused.stderr
+
+
+def test_a_report_loads_its_charts_and_templates_when_it_runs(migrated: str, tmp_path: Path) -> None:
+    done, modules = _loaded("report", "compliance", "--db", migrated, "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert {"matplotlib", "jinja2"} <= modules
+    assert modules & (CHANNEL_SDKS | SERVING) == set()

@@ -62,6 +62,7 @@ def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
         "my_cases",
         "update_case",
         "nudge_response",
+        "report_figures",
     }
 
 

@@ -50,7 +50,11 @@ PAYLOADS = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(NOTICE_KINDS))
+#: Kinds about no one case: the SPOC's weekly summary of figures.
+NOT_ABOUT_A_CASE = {"report_summary"}
+
+
+@pytest.mark.parametrize("kind", sorted(set(NOTICE_KINDS) - NOT_ABOUT_A_CASE))
 def test_every_kind_renders_with_the_case_reference(pack: Pack, kind: str) -> None:
     replies = notice_replies(pack, kind, PAYLOADS[kind], now=NOW)
     text = " ".join(r.text + " " + " ".join(f.label + f.value for f in r.facts) for r in replies)
@@ -150,3 +154,18 @@ def test_rows_queued_before_grouping_still_render(pack: Pack) -> None:
     [digest] = notice_replies(pack, "digest", {"points": [{**POINT, "reference": "OH-2026-0042"}]}, now=NOW)
     assert [f.label for f in digest.facts] == ["OH-2026-0042"]
     assert payload_points(legacy) == [7]
+
+
+def test_the_weekly_summary_shows_its_figures_and_its_chart(pack: Pack) -> None:
+    payload = {
+        "covering": "Cases that happened from 16 Nov 2026 to 22 Nov 2026, across the force.",
+        "headline": [{"label": "Cases", "value": "3"}, {"label": "Hate crimes", "value": "1"}],
+        "months": ["2026-10", "2026-11"],
+        "counts": [4, 3],
+        "trend": [4.0, 3.0],
+    }
+    [reply] = notice_replies(pack, "report_summary", payload, now=NOW)
+    assert reply.key == "strings.report_chat_weekly" and "16 Nov 2026" in reply.text
+    assert [(f.label, f.value) for f in reply.facts] == [("Cases", "3"), ("Hate crimes", "1")]
+    assert reply.chart is not None and reply.chart.labels == ("2026-10", "2026-11")
+    assert reply.chart.values == (4.0, 3.0) and reply.chart.trend == (4.0, 3.0)

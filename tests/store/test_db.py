@@ -61,3 +61,25 @@ def test_the_location_shown_is_the_sqlite_file_or_the_url_without_its_password(t
     assert database_location("sqlite://") == ":memory:"
     shown = database_location("postgresql+psycopg://bot:s3cret@db.example.police.uk/hampshire")
     assert shown == "postgresql+psycopg://bot:***@db.example.police.uk/hampshire"
+
+
+def test_a_read_only_engine_reads_while_another_connection_writes(tmp_path: Path) -> None:
+    """SQLite: a report's transaction (READ_ONLY) takes no write lock, so the bot keeps writing."""
+    import sqlite3
+
+    from sqlalchemy import text as sql_text
+
+    from store.db import READ_ONLY
+
+    path = tmp_path / "bot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    writer = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the bot, mid-write
+    try:
+        with engine.execution_options(**{READ_ONLY: True}).begin() as connection:
+            assert connection.execute(sql_text('SELECT count(*) FROM "case"')).scalar() == 0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        engine.dispose()

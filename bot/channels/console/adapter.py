@@ -35,6 +35,12 @@ def render_replies(replies: Iterable[Reply], *, start: int = 0) -> str:
             value_lines = clean_text(fact.value).splitlines() or [""]
             lines.append(f"  • {clean_text(fact.label)}: {value_lines[0]}")
             lines += [f"      {line}" for line in value_lines[1:]]
+        if reply.chart is not None:
+            lines.append(f"  [{clean_text(reply.chart.title)}]")
+            lines += [
+                f"    {label}: {value:g}"
+                for label, value in zip(reply.chart.labels, reply.chart.values, strict=False)
+            ]
         for choice in reply.choices:
             number += 1
             lines.append(f"  [{number}] {clean_text(choice.label)}")

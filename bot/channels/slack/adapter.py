@@ -69,7 +69,7 @@ from bot.people.policy import work_email
 from bot.reminders.ratelimit import Limit
 from bot.settings import Settings, revealed
 from dialogs.schema import Pack
-from dialogs.types import Reply
+from dialogs.types import Chart, Reply
 
 __all__ = [
     "SLACK",
@@ -331,7 +331,33 @@ class SlackChannel:
             if delivery.status != "sent":
                 return Delivery(delivery.status, message_id=first, error=delivery.error, attempts=attempts)
             first = first or delivery.message_id
+        for chart in (reply.chart for reply in replies if reply.chart is not None):
+            delivery = await self.upload(address.user_id, chart, pace=pace)
+            attempts += delivery.attempts
+            if delivery.status != "sent":
+                return Delivery(delivery.status, message_id=first, error=delivery.error, attempts=attempts)
         return Delivery("sent", message_id=first, attempts=attempts)
+
+    async def upload(self, user: str, chart: Chart, *, pace: Pace | None = None) -> Delivery:
+        """Share a chart as a PNG in the person's DM, after the text it belongs to.
+
+        Slack's upload flow (`files.getUploadURLExternal`, the upload, then
+        `files.completeUploadExternal` into the DM's channel), as slack_sdk's `files_upload_v2` does it.
+        """
+        from bot.reports.charts import chart_image
+
+        png = await asyncio.to_thread(chart_image, chart)
+        opened, data = await self.call(lambda: self.client.conversations_open(users=user), pace)
+        channel = (data.get("channel") or {}).get("id")
+        if opened.status != "sent" or not channel:
+            return opened if opened.status != "sent" else Delivery("failed", error="no_dm_channel")
+        uploaded, _ = await self.call(
+            lambda: self.client.files_upload_v2(
+                channel=str(channel), file=png, filename="chart.png", title=chart.title, alt_txt=chart.title
+            ),
+            pace,
+        )
+        return Delivery(uploaded.status, error=uploaded.error, attempts=opened.attempts + uploaded.attempts)
 
     async def lookup(self, address: Address, key: str, *, since: datetime) -> tuple[Found, str | None]:
         """Whether a message tagged `key` is in the person's DM since `since` (by its metadata)."""

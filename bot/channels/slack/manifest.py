@@ -42,6 +42,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # Reconciling a reminder whose send timed out: find it by its metadata in the DM's history.
     "conversations.open": ("im:write",),
     "conversations.history": ("im:history",),
+    # A report's chart, shared in the DM of the SLT or SPOC who asked (upload flow v2).
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
 }
 
 _EVENT_SCOPES: dict[str, tuple[str, ...]] = {

@@ -15,6 +15,7 @@ move to another Teams SDK unchanged.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dialogs.schema import Pack
-from dialogs.types import ChoicePick, Fact, Reply
+from dialogs.types import Chart, ChoicePick, Fact, Reply
 
 __all__ = [
     "CARD_CONTENT_TYPE",
@@ -146,10 +147,25 @@ def _choices(reply: Reply, number: int, pack: Pack) -> list[dict[str, Any]]:
     ]
 
 
+def _image(chart: Chart) -> dict[str, Any]:
+    """A chart as an Image element: the PNG inline (a data URI), so nothing is fetched from elsewhere."""
+    from bot.reports.charts import chart_image
+
+    data = base64.b64encode(chart_image(chart)).decode("ascii")
+    return {
+        "type": "Image",
+        "url": f"data:image/png;base64,{data}",
+        "altText": chart.title,
+        "size": "Stretch",
+    }
+
+
 def _container(reply: Reply, number: int, key: str, pack: Pack) -> dict[str, Any]:
     items = _text_blocks(reply.text)
     if reply.facts:
         items += _facts(reply.facts)
+    if reply.chart is not None:
+        items.append(_image(reply.chart))
     if reply.choices:
         items += _choices(reply, number, pack)
     if not items:

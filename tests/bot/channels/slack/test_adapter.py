@@ -43,10 +43,11 @@ from store.models import (
     PlanPoint,
     ProcessedEvent,
 )
+from store.people import add_role, ensure_person
 from tests.bot.test_transcripts import TRANSCRIPTS, run_transcript
 from tests.conftest import FakeClock
 from tests.slack_block_kit import assert_valid_blocks, assert_valid_view
-from tests.slack_mock import OTHER_TEAM, TEAM, Call, SlackRig, reply_keys
+from tests.slack_mock import BOT_TOKEN, OTHER_TEAM, TEAM, Call, SlackRig, reply_keys
 
 SERGEANT = "U0SGTKAUR"
 VICTIM = "U0PCHART"
@@ -725,3 +726,31 @@ def test_a_signed_but_malformed_payload_gets_400_never_500(
     answer = rig.post(body, content_type)
     assert answer.status == 400, answer.body
     assert _count(runtime, InboxItem) == 0 and rig.mock.calls == []
+
+
+def test_a_senior_leader_gets_the_figures_and_the_chart_as_an_uploaded_image(
+    rig: SlackRig, runtime: Runtime
+) -> None:
+    leader = "U0SUPTGRANT"
+    rig.mock.add_user(leader, "supt.lou.grant@example.police.uk", name="Supt Lou Grant")
+    with runtime.sessions.begin() as session:
+        person = ensure_person(session=session, email="supt.lou.grant@example.police.uk", now=runtime.clock())
+        add_role(session=session, person=person, role="slt", area="coventry")
+    rig.dm(leader, "report")
+    rig.settle()
+    assert _keys(rig.messages_to(leader)) == ["strings.report_chat_figures", "strings.anything_else"]
+    # Slack's upload flow: an upload URL, the bytes sent there, then the file shared in the DM.
+    [asked] = rig.mock.calls_to("files.getUploadURLExternal")
+    assert asked.args["filename"] == "chart.png" and int(asked.args["length"]) > 1000
+    [png] = rig.mock.uploads.values()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) == int(asked.args["length"])
+    [shared] = rig.mock.calls_to("files.completeUploadExternal")
+    assert shared.args["channel_id"] == f"D{leader}"
+    assert shared.token == BOT_TOKEN
+
+
+def test_figures_are_refused_to_anyone_but_the_slt_and_the_spoc(rig: SlackRig) -> None:
+    rig.dm(OFFICER, "report")
+    rig.settle()
+    assert _keys(rig.messages_to(OFFICER)) == ["strings.report_chat_denied", "strings.anything_else"]
+    assert rig.mock.calls_to("files.getUploadURLExternal") == []

@@ -164,3 +164,17 @@ def test_only_the_teams_module_imports_botbuilder() -> None:
         )
     )
     assert importers == ["bot/channels/teams/botbuilder.py"]
+
+
+def test_a_chart_is_an_inline_image_in_a_valid_card_of_a_size_teams_takes(pack: Pack) -> None:
+    from dialogs.types import Chart
+
+    months = tuple(f"2026-{m:02d}" for m in range(1, 13))
+    values, trend = tuple(float(m % 5) for m in range(12)), tuple(2.0 + m / 10 for m in range(12))
+    chart = Chart(title="Cases", labels=months, values=values, value_name="Cases", trend=trend)
+    facts = (Fact(label="Cases", value="24"),)
+    reply = Reply(key="strings.report_chat_figures", text="Figures", facts=facts, chart=chart)
+    [card] = _assert_valid([reply], pack)
+    [image] = [item for item in card["body"][0]["items"] if item["type"] == "Image"]  # type: ignore[index]
+    assert image["url"].startswith("data:image/png;base64,")
+    assert len(json.dumps(card)) < MAX_CARD_BYTES

@@ -568,3 +568,29 @@ def test_a_stranger_probing_case_references_cannot_tell_which_exist_and_is_audit
             ("msteams", "denied", case_id, None),
             ("msteams", "not_found", None, "reference OH-1999-0001"),
         ]
+
+
+def test_a_senior_leader_gets_the_figures_with_the_chart_in_the_card(
+    engine: Engine, clock: FakeClock, tenant: str
+) -> None:
+    from store.people import add_role, ensure_person
+
+    runtime = local_runtime(engine, clock, tenant)
+    leader = TeamsUser("Supt Lou Grant", "supt.lou.grant@example.police.uk")
+    with runtime.sessions.begin() as session:
+        person = ensure_person(session=session, email=leader.email, now=clock())
+        add_role(session=session, person=person, role="spoc")
+
+    async def scenario(bot: Bot) -> None:
+        # In Teams "report" is the command menu's word for reporting an assault; figures are asked for.
+        await bot.post(message("figures coventry last month", **bot.who(leader, tenant)))
+        posted = bot.connector.posted[-1]
+        assert posted.keys == ["strings.report_chat_figures", "strings.anything_else"]
+        images = [
+            i for card in posted.cards for c in card["body"] for i in c["items"] if i["type"] == "Image"
+        ]
+        [image] = images
+        assert image["url"].startswith("data:image/png;base64,")
+        assert image["altText"] == runtime.pack.text("strings.report_chat_chart")
+
+    drive(runtime, scenario)

@@ -1,0 +1,64 @@
+"""What a report covers: a period of local dates, an area, and the audience it is written for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, true
+
+from bot.reports.tables import Audience
+from store.models import Case
+
+__all__ = ["Audience", "Scope"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Cases that occurred from `first` to `last` (local dates, inclusive) in `area` (None: all).
+
+    Args:
+        first: the first day counted, or None for the start of the records.
+        last: the last day counted (inclusive), or None for up to now.
+        area: one of the pack's areas, or None for the whole force.
+        audience: `internal` (the SLT and the SPOC) or `panel` (anyone beyond: small numbers hidden).
+        tz: the pack's time zone, in which dates, weeks and hours of the day are read.
+    """
+
+    first: date | None
+    last: date | None
+    area: str | None
+    tz: ZoneInfo
+    audience: Audience = "internal"
+
+    @property
+    def start(self) -> datetime | None:
+        """The first instant counted (aware), or None."""
+        return datetime.combine(self.first, time(), self.tz) if self.first else None
+
+    @property
+    def end(self) -> datetime | None:
+        """The first instant not counted (aware), or None."""
+        return datetime.combine(self.last + timedelta(days=1), time(), self.tz) if self.last else None
+
+    def cases(self) -> ColumnElement[bool]:
+        """The WHERE clause selecting the cases in scope."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.start is not None:
+            conditions.append(Case.occurred_at >= self.start)
+        if self.end is not None:
+            conditions.append(Case.occurred_at < self.end)
+        if self.area is not None:
+            conditions.append(Case.area == self.area)
+        return and_(true(), *conditions)
+
+    def instants(self, column: Any) -> ColumnElement[bool]:
+        """The WHERE clause keeping `column`'s times inside the period (messages sent, for instance)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.start is not None:
+            conditions.append(column >= self.start)
+        if self.end is not None:
+            conditions.append(column < self.end)
+        return and_(true(), *conditions)
