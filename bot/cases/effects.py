@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.cases import service
 from bot.cases.answers import ReportAnswers
+from bot.visits.effects import VISIT_HANDLERS
 from dialogs.effects import EFFECTS
 from dialogs.schema import Pack
 from dialogs.types import Effect, EffectResult
@@ -315,6 +316,7 @@ HANDLERS: dict[str, Handler] = {
     "record_decision": record_decision,
     "set_update_interval": set_update_interval,
     "search_directory": search_directory,
+    **VISIT_HANDLERS,
 }
 
 
