@@ -249,6 +249,11 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
         f"{delivery.held} waiting for the person to use the bot, {delivery.reconciled} reconciled, "
         f"{delivery.unconfirmed} unconfirmed, {delivery.withdrawn} withdrawn (their points had closed)"
     )
+    if tick.visits.steps:
+        print(
+            f"OPCC visits: {tick.visits.steps} steps due, {tick.visits.reminded} reminders queued, "
+            f"{tick.visits.escalated} escalated"
+        )
     return 0
 
 

@@ -24,6 +24,7 @@ from bot.channels.outbound import Channel
 from bot.reminders.delivery import Deliverer, DeliveryReport
 from bot.reminders.sweep import SweepReport, run_sweep
 from bot.runtime import Runtime
+from bot.visits.sweep import VisitSweepReport, sweep_visits
 
 __all__ = ["JOB_ID", "PlanKeeper", "Tick", "start_scheduler"]
 
@@ -42,6 +43,7 @@ class Tick:
 
     sweep: SweepReport
     delivery: DeliveryReport
+    visits: VisitSweepReport
 
 
 class PlanKeeper:
@@ -65,10 +67,14 @@ class PlanKeeper:
         sweep = await asyncio.to_thread(
             run_sweep, runtime.pack, sessions=runtime.sessions, now=runtime.clock()
         )
+        # The OPCC visit requests' pending steps are chased the same way (bot.visits.sweep).
+        visits = await asyncio.to_thread(
+            sweep_visits, runtime.pack, sessions=runtime.sessions, now=runtime.clock()
+        )
         delivery = await self.deliverer.run_once()
         if sweep.points or delivery.sent or delivery.failed:
             log.info(messages.tick_done(sweep, delivery))
-        return Tick(sweep, delivery)
+        return Tick(sweep, delivery, visits)
 
 
 async def _scheduled_tick(keeper: PlanKeeper) -> None:
