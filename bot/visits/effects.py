@@ -70,6 +70,14 @@ def _acting(
     return handler
 
 
+def _check(ctx: TurnContext, request: VisitRequest, args: dict[str, JsonValue]) -> str:
+    """Whether the button's step is still open and the person's to do."""
+    return service.check_step(
+        session=ctx.session, actor=ctx.actor, request=request, action=_text(args["visit_action"]),
+        surface=ctx.surface, now=ctx.now,
+    )  # fmt: skip
+
+
 def _seek(ctx: TurnContext, request: VisitRequest, args: dict[str, JsonValue]) -> str:
     """The Chief Executive asks the force's liaison for guidance."""
     return service.seek_guidance(
@@ -131,6 +139,7 @@ Handler = Callable[[dict[str, JsonValue], "TurnContext"], Outcome]
 VISIT_HANDLERS: dict[str, Handler] = {
     "check_visitor": check_visitor,
     "request_visit": request_visit,
+    "check_visit_step": _acting(_check),
     "seek_visit_guidance": _acting(_seek),
     "give_visit_guidance": _acting(_guidance),
     "record_visit_issues": _acting(_issues),

@@ -31,7 +31,9 @@ from store.models import Person, VisitRequest, VisitStep
 from store.people import people_with_role
 
 __all__ = [
+    "ACTIONS",
     "CARD_OF_STEP",
+    "check_step",
     "Outcome",
     "card_values",
     "decide",
@@ -218,6 +220,29 @@ def _done(
     store.add_visit_event(
         session=session, request=request, kind=kind, actor=actor, now=now, step=step.code, **detail
     )
+
+
+#: What each button of a card does: the step it is for, and the roles that may do it.
+ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "seek_guidance": ("guidance_sought", (CHIEF_EXECUTIVE,)),
+    "no_concerns": ("guidance_given", (LIAISON,)),
+    "concerns": ("guidance_given", (LIAISON,)),
+    "record_issues": ("issues_discussed", (CHIEF_EXECUTIVE,)),
+    "approve": ("decision", (COMMISSIONER, CHIEF_EXECUTIVE)),
+    "decline": ("decision", (COMMISSIONER, CHIEF_EXECUTIVE)),
+    "debrief": ("debrief", ("visitor",)),
+}
+
+
+def check_step(
+    *, session: Session, actor: Person, request: VisitRequest, action: str, surface: str, now: datetime
+) -> Outcome:
+    """Whether the step a button is for is open and `actor`'s to do (asked before any question)."""
+    if action not in ACTIONS:
+        return "not_found"
+    code, roles = ACTIONS[action]
+    step = _workable(session, request, code, actor, roles, surface, now)
+    return step if isinstance(step, str) else "open"
 
 
 # --- the protocol ---------------------------------------------------------------------------------

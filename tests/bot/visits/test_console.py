@@ -6,10 +6,14 @@ outbox until they open it (`Console.inbox`), and their buttons start the visit f
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.runtime import Runtime
 from bot.visits.sweep import sweep_visits
+from dialogs.types import ChoicePick
+from dialogs.visits import card_step
 from store.audit import audit_rows
-from store.models import Person
+from store.models import Person, VisitRequest, VisitStep
 from tests.bot.visits.helpers import (
     CHIEF_EXECUTIVE,
     COMMISSIONER,
@@ -17,6 +21,7 @@ from tests.bot.visits.helpers import (
     VISITOR,
     Console,
     add_people,
+    queued,
     request,
     timeline,
 )
@@ -120,3 +125,112 @@ def test_a_request_goes_from_briefing_through_guidance_and_approval_to_debrief(
         (COMMISSIONER, "update"),
         (VISITOR, "update"),
     }
+
+
+def test_a_declined_request_tells_the_visitor_why(runtime: Runtime) -> None:
+    add_people(runtime)
+    reference = ask(runtime)
+    guidance(runtime, reference)
+    chief = Console(runtime, CHIEF_EXECUTIVE)
+    chief.resume()
+    chief.pick("refer")
+    commissioner = Console(runtime, COMMISSIONER)
+    commissioner.inbox()
+    assert keys(commissioner.pick("decline")) == ["strings.ask_decline_reason"]
+    assert keys(commissioner.say("Not while the trial is pending")) == [
+        "strings.visit_declined",
+        "strings.anything_else",
+    ]
+    [told] = Console(runtime, VISITOR).inbox()
+    assert told.key == "strings.visit_card_declined"
+    assert "Not while the trial is pending" in [fact.value for fact in told.facts]
+    stored = request(runtime, reference)
+    assert (stored.status, stored.reason, stored.debrief_wanted) == (
+        "declined",
+        "Not while the trial is pending",
+        None,
+    )
+    assert timeline(runtime, reference)[-1] == "visit_declined"
+    # The decision card pressed again (a second Commissioner, a double click) changes nothing.
+    assert keys(commissioner.inbox()) == []
+    again = Console(runtime, COMMISSIONER)
+    again.last = [told.model_copy(update={"choices": ()})]
+    assert keys(again._send(pick=_decide_pick(reference))) == [
+        "strings.visit_step_already_done",
+        "strings.anything_else",
+    ]
+
+
+def _decide_pick(reference: str) -> ChoicePick:
+    return ChoicePick(step=card_step("visit_action", reference), value="approve")
+
+
+def test_not_sure_counts_as_yes(runtime: Runtime) -> None:
+    add_people(runtime)
+    reference = ask(runtime, investigation="not_sure")
+    assert request(runtime, reference).investigation == "not_sure"
+    [briefing] = Console(runtime, CHIEF_EXECUTIVE).inbox()
+    facts = {fact.label: fact.value for fact in briefing.facts}
+    assert facts[runtime.pack.text("strings.visit_label_investigation")] == runtime.pack.text(
+        "strings.visit_investigation_not_sure"
+    )
+
+
+def test_no_investigation_means_the_policy_does_not_apply(runtime: Runtime) -> None:
+    add_people(runtime)
+    visitor = Console(runtime, VISITOR)
+    visitor.say("visit a victim")
+    visitor.pick("victim")
+    assert keys(visitor.pick("no")) == ["strings.visit_policy_not_applicable", "strings.anything_else"]
+    assert queued(runtime) == []
+
+
+def test_the_chief_executive_may_decide_acting_for_the_commissioner(runtime: Runtime) -> None:
+    add_people(runtime, commissioner=False)
+    reference = ask(runtime)
+    guidance(runtime, reference)
+    chief = Console(runtime, CHIEF_EXECUTIVE)
+    chief.resume()
+    # Nobody holds the Commissioner's role: the Chief Executive is told, and may act for them.
+    assert keys(chief.pick("refer")) == ["strings.visit_no_commissioner", "strings.anything_else"]
+    chief = Console(runtime, CHIEF_EXECUTIVE)
+    chief._send(pick=ChoicePick(step=card_step("visit_action", reference), value="record_issues"))
+    assert keys(chief.last) == ["strings.visit_step_already_done", "strings.anything_else"]
+    with runtime.sessions.begin() as session:
+        stored = session.scalars(select(VisitRequest).where(VisitRequest.reference == reference)).one()
+        step = next(s for s in stored.steps if s.code == "decision")
+        assert step.status == "open"
+    # From the decision step, the Chief Executive approves on the Commissioner's behalf.
+    chief._send(pick=ChoicePick(step=card_step("visit_action", reference), value="approve"))
+    assert keys(chief.last) == ["strings.ask_visit_plan"]
+    chief.say("Visit with the officer in the case")
+    assert keys(chief.say("no")) == ["strings.visit_approved", "strings.anything_else"]
+    stored = request(runtime, reference)
+    assert (stored.status, stored.decided_as, stored.debrief_wanted) == (
+        "approved",
+        "chief_executive_for_commissioner",
+        False,
+    )
+    [told] = Console(runtime, VISITOR).inbox()
+    assert runtime.pack.text("strings.visit_decided_as_chief_executive_for_commissioner") in [
+        fact.value for fact in told.facts
+    ]
+    with runtime.sessions() as session:
+        steps = {s.code: s.status for s in session.scalars(select(VisitStep))}
+    assert "debrief" not in steps and steps["await_permission"] == "done"
+
+
+def test_only_the_protocols_people_ask_or_act(runtime: Runtime) -> None:
+    add_people(runtime)
+    stranger = Console(runtime, "pc.amy.hart@example.police.uk")
+    assert keys(stranger.say("visit a victim")) == ["strings.visit_not_visitor", "strings.anything_else"]
+    reference = ask(runtime)
+    # A visitor pressing the Chief Executive's button is refused, and the refusal audited.
+    visitor = Console(runtime, VISITOR)
+    visitor._send(pick=ChoicePick(step=card_step("visit_action", reference), value="seek_guidance"))
+    assert keys(visitor.last) == ["strings.visit_denied", "strings.anything_else"]
+    visitor._send(pick=ChoicePick(step=card_step("visit_action", "OV-2026-9999"), value="seek_guidance"))
+    assert keys(visitor.last) == ["strings.visit_not_found", "strings.anything_else"]
+    with runtime.sessions() as session:
+        refusals = [r for r in audit_rows(session=session) if r.action == "denied"]
+    assert [r.detail for r in refusals] == [f"visit {reference}"]
