@@ -161,14 +161,20 @@ def _card(pack: Pack, kind: str, payload: Payload) -> Reply:
 
 
 def _nudge(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
-    """A reminder of a step: when it is (or was) due, then its card again, buttons and all."""
+    """A reminder of a step: when it is (or was) due, then its card again, buttons and all.
+
+    A card with nothing to press (wait for permission) is its own reminder.
+    """
+    card = str(payload["card"])
+    if not CARDS[card].buttons:
+        return [_card(pack, card, payload)]
     title = _step_title(pack, str(payload["step"]))
     due = str(payload["due"])
     key = "strings.visit_nudge_overdue" if datetime.fromisoformat(due) <= now else "strings.visit_nudge"
     header = Reply(
         key=key, text=fill(pack, key, reference=payload["reference"], title=title, due=when_text(pack, due))
     )
-    return [header, _card(pack, str(payload["card"]), payload)]
+    return [header, _card(pack, card, payload)]
 
 
 def _escalation(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:

@@ -387,3 +387,24 @@ def test_an_unknown_log_format_is_one_line_and_status_2(
     monkeypatch.setenv("HAMPSHIRE_LOG_FORMAT", "xml")
     assert main(["people", "list"]) == 2
     assert "HAMPSHIRE_LOG_FORMAT must be one of text, json" in _refused(capsys.readouterr())
+
+
+def test_people_add_gives_the_opcc_visits_roles(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for email, role in (
+        ("pcc.sam.ward@example.police.uk", "commissioner"),
+        ("ce.jo.bright@example.police.uk", "opcc_chief_executive"),
+        ("apcc.lee.moss@example.police.uk", "opcc_visitor"),
+        ("insp.kim.shah@example.police.uk", "opcc_liaison"),
+    ):
+        assert main(["people", "add", email, "--role", role]) == 0
+    with pytest.raises(SystemExit) as refused:
+        main(["people", "add", "someone@example.police.uk", "--role", "opcc_nobody"])
+    assert refused.value.code == 2
+    capsys.readouterr()
+    assert main(["people", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "commissioner: pcc.sam.ward@example.police.uk (force-wide)",
+        "opcc_chief_executive: ce.jo.bright@example.police.uk (force-wide)",
+        "opcc_visitor: apcc.lee.moss@example.police.uk (force-wide)",
+        "opcc_liaison: insp.kim.shah@example.police.uk (force-wide)",
+    ]
