@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from dialogs.actions import ACTIONS
 from dialogs.dates import parse_locale
 from dialogs.durations import DURATION_NAMES, pack_duration
-from dialogs.effects import EFFECTS
+from dialogs.effects import EFFECTS, VISIT_EFFECTS
 from dialogs.expect import EXPECT
 from dialogs.notices import NOTICE_KINDS
 from dialogs.plan import CASE_FACTS, EVIDENCE_EVENTS
@@ -435,6 +435,14 @@ class _Checker:
         """The visits protocol names every step the code runs, with strings that exist."""
         visits = self.pack.visits
         if visits is None:
+            for flow in self.pack.flows:
+                for i, step in enumerate(flow.steps):
+                    if isinstance(step, EffectStep) and step.effect in VISIT_EFFECTS:
+                        self.problem(
+                            self.flow_sources[flow.id],
+                            ("steps", i, "effect"),
+                            f"{flow.id}.{step.id}: {step.effect!r} needs the visits protocol (visits.yaml)",
+                        )
             return
         source = self.sources["visits"]
         for ref in sorted(VISIT_STRINGS | visit_string_keys()):
