@@ -448,10 +448,10 @@ class _Checker:
         for ref in sorted(VISIT_STRINGS | visit_string_keys()):
             if ref.removeprefix("strings.") not in self.pack.strings:
                 self.problem(source, (), f"missing string {ref!r} (the visits protocol uses it)")
-        flow = self.pack.flow(visits.flow)
-        if flow is None:
+        action_flow = self.pack.flow(visits.flow)
+        if action_flow is None:
             self.problem(source, ("flow",), f"unknown flow {visits.flow!r}")
-        elif flow.given != ["visit", "visit_action"]:
+        elif action_flow.given != ["visit", "visit_action"]:
             self.problem(source, ("flow",), "the visit flow must be `given` visit and visit_action")
         for code in VISIT_STEPS:
             if code not in visits.steps:

@@ -62,6 +62,8 @@ def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
         "my_cases",
         "update_case",
         "nudge_response",
+        "visit_request",
+        "visit_action",
     }
 
 
