@@ -18,7 +18,7 @@ from bot.cases.points import Sweep
 from bot.reminders.queue import queue
 from bot.visits.service import move_step, recipients, step_message
 from dialogs.schema import Pack
-from store.models import VisitStep
+from store.models import Person, VisitStep
 from store.visits import STEP_KEY, add_visit_event, due_steps
 
 __all__ = ["VisitSweepReport", "sweep_visits"]
@@ -56,34 +56,21 @@ def _sweep_step(
     move_step(pack, session=session, step=step, change=Sweep(), now=now)
     request = step.request
     payload = step_message(step)
-    key = STEP_KEY.format(step_id=step.id)
     owners = recipients(session, request, step.owner_role)
-    if step.nudge_count > reminders:
-        for person in owners:
+
+    def send(kind: str, people: list[Person], slot_key: str) -> None:
+        for person in people:
             queue(
-                pack,
-                session=session,
-                kind="visit_nudge",
-                recipient=person,
-                slot=now,
-                payload=payload,
-                now=now,
-                key=f"{key}nudge:{step.nudge_count}:{person.id}",
-            )
-            report.reminded += 1
+                pack, session=session, kind=kind, recipient=person, slot=now, payload=payload, now=now,
+                key=f"{STEP_KEY.format(step_id=step.id)}{slot_key}:{person.id}",
+            )  # fmt: skip
+
+    if step.nudge_count > reminders:
+        send("visit_nudge", owners, f"nudge:{step.nudge_count}")
+        report.reminded += len(owners)
     if escalated is None and step.escalated_at is not None and spec is not None and spec.escalate_to:
         chasers = [p for p in recipients(session, request, spec.escalate_to) if p not in owners]
-        for person in chasers:
-            queue(
-                pack,
-                session=session,
-                kind="visit_escalation",
-                recipient=person,
-                slot=now,
-                payload=payload,
-                now=now,
-                key=f"{key}escalation:{person.id}",
-            )
+        send("visit_escalation", chasers, "escalation")
         add_visit_event(
             session=session,
             request=request,
