@@ -186,7 +186,9 @@ def test_pack_explain_prints_every_point_with_citation_owner_due_and_default(
 ) -> None:
     assert main(["pack", "explain"]) == 0
     out = capsys.readouterr().out
-    blocks = out.split("\n\n")[2:]
+    plan, visits = out.split("\n\nOPCC visits to victims (seed 004)")
+    blocks = plan.split("\n\n")[2:]
+    assert visits.count("   Owner: ") == len(pack.visits.steps if pack.visits else {})
     assert [block.splitlines()[0].rsplit("[", 1)[1].rstrip("]") for block in blocks] == [
         p.code for p in pack.plan.points
     ]
