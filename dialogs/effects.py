@@ -55,6 +55,7 @@ VISIT_EFFECTS: dict[str, EffectSpec] = {
         ("visitee", "investigation", "visit_nature", "capacity", "proposed_on"),
         frozenset({"requested", "duplicate", "not_visitor"}),
     ),
+    "list_my_visits": EffectSpec((), frozenset({"waiting", "decided", "none"})),
     "check_visit_step": EffectSpec(("visit", "visit_action"), _OUTCOMES | {"open"}),
     "seek_visit_guidance": EffectSpec(("visit",), _OUTCOMES | {"sought", "no_liaison"}),
     "give_visit_guidance": EffectSpec(("visit", "guidance"), _OUTCOMES | {"given"}, ("guidance_text",)),

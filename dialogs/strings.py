@@ -145,6 +145,7 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
 #: labels and values its cards show are listed by `dialogs.visits.visit_string_keys`).
 VISIT_STRINGS: frozenset[str] = frozenset(
     {
+        "strings.my_visit_line",
         "strings.visit_card_approved",
         "strings.visit_card_briefing",
         "strings.visit_card_debrief_ask",

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from babel.dates import format_date
-
-from dialogs.dates import parse_locale, when_text
+from dialogs.dates import day_text, when_text
 from dialogs.render import fill
 from dialogs.schema import Pack
 from dialogs.types import CARD_STEP, Choice, Fact, Reply
@@ -25,6 +23,7 @@ from dialogs.types import CARD_STEP, Choice, Fact, Reply
 __all__ = [
     "CARDS",
     "VISIT_NOTICES",
+    "VISIT_STATUSES",
     "VISIT_STEPS",
     "Card",
     "card_step",
@@ -41,6 +40,18 @@ VISIT_STEPS = (
     "decision",
     "await_permission",
     "debrief",
+)
+
+#: Where a request stands (`VisitRequest.status`), each worded by `strings.visit_status_<status>`.
+VISIT_STATUSES = (
+    "requested",
+    "guidance_sought",
+    "guidance_given",
+    "issues_recorded",
+    "referred",
+    "approved",
+    "declined",
+    "debriefed",
 )
 
 #: The request's values a card may show, in the order it shows them. Each is labelled by
@@ -122,6 +133,7 @@ def visit_string_keys() -> frozenset[str]:
     keys = {f"strings.visit_label_{field}" for field in _FIELDS}
     keys |= {f"strings.visit_{field}_{value}" for field, values in _CHOSEN.items() for value in values}
     keys |= {f"strings.visit_choice_{button}" for card in CARDS.values() for button in card.buttons}
+    keys |= {f"strings.visit_status_{status}" for status in VISIT_STATUSES}
     return frozenset(keys)
 
 
@@ -129,9 +141,7 @@ def _value(pack: Pack, field: str, value: Any) -> str:
     if field in _CHOSEN:
         return pack.strings.get(f"visit_{field}_{value}", str(value))
     if field == "proposed_on":
-        return format_date(
-            date.fromisoformat(str(value)), "EEEE d MMMM y", locale=parse_locale(pack.meta.locale)
-        )
+        return day_text(pack, value)
     return str(value)
 
 

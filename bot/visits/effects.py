@@ -16,7 +16,7 @@ from pydantic import JsonValue
 from bot.visits import service
 from bot.visits.service import Briefing
 from store.models import VisitRequest
-from store.visits import find_visit
+from store.visits import find_visit, visits_of
 
 if TYPE_CHECKING:
     from bot.cases.effects import TurnContext
@@ -53,6 +53,19 @@ def request_visit(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     if request is None:
         return "not_visitor", {}
     return ("requested" if created else "duplicate"), {"reference": request.reference}
+
+
+def list_my_visits(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+    """The person's requests, newest first: "waiting" while any awaits a decision (each view audited)."""
+    requests = visits_of(session=ctx.session, visitor=ctx.actor)[:10]
+    for request in requests:
+        service.audit_view(ctx.session, ctx.actor, request, ctx.surface, ctx.now)
+    listed: list[JsonValue] = [
+        {"reference": r.reference, "status": r.status, "proposed_on": r.proposed_on.isoformat()}
+        for r in requests
+    ]
+    undecided = any(r.decided_at is None for r in requests)
+    return ("none" if not requests else "waiting" if undecided else "decided"), {"visits": listed}
 
 
 def _acting(
@@ -139,6 +152,7 @@ Handler = Callable[[dict[str, JsonValue], "TurnContext"], Outcome]
 VISIT_HANDLERS: dict[str, Handler] = {
     "check_visitor": check_visitor,
     "request_visit": request_visit,
+    "list_my_visits": list_my_visits,
     "check_visit_step": _acting(_check),
     "seek_visit_guidance": _acting(_seek),
     "give_visit_guidance": _acting(_guidance),

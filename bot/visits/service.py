@@ -35,6 +35,7 @@ __all__ = [
     "CARD_OF_STEP",
     "check_step",
     "Outcome",
+    "audit_view",
     "card_values",
     "decide",
     "give_guidance",
@@ -137,6 +138,11 @@ def _send(
             now=now,
             key=f"visit:r{request.id}:{kind}:{person.id}",
         )
+
+
+def audit_view(session: Session, actor: Person, request: VisitRequest, surface: str, now: datetime) -> None:
+    """Record that `actor` looked at `request`."""
+    _audit(session, actor, request, surface, "view", now)
 
 
 # --- steps ----------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
         "nudge_response",
         "visit_request",
         "visit_action",
+        "my_visits",
     }
 
 

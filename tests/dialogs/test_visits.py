@@ -131,7 +131,7 @@ def test_a_pack_without_visits_yaml_has_no_protocol(tmp_path: Path) -> None:
     (folder / "visits.yaml").unlink()
     _, problems = check_pack(folder)
     assert problems and all("needs the visits protocol (visits.yaml)" in p.message for p in problems)
-    for flow in ("visit_request", "visit_action"):
+    for flow in ("visit_request", "visit_action", "my_visits"):
         (folder / "flows" / f"{flow}.yaml").unlink()
     meta = folder / "pack.yaml"
     text = meta.read_text(encoding="utf-8")

@@ -73,7 +73,15 @@ def test_a_request_goes_from_briefing_through_guidance_and_approval_to_debrief(
     runtime: Runtime, clock: FakeClock
 ) -> None:
     add_people(runtime)
+    visitor = Console(runtime, VISITOR)
+    assert keys(visitor.say("my visit requests")) == ["strings.my_visits_none", "strings.anything_else"]
     reference = ask(runtime)
+    # At any step before permission, the visitor asking is told where it stands and not to visit yet.
+    waiting = visitor.say("my visit requests")
+    assert keys(waiting) == ["strings.my_visits", "strings.visit_must_wait", "strings.anything_else"]
+    assert [(f.label, f.value) for f in waiting[0].facts] == [
+        (reference, "With the Chief Executive; proposed for Friday 4 December 2026")
+    ]
     guidance(runtime, reference)
     chief = Console(runtime, CHIEF_EXECUTIVE)
     # The Chief Executive's conversation is where it was: at "who decides".
@@ -91,6 +99,7 @@ def test_a_request_goes_from_briefing_through_guidance_and_approval_to_debrief(
     assert told.key == "strings.visit_card_approved" and not told.choices
     stored = request(runtime, reference)
     assert (stored.status, stored.decided_as) == ("approved", "commissioner")
+    assert keys(visitor.say("my visits")) == ["strings.my_visits", "strings.anything_else"]
 
     # The day after the visit the visitor is asked for the debrief.
     clock.advance(days=12)
@@ -120,6 +129,7 @@ def test_a_request_goes_from_briefing_through_guidance_and_approval_to_debrief(
         }
     assert audited == {
         (VISITOR, "create"),
+        (VISITOR, "view"),
         (CHIEF_EXECUTIVE, "update"),
         (LIAISON, "update"),
         (COMMISSIONER, "update"),
