@@ -306,6 +306,11 @@ def _nudge_run_once(args: argparse.Namespace) -> int:
         f"{delivery.held} waiting for the person to use the bot, {delivery.reconciled} reconciled, "
         f"{delivery.unconfirmed} unconfirmed, {delivery.withdrawn} withdrawn (their points had closed)"
     )
+    if tick.visits.steps:
+        print(
+            f"OPCC visits: {tick.visits.steps} steps due, {tick.visits.reminded} reminders queued, "
+            f"{tick.visits.escalated} escalated"
+        )
     return 0
 
 
@@ -322,6 +327,10 @@ def _pack_areas(pack: Pack) -> list[str]:
             if isinstance(step, AskStep) and step.slot == "area":
                 areas.update((choice.value, None) for choice in step.choices)
     return list(areas)
+
+
+#: The roles `people add --role` gives: the plan's, then the OPCC visits protocol's.
+ROLES = ["slt", "spoc", "commissioner", "opcc_chief_executive", "opcc_visitor", "opcc_liaison"]
 
 
 def _people_add(args: argparse.Namespace) -> int:
@@ -354,7 +363,7 @@ def _people_list(args: argparse.Namespace) -> int:
 
     runtime = _runtime(args)
     with runtime.sessions.begin() as session:
-        for role in ("slt", "spoc"):
+        for role in ROLES:
             for person in people_with_role(session=session, role=role):
                 areas = sorted(r.area or "force-wide" for r in person.roles if r.role == role)
                 print(f"{role}: {person.email} ({', '.join(areas)})")
@@ -866,9 +875,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         action="append",
-        choices=["slt", "spoc"],
+        choices=ROLES,
         help="slt: senior leadership; spoc: the force's Op Hampshire single point of contact "
-        "(escalations when an area has no SLT); repeat for both",
+        "(escalations when an area has no SLT); for OPCC visits (seed 004): commissioner, "
+        "opcc_chief_executive, opcc_visitor (assistant commissioners, board members, OPCC staff, "
+        "volunteers, contractors) and opcc_liaison (the force's contact who gives its guidance); "
+        "repeat for several",
     )
     add.add_argument(
         "--area", help="the area an slt role covers, one of the pack's areas (omit for force-wide)"

@@ -6,16 +6,16 @@ English pack (`locale: en_GB`) and "Llun 23 Tach 2026, 09:05" in a Welsh one (`l
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 from dialogs.schema import Pack
 
-__all__ = ["DEFAULT_LOCALE", "format_when", "parse_locale", "when_text"]
+__all__ = ["DEFAULT_LOCALE", "day_text", "format_when", "parse_locale", "when_text"]
 
 DEFAULT_LOCALE = "en_GB"
 #: Day, date and 24-hour time: a CLDR pattern, so the names are the locale's.
@@ -46,3 +46,15 @@ def when_text(pack: Pack, value: object) -> str:
         return ""
     moment = value if isinstance(value, datetime) else str(value)
     return format_when(moment, timezone=pack.meta.timezone, locale=pack.meta.locale)
+
+
+#: A day without a time ("Friday 4 December 2026"): a CLDR pattern.
+_DAY = "EEEE d MMMM y"
+
+
+def day_text(pack: Pack, value: object) -> str:
+    """A day (a date, or ISO 8601 text such as "2026-12-04") as the pack writes it; "" for none."""
+    if not value:
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return format_date(day, _DAY, locale=parse_locale(pack.meta.locale))

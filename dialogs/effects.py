@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EFFECTS", "EffectSpec"]
+__all__ = ["EFFECTS", "VISIT_EFFECTS", "EffectSpec"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,27 @@ REPORT_OPTIONAL = (
     "crime_reference",
 )
 
+_OUTCOMES = frozenset({"already", "denied", "not_found"})
+
+#: The effects of the visit flows (`dialogs.visits`).
+VISIT_EFFECTS: dict[str, EffectSpec] = {
+    "check_visitor": EffectSpec((), frozenset({"visitor", "not_visitor"})),
+    "request_visit": EffectSpec(
+        ("visitee", "investigation", "visit_nature", "capacity", "proposed_on"),
+        frozenset({"requested", "duplicate", "not_visitor"}),
+    ),
+    "list_my_visits": EffectSpec((), frozenset({"waiting", "decided", "none"})),
+    "check_visit_step": EffectSpec(("visit", "visit_action"), _OUTCOMES | {"open"}),
+    "seek_visit_guidance": EffectSpec(("visit",), _OUTCOMES | {"sought", "no_liaison"}),
+    "give_visit_guidance": EffectSpec(("visit", "guidance"), _OUTCOMES | {"given"}, ("guidance_text",)),
+    "record_visit_issues": EffectSpec(("visit", "issues"), _OUTCOMES | {"recorded"}),
+    "refer_visit": EffectSpec(("visit",), _OUTCOMES | {"referred", "no_commissioner"}),
+    "approve_visit": EffectSpec(("visit", "plan", "debrief_wanted"), _OUTCOMES | {"approved"}),
+    "decline_visit": EffectSpec(("visit", "reason"), _OUTCOMES | {"declined"}),
+    "record_visit_debrief": EffectSpec(("visit", "debrief_text"), _OUTCOMES | {"recorded"}),
+}
+
+
 EFFECTS: dict[str, EffectSpec] = {
     "lookup_person": EffectSpec(("email",), frozenset({"known", "unknown", "self"})),
     "open_case": EffectSpec(REPORT_SLOTS, frozenset({"opened", "duplicate"}), REPORT_OPTIONAL),
@@ -67,4 +88,5 @@ EFFECTS: dict[str, EffectSpec] = {
     "set_update_interval": EffectSpec(("case", "days"), frozenset({"set", "denied", "not_found"})),
     "search_directory": EffectSpec(("query",), frozenset({"found", "last", "none"}), ("page",)),
     "report_figures": EffectSpec((), frozenset({"ok", "denied"}), ("request",)),
+    **VISIT_EFFECTS,
 }

@@ -32,7 +32,18 @@ from dialogs.schema import (
     Step,
     SummaryStep,
 )
-from dialogs.types import MENU_STEP, NUDGE_STEP, Chart, Choice, DialogState, Effect, Fact, Reply, Turn
+from dialogs.types import (
+    CARD_STEP,
+    MENU_STEP,
+    NUDGE_STEP,
+    Chart,
+    Choice,
+    DialogState,
+    Effect,
+    Fact,
+    Reply,
+    Turn,
+)
 from dialogs.understand import is_skip, is_yes, match_choice, match_command, normalise, route_intent
 
 __all__ = ["EngineError", "is_stale", "route", "step"]
@@ -227,6 +238,8 @@ class _Run:
                 return self._menu_pick(state, turn.pick.value)
             if turn.pick.step.startswith(NUDGE_STEP + "/"):
                 return self._from_nudge(state, turn.pick.step, turn.pick.value)
+            if turn.pick.step.startswith(CARD_STEP + "/"):
+                return self._from_card(state, turn.pick.step, turn.pick.value)
             if flow and current and turn.pick.step == current.id:
                 return self._answer(state, flow, current, picked=turn.pick.value)
             self.say("strings.stale_choice")
@@ -306,6 +319,22 @@ class _Run:
             return self._reprompt(state)
         paused = state if state.flow and state.flow != flow.id else state.paused
         answers: dict[str, JsonValue] = {"case": reference, "point": point, "nudge_action": value}
+        fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
+        return self._goto(fresh, flow, flow.steps[0].id)
+
+    def _from_card(self, state: DialogState, step: str, value: str) -> DialogState:
+        """A card's button: run the flow it names on its subject, on top of any conversation.
+
+        `__card__/<flow>/<value>/…`: the values and then the button's value fill the flow's
+        `given` slots in order; a card whose flow or values no longer fit is a stale choice.
+        """
+        _, flow_id, *values = step.split("/")
+        flow = self.pack.flow(flow_id)
+        if flow is None or len(flow.given) != len(values) + 1 or not all(values):
+            self.say("strings.stale_choice")
+            return self._reprompt(state)
+        paused = state if state.flow and state.flow != flow.id else state.paused
+        answers: dict[str, JsonValue] = dict(zip(flow.given, [*values, value], strict=True))
         fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
         return self._goto(fresh, flow, flow.steps[0].id)
 

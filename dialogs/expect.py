@@ -11,7 +11,8 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import JsonValue
@@ -140,6 +141,64 @@ def _days(text: str, pack: Pack, now: datetime) -> Result:
     return Accepted(days) if 1 <= days <= 365 else Rejected("strings.bad_days")
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: How far ahead a proposed date may be.
+_DATE_AHEAD_LIMIT = timedelta(days=366)
+
+
+def _date_ahead(text: str, pack: Pack, now: datetime) -> Result:
+    """A day from today to a year ahead ("tomorrow", "Friday", "5 December", "2026-12-05").
+
+    Stored as an ISO date (a day, not a moment: a visit is planned for a day).
+    """
+    today = now.astimezone(ZoneInfo(pack.meta.timezone)).date()
+    cleaned = text.strip()
+    day: date | None
+    if _ISO_DATE.match(cleaned):
+        try:
+            day = date.fromisoformat(cleaned)
+        except ValueError:
+            day = None
+    else:
+        # Imported on first use: dateparser's language data is slow to load.
+        import dateparser
+
+        parsed = dateparser.parse(
+            cleaned,
+            languages=["en"],
+            settings={
+                "DATE_ORDER": "DMY",
+                "PREFER_DATES_FROM": "future",
+                "RELATIVE_BASE": datetime.combine(today, datetime.min.time()),
+                "RETURN_AS_TIMEZONE_AWARE": False,
+            },
+        )
+        day = parsed.date() if parsed is not None else None
+    if day is None:
+        return Rejected("strings.bad_date_ahead")
+    if day < today:
+        return Rejected("strings.date_ahead_past")
+    if day - today > _DATE_AHEAD_LIMIT:
+        return Rejected("strings.date_ahead_too_far")
+    return Accepted(day.isoformat())
+
+
+_EMAIL_IN_TEXT = re.compile(r"\S+@\S+")
+
+
+def _guidance_text(text: str, pack: Pack, now: datetime) -> Result:
+    """The force's guidance to the OPCC, in the liaison's words, without a case's identifiers.
+
+    Only the guidance may reach the OPCC (seed 004): a case reference or a colleague's address in
+    it is refused, and the liaison asked to say it again without.
+    """
+    if not text.strip():
+        return Rejected("strings.empty_input")
+    if find_case_reference(text) or _EMAIL_IN_TEXT.search(text):
+        return Rejected("strings.visit_guidance_case_detail")
+    return Accepted(text.strip())
+
+
 EXPECT: dict[str, Validator] = {
     "case_reference": _case_reference,
     "days": _days,
@@ -149,6 +208,8 @@ EXPECT: dict[str, Validator] = {
     "when_past": _when_past,
     "yes_no": _yes_no,
     "crime_reference": _crime_reference,
+    "date_ahead": _date_ahead,
+    "guidance_text": _guidance_text,
 }
 
 

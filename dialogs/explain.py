@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from dialogs.plan import IO_ASSIGNED
 from dialogs.schema import CompletedBy, Condition, DueRule, Holder, OwnerSpec, Pack, PointSpec, Trigger
 
-__all__ = ["PointExplanation", "explain_plan", "explanation_markdown", "explanation_text"]
+__all__ = ["PointExplanation", "explain_plan", "explain_visits", "explanation_markdown", "explanation_text"]
 
 #: Who holds an owner role on a case (the pack's `plan.owners` says which role each holder has).
 _HOLDERS: dict[Holder, str] = {
@@ -232,6 +232,51 @@ def _fields(item: PointExplanation) -> list[tuple[str, str]]:
     ]
 
 
+#: Who owns an OPCC visit step (`visits.yaml`), in words.
+_VISIT_OWNERS = {
+    "commissioner": "the Police and Crime Commissioner",
+    "opcc_chief_executive": "the OPCC's Chief Executive",
+    "opcc_liaison": "the force's liaison to the OPCC",
+    "visitor": "the visitor who asked",
+}
+
+
+def explain_visits(pack: Pack) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Each step of the OPCC visits protocol (`visits.yaml`): code, title and its fields in words."""
+    if pack.visits is None:
+        return []
+    steps = []
+    for code, spec in pack.visits.steps.items():
+        if spec.before_visit_hours is not None:
+            due = f"{_plural(spec.before_visit_hours, 'hour')} before the proposed visit date"
+        else:
+            start = "the step opens" if spec.counted_from == "opened" else "the proposed visit date"
+            due = f"{_measure(pack, spec.due)} after {start}"
+        reminders = f"every {_plural(spec.nudge_every_hours, 'hour')} while open"
+        if spec.remind_before_due_hours is not None:
+            reminders = f"from {_plural(spec.remind_before_due_hours, 'hour')} before it is due, " + reminders
+        if spec.escalate_to and spec.escalate_after_hours is not None:
+            reminders += (
+                f"; escalated to {_VISIT_OWNERS[spec.escalate_to]} "
+                f"{_plural(spec.escalate_after_hours, 'hour')} after it is due"
+            )
+        else:
+            reminders += "; never escalated"
+        cites = [f'seed {c.seed}: "{c.quote}"' for c in spec.cite] or ["none: not in the seeds"]
+        fields = [
+            *(("Cites", cite) for cite in cites),
+            ("Owner", f"{spec.owner} ({_VISIT_OWNERS[spec.owner]})"),
+            ("Falls due", due),
+            ("Reminders", reminders),
+            (
+                "Rule",
+                f"DEFAULT of the pack: {spec.default_note}" if spec.default_note else "as the seeds give it",
+            ),
+        ]
+        steps.append((code, pack.text(spec.title), fields))
+    return steps
+
+
 def explanation_text(pack: Pack) -> str:
     """The whole explanation as plain text."""
     items = explain_plan(pack)
@@ -245,6 +290,12 @@ def explanation_text(pack: Pack) -> str:
     for number, item in enumerate(items, start=1):
         lines += ["", f"{number}. {item.title} [{item.code}]"]
         lines += [f"   {label}: {value}" for label, value in _fields(item)]
+    visits = explain_visits(pack)
+    if visits:
+        lines += ["", "OPCC visits to victims (seed 004): the steps of a visit request"]
+    for number, (code, title, fields) in enumerate(visits, start=1):
+        lines += ["", f"V{number}. {title} [{code}]"]
+        lines += [f"   {label}: {value}" for label, value in fields]
     return "\n".join(lines) + "\n"
 
 
@@ -256,4 +307,10 @@ def explanation_markdown(pack: Pack) -> str:
     for item in items:
         lines += ["", f"## {item.title} (`{item.code}`)", ""]
         lines += [f"- **{label}:** {value}" for label, value in _fields(item)]
+    visits = explain_visits(pack)
+    if visits:
+        lines += ["", "# OPCC visits to victims (seed 004)"]
+    for code, title, fields in visits:
+        lines += ["", f"### {title} (`{code}`)", ""]
+        lines += [f"- **{label}:** {value}" for label, value in fields]
     return "\n".join(lines) + "\n"

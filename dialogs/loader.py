@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from dialogs.actions import ACTIONS
 from dialogs.dates import parse_locale
 from dialogs.durations import DURATION_NAMES, pack_duration
-from dialogs.effects import EFFECTS
+from dialogs.effects import EFFECTS, VISIT_EFFECTS
 from dialogs.expect import EXPECT
 from dialogs.notices import NOTICE_KINDS
 from dialogs.plan import CASE_FACTS, EVIDENCE_EVENTS
@@ -45,8 +45,10 @@ from dialogs.schema import (
     SayStep,
     Step,
     SummaryStep,
+    Visits,
 )
-from dialogs.strings import REQUIRED_STRINGS
+from dialogs.strings import REQUIRED_STRINGS, VISIT_STRINGS
+from dialogs.visits import VISIT_STEPS, visit_string_keys
 
 __all__ = [
     "PACK_FILE_LIMITS",
@@ -188,6 +190,9 @@ def check_pack(
     if problems:
         return None, problems
 
+    # The OPCC visits protocol is optional: a pack without visits.yaml has no visit flows.
+    if (root / "visits.yaml").is_file():
+        files["visits"] = root / "visits.yaml"
     sources = {name: _read_yaml(file, root, problems) for name, file in files.items()}
     flow_sources = [_read_yaml(file, root, problems) for file in flow_files]
     if problems:
@@ -198,7 +203,10 @@ def check_pack(
     plan = _validate(Plan, sources["plan"], problems)
     directory_ = _validate(Directory, sources["directory"], problems)
     flows = [_validate(Flow, source, problems) for source in flow_sources]
+    visits = _validate(Visits, sources["visits"], problems) if "visits" in sources else None
     if meta is None or strings is None or plan is None or directory_ is None or None in flows:
+        return None, sorted(problems)
+    if "visits" in sources and visits is None:
         return None, sorted(problems)
 
     digest = hashlib.sha256()
@@ -210,6 +218,7 @@ def check_pack(
         flows=[f for f in flows if f is not None],
         plan=plan,
         directory=directory_,
+        visits=visits,
         version_hash=digest.hexdigest()[:12],
     )
     checker = _Checker(pack, sources, dict(zip((f.id for f in pack.flows), flow_sources, strict=True)))
@@ -254,6 +263,7 @@ class _Checker:
         self._check_flows()
         self._check_plan()
         self._check_directory()
+        self._check_visits()
 
     def _check_meta(self) -> None:
         meta, source = self.pack.meta, self.sources["pack"]
@@ -390,6 +400,47 @@ class _Checker:
                 if rule.next_meeting and rule.next_meeting not in self.pack.meta.meetings:
                     self.problem(source, rule_path, f"unknown meeting {rule.next_meeting!r}")
 
+    def _check_visits(self) -> None:
+        """The visits protocol names every step the code runs, with strings that exist."""
+        visits = self.pack.visits
+        if visits is None:
+            for flow in self.pack.flows:
+                for i, step in enumerate(flow.steps):
+                    if isinstance(step, EffectStep) and step.effect in VISIT_EFFECTS:
+                        self.problem(
+                            self.flow_sources[flow.id],
+                            ("steps", i, "effect"),
+                            f"{flow.id}.{step.id}: {step.effect!r} needs the visits protocol (visits.yaml)",
+                        )
+            return
+        source = self.sources["visits"]
+        for ref in sorted(VISIT_STRINGS | visit_string_keys()):
+            if ref.removeprefix("strings.") not in self.pack.strings:
+                self.problem(source, (), f"missing string {ref!r} (the visits protocol uses it)")
+        action_flow = self.pack.flow(visits.flow)
+        if action_flow is None:
+            self.problem(source, ("flow",), f"unknown flow {visits.flow!r}")
+        elif action_flow.given != ["visit", "visit_action"]:
+            self.problem(source, ("flow",), "the visit flow must be `given` visit and visit_action")
+        for code in VISIT_STEPS:
+            if code not in visits.steps:
+                self.problem(source, ("steps",), f"missing visit step {code!r} (the visits protocol runs it)")
+        for code, spec in visits.steps.items():
+            if code not in VISIT_STEPS:
+                self.problem(
+                    source, ("steps", code), f"unknown visit step {code!r} (known: {', '.join(VISIT_STEPS)})"
+                )
+            for key in ("title",):
+                ref = getattr(spec, key)
+                if ref.removeprefix("strings.") not in self.pack.strings:
+                    self.problem(source, ("steps", code, key), f"unknown string key {ref!r}")
+            if spec.escalate_to is not None and spec.escalate_to == spec.owner:
+                self.problem(
+                    source, ("steps", code, "escalate_to"), "a step is never escalated to its own owner"
+                )
+            if spec.due.next_meeting is not None:
+                self.problem(source, ("steps", code, "due"), "a visit step cannot fall due at a meeting")
+
     def check_citations(self, seeds: Path) -> None:
         """Each citation's quote is in the seed it names (and in the numbered point, if given)."""
         source = self.sources["plan"]
@@ -401,6 +452,12 @@ class _Checker:
                 wrong = _check_citation(seeds, citation.seed, citation.point, citation.quote)
                 if wrong:
                     self.problem(source, ("points", i, "cite", j), f"{point.code}: {wrong}")
+        if self.pack.visits is not None:
+            for code, spec in self.pack.visits.steps.items():
+                for j, citation in enumerate(spec.cite):
+                    wrong = _check_citation(seeds, citation.seed, citation.point, citation.quote)
+                    if wrong:
+                        self.problem(self.sources["visits"], ("steps", code, "cite", j), f"{code}: {wrong}")
 
     def _check_directory(self) -> None:
         source = self.sources["directory"]

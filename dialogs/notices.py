@@ -19,6 +19,7 @@ from dialogs.dates import when_text
 from dialogs.render import figures_chart, figures_facts, fill, point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP, Choice, Fact, Reply
+from dialogs.visits import VISIT_NOTICES, visit_replies
 
 __all__ = [
     "NOTICE_KINDS",
@@ -201,6 +202,15 @@ def _report_summary(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     ]
 
 
+def _visit(kind: str) -> Callable[[Pack, Payload, _Context], list[Reply]]:
+    """The notices of the OPCC visits protocol (`dialogs.visits`)."""
+
+    def render(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+        return visit_replies(pack, kind, payload, now=ctx.now)
+
+    return render
+
+
 NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "nudge": _nudge,
     "unassigned": _unassigned,
@@ -210,6 +220,7 @@ NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "victim_io": _victim_io,
     "victim_decision": _victim_decision,
     "report_summary": _report_summary,
+    **{kind: _visit(kind) for kind in VISIT_NOTICES},
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from dialogs.dates import when_text
+from dialogs.dates import day_text, when_text
 from dialogs.durations import pack_duration
 from dialogs.plan import case_facts
 from dialogs.schema import Pack
@@ -225,6 +225,22 @@ def victim_progress(pack: Pack, state: DialogState, now: datetime) -> list[Fact]
     return facts
 
 
+def my_visits(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The OPCC visit requests the person made: where each stands, and the day proposed."""
+    return [
+        Fact(
+            label=str(visit.get("reference")),
+            value=fill(
+                pack,
+                "strings.my_visit_line",
+                status=_label(pack, "visit_status", visit.get("status")),
+                day=day_text(pack, visit.get("proposed_on")),
+            ),
+        )
+        for visit in _items(state, "list_my_visits", "visits")
+    ]
+
+
 def my_case_choices(pack: Pack, state: DialogState) -> list[Choice]:
     """One choice per case in the list."""
     return [
@@ -286,6 +302,7 @@ RENDERERS: dict[str, Renderer] = {
     "case_detail": case_detail,
     "victim_progress": victim_progress,
     "report_figures": report_figures,
+    "my_visits": my_visits,
 }
 
 #: Charts a say step can show (`chart:`), drawn from the results.

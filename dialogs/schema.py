@@ -35,6 +35,8 @@ __all__ = [
     "SayStep",
     "Step",
     "SummaryStep",
+    "VisitStepSpec",
+    "Visits",
 ]
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -495,6 +497,64 @@ class Directory(_Model):
     entries: list[DirectoryEntrySpec]
 
 
+# --- OPCC visits (seed 004) ---------------------------------------------------------------------
+
+#: The roles of the OPCC visits protocol: the Commissioner, their Chief Executive, the people who
+#: may visit (assistant commissioners, board members, staff, volunteers, contractors) and the force's
+#: liaison who gives the force's guidance.
+VisitRole = Literal["commissioner", "opcc_chief_executive", "opcc_visitor", "opcc_liaison"]
+#: Who does a step: a role's holders, or the visitor who asked.
+VisitOwner = Literal["commissioner", "opcc_chief_executive", "opcc_liaison", "visitor"]
+
+
+class VisitStepSpec(_Model):
+    """A pending step of a visit request: who owns it, when it falls due, how it is chased.
+
+    `counted_from`: the step's start (`opened`) or the proposed visit date (`visit_date`; the due
+    rule may then be negative hours, "a day before the visit"). A step the owner leaves undone is
+    escalated to `escalate_to` after `escalate_after_hours`.
+    """
+
+    title: StringKey
+    owner: VisitOwner
+    due: DueRule
+    counted_from: Literal["opened", "visit_date"] = "opened"
+    before_visit_hours: int | None = Field(
+        None, ge=0, description="due this many hours before the visit date instead of `due`"
+    )
+    remind_before_due_hours: int | None = Field(
+        None, ge=0, description="first remind the owner this long before the step falls due"
+    )
+    nudge_every_hours: int = Field(24, ge=1)
+    escalate_after_hours: int | None = Field(None, ge=0)
+    escalate_to: VisitOwner | None = None
+    cite: list[Citation] = Field(default_factory=list)
+    default_note: str | None = None
+
+    @model_validator(mode="after")
+    def _escalation_named(self) -> VisitStepSpec:
+        if (self.escalate_after_hours is None) != (self.escalate_to is None):
+            raise ValueError("give both escalate_after_hours and escalate_to, or neither")
+        return self
+
+
+def _default_visitor_roles() -> list[VisitRole]:
+    return ["commissioner", "opcc_chief_executive", "opcc_visitor"]
+
+
+class Visits(_Model):
+    """`visits.yaml`: the OPCC visits protocol's steps, clocks and roles (optional in a pack)."""
+
+    visitor_roles: list[VisitRole] = Field(
+        default_factory=_default_visitor_roles,
+        description="roles whose holders may ask for a visit",
+    )
+    flow: Id = Field(
+        "visit_action", description="the flow a card's buttons start (given visit, visit_action)"
+    )
+    steps: dict[Id, VisitStepSpec]
+
+
 # --- the whole pack --------------------------------------------------------------------------------
 
 
@@ -506,6 +566,7 @@ class Pack(_Model):
     flows: list[Flow]
     plan: Plan
     directory: Directory
+    visits: Visits | None = None
     version_hash: str = Field("", description="content hash of the files, set by the loader")
 
     def flow(self, flow_id: str) -> Flow | None:

@@ -6,7 +6,7 @@ the `"strings.…"` literals in the code.
 
 from __future__ import annotations
 
-__all__ = ["REQUIRED_STRINGS"]
+__all__ = ["REQUIRED_STRINGS", "VISIT_STRINGS"]
 
 REQUIRED_STRINGS: frozenset[str] = frozenset(
     {
@@ -14,6 +14,9 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
         "strings.bad_case_reference",
         "strings.bad_crime_reference",
         "strings.bad_days",
+        "strings.bad_date_ahead",
+        "strings.date_ahead_past",
+        "strings.date_ahead_too_far",
         "strings.bad_date",
         "strings.bad_email",
         "strings.bad_email_list",
@@ -230,5 +233,26 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
         "strings.report_title_patterns",
         "strings.report_top_locations",
         "strings.report_victims_code",
+    }
+)
+
+#: The strings the OPCC visits protocol's code uses: required of a pack with `visits.yaml` (the
+#: labels and values its cards show are listed by `dialogs.visits.visit_string_keys`).
+VISIT_STRINGS: frozenset[str] = frozenset(
+    {
+        "strings.my_visit_line",
+        "strings.visit_card_approved",
+        "strings.visit_card_briefing",
+        "strings.visit_card_debrief_ask",
+        "strings.visit_card_debriefed",
+        "strings.visit_card_decide",
+        "strings.visit_card_declined",
+        "strings.visit_card_guidance",
+        "strings.visit_card_guidance_ask",
+        "strings.visit_card_not_yet",
+        "strings.visit_escalation",
+        "strings.visit_guidance_case_detail",
+        "strings.visit_nudge",
+        "strings.visit_nudge_overdue",
     }
 )

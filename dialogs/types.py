@@ -16,6 +16,7 @@ __all__ = [
     "MENU_STEP",
     "NUDGE_STEP",
     "Chart",
+    "CARD_STEP",
     "Choice",
     "ChoicePick",
     "DialogState",
@@ -30,6 +31,10 @@ __all__ = [
 MENU_STEP = "__menu__"
 #: The prefix of a nudge button's step: `__nudge__/<case reference>/<point id>`.
 NUDGE_STEP = "__nudge__"
+#: The prefix of a card button's step: `__card__/<flow>/<value>/…`. The values fill the flow's
+#: `given` slots in order and the button's own value the last, so a card sent to someone (an OPCC
+#: visit request) starts that flow on its subject wherever the person is.
+CARD_STEP = "__card__"
 
 
 class _Frozen(BaseModel):

@@ -43,6 +43,7 @@ PURPOSES = frozenset(
         "reminder",  # a reminder naming the case was delivered (a disclosure)
         "export",  # the case went out of the bot in a report or export
         "subject_access",  # a person's data was exported for their subject access request
+        "visit",  # an OPCC visit request was made, read or decided (seed 004)
         "retention",  # a closed case was deleted at the end of the pack's retention period
     }
 )

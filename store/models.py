@@ -8,12 +8,13 @@ trail record ids and kinds, never answers.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -51,6 +52,9 @@ __all__ = [
     "QueuedReply",
     "ReplyStatus",
     "UTCDateTime",
+    "VisitEvent",
+    "VisitRequest",
+    "VisitStep",
     "WelfareRecord",
 ]
 
@@ -389,7 +393,7 @@ class Nudge(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     due_slot: Mapped[datetime]
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     status: Mapped[NudgeStatus] = mapped_column(String(20), default="pending")
     channel: Mapped[str | None] = mapped_column(String(20))
     not_before: Mapped[datetime]
@@ -460,3 +464,83 @@ class QueuedReply(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class VisitRequest(Base):
+    """A request to visit a victim, their family or others during an investigation (seed 004).
+
+    Holds the visitor's briefing, the force's guidance (never the investigation's details), the
+    issues discussed and the Commissioner's decision, by whom and in what capacity it was made.
+    """
+
+    __tablename__ = "visit_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    submission_key: Mapped[str] = mapped_column(String(200), unique=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    visitee: Mapped[str] = mapped_column(String(20))
+    investigation: Mapped[str] = mapped_column(String(10))
+    nature: Mapped[str] = mapped_column(Encrypted)
+    capacity: Mapped[str] = mapped_column(String(20))
+    proposed_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    guidance: Mapped[str | None] = mapped_column(String(20))
+    guidance_text: Mapped[str | None] = mapped_column(Encrypted)
+    issues: Mapped[str | None] = mapped_column(Encrypted)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    decided_as: Mapped[str | None] = mapped_column(String(40))
+    plan: Mapped[str | None] = mapped_column(Encrypted)
+    debrief_wanted: Mapped[bool | None] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Encrypted)
+    debrief: Mapped[str | None] = mapped_column(Encrypted)
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+    decided_at: Mapped[datetime | None]
+    debriefed_at: Mapped[datetime | None]
+
+    visitor: Mapped[Person] = relationship(foreign_keys=[visitor_id])
+    decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])
+    steps: Mapped[list[VisitStep]] = relationship(back_populates="request", order_by="VisitStep.id")
+
+
+class VisitStep(Base):
+    """A pending step of a visit request, with a plan point's clocks (`bot.cases.points`)."""
+
+    __tablename__ = "visit_step"
+    __table_args__ = (
+        UniqueConstraint("request_id", "code"),
+        # The sweep's index, as for plan points: its cost grows with what is due.
+        Index("ix_visit_step_status_next_nudge_at", "status", "next_nudge_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("visit_request.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    owner_role: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    na_reason: Mapped[str | None] = mapped_column(Encrypted)
+    nudge_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_nudged_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
+    next_nudge_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+
+    request: Mapped[VisitRequest] = relationship(back_populates="steps")
+    owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
+
+
+class VisitEvent(Base):
+    """A visit request's timeline: each step, by whom (ids and kinds only, never the answers)."""
+
+    __tablename__ = "visit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("visit_request.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

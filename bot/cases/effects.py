@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.cases import service
 from bot.cases.answers import ReportAnswers
+from bot.visits.effects import VISIT_HANDLERS
 from dialogs.effects import EFFECTS
 from dialogs.schema import Pack
 from dialogs.types import Effect, EffectResult
@@ -325,6 +326,7 @@ HANDLERS: dict[str, Handler] = {
     "set_update_interval": set_update_interval,
     "search_directory": search_directory,
     "report_figures": report_figures,
+    **VISIT_HANDLERS,
 }
 
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
-
-from dialogs.schema import PointSpec
+from typing import Any, Literal, Protocol
 
 __all__ = [
     "Close",
@@ -26,6 +24,7 @@ __all__ = [
     "Retire",
     "Snooze",
     "Sweep",
+    "Timings",
     "change_point",
     "clock_of",
     "new_clock",
@@ -48,7 +47,16 @@ class PointClock:
     escalate_after: timedelta | None = None
 
 
-def _timings(spec: PointSpec | None) -> dict[str, Any]:
+class Timings(Protocol):
+    """How often a point (or an OPCC visit's step) is chased: a plan point's or a step's spec."""
+
+    @property
+    def nudge_every_hours(self) -> int: ...
+    @property
+    def escalate_after_hours(self) -> int | None: ...
+
+
+def _timings(spec: Timings | None) -> dict[str, Any]:
     hours = spec.escalate_after_hours if spec is not None else None
     return {
         "nudge_every": timedelta(hours=spec.nudge_every_hours if spec else 24),
@@ -56,7 +64,7 @@ def _timings(spec: PointSpec | None) -> dict[str, Any]:
     }
 
 
-def clock_of(point: Any, spec: PointSpec | None) -> PointClock:
+def clock_of(point: Any, spec: Timings | None) -> PointClock:
     """The clock of a stored point (an ORM row, or a plain row without `status` read as open)."""
     return PointClock(
         status=getattr(point, "status", "open"),
@@ -68,7 +76,7 @@ def clock_of(point: Any, spec: PointSpec | None) -> PointClock:
     )
 
 
-def new_clock(spec: PointSpec | None, due_at: datetime) -> PointClock:
+def new_clock(spec: Timings | None, due_at: datetime) -> PointClock:
     """The clock of a point about to be opened (`Open` then sets its columns)."""
     return PointClock(status="open", due_at=due_at, **_timings(spec))
 

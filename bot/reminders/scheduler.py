@@ -26,6 +26,7 @@ from bot.reminders.delivery import Deliverer, DeliveryReport
 from bot.reminders.sweep import SweepReport, run_sweep
 from bot.retention import scheduled_prune
 from bot.runtime import Runtime
+from bot.visits.sweep import VisitSweepReport, sweep_visits
 
 __all__ = ["JOB_ID", "RETENTION_JOB_ID", "PlanKeeper", "Tick", "start_scheduler"]
 
@@ -45,6 +46,7 @@ class Tick:
 
     sweep: SweepReport
     delivery: DeliveryReport
+    visits: VisitSweepReport
 
 
 class PlanKeeper:
@@ -69,10 +71,14 @@ class PlanKeeper:
             run_sweep, runtime.pack, sessions=runtime.sessions, now=runtime.clock()
         )
         await asyncio.to_thread(self.queue_summary)
+        # The OPCC visit requests' pending steps are chased the same way (bot.visits.sweep).
+        visits = await asyncio.to_thread(
+            sweep_visits, runtime.pack, sessions=runtime.sessions, now=runtime.clock()
+        )
         delivery = await self.deliverer.run_once()
         if sweep.points or delivery.sent or delivery.failed:
             log.info(messages.tick_done(sweep, delivery))
-        return Tick(sweep, delivery)
+        return Tick(sweep, delivery, visits)
 
     def queue_summary(self) -> None:
         """Queue the SPOC's weekly summary once it is due (the pack's weekday and time)."""

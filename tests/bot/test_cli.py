@@ -15,7 +15,7 @@ import yaml
 from bot.cli import build_parser, main
 from dialogs import directory
 from dialogs.directory import rank
-from dialogs.loader import bundled_pack_dir
+from dialogs.loader import bundled_pack_dir, load_pack
 from dialogs.schema import Pack
 
 
@@ -47,7 +47,7 @@ def test_pack_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.Capt
 
 def test_pack_check_draws_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pack", "check", "--mermaid"]) == 0
-    assert capsys.readouterr().out.count("flowchart TD") == 7  # one per flow
+    assert capsys.readouterr().out.count("flowchart TD") == len(load_pack().flows)
 
 
 def test_pack_schema_is_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,7 +186,9 @@ def test_pack_explain_prints_every_point_with_citation_owner_due_and_default(
 ) -> None:
     assert main(["pack", "explain"]) == 0
     out = capsys.readouterr().out
-    blocks = out.split("\n\n")[2:]
+    plan, visits = out.split("\n\nOPCC visits to victims (seed 004)")
+    blocks = plan.split("\n\n")[2:]
+    assert visits.count("   Owner: ") == len(pack.visits.steps if pack.visits else {})
     assert [block.splitlines()[0].rsplit("[", 1)[1].rstrip("]") for block in blocks] == [
         p.code for p in pack.plan.points
     ]
@@ -456,3 +458,24 @@ def test_pack_check_of_a_missing_pack_is_one_line_and_status_2(
     assert f"cannot use the content pack: {tmp_path / 'nowhere'}:1: not a folder" in _refused(
         capsys.readouterr()
     )
+
+
+def test_people_add_gives_the_opcc_visits_roles(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for email, role in (
+        ("pcc.sam.ward@example.police.uk", "commissioner"),
+        ("ce.jo.bright@example.police.uk", "opcc_chief_executive"),
+        ("apcc.lee.moss@example.police.uk", "opcc_visitor"),
+        ("insp.kim.shah@example.police.uk", "opcc_liaison"),
+    ):
+        assert main(["people", "add", email, "--role", role]) == 0
+    with pytest.raises(SystemExit) as refused:
+        main(["people", "add", "someone@example.police.uk", "--role", "opcc_nobody"])
+    assert refused.value.code == 2
+    capsys.readouterr()
+    assert main(["people", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "commissioner: pcc.sam.ward@example.police.uk (force-wide)",
+        "opcc_chief_executive: ce.jo.bright@example.police.uk (force-wide)",
+        "opcc_visitor: apcc.lee.moss@example.police.uk (force-wide)",
+        "opcc_liaison: insp.kim.shah@example.police.uk (force-wide)",
+    ]

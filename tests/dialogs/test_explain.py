@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.explain import PointExplanation, explain_plan, explanation_markdown, explanation_text
+from dialogs.explain import (
+    PointExplanation,
+    explain_plan,
+    explain_visits,
+    explanation_markdown,
+    explanation_text,
+)
 from dialogs.schema import CompletedBy, DueRule, OwnerSpec, Pack
 
 
@@ -144,3 +150,17 @@ def test_a_point_only_a_person_closes_has_no_such_line(pack: Pack) -> None:
     assert _point(pack, "crime_recorded").closed_by_bot is None
     block = next(b for b in explanation_text(pack).split("\n\n") if "[crime_recorded]" in b)
     assert "Closes itself" not in block
+
+
+def test_the_opcc_visit_steps_are_explained(pack: Pack) -> None:
+    steps = {code: dict(fields) for code, _, fields in explain_visits(pack)}
+    assert steps["guidance_sought"]["Reminders"] == (
+        "every 24 hours while open; escalated to the Police and Crime Commissioner 48 hours after it is due"
+    )
+    assert steps["guidance_sought"]["Falls due"] == "1 working day after the step opens"
+    assert steps["await_permission"]["Falls due"] == "24 hours before the proposed visit date"
+    assert steps["debrief"]["Falls due"] == "3 days after the proposed visit date"
+    assert steps["decision"]["Reminders"].endswith("; never escalated")
+    text = explanation_text(pack)
+    assert "V6. Debrief after the visit [debrief]" in text
+    assert explanation_markdown(pack).count("\n### ") == len(steps)

@@ -63,6 +63,9 @@ def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
         "update_case",
         "nudge_response",
         "report_figures",
+        "visit_request",
+        "visit_action",
+        "my_visits",
     }
 
 

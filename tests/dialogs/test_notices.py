@@ -16,6 +16,7 @@ from dialogs.notices import (
 from dialogs.render import point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP
+from dialogs.visits import VISIT_NOTICES  # about visit requests: tests/dialogs/test_visits.py
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 POINT = {
@@ -54,7 +55,7 @@ PAYLOADS = {
 NOT_ABOUT_A_CASE = {"report_summary"}
 
 
-@pytest.mark.parametrize("kind", sorted(set(NOTICE_KINDS) - NOT_ABOUT_A_CASE))
+@pytest.mark.parametrize("kind", sorted(set(NOTICE_KINDS) - NOT_ABOUT_A_CASE - set(VISIT_NOTICES)))
 def test_every_kind_renders_with_the_case_reference(pack: Pack, kind: str) -> None:
     replies = notice_replies(pack, kind, PAYLOADS[kind], now=NOW)
     text = " ".join(r.text + " " + " ".join(f.label + f.value for f in r.facts) for r in replies)

@@ -55,6 +55,14 @@ def test_every_sensitive_column_is_encrypted() -> None:
         ("dialog_state", "quarantined"),
         ("inbox_item", "payload"),
         ("reply_outbox", "payload"),
+        ("nudge", "payload"),
+        ("visit_request", "nature"),
+        ("visit_request", "guidance_text"),
+        ("visit_request", "issues"),
+        ("visit_request", "plan"),
+        ("visit_request", "reason"),
+        ("visit_request", "debrief"),
+        ("visit_step", "na_reason"),
         ("data_key_check", "token"),
     }
 

@@ -1,4 +1,4 @@
-"""promises kept at rest: case detail, welfare records, dialog state, the inbox and queued replies encrypted under
+"""promises kept at rest: case detail, welfare records, dialog state, the inbox, queued replies and queued reminders encrypted under
 the data key (existing rows encrypted here, with the key the engine carries); a row that proves
 the key; audit rows with a purpose and a hash chain (existing rows chained here, oldest first)
 
@@ -37,9 +37,10 @@ _ENCRYPTED = [
     EncryptedColumn("dialog_state", "quarantined", ("key",)),
     EncryptedColumn("inbox_item", "payload", ("id",)),
     EncryptedColumn("reply_outbox", "payload", ("id",)),
+    EncryptedColumn("nudge", "payload", ("id",)),
 ]
 #: The JSON columns whose values become ciphertext (text).
-_JSON_TO_TEXT = ("inbox_item", "reply_outbox")
+_JSON_TO_TEXT = ("inbox_item", "reply_outbox", "nudge")
 #: The purpose of the audit rows written before rows had one, from what was done.
 _PURPOSE_OF_ACTION = {
     "create": "case_report",
@@ -61,7 +62,7 @@ def _widen_to_text() -> None:
             )
         return
     # SQLite: `case` is not rebuilt (dropping it would cascade to every table that refers to it);
-    # its column is replaced in place. Nothing refers to the inbox or the replies: they are rebuilt.
+    # its column is replaced in place. Nothing refers to the inbox, the replies or the reminders: they are rebuilt.
     op.add_column("case", sa.Column("crime_reference_text", sa.Text(), nullable=True))
     op.execute('UPDATE "case" SET crime_reference_text = crime_reference')
     op.execute('ALTER TABLE "case" DROP COLUMN crime_reference')
