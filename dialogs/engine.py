@@ -32,7 +32,7 @@ from dialogs.schema import (
     Step,
     SummaryStep,
 )
-from dialogs.types import MENU_STEP, NUDGE_STEP, Choice, DialogState, Effect, Fact, Reply, Turn
+from dialogs.types import MENU_STEP, NUDGE_STEP, START_STEP, Choice, DialogState, Effect, Fact, Reply, Turn
 from dialogs.understand import is_skip, is_yes, match_choice, match_command, normalise, route_intent
 
 __all__ = ["EngineError", "is_stale", "route", "step"]
@@ -225,6 +225,8 @@ class _Run:
                 return self._menu_pick(state, turn.pick.value)
             if turn.pick.step.startswith(NUDGE_STEP + "/"):
                 return self._from_nudge(state, turn.pick.step, turn.pick.value)
+            if turn.pick.step.startswith(START_STEP + "/"):
+                return self._from_prompt(state, flow, turn.pick.step, turn.pick.value)
             if flow and current and turn.pick.step == current.id:
                 return self._answer(state, flow, current, picked=turn.pick.value)
             self.say("strings.stale_choice")
@@ -306,6 +308,29 @@ class _Run:
         answers: dict[str, JsonValue] = {"case": reference, "point": point, "nudge_action": value}
         fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
         return self._goto(fresh, flow, flow.steps[0].id)
+
+    def _from_prompt(self, state: DialogState, flow: Flow | None, step: str, value: str) -> DialogState:
+        """A prompt's button (`__start__/<flow>/<slot>`): start that flow with the slot answered.
+
+        The value is checked as if typed at that question; a conversation worth keeping is paused.
+        """
+        _, flow_id, slot = (step.split("/") + ["", ""])[:3]
+        target = self.pack.flow(flow_id)
+        asked = next(
+            (s for s in target.steps if isinstance(s, AskStep) and s.slot == slot and s.expect), None
+        ) if target else None  # fmt: skip
+        accepted = validate(asked.expect, value, self.pack, self.turn.now) if asked and asked.expect else None
+        if target is None or not isinstance(accepted, Accepted):
+            self.say("strings.stale_choice")
+            return self._reprompt(state)
+        paused: DialogState | None = state.paused
+        if flow is not None and flow.id != target.id and _worth_keeping(flow, state):
+            title = self.pack.text(target.title)
+            self.say("strings.switching_flow_kept", title=title, previous=self.pack.text(flow.title))
+            paused = state
+        answers: dict[str, JsonValue] = {slot: accepted.value}
+        fresh = DialogState(flow=target.id, instance=self.turn.id, answers=answers, paused=paused)
+        return self._goto(fresh, target, target.steps[0].id)
 
     def _resume_paused(self, paused: DialogState) -> DialogState:
         flow = self.pack.flow(paused.flow or "")

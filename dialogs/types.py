@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 __all__ = [
     "MENU_STEP",
     "NUDGE_STEP",
+    "START_STEP",
     "Choice",
     "ChoicePick",
     "DialogState",
@@ -29,6 +30,9 @@ __all__ = [
 MENU_STEP = "__menu__"
 #: The prefix of a nudge button's step: `__nudge__/<case reference>/<point id>`.
 NUDGE_STEP = "__nudge__"
+#: The prefix of a button that starts a flow with one answer given: `__start__/<flow>/<slot>`,
+#: the answer being the button's value (a supervisor's "start the report" for a named colleague).
+START_STEP = "__start__"
 
 
 class _Frozen(BaseModel):

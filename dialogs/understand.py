@@ -27,6 +27,7 @@ __all__ = [
     "match_command",
     "normalise",
     "route_intent",
+    "says_first_person",
 ]
 
 Command = Literal["help", "cancel", "start_over", "menu"]
@@ -156,10 +157,26 @@ def intent_scores(text: str, intents: dict[str, IntentSpec]) -> dict[str, float]
     return scores
 
 
+def says_first_person(text: str, markers: Sequence[str]) -> bool:
+    """Whether the text speaks of the speaker themselves: one of `markers` ("me", "i was") is in it
+    as whole words."""
+    said = f" {normalise(text)} "
+    return any(f" {normalise(marker)} " in said for marker in markers if normalise(marker))
+
+
 def route_intent(text: str, intents: dict[str, IntentSpec]) -> tuple[str, float] | None:
-    """The flow free text asks for and its score, or None when no intent is clear enough."""
+    """The flow free text asks for and its score, or None when no intent is clear enough.
+
+    An intent with `first_person` markers counts only when the text has one, and then it comes
+    first: "I was spat at" is a colleague telling of their own assault, not a supervisor's report.
+    """
     scores = intent_scores(text, intents)
-    if not scores:
+    clear = {name: score for name, score in scores.items() if score >= _INTENT_SCORE}
+    personal = {n: s for n, s in clear.items() if intents[n].first_person}
+    if personal:
+        spoken = {n: s for n, s in personal.items() if says_first_person(text, intents[n].first_person)}
+        clear = spoken or {n: s for n, s in clear.items() if n not in personal}
+    if not clear:
         return None
-    name, score = max(scores.items(), key=lambda item: item[1])
-    return (name, score) if score >= _INTENT_SCORE else None
+    name, score = max(clear.items(), key=lambda item: item[1])
+    return name, score
