@@ -23,7 +23,8 @@ _HOLDERS: dict[Holder, str] = {
     "investigator": "the investigating officer",
     "area_leaders": "the senior leadership team of the case's area",
 }
-_RECIPIENTS: dict[str, str] = {**dict[str, str](_HOLDERS), "victim": "the victim", "fim": "the Force Incident Manager"}
+_RECIPIENTS: dict[str, str] = {"victim": "the victim", "fim": "the Force Incident Manager"}
+_RECIPIENTS.update({str(k): v for k, v in _HOLDERS.items()})
 #: The notices a point can be closed by delivering (`completed_by.delivered`), in words.
 _NOTICES = {
     "slt_new_case": "notice of the new case",

@@ -15,7 +15,7 @@ from pydantic import JsonValue
 
 from dialogs.clock import on_working_day
 from dialogs.dates import when_text
-from dialogs.durations import pack_duration
+from dialogs.durations import duration_words, pack_duration
 from dialogs.plan import case_facts
 from dialogs.schema import Pack
 from dialogs.types import Choice, DialogState, Fact
@@ -261,6 +261,15 @@ def next_update(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     return [Fact(label=pack.text("strings.label_next_update"), value=_victim_when(pack, due))]
 
 
+def update_choices(pack: Pack, state: DialogState) -> list[Choice]:
+    """How often a victim may choose to hear about progress: the pack's named intervals, then its own."""
+    named = [
+        Choice(value=name, label=fill(pack, "strings.update_every", every=duration_words(pack, days, "days")))
+        for name, days in pack.meta.victims.update_choices.items()
+    ]
+    return [*named, Choice(value="default", label=pack.text("strings.update_default"))]
+
+
 def welfare_choice(pack: Pack, state: DialogState) -> list[Choice]:
     """Reading the welfare record, offered only to those who may (the case shown says so)."""
     if state.results.get("show_case", {}).get("reads_welfare") is not True:
@@ -304,4 +313,5 @@ CHOICES_FROM: dict[str, Provider] = {
     "my_cases": my_case_choices,
     "outstanding_points": outstanding_point_choices,
     "welfare_choice": welfare_choice,
+    "update_choices": update_choices,
 }

@@ -214,8 +214,12 @@ class IntentSpec(_Model):
     keywords: list[str] = Field(default_factory=list)
     first_person: list[str] = Field(
         default_factory=list,
-        description="the intent counts only when the text also says one of these words ('me', "
-        "'i was'), and then it comes before an intent that does not ask for them",
+        description="the intent counts only when the text also says one of these words ('at me', 'i was')",
+    )
+    instead_of: list[Id] = Field(
+        default_factory=list,
+        description="intents this one wins a tie against when its first-person words are said "
+        "('I was spat at' is the victim's own path, not the supervisor's report)",
     )
 
 

@@ -167,16 +167,24 @@ def says_first_person(text: str, markers: Sequence[str]) -> bool:
 def route_intent(text: str, intents: dict[str, IntentSpec]) -> tuple[str, float] | None:
     """The flow free text asks for and its score, or None when no intent is clear enough.
 
-    An intent with `first_person` markers counts only when the text has one, and then it comes
-    first: "I was spat at" is a colleague telling of their own assault, not a supervisor's report.
+    An intent with `first_person` markers counts only when the text has one, and then wins a tie
+    against the intents it is `instead_of`: "I was spat at" is a colleague telling of their own
+    assault, not a supervisor's report; "I was assaulted, what happens next" still asks that.
     """
-    scores = intent_scores(text, intents)
-    clear = {name: score for name, score in scores.items() if score >= _INTENT_SCORE}
-    personal = {n: s for n, s in clear.items() if intents[n].first_person}
-    if personal:
-        spoken = {n: s for n, s in personal.items() if says_first_person(text, intents[n].first_person)}
-        clear = spoken or {n: s for n, s in clear.items() if n not in personal}
-    if not clear:
+    spoken = {
+        n for n, spec in intents.items() if spec.first_person and says_first_person(text, spec.first_person)
+    }
+    scores = {
+        name: score
+        for name, score in intent_scores(text, intents).items()
+        if score >= _INTENT_SCORE and (name in spoken or not intents[name].first_person)
+    }
+    if not scores:
         return None
-    name, score = max(clear.items(), key=lambda item: item[1])
-    return name, score
+    best = max(scores.values())
+    tied = [n for n, score in scores.items() if score == best]  # in the pack's order
+    for name in tied:
+        if name in spoken and all(o == name or o in intents[name].instead_of for o in tied):
+            return name, best
+    name = next((n for n in tied if n not in spoken), tied[0])
+    return name, best

@@ -62,6 +62,7 @@ def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
         "my_cases",
         "update_case",
         "nudge_response",
+        "victim_disclosure",
     }
 
 
@@ -142,7 +143,7 @@ def test_an_unknown_step_is_reported_with_its_line(tmp_path: Path) -> None:
         ("pack.yaml", "\nlocale: en_GB", "\nlocale: xx_ZZ", "unknown locale"),
         (
             "pack.yaml",
-            "  - update_case\ndirectory_flow",
+            "  - victim_disclosure\ndirectory_flow",
             "  - update_kase\ndirectory_flow",
             "unknown flow 'update_kase'",
         ),
