@@ -320,7 +320,7 @@ class _Run:
             (s for s in target.steps if isinstance(s, AskStep) and s.slot == slot and s.expect), None
         ) if target else None  # fmt: skip
         accepted = validate(asked.expect, value, self.pack, self.turn.now) if asked and asked.expect else None
-        if target is None or not isinstance(accepted, Accepted):
+        if target is None or asked is None or not isinstance(accepted, Accepted):
             self.say("strings.stale_choice")
             return self._reprompt(state)
         paused: DialogState | None = state.paused
@@ -330,7 +330,11 @@ class _Run:
             paused = state
         answers: dict[str, JsonValue] = {slot: accepted.value}
         fresh = DialogState(flow=target.id, instance=self.turn.id, answers=answers, paused=paused)
-        return self._goto(fresh, target, target.steps[0].id)
+        # What the flow says before that question is said; the question itself is answered.
+        for before in target.steps[: next(i for i, s in enumerate(target.steps) if s is asked)]:
+            if isinstance(before, SayStep):
+                self.say(before.say, fresh, facts=self._render(before.show, fresh))
+        return self._goto(fresh, target, _following(target, asked, _key(accepted.value)))
 
     def _resume_paused(self, paused: DialogState) -> DialogState:
         flow = self.pack.flow(paused.flow or "")
@@ -675,6 +679,11 @@ class _Run:
             if any(v is not None and v in others for v in given):
                 return exclusion.say
         return None
+
+
+def _key(value: JsonValue) -> str | None:
+    """An answer as the key its step branches on (`on:`): only text answers branch."""
+    return value if isinstance(value, str) else None
 
 
 def _offers_choices(step: Step) -> bool:

@@ -48,8 +48,10 @@ def report(
         supervisor.say(text)
     assert keys(supervisor.last) == ["strings.summary_intro"], keys(supervisor.last)
     replies = supervisor.pick("confirm")
-    assert replies[0].key == "strings.case_opened"
-    return replies[0].text.split()[1]
+    # A repeat victim is flagged first (the victim of an earlier case within the pack's window).
+    opened = [r for r in replies if r.key == "strings.case_opened"]
+    assert opened and keys(replies)[0] in ("strings.case_opened", "strings.repeat_victim_flag")
+    return opened[0].text.split()[1]
 
 
 def _known(runtime: Runtime, email: str) -> bool:
