@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 from aiohttp import WSMsgType, web
 
 from bot.app import create_app
-from bot.channels.slack.adapter import SLACK, SlackBot
+from bot.channels.slack.adapter import SLACK, SlackBot, make_slack_channel
+from bot.reminders.delivery import Deliverer
 from bot.runtime import Runtime
 from dialogs.types import Reply
 
@@ -632,3 +633,24 @@ class SlackConversation:
 
     def choices(self) -> list[str]:
         return [json.loads(b["value"])["v"] for m in self.last for b in self.rig.buttons(m)]
+
+    def notices(self) -> list[Reply]:
+        """One delivery run of the outbox over Slack; what it posted to this person's DM."""
+        runtime = self.rig.runtime
+        channel = make_slack_channel(runtime.settings, runtime.pack)
+        assert channel is not None
+        deliverer = Deliverer(
+            pack=runtime.pack,
+            sessions=runtime.sessions,
+            clock=runtime.clock,
+            channels={"slack": channel},
+            worker="transcript",
+            batch=50,
+            concurrency=1,
+        )
+
+        def deliver() -> Response:
+            self.rig.loop.run(deliverer.run_once())
+            return Response(200, "")
+
+        return self._turn(deliver)
