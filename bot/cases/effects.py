@@ -143,10 +143,15 @@ def list_my_cases(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     return ("some" if listed else "none"), {"cases": listed}
 
 
-def _case(args: dict[str, JsonValue], ctx: TurnContext) -> tuple[Case | None, str]:
+def _case(
+    args: dict[str, JsonValue],
+    ctx: TurnContext,
+    allowed: tuple[case_store.Relation, ...] = case_store.WORKERS,
+) -> tuple[Case | None, str]:
     return case_store.view_case(
-        session=ctx.session, person=ctx.actor, reference=_text(args["case"]), surface=ctx.surface, now=ctx.now
-    )
+        session=ctx.session, person=ctx.actor, reference=_text(args["case"]), surface=ctx.surface,
+        now=ctx.now, allowed=allowed,
+    )  # fmt: skip
 
 
 def _point_id(args: dict[str, JsonValue]) -> int | None:
@@ -159,10 +164,7 @@ def _point_id(args: dict[str, JsonValue]) -> int | None:
 def show_case(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     """A case for someone entitled to see it: every point for those who work it; for its victim,
     their own view of its progress; for a welfare officer, only whose case it is."""
-    case, outcome = case_store.view_case(
-        session=ctx.session, person=ctx.actor, reference=_text(args["case"]), surface=ctx.surface,
-        now=ctx.now, allowed=(*case_store.WORKERS, "victim", "welfare"),
-    )  # fmt: skip
+    case, outcome = _case(args, ctx, (*case_store.WORKERS, "victim", "welfare"))
     if case is None:
         return outcome, {}
     shown: dict[str, JsonValue] = {
@@ -240,8 +242,8 @@ def record_decision(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
 
 
 def set_update_interval(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
-    """The update interval agreed with the victim; the next update is rescheduled to match."""
-    case, outcome = _case(args, ctx)
+    """The update interval agreed with the victim, or chosen by them; the next update is rescheduled."""
+    case, outcome = _case(args, ctx, (*case_store.WORKERS, "victim"))
     if case is None:
         return outcome, {}
     days = _interval_days(ctx.pack, args["days"])
