@@ -32,17 +32,19 @@ def report(
     area: str = "coventry",
     consent: str = "yes",
     witnesses: str = "none",
+    arrested: str = "no",
+    occurred: str = "2 hours ago",
 ) -> str:
     """Report an assault through the router; returns the case reference."""
     supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
-    answers += ["2 hours ago", "Broad Street", area, kind]
+    answers += [occurred, "Broad Street", area, kind]
     if kind != "hate_crime":
         answers.append("yes" if hate else "no")
     if hate or kind == "hate_crime":
         answers.append("race")
     answers += ["moderate", "Bruised ribs", "hospital", "yes"] if hospital else ["none"]
-    answers += ["no", "skip", witnesses, "ok", "nothing", "none", consent]
+    answers += [arrested, "skip", witnesses, "ok", "nothing", "none", consent]
     supervisor.say("report assault")
     for text in answers:
         supervisor.say(text)
