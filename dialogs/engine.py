@@ -324,7 +324,7 @@ class _Run:
             self.say("strings.stale_choice")
             return self._reprompt(state)
         paused: DialogState | None = state.paused
-        if flow is not None and flow.id != target.id and _worth_keeping(flow, state):
+        if flow is not None and _worth_keeping(flow, state):  # even another report: kept
             title = self.pack.text(target.title)
             self.say("strings.switching_flow_kept", title=title, previous=self.pack.text(flow.title))
             paused = state
