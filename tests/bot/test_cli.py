@@ -47,7 +47,7 @@ def test_pack_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.Capt
 
 def test_pack_check_draws_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pack", "check", "--mermaid"]) == 0
-    assert capsys.readouterr().out.count("flowchart TD") == 6
+    assert capsys.readouterr().out.count("flowchart TD") == 7
 
 
 def test_pack_schema_is_json(capsys: pytest.CaptureFixture[str]) -> None:
