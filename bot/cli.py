@@ -297,7 +297,7 @@ def _people_list(args: argparse.Namespace) -> int:
 
     runtime = _runtime(args)
     with runtime.sessions.begin() as session:
-        for role in ("slt", "spoc"):
+        for role in ("slt", "spoc", "welfare", "fim"):
             for person in people_with_role(session=session, role=role):
                 areas = sorted(r.area or "force-wide" for r in person.roles if r.role == role)
                 print(f"{role}: {person.email} ({', '.join(areas)})")
@@ -615,12 +615,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         action="append",
-        choices=["slt", "spoc"],
+        choices=["slt", "spoc", "welfare", "fim"],
         help="slt: senior leadership; spoc: the force's Op Hampshire single point of contact "
-        "(escalations when an area has no SLT); repeat for both",
+        "(escalations when an area has no SLT); welfare: reads the welfare records of the area's "
+        "cases; fim: the Force Incident Manager, told at once when a victim is in hospital; repeat "
+        "for several",
     )
     add.add_argument(
-        "--area", help="the area an slt role covers, one of the pack's areas (omit for force-wide)"
+        "--area",
+        help="the area an slt or welfare role covers, one of the pack's areas (omit for force-wide)",
     )
     add.set_defaults(run=_people_add)
     listing = _command(people, "list", "list the people with roles")
