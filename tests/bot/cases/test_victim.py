@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.cases import service
+from bot.cases import effects, service
 from bot.conversation import RuntimePort
 from bot.reminders.delivery import take_for_console
 from bot.runtime import Runtime
@@ -239,3 +239,23 @@ def test_dates_told_to_a_victim_fall_on_working_days(runtime: Runtime, clock: Fa
     assert point(runtime, reference, "victim_updated").due_at.weekday() == 6
     [progress] = Conversation(RuntimePort(runtime), VICTIM).say("what happens next")[0].facts
     assert "Mon 25 Jan 2027" in progress.value and "24 Jan" not in progress.value
+
+
+def test_where_the_pack_gives_the_victim_the_detail_their_view_shows_it(runtime: Runtime) -> None:
+    reference = report(runtime)
+    assign_io(runtime, reference)
+    decide(runtime, reference, "no_further_action", "today 08:00")
+    pack = runtime.pack
+    nudges = pack.meta.nudges.model_copy(update={"decision_detail_to_victim": True})
+    told = pack.model_copy(update={"meta": pack.meta.model_copy(update={"nudges": nudges})})
+    with runtime.sessions.begin() as session:
+        victim = session.scalar(select(Person).where(Person.email == VICTIM))
+        assert victim is not None
+        shown = {}
+        for name, used in (("hidden", pack), ("told", told)):
+            context = effects.TurnContext(used, session, victim, "console", runtime.clock(), "t1")
+            _, data = effects.load_my_progress({}, context)
+            shown[name] = data["cases"][0]  # type: ignore[index]
+    assert shown["hidden"]["review_until"] is None  # type: ignore[index]
+    assert shown["told"]["review_until"] is not None  # type: ignore[index]
+    assert shown["told"]["total"] > shown["hidden"]["total"]  # type: ignore[index,operator]
