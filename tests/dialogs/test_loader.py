@@ -143,7 +143,7 @@ def test_an_unknown_step_is_reported_with_its_line(tmp_path: Path) -> None:
         ("pack.yaml", "\nlocale: en_GB", "\nlocale: xx_ZZ", "unknown locale"),
         (
             "pack.yaml",
-            "  - victim_disclosure\ndirectory_flow",
+            "  - update_case\ndirectory_flow",
             "  - update_kase\ndirectory_flow",
             "unknown flow 'update_kase'",
         ),
