@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from bot.reminders.sweep import sweep_batch
 from dialogs.loader import load_pack
 from dialogs.schema import Pack
+from store.crypto import new_key
 from store.db import make_engine, upgrade
 from store.models import Case, Person, PersonRole, PlanPoint
 
@@ -128,7 +129,8 @@ def database(kind: str, folder: Path, label: str) -> Iterator[Engine]:
     admin = create_engine(POSTGRES)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES, connect_args={"options": f"-csearch_path={schema}"})
+    # A throwaway schema: a throwaway data key (a server database has no default one).
+    engine = make_engine(POSTGRES, data_key=new_key(), connect_args={"options": f"-csearch_path={schema}"})
     try:
         yield engine
     finally:

@@ -74,13 +74,17 @@ def _open_database(args: argparse.Namespace, settings: Settings) -> Engine:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+    from bot.settings import revealed
+    from store.crypto import DataKeyError
     from store.db import make_engine
 
     url, source = _database_url(args, settings)
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, data_key=revealed(settings.data_key))
         with engine.connect():
             pass
+    except DataKeyError as error:
+        raise _Refused(str(error)) from None
     except NoSuchModuleError:
         raise _Refused(f"{source} names a kind of database SQLAlchemy does not know") from None
     except ArgumentError:
@@ -127,11 +131,15 @@ def _runtime(
     """The running bot for a command: pack loaded, database opened and migrated."""
     from bot.clock import system_clock
     from bot.runtime import build_runtime
+    from store.crypto import DataKeyError
 
     settings = settings or _settings()
     pack = pack or _load_pack(settings)
     engine = _open_database(args, settings)
-    return build_runtime(settings, clock=clock or system_clock, engine=engine, pack=pack)
+    try:
+        return build_runtime(settings, clock=clock or system_clock, engine=engine, pack=pack)
+    except DataKeyError as error:
+        raise _Refused(str(error)) from None
 
 
 # --- chat ------------------------------------------------------------------------------------------
@@ -350,11 +358,107 @@ def _manifest_slack(args: argparse.Namespace) -> int:
 # --- db --------------------------------------------------------------------------------------------
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
+def _keyed_database(args: argparse.Namespace, settings: Settings) -> Engine:
+    """The command's database, with a data key that opens it (migrated first if it must be)."""
+    from store.crypto import DataKeyError, keyring_of
+    from store.data_key import check_data_key
     from store.db import upgrade
+    from store.revisions import is_at_head
 
-    upgrade(_open_database(args, _settings()))
+    engine = _open_database(args, settings)
+    try:
+        keyring_of(engine)
+        if not is_at_head(engine):
+            upgrade(engine)
+        check_data_key(engine)
+    except DataKeyError as error:
+        raise _Refused(str(error)) from None
+    return engine
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    _keyed_database(args, _settings())
     print("database is up to date")
+    return 0
+
+
+def _db_new_key(args: argparse.Namespace) -> int:
+    from store.crypto import new_key
+
+    print(new_key())
+    return 0
+
+
+def _db_rotate_key(args: argparse.Namespace) -> int:
+    from store.crypto import DataKeyError
+    from store.data_key import rotate_key
+    from store.db import key_file
+
+    settings = _settings()
+    engine = _keyed_database(args, settings)
+    # Without HAMPSHIRE_DATA_KEY the engine's key came from the SQLite key file (else it has none).
+    file = None if settings.data_key else key_file(engine.url)
+    try:
+        count = rotate_key(engine, key_file=file)
+    except DataKeyError as error:
+        raise _Refused(str(error)) from None
+    if file is not None:
+        print(f"re-encrypted {count} values; the key file {file} now holds the new key alone")
+    else:
+        print(f"re-encrypted {count} values under the first key of HAMPSHIRE_DATA_KEY; remove the others")
+    return 0
+
+
+# --- audit -----------------------------------------------------------------------------------------
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from store.audit import verify_chain
+    from store.db import make_sessions
+    from store.revisions import is_at_head
+
+    engine = _open_database(args, _settings())
+    if not is_at_head(engine):
+        raise _Refused("the database is not migrated: run `hampshire db upgrade` first")
+    with make_sessions(engine)() as session:
+        checked, broken = verify_chain(session=session)
+    if broken is None:
+        print(f"audit trail OK: {checked} rows, each chained to the one before")
+        return 0
+    print(
+        f"audit trail BROKEN at row {broken.id} (sequence {broken.seq}): {broken.reason}; "
+        f"the {checked} rows before it are intact"
+    )
+    return 1
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def _export_person(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.clock import system_clock
+    from store.db import make_sessions
+    from store.subject_access import export_person
+
+    engine = _keyed_database(args, _settings())
+    with make_sessions(engine).begin() as session:
+        export = export_person(session=session, email=args.email, surface="cli", now=system_clock())
+        if export is None:
+            raise _Refused(f"nobody with the work email {args.email} is known to the bot")
+        text = json.dumps(export, indent=2, ensure_ascii=False) + "\n"
+        if args.out:
+            out = Path(args.out)
+            try:
+                out.write_text(text, encoding="utf-8")
+                out.chmod(0o600)
+            except OSError as error:
+                raise _Refused(f"cannot write {out}: {error.strerror}") from None
+        else:
+            sys.stdout.write(text)
+    if args.out:
+        print(f"wrote everything held about {args.email} to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -639,6 +743,30 @@ def build_parser() -> argparse.ArgumentParser:
     db_up = _command(db, "upgrade", "apply the database migrations (chat and serve do it too)")
     _db_option(db_up)
     db_up.set_defaults(run=_db_upgrade)
+    rotate = _command(
+        db,
+        "rotate-key",
+        "re-encrypt the case detail under a new data key (HAMPSHIRE_DATA_KEY=NEW,OLD, or a new key "
+        "file for the embedded SQLite database)",
+    )
+    _db_option(rotate)
+    rotate.set_defaults(run=_db_rotate_key)
+    new_key = _command(db, "new-key", "print a fresh data key for HAMPSHIRE_DATA_KEY")
+    new_key.set_defaults(run=_db_new_key)
+
+    audit = _commands(_command(commands, "audit", "the access audit"), "audit_command")
+    verify = _command(audit, "verify", "check the audit trail's hash chain (exit 1 when broken)")
+    _db_option(verify)
+    verify.set_defaults(run=_audit_verify)
+
+    exports = _commands(_command(commands, "export", "exports of what the bot holds"), "export_command")
+    person = _command(exports, "person", "everything held about a person, as JSON (subject access)")
+    person.add_argument("email", help="their work email")
+    person.add_argument(
+        "--out", metavar="FILE", help="write it to FILE (mode 0600) instead of standard output"
+    )
+    _db_option(person)
+    person.set_defaults(run=_export_person)
 
     pack = _commands(_command(commands, "pack", "content packs"), "pack_command")
     check = _command(pack, "check", "validate a pack and report every problem with file and line")

@@ -115,6 +115,7 @@ class RuntimePort:
                 case=None,
                 surface=channel,
                 action="refused",
+                purpose="probe",
                 now=self.runtime.clock(),
                 detail=f"{surface}: {reason}",
             )

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.router import Router
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 from dialogs.directory import entry_record
 from dialogs.loader import load_pack
 from dialogs.schema import Pack
+from store.crypto import keyring_of
+from store.data_key import check_data_key
 from store.db import default_database_url, make_engine, make_sessions, upgrade
 from store.directory import remove_entries, upsert_entries
 from store.revisions import is_at_head
@@ -56,14 +58,22 @@ def build_runtime(
         engine: an engine to use instead of opening one (tests pass their own).
         migrate: apply migrations first (`chat` and `serve` always do), unless the database is
             already at head.
+
+    Raises:
+        DataKeyError: the engine has no data key, or one that does not open the database's data.
         pack: the settings' pack, when the caller has loaded it already.
     """
     if pack is None:
         pack = load_pack(settings.pack_dir)
     if engine is None:
-        engine = make_engine(database_url or settings.database_url or default_database_url())
+        engine = make_engine(
+            database_url or settings.database_url or default_database_url(),
+            data_key=revealed(settings.data_key),
+        )
+    keyring_of(engine)  # no key: refuse before migrating anything
     if migrate and not is_at_head(engine):
         upgrade(engine)
+    check_data_key(engine)
     sessions = make_sessions(engine)
     with sessions.begin() as session:
         sync_directory(pack, session=session, now=clock())

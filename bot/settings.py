@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
     microsoft_app_password: SecretStr | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    # Encryption at rest (`store.crypto`): keys comma-separated, newest first. Without it, a SQLite
+    # file keeps a 0600 key file beside it; a server database refuses to start.
+    data_key: SecretStr | None = Field(None, validation_alias="HAMPSHIRE_DATA_KEY")
     allow_unauthenticated: bool = Field(False, validation_alias="HAMPSHIRE_ALLOW_UNAUTHENTICATED")
     # The logs are set up from the variable before settings load, by the same parser (bot.logs);
     # declared here too so a wrong value is refused with the rest.

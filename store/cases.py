@@ -183,7 +183,15 @@ def open_case(
         )
     )
     add_event(session=session, case=case, kind="created", actor=reporter, now=now)
-    record_access(session=session, person=reporter, case=case, surface=surface, action="create", now=now)
+    record_access(
+        session=session,
+        person=reporter,
+        case=case,
+        surface=surface,
+        action="create",
+        purpose="case_report",
+        now=now,
+    )
     session.flush()
     return case, True
 
@@ -274,9 +282,25 @@ def view_case(
     if case is None:
         return None, "not_found"
     if relation(case, person) not in allowed:
-        record_access(session=session, person=person, case=case, surface=surface, action="denied", now=now)
+        record_access(
+            session=session,
+            person=person,
+            case=case,
+            surface=surface,
+            action="denied",
+            purpose="probe",
+            now=now,
+        )
         return None, "denied"
-    record_access(session=session, person=person, case=case, surface=surface, action="view", now=now)
+    record_access(
+        session=session,
+        person=person,
+        case=case,
+        surface=surface,
+        action="view",
+        purpose="case_view",
+        now=now,
+    )
     return case, "ok"
 
 

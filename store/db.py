@@ -3,6 +3,10 @@
 SQLite is the embedded default: a file in the user's data folder, in WAL mode with a busy timeout,
 and every transaction begun with `BEGIN IMMEDIATE` so that a turn that reads then writes waits for
 the lock instead of failing. PostgreSQL (any SQLAlchemy URL) is the production database.
+
+Every engine carries its data key (`store.crypto`): `HAMPSHIRE_DATA_KEY` when given, else for a
+SQLite file the 0600 key file beside it (created on first use). A server database has no default
+key: it opens, but encrypted columns cannot be read or written and start-up refuses.
 """
 
 from __future__ import annotations
@@ -16,10 +20,19 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from store.crypto import Keyring, attach_keyring, key_file_for, new_key, read_key_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["database_location", "default_database_url", "make_engine", "make_sessions", "upgrade"]
+__all__ = [
+    "database_location",
+    "default_database_url",
+    "key_file",
+    "make_engine",
+    "make_sessions",
+    "upgrade",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds a writer waits for SQLite's lock before giving up.
@@ -41,9 +54,47 @@ def database_location(url: str | URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for `url`, with SQLite tuned for a chat bot (WAL, busy timeout, immediate writes)."""
+def key_file(url: str | URL) -> Path | None:
+    """The data key file of a SQLite file database (None for a server or an in-memory database)."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return key_file_for(Path(url.database))
+
+
+def _keyring(url: URL, data_key: str | None) -> Keyring | None:
+    """The engine's keyring: the given key(s), else a SQLite database's own (None: no key)."""
+    if data_key:
+        return Keyring.parse(data_key)
+    if url.get_backend_name() != "sqlite":
+        return None
+    path = key_file(url)
+    if path is None:  # in memory: the data dies with the process, and so may its key
+        return Keyring([new_key()], source="the in-memory database's key")
+    if not path.parent.is_dir():
+        return None  # no folder, so no database either: opening it says so
+    return read_key_file(path)
+
+
+def make_engine(url: str, *, data_key: str | None = None, **options: Any) -> Engine:
+    """An engine for `url`, with SQLite tuned for a chat bot (WAL, busy timeout, immediate writes).
+
+    Args:
+        data_key: `HAMPSHIRE_DATA_KEY` (keys comma-separated, newest first); without it a SQLite
+            file uses the key file beside it.
+
+    Raises:
+        DataKeyError: the key is malformed, or the key file cannot be used.
+    """
     parsed = make_url(url)
+    keyring = _keyring(parsed, data_key)
+    engine = _engine(parsed, url, options)
+    if keyring is not None:
+        attach_keyring(engine, keyring)
+    return engine
+
+
+def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
     # Statement parameters hold what people told the bot: keep them out of exception messages.
     options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":

@@ -1,8 +1,9 @@
 """SQLAlchemy models: the domain model of DESIGN section 4.
 
 Times are stored in UTC (`UTCDateTime` guarantees it on SQLite, which has no time zones). Free
-text about an assault lives only in `case` and `welfare_record`; the timeline (`case_event`) and
-the audit trail record ids and kinds, never answers.
+text about an assault lives only in `case`, `welfare_record`, a point's reason, the dialog state and
+the inbox, and there it is encrypted (`store.crypto`); the timeline (`case_event`) and the audit
+trail record ids and kinds, never answers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from store.crypto import Encrypted, EncryptedJSON
+
 __all__ = [
     "AccessAudit",
     "Base",
@@ -34,6 +37,7 @@ __all__ = [
     "CaseReferenceCounter",
     "CaseWitness",
     "ChannelIdentity",
+    "DataKeyCheck",
     "DialogStateRow",
     "DirectoryEntry",
     "DirectoryRevision",
@@ -159,14 +163,14 @@ class Case(Base):
     enhanced_rights: Mapped[bool] = mapped_column(Boolean)
     occurred_at: Mapped[datetime]
     reported_at: Mapped[datetime]
-    location: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Encrypted)
     area: Mapped[str] = mapped_column(String(64), index=True)
     injury_level: Mapped[str] = mapped_column(String(20))
-    injury_detail: Mapped[str | None] = mapped_column(Text)
+    injury_detail: Mapped[str | None] = mapped_column(Encrypted)
     medical_care: Mapped[str | None] = mapped_column(String(32))
     hospitalised: Mapped[bool] = mapped_column(Boolean)
     suspect_arrested: Mapped[str] = mapped_column(String(10))
-    crime_reference: Mapped[str | None] = mapped_column(String(40))
+    crime_reference: Mapped[str | None] = mapped_column(Encrypted)
     victim_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     victim_role: Mapped[str] = mapped_column(String(20))
     reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -222,7 +226,7 @@ class PlanPoint(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     done_at: Mapped[datetime | None]
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    na_reason: Mapped[str | None] = mapped_column(Text)
+    na_reason: Mapped[str | None] = mapped_column(Encrypted)
     nudge_count: Mapped[int] = mapped_column(Integer, default=0)
     last_nudged_at: Mapped[datetime | None]
     remind_at: Mapped[datetime | None]
@@ -240,9 +244,9 @@ class WelfareRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), unique=True)
-    how_they_are: Mapped[str] = mapped_column(Text)
-    support_needed: Mapped[str] = mapped_column(Text)
-    duties_handover: Mapped[str] = mapped_column(Text)
+    how_they_are: Mapped[str] = mapped_column(Encrypted)
+    support_needed: Mapped[str] = mapped_column(Encrypted)
+    duties_handover: Mapped[str] = mapped_column(Encrypted)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     recorded_at: Mapped[datetime]
 
@@ -280,18 +284,34 @@ class CaseEvent(Base):
 
 
 class AccessAudit(Base):
-    """Who viewed, changed or was refused which case, when, through which surface."""
+    """Who viewed, changed, was sent or was refused which case, when, through which surface, and why.
+
+    Rows are hash-chained (`store.audit`): `chain_hash` covers the row's content and the previous
+    row's hash, so an edited, inserted or deleted row shows.
+    """
 
     __tablename__ = "access_audit"
     __table_args__ = (Index("ix_access_audit_case_id_at", "case_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[datetime]
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     surface: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(30))
+    purpose: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str | None] = mapped_column(String(200))
+    chain_hash: Mapped[str] = mapped_column(String(64))
+
+
+class DataKeyCheck(Base):
+    """A known value encrypted under the data key, so that a wrong key is caught at start-up."""
+
+    __tablename__ = "data_key_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(Encrypted)
 
 
 class DirectoryEntry(Base):
@@ -336,10 +356,10 @@ class DialogStateRow(Base):
     __tablename__ = "dialog_state"
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Encrypted)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime]
-    quarantined: Mapped[str | None] = mapped_column(Text)
+    quarantined: Mapped[str | None] = mapped_column(Encrypted)
 
 
 class ProcessedEvent(Base):
@@ -415,7 +435,7 @@ class InboxItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(20))
     dedupe_key: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     received_at: Mapped[datetime]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,8 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("HAMPSHIRE_REQUIRE_POSTGRES") == "1"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+#: The data key of the PostgreSQL test databases (SQLite ones keep a key file beside them).
+TEST_DATA_KEY = "yF9yYk0s1eWq3o1m7lq4cU2n5Zs1Xy8vB6tR0pQ3wE4="
 
 
 class FakeClock:
@@ -96,9 +99,9 @@ def _sqlite_engine(tmp_path: Path) -> Engine:
     return make_engine(f"sqlite:///{tmp_path / 'hampshire.db'}")
 
 
-@pytest.fixture
-def postgres_engine() -> Iterator[Engine]:
-    """A migrated PostgreSQL database in a schema of its own, dropped afterwards."""
+@contextmanager
+def postgres_schema() -> Iterator[Engine]:
+    """An engine on a PostgreSQL schema of its own (not migrated), dropped afterwards."""
     problem = postgres_problem()
     if problem is not None:
         if REQUIRE_POSTGRES:
@@ -108,15 +111,36 @@ def postgres_engine() -> Iterator[Engine]:
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    engine = make_engine(
+        POSTGRES_URL, data_key=TEST_DATA_KEY, connect_args={"options": f"-csearch_path={schema}"}
+    )
     try:
-        upgrade(engine)
         yield engine
     finally:
         engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    """A migrated PostgreSQL database in a schema of its own, dropped afterwards."""
+    with postgres_schema() as engine:
+        upgrade(engine)
+        yield engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def unmigrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database, on SQLite and on PostgreSQL, for tests of the migrations themselves."""
+    if request.param == "sqlite":
+        engine = _sqlite_engine(tmp_path)
+        yield engine
+        engine.dispose()
+    else:
+        with postgres_schema() as engine:
+            yield engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

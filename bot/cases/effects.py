@@ -44,13 +44,14 @@ class TurnContext:
     instance: str
 
     def audit(self, case: Case, action: str) -> None:
-        """Record that the actor did `action` to `case` through this surface."""
+        """Record that the actor was shown `case` (`action`: view or list) through this surface."""
         record_access(
             session=self.session,
             person=self.actor,
             case=case,
             surface=self.surface,
             action=action,
+            purpose="case_view",
             now=self.now,
         )
 

@@ -90,8 +90,20 @@ def _held_by(pack: Pack, role: str) -> str | None:
     return owner.held_by if owner else None
 
 
+#: Why the service reads a case, by what it did: a refusal is a probe, anything else a change.
+_PURPOSES = {"denied": "probe", "update": "case_update"}
+
+
 def _audit(session: Session, person: Person, case: Case, surface: str, action: str, now: datetime) -> None:
-    record_access(session=session, person=person, case=case, surface=surface, action=action, now=now)
+    record_access(
+        session=session,
+        person=person,
+        case=case,
+        surface=surface,
+        action=action,
+        purpose=_PURPOSES[action],
+        now=now,
+    )
 
 
 def _may(

@@ -64,10 +64,16 @@ def read_welfare(
 ) -> WelfareRecord | Literal["denied", "not_found"]:
     """The case's welfare record for someone entitled to it; the read (or refusal) is audited."""
     if not case_store.reads_welfare(case, reader):
-        record_access(session=session, person=reader, case=case, surface=surface, action="denied", now=now)
+        record_access(
+            session=session, person=reader, case=case, surface=surface, action="denied", purpose="probe",
+            now=now,
+        )  # fmt: skip
         return "denied"
     record = case_store.welfare_of(session=session, case=case)
     if record is None:
         return "not_found"
-    record_access(session=session, person=reader, case=case, surface=surface, action="welfare_view", now=now)
+    record_access(
+        session=session, person=reader, case=case, surface=surface, action="welfare_view",
+        purpose="case_view", now=now,
+    )  # fmt: skip
     return record

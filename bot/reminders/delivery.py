@@ -29,6 +29,7 @@ from bot import messages
 from bot.cases.service import BOT_DONE, note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
+from bot.reminders.disclosure import audit_disclosures
 from bot.reminders.queue import open_points_only, withdraw
 from bot.reminders.ratelimit import RateLimiter
 from dialogs.notices import PointOutcome, notice_replies, payload_points
@@ -268,7 +269,7 @@ class Deliverer:
             if delivery.status == "sent":
                 row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
                 report.sent += 1
-                self._after_sent(session, row, now)
+                self._after_sent(session, row, job.payload, now)
             elif delivery.status == "uncertain":
                 row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
                 report.uncertain += 1
@@ -281,9 +282,11 @@ class Deliverer:
                 report.failed += 1
                 log.error(messages.delivery_failed(job.id, job.attempts, delivery.error))
 
-    def _after_sent(self, session: Session, row: Nudge, now: datetime) -> None:
-        """What follows a row recorded as sent, in the same transaction: the points it completes."""
+    def _after_sent(self, session: Session, row: Nudge, payload: Mapping[str, Any], now: datetime) -> None:
+        """What follows a row recorded as sent, in the same transaction: the points it completes,
+        and the audit of the cases it disclosed."""
         note_delivered(self.pack, session=session, nudge=row, now=now)
+        audit_disclosures(session=session, sent=[(row, payload)], now=now)
 
     def _settle(self, job: _Job, status: str, message_id: str | None, report: DeliveryReport) -> None:
         now = self.clock()
@@ -295,7 +298,7 @@ class Deliverer:
             if status == "found":
                 row.status, row.sent_at, row.platform_message_id = "sent", now, message_id
                 report.reconciled += 1
-                self._after_sent(session, row, now)
+                self._after_sent(session, row, job.payload, now)
             else:
                 row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
                 report.unconfirmed += 1
@@ -382,10 +385,12 @@ def take_for_console(
     with sessions.begin() as session:
         replies = []
         rows = held_for(session=session, person_id=person_id)
-        for row, payload in _still_due(session, rows):
+        shown = list(_still_due(session, rows))
+        for row, payload in shown:
             replies += notice_replies(pack, row.kind, payload, now=now, nudge_id=row.id)
             row.status, row.channel, row.sent_at, row.platform_message_id = "sent", "console", now, "console"
             note_delivered(pack, session=session, nudge=row, now=now)
+        audit_disclosures(session=session, sent=shown, surface="console", now=now)
         return replies
 
 

@@ -36,7 +36,6 @@ def report(
     occurred: str = "2 hours ago",
 ) -> str:
     """Report an assault through the router; returns the case reference."""
-    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
     answers += [occurred, "Broad Street", area, kind]
     if kind != "hate_crime":
@@ -45,6 +44,12 @@ def report(
         answers.append("race")
     answers += ["moderate", "Bruised ribs", "hospital", "yes"] if hospital else ["none"]
     answers += [arrested, "skip", witnesses, "ok", "nothing", "none", consent]
+    return submit_report(runtime, answers)
+
+
+def submit_report(runtime: Runtime, answers: list[str], reporter: str = SUPERVISOR) -> str:
+    """Answer the report flow with `answers` in order and confirm; returns the case reference."""
+    supervisor = Conversation(RuntimePort(runtime), reporter)
     supervisor.say("report assault")
     for text in answers:
         supervisor.say(text)
