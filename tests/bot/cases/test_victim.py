@@ -19,6 +19,7 @@ from dialogs.clock import add_working_days
 from dialogs.render import point_title
 from store.cases import find_case
 from store.models import AccessAudit, CaseEvent, Nudge, Person, VictimDisclosure
+from store.subject_access import export_person
 from tests.bot.cases.test_decisions import assign_io, decide
 from tests.bot.helpers import IO, SUPERVISOR, VICTIM, add_leader, case, outbox, point, report
 from tests.channel import Conversation, keys
@@ -259,3 +260,15 @@ def test_where_the_pack_gives_the_victim_the_detail_their_view_shows_it(runtime:
     assert shown["hidden"]["review_until"] is None  # type: ignore[index]
     assert shown["told"]["review_until"] is not None  # type: ignore[index]
     assert shown["told"]["total"] > shown["hidden"]["total"]  # type: ignore[index,operator]
+
+
+def test_a_disclosure_is_part_of_a_subject_access_export(runtime: Runtime) -> None:
+    disclose(runtime, "weekly")
+    with runtime.sessions.begin() as session:
+        mine = export_person(session=session, email=VICTIM, surface="cli", now=runtime.clock())
+        theirs = export_person(session=session, email=SUPERVISOR, surface="cli", now=runtime.clock())
+    assert mine is not None and theirs is not None
+    assert [(d["as"], d["update_interval_days"], d["case"]) for d in mine["disclosures"]] == [
+        ("victim", 7, False)
+    ]
+    assert [d["as"] for d in theirs["disclosures"]] == ["supervisor"]
