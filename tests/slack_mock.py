@@ -28,9 +28,9 @@ from aiohttp import WSMsgType, web
 
 from bot.app import create_app
 from bot.channels.slack.adapter import SLACK, SlackBot, make_slack_channel
-from bot.reminders.delivery import Deliverer
 from bot.runtime import Runtime
 from dialogs.types import Reply
+from tests.bot.helpers import deliverer
 
 __all__ = [
     "BOT_TOKEN",
@@ -639,18 +639,10 @@ class SlackConversation:
         runtime = self.rig.runtime
         channel = make_slack_channel(runtime.settings, runtime.pack)
         assert channel is not None
-        deliverer = Deliverer(
-            pack=runtime.pack,
-            sessions=runtime.sessions,
-            clock=runtime.clock,
-            channels={"slack": channel},
-            worker="transcript",
-            batch=50,
-            concurrency=1,
-        )
+        worker = deliverer(runtime, {"slack": channel}, worker="transcript")
 
         def deliver() -> Response:
-            self.rig.loop.run(deliverer.run_once())
+            self.rig.loop.run(worker.run_once())
             return Response(200, "")
 
         return self._turn(deliver)

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.channels.outbound import Channel
 from bot.conversation import RuntimePort
+from bot.reminders.delivery import Deliverer
 from bot.reminders.sweep import SweepReport, run_sweep
 from bot.runtime import Runtime
 from dialogs.notices import nudge_step
@@ -138,4 +140,11 @@ def press(runtime: Runtime, email: str, reference: str, point_id: int, value: st
     """Press a nudge's button, as any channel would deliver it."""
     return Conversation(RuntimePort(runtime), email)._send(
         pick=ChoicePick(step=nudge_step(reference, point_id), value=value)
+    )
+
+
+def deliverer(runtime: Runtime, channels: dict[str, Channel], worker: str = "w1") -> Deliverer:
+    """A delivery worker for the runtime's outbox over `channels` (run `run_once()` on a loop)."""
+    return Deliverer(
+        pack=runtime.pack, sessions=runtime.sessions, clock=runtime.clock, channels=channels, worker=worker
     )
