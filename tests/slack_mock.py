@@ -639,7 +639,8 @@ class SlackConversation:
         runtime = self.rig.runtime
         channel = make_slack_channel(runtime.settings, runtime.pack)
         assert channel is not None
-        worker = deliverer(runtime, {"slack": channel}, worker="transcript")
+        # One at a time, so the DM shows them in the outbox's order, as a transcript expects.
+        worker = deliverer(runtime, {"slack": channel}, worker="transcript", concurrency=1)
 
         def deliver() -> Response:
             self.rig.loop.run(worker.run_once())

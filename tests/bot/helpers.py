@@ -143,8 +143,11 @@ def press(runtime: Runtime, email: str, reference: str, point_id: int, value: st
     )
 
 
-def deliverer(runtime: Runtime, channels: dict[str, Channel], worker: str = "w1") -> Deliverer:
+def deliverer(
+    runtime: Runtime, channels: dict[str, Channel], worker: str = "w1", concurrency: int = 32
+) -> Deliverer:
     """A delivery worker for the runtime's outbox over `channels` (run `run_once()` on a loop)."""
     return Deliverer(
-        pack=runtime.pack, sessions=runtime.sessions, clock=runtime.clock, channels=channels, worker=worker
-    )
+        pack=runtime.pack, sessions=runtime.sessions, clock=runtime.clock, channels=channels, worker=worker,
+        concurrency=concurrency,
+    )  # fmt: skip
