@@ -330,7 +330,16 @@ def _pack_areas(pack: Pack) -> list[str]:
 
 
 #: The roles `people add --role` gives: the plan's, then the OPCC visits protocol's.
-ROLES = ["slt", "spoc", "commissioner", "opcc_chief_executive", "opcc_visitor", "opcc_liaison"]
+ROLES = [
+    "slt",
+    "spoc",
+    "welfare",
+    "fim",
+    "commissioner",
+    "opcc_chief_executive",
+    "opcc_visitor",
+    "opcc_liaison",
+]
 
 
 def _people_add(args: argparse.Namespace) -> int:
@@ -877,13 +886,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         choices=ROLES,
         help="slt: senior leadership; spoc: the force's Op Hampshire single point of contact "
-        "(escalations when an area has no SLT); for OPCC visits (seed 004): commissioner, "
+        "(escalations when an area has no SLT); welfare: reads the welfare records of the area's "
+        "cases; fim: the Force Incident Manager, told at once when a victim is in hospital; "
+        "for OPCC visits (seed 004): commissioner, "
         "opcc_chief_executive, opcc_visitor (assistant commissioners, board members, OPCC staff, "
         "volunteers, contractors) and opcc_liaison (the force's contact who gives its guidance); "
         "repeat for several",
     )
     add.add_argument(
-        "--area", help="the area an slt role covers, one of the pack's areas (omit for force-wide)"
+        "--area",
+        help="the area an slt or welfare role covers, one of the pack's areas (omit for force-wide)",
     )
     add.set_defaults(run=_people_add)
     listing = _command(people, "list", "list the people with roles")

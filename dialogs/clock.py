@@ -26,6 +26,7 @@ __all__ = [
     "is_working_day",
     "local_time_today",
     "next_meeting",
+    "on_working_day",
     "quiet_until",
     "to_utc",
 ]
@@ -45,6 +46,19 @@ def _calendar(spec: str) -> holidays.HolidayBase:
 def is_working_day(day: date, *, calendar: str = "GB-ENG") -> bool:
     """Not a weekend day nor a bank holiday of `calendar`."""
     return bool(_calendar(calendar).is_working_day(day))
+
+
+def on_working_day(moment: datetime, *, timezone: str, calendar: str = "GB-ENG") -> datetime:
+    """`moment` if it falls on a working day, else the same wall-clock time on the next one.
+
+    Dates told to a victim go through this: "by Saturday" is a promise nobody is at work to keep.
+    """
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone)
+    day = local.date()
+    while not is_working_day(day, calendar=calendar):
+        day += timedelta(days=1)
+    return moment if day == local.date() else _wall(datetime.combine(day, local.time(), tzinfo=zone), zone)
 
 
 def _wall(local: datetime, zone: ZoneInfo) -> datetime:

@@ -7,7 +7,8 @@ force changes a clock. The names any string may use:
 - `due_<code>_<fact>`: the same under a `due_when` variant on `<fact>` (e.g.
   `due_decision_explained_enhanced_rights`);
 - `every_<code>`: how often a recurring point comes round ("28 days");
-- `snooze`: how long "remind me later" waits; `review_window`: the Victims' Right to Review window.
+- `snooze`: how long "remind me later" waits; `review_window`: the Victims' Right to Review window;
+  `repeat_window`: how recent another case makes a repeat victim.
 
 The units' words ("{n} hours", "{n} working day") are the pack's `duration_*` strings.
 """
@@ -19,7 +20,7 @@ from dialogs.schema import DueRule, Pack, PointSpec
 __all__ = ["DURATION_NAMES", "duration_words", "pack_duration", "rule_words"]
 
 #: The names besides `due_…` and `every_…` that a string may use.
-DURATION_NAMES = ("snooze", "review_window")
+DURATION_NAMES = ("snooze", "review_window", "repeat_window")
 
 _UNITS = {
     "hours": ("strings.duration_hour", "strings.duration_hours"),
@@ -66,6 +67,8 @@ def pack_duration(pack: Pack, name: str) -> str | None:
         return duration_words(pack, pack.meta.nudges.snooze_hours, "hours")
     if name == "review_window":
         return duration_words(pack, pack.meta.nudges.review_window_months, "months")
+    if name == "repeat_window":
+        return duration_words(pack, pack.meta.victims.repeat_window_months, "months")
     if name.startswith("due_"):
         return _due(pack, name.removeprefix("due_"))
     if name.startswith("every_"):

@@ -69,9 +69,9 @@ VISIT_EFFECTS: dict[str, EffectSpec] = {
 
 EFFECTS: dict[str, EffectSpec] = {
     "lookup_person": EffectSpec(("email",), frozenset({"known", "unknown", "self"})),
-    "open_case": EffectSpec(REPORT_SLOTS, frozenset({"opened", "duplicate"}), REPORT_OPTIONAL),
+    "open_case": EffectSpec(REPORT_SLOTS, frozenset({"opened", "repeat", "duplicate"}), REPORT_OPTIONAL),
     "list_my_cases": EffectSpec((), frozenset({"some", "none"})),
-    "show_case": EffectSpec(("case",), frozenset({"ok", "denied", "not_found"})),
+    "show_case": EffectSpec(("case",), frozenset({"ok", "victim", "welfare", "denied", "not_found"})),
     "mark_point_done": EffectSpec(("case", "point"), frozenset({"done", "already", "denied", "not_found"})),
     "mark_point_not_applicable": EffectSpec(
         ("case", "point", "reason"), frozenset({"done", "already", "denied", "not_found"})
@@ -86,6 +86,11 @@ EFFECTS: dict[str, EffectSpec] = {
         ("case", "decision", "decided_at"), frozenset({"recorded", "denied", "not_found"})
     ),
     "set_update_interval": EffectSpec(("case", "days"), frozenset({"set", "denied", "not_found"})),
+    "record_hospital_admission": EffectSpec(
+        ("case",), frozenset({"recorded", "already", "denied", "not_found"})
+    ),
+    "tell_supervisor": EffectSpec(("email", "update_every"), frozenset({"told", "self"})),
+    "read_welfare": EffectSpec(("case",), frozenset({"shown", "denied", "not_found"})),
     "search_directory": EffectSpec(("query",), frozenset({"found", "last", "none"}), ("page",)),
     "report_figures": EffectSpec((), frozenset({"ok", "denied"}), ("request",)),
     **VISIT_EFFECTS,

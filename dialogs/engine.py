@@ -36,6 +36,7 @@ from dialogs.types import (
     CARD_STEP,
     MENU_STEP,
     NUDGE_STEP,
+    START_STEP,
     Chart,
     Choice,
     DialogState,
@@ -240,6 +241,8 @@ class _Run:
                 return self._from_nudge(state, turn.pick.step, turn.pick.value)
             if turn.pick.step.startswith(CARD_STEP + "/"):
                 return self._from_card(state, turn.pick.step, turn.pick.value)
+            if turn.pick.step.startswith(START_STEP + "/"):
+                return self._from_prompt(state, flow, turn.pick.step, turn.pick.value)
             if flow and current and turn.pick.step == current.id:
                 return self._answer(state, flow, current, picked=turn.pick.value)
             self.say("strings.stale_choice")
@@ -337,6 +340,33 @@ class _Run:
         answers: dict[str, JsonValue] = dict(zip(flow.given, [*values, value], strict=True))
         fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
         return self._goto(fresh, flow, flow.steps[0].id)
+
+    def _from_prompt(self, state: DialogState, flow: Flow | None, step: str, value: str) -> DialogState:
+        """A prompt's button (`__start__/<flow>/<slot>`): start that flow with the slot answered.
+
+        The value is checked as if typed at that question; a conversation worth keeping is paused.
+        """
+        _, flow_id, slot = (step.split("/") + ["", ""])[:3]
+        target = self.pack.flow(flow_id)
+        asked = next(
+            (s for s in target.steps if isinstance(s, AskStep) and s.slot == slot and s.expect), None
+        ) if target else None  # fmt: skip
+        accepted = validate(asked.expect, value, self.pack, self.turn.now) if asked and asked.expect else None
+        if target is None or asked is None or not isinstance(accepted, Accepted):
+            self.say("strings.stale_choice")
+            return self._reprompt(state)
+        paused: DialogState | None = state.paused
+        if flow is not None and _worth_keeping(flow, state):  # even another report: kept
+            title = self.pack.text(target.title)
+            self.say("strings.switching_flow_kept", title=title, previous=self.pack.text(flow.title))
+            paused = state
+        answers: dict[str, JsonValue] = {slot: accepted.value}
+        fresh = DialogState(flow=target.id, instance=self.turn.id, answers=answers, paused=paused)
+        # What the flow says before that question is said; the question itself is answered.
+        for before in target.steps[: next(i for i, s in enumerate(target.steps) if s is asked)]:
+            if isinstance(before, SayStep):
+                self.say(before.say, fresh, facts=self._render(before.show, fresh))
+        return self._goto(fresh, target, _following(target, asked, _key(accepted.value)))
 
     def _resume_paused(self, paused: DialogState) -> DialogState:
         flow = self.pack.flow(paused.flow or "")
@@ -682,6 +712,11 @@ class _Run:
             if any(v is not None and v in others for v in given):
                 return exclusion.say
         return None
+
+
+def _key(value: JsonValue) -> str | None:
+    """An answer as the key its step branches on (`on:`): only text answers branch."""
+    return value if isinstance(value, str) else None
 
 
 def _offers_choices(step: Step) -> bool:

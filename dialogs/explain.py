@@ -23,11 +23,14 @@ _HOLDERS: dict[Holder, str] = {
     "investigator": "the investigating officer",
     "area_leaders": "the senior leadership team of the case's area",
 }
+_RECIPIENTS: dict[str, str] = {"victim": "the victim", "fim": "the Force Incident Manager"}
+_RECIPIENTS.update({str(k): v for k, v in _HOLDERS.items()})
 #: The notices a point can be closed by delivering (`completed_by.delivered`), in words.
 _NOTICES = {
     "slt_new_case": "notice of the new case",
     "victim_decision": "notice that a decision was recorded",
     "victim_io": "notice of who the investigating officer is",
+    "fim_hospital": "notice that the victim is in hospital",
 }
 _TRIGGERS: dict[Trigger, str] = {
     "report": "the report",
@@ -36,7 +39,9 @@ _TRIGGERS: dict[Trigger, str] = {
     "bail": "a release on bail",
     "released_under_investigation": "a release under investigation",
     "charge": "the charge",
+    "out_of_court_disposal": "a caution or other out-of-court disposal",
     "no_further_action": "a decision to take no further action",
+    "discontinuance": "the discontinuance of the prosecution",
     "court_outcome": "the court outcome",
     "key_decision": "a key decision",
 }
@@ -87,9 +92,14 @@ def _measure(pack: Pack, rule: DueRule) -> str:
     )
 
 
-def _rule(pack: Pack, rule: DueRule, starts_on: Trigger) -> str:
+def _started_by(point: PointSpec) -> str:
+    """ "a key decision", "a decision to take no further action or the discontinuance …"."""
+    return " or ".join(_TRIGGERS[t] for t in point.triggers)
+
+
+def _rule(pack: Pack, rule: DueRule, point: PointSpec) -> str:
     """ "24 hours after the report", "5 working days after a key decision"."""
-    after = _TRIGGERS[starts_on] if rule.after == "decision" else _AFTER[rule.after]
+    after = _started_by(point) if rule.after == "decision" else _AFTER[rule.after]
     measure = _measure(pack, rule)
     return measure.format(after=after) if rule.next_meeting else f"{measure} after {after}"
 
@@ -111,26 +121,26 @@ def _condition(condition: Condition) -> str:
 
 def _due(pack: Pack, point: PointSpec) -> str:
     if point.repeat_every_days:
-        first = _rule(pack, point.due, point.starts_on)
+        first = _rule(pack, point.due, point)
         every = _plural(point.repeat_every_days, "day")
         return f"every {every}, or the interval agreed with the victim (first {first})"
-    text = _rule(pack, point.due, point.starts_on)
+    text = _rule(pack, point.due, point)
     variants = [
-        f"{_measure(pack, v.due).format(after=_TRIGGERS[point.starts_on])} {_condition(v.when)}"
+        f"{_measure(pack, v.due).format(after=_started_by(point))} {_condition(v.when)}"
         for v in point.due_when
     ]
     if variants:
         text += f" ({'; '.join(variants)})"
     if point.follow_ups:
-        follow = ", ".join(_rule(pack, rule, point.starts_on) for rule in point.follow_ups)
+        follow = ", ".join(_rule(pack, rule, point) for rule in point.follow_ups)
         text += f"; follow-ups {follow}"
     return text
 
 
 def _applies(point: PointSpec) -> str:
     parts = []
-    if point.starts_on != "report":
-        parts.append(f"once {_TRIGGERS[point.starts_on]} is recorded")
+    if point.triggers != ("report",):
+        parts.append(f"once {_started_by(point)} is recorded")
     if point.when:
         parts.append(f"when {_condition(point.when)}")
     return ", ".join(parts) if parts else "every case"
@@ -174,13 +184,7 @@ def _closed_by_bot(evidence: CompletedBy | None) -> str | None:
         event = "the IO is assigned" if evidence.event == IO_ASSIGNED else evidence.event.replace("_", " ")
         return f"closed by the bot when {event}"
     notice = _NOTICES.get(evidence.delivered or "", (evidence.delivered or "").replace("_", " "))
-    to = (
-        ""
-        if evidence.to is None
-        else " to the victim"
-        if evidence.to == "victim"
-        else f" to {_HOLDERS[evidence.to]}"
-    )
+    to = "" if evidence.to is None else f" to {_RECIPIENTS[evidence.to]}"
     return f"closed by the bot when the {notice} is delivered{to}"
 
 

@@ -284,9 +284,12 @@ class _Checker:
         for i, flow_id in enumerate(meta.menu):
             if flow_id not in flow_ids:
                 self.problem(source, ("menu", i), f"menu names unknown flow {flow_id!r}")
-        for flow_id in meta.intents:
+        for flow_id, intent in meta.intents.items():
             if flow_id not in flow_ids:
                 self.problem(source, ("intents", flow_id), f"intent for unknown flow {flow_id!r}")
+            for other in intent.instead_of:
+                if other not in meta.intents:
+                    self.problem(source, ("intents", flow_id, "instead_of"), f"unknown intent {other!r}")
         if meta.directory_flow not in flow_ids:
             self.problem(source, ("directory_flow",), f"unknown flow {meta.directory_flow!r}")
         for word, flow_id in meta.app_commands.items():
@@ -306,6 +309,9 @@ class _Checker:
             for i, key in enumerate(entries):
                 if key not in keys:
                     self.problem(source, ("signposts", strand, i), f"unknown directory entry {key!r}")
+        for i, key in enumerate(meta.victims.support):
+            if key not in keys:
+                self.problem(source, ("victims", "support", i), f"unknown directory entry {key!r}")
 
     def _string_refs(self) -> Iterator[tuple[_Source, Path_, str]]:
         for flow in self.pack.flows:

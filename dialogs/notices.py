@@ -18,7 +18,7 @@ from typing import Any, Literal
 from dialogs.dates import when_text
 from dialogs.render import figures_chart, figures_facts, fill, point_title
 from dialogs.schema import Pack
-from dialogs.types import NUDGE_STEP, Choice, Fact, Reply
+from dialogs.types import NUDGE_STEP, START_STEP, Choice, Fact, Reply
 from dialogs.visits import VISIT_NOTICES, visit_replies
 
 __all__ = [
@@ -160,7 +160,28 @@ def _digest(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
 
 
 def _slt_new_case(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
-    return [_reply(pack, "strings.slt_new_case", reference=payload["reference"])]
+    replies = [_reply(pack, "strings.slt_new_case", reference=payload["reference"])]
+    if payload.get("repeat"):
+        replies.append(_reply(pack, "strings.repeat_victim_slt", previous=payload["repeat"]))
+    return replies
+
+
+#: The report a supervisor is prompted to start for a colleague who told the bot, and its answer.
+_REPORT_FOR = f"{START_STEP}/report_assault/victim_email"
+
+
+def _victim_disclosure(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    """A colleague told the bot they were assaulted: their supervisor, asked to start the report."""
+    reply = _reply(
+        pack, "strings.disclosure_to_supervisor", name=payload["victim_name"], email=payload["victim_email"]
+    )
+    start = Choice(value=str(payload["victim_email"]), label=pack.text("strings.choice_start_report_for"))
+    return [reply.model_copy(update={"choices": (start,), "step": _REPORT_FOR})]
+
+
+def _fim_hospital(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
+    area = pack.strings.get(f"area_{payload['area']}", str(payload["area"]))
+    return [_reply(pack, "strings.fim_hospital", reference=payload["reference"], area=area)]
 
 
 def _victim_io(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
@@ -217,6 +238,8 @@ NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "escalation": _escalation,
     "digest": _digest,
     "slt_new_case": _slt_new_case,
+    "victim_disclosure": _victim_disclosure,
+    "fim_hospital": _fim_hospital,
     "victim_io": _victim_io,
     "victim_decision": _victim_decision,
     "report_summary": _report_summary,

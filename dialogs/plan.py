@@ -121,7 +121,7 @@ def plan_for(
     starts = {"reported": reported_at, "occurred": occurred_at, "decision": decided_at or reported_at}
     planned: list[PlannedPoint] = []
     for spec in pack.plan.points:
-        if spec.starts_on != trigger or not applies(spec.when, facts):
+        if trigger not in spec.triggers or not applies(spec.when, facts):
             continue
         rule = next((v.due for v in spec.due_when if applies(v.when, facts)), spec.due)
         planned.append(

@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import JsonValue
 
+from dialogs.clock import on_working_day
 from dialogs.dates import day_text, when_text
-from dialogs.durations import pack_duration
+from dialogs.durations import duration_words, pack_duration
 from dialogs.plan import case_facts
 from dialogs.schema import Pack
 from dialogs.types import Chart, Choice, DialogState, Fact
@@ -198,31 +199,92 @@ def case_detail(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     return facts
 
 
+def _victim_when(pack: Pack, value: JsonValue) -> str:
+    """A date told to a victim: never a weekend day or a bank holiday (the next working day)."""
+    if not isinstance(value, str) or not value:
+        return ""
+    moment = on_working_day(
+        datetime.fromisoformat(value), timezone=pack.meta.timezone, calendar=pack.meta.bank_holidays
+    )
+    return when_text(pack, moment.isoformat())
+
+
+def _progress_fact(pack: Pack, case: Mapping[str, JsonValue]) -> Fact:
+    """One case as its victim sees it (`bot.cases.effects._progress`)."""
+    lines = []
+    if case.get("io_name"):
+        lines.append(fill(pack, "strings.progress_io", name=case["io_name"], email=case.get("io_email")))
+    else:
+        lines.append(pack.text("strings.progress_io_pending"))
+    lines.append(fill(pack, "strings.progress_done", done=case.get("done", 0), total=case.get("total", 0)))
+    codes = case.get("done_codes")
+    for code in codes if isinstance(codes, list) else []:
+        lines.append(fill(pack, "strings.progress_done_item", title=point_title(pack, str(code))))
+    if case.get("next_update_due"):
+        due = _victim_when(pack, case["next_update_due"])
+        lines.append(fill(pack, "strings.progress_next_update", due=due))
+    if case.get("review_until"):
+        lines.append(
+            fill(pack, "strings.progress_review_until", until=_victim_when(pack, case["review_until"]))
+        )
+    return Fact(label=str(case.get("reference")), value="\n".join(lines))
+
+
 def victim_progress(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     """For each case the person is the victim of: their officer, what is done, the next update owed."""
-    facts = []
-    for case in _items(state, "load_my_progress", "cases"):
-        lines = []
-        if case.get("io_name"):
-            lines.append(fill(pack, "strings.progress_io", name=case["io_name"], email=case.get("io_email")))
-        else:
-            lines.append(pack.text("strings.progress_io_pending"))
-        lines.append(
-            fill(pack, "strings.progress_done", done=case.get("done", 0), total=case.get("total", 0))
-        )
-        codes = case.get("done_codes")
-        for code in codes if isinstance(codes, list) else []:
-            lines.append(fill(pack, "strings.progress_done_item", title=point_title(pack, str(code))))
-        if case.get("next_update_due"):
-            lines.append(
-                fill(pack, "strings.progress_next_update", due=when_text(pack, case["next_update_due"]))
-            )
-        if case.get("review_until"):
-            lines.append(
-                fill(pack, "strings.progress_review_until", until=when_text(pack, case["review_until"]))
-            )
-        facts.append(Fact(label=str(case.get("reference")), value="\n".join(lines)))
-    return facts
+    return [_progress_fact(pack, case) for case in _items(state, "load_my_progress", "cases")]
+
+
+def victim_case(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The case the victim picked from "my cases", as its victim sees it."""
+    return [_progress_fact(pack, case) for case in _items(state, "show_case", "cases")]
+
+
+def welfare_record(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The welfare answers of a case, for someone entitled to read them."""
+    record = state.results.get("read_welfare", {})
+    if not record.get("reference"):
+        return []
+    return [
+        Fact(label=pack.text(f"strings.label_welfare_{key}"), value=str(record.get(key) or ""))
+        for key in ("how", "support", "handover")
+    ]
+
+
+def hospital_points(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The plan points a hospital admission learnt after the report has started."""
+    return [point_fact(pack, p, now) for p in _items(state, "record_hospital_admission", "points")]
+
+
+def victim_support(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """The support a colleague who says they were assaulted is pointed to at once (pack.yaml)."""
+    keys = pack.meta.victims.support
+    entries = sorted((e for e in pack.directory.entries if e.key in keys), key=lambda e: keys.index(e.key))
+    return [Fact(label=e.name, value=_contact_lines(pack, e.model_dump())) for e in entries]
+
+
+def next_update(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
+    """When the victim's next update is due, after they chose how often (a working day)."""
+    due = state.results.get("set_update_interval", {}).get("next_due")
+    if not isinstance(due, str):
+        return []
+    return [Fact(label=pack.text("strings.label_next_update"), value=_victim_when(pack, due))]
+
+
+def update_choices(pack: Pack, state: DialogState) -> list[Choice]:
+    """How often a victim may choose to hear about progress: the pack's named intervals, then its own."""
+    named = [
+        Choice(value=name, label=fill(pack, "strings.update_every", every=duration_words(pack, days, "days")))
+        for name, days in pack.meta.victims.update_choices.items()
+    ]
+    return [*named, Choice(value="default", label=pack.text("strings.update_default"))]
+
+
+def welfare_choice(pack: Pack, state: DialogState) -> list[Choice]:
+    """Reading the welfare record, offered only to those who may (the case shown says so)."""
+    if state.results.get("show_case", {}).get("reads_welfare") is not True:
+        return []
+    return [Choice(value="welfare", label=pack.text("strings.choice_welfare_record"))]
 
 
 def my_visits(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
@@ -303,6 +365,11 @@ RENDERERS: dict[str, Renderer] = {
     "victim_progress": victim_progress,
     "report_figures": report_figures,
     "my_visits": my_visits,
+    "victim_case": victim_case,
+    "welfare_record": welfare_record,
+    "hospital_points": hospital_points,
+    "victim_support": victim_support,
+    "next_update": next_update,
 }
 
 #: Charts a say step can show (`chart:`), drawn from the results.
@@ -313,4 +380,6 @@ CHARTS: dict[str, Charter] = {
 CHOICES_FROM: dict[str, Provider] = {
     "my_cases": my_case_choices,
     "outstanding_points": outstanding_point_choices,
+    "welfare_choice": welfare_choice,
+    "update_choices": update_choices,
 }

@@ -52,7 +52,9 @@ Trigger = Literal[
     "bail",
     "released_under_investigation",
     "charge",
+    "out_of_court_disposal",
     "no_further_action",
+    "discontinuance",
     "court_outcome",
     "key_decision",
 ]
@@ -214,6 +216,15 @@ class IntentSpec(_Model):
 
     phrases: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    first_person: list[str] = Field(
+        default_factory=list,
+        description="the intent counts only when the text also says one of these words ('at me', 'i was')",
+    )
+    instead_of: list[Id] = Field(
+        default_factory=list,
+        description="intents this one wins a tie against when its first-person words are said "
+        "('I was spat at' is the victim's own path, not the supervisor's report)",
+    )
 
 
 class Commands(_Model):
@@ -297,6 +308,23 @@ class ReportSettings(_Model):
     summary_time: Clock = Field("08:00", description="when the weekly summary (of the week before) is sent")
 
 
+class VictimSettings(_Model):
+    """The victim's own path: who they are pointed to at once, and when a victim counts as a repeat."""
+
+    support: list[Id] = Field(
+        default_factory=list,
+        description="directory entries shown at once to a colleague who says they were assaulted",
+    )
+    repeat_window_months: int = Field(
+        12, ge=1, description="another case for the same victim this recent flags them as a repeat victim"
+    )
+    update_choices: dict[Id, Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=lambda: {"weekly": 7, "fortnightly": 14},
+        description="the update intervals (days) a victim may choose by name, besides `default` "
+        "(the plan's own interval)",
+    )
+
+
 class PackMeta(_Model):
     """`pack.yaml`: the force, its clock, its menu and the words that route free text."""
 
@@ -325,6 +353,7 @@ class PackMeta(_Model):
     nudges: NudgeSettings = Field(default_factory=NudgeSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    victims: VictimSettings = Field(default_factory=VictimSettings)
 
 
 # --- plan ------------------------------------------------------------------------------------------
@@ -376,7 +405,7 @@ class CompletedBy(_Model):
 
     event: Id | None = None
     delivered: Id | None = None
-    to: Holder | Literal["victim"] | None = Field(
+    to: Holder | Literal["victim", "fim"] | None = Field(
         None, description="a delivered notice counts only when it reached this person (or one of them)"
     )
 
@@ -402,7 +431,9 @@ class PointSpec(_Model):
         None, description="where the pack's rule is its own: a default, or a narrowing or extension of a seed"
     )
     when: Condition = Field(default_factory=dict)
-    starts_on: Trigger = "report"
+    starts_on: Trigger | list[Trigger] = Field(
+        "report", description="what starts the point: the report, or one of several key decisions"
+    )
     repeat_every_days: int | None = Field(None, ge=1)
     follow_ups: list[DueRule] = Field(default_factory=list)
     urgent: bool = False
@@ -411,6 +442,11 @@ class PointSpec(_Model):
     escalate_after_hours: int | None = Field(None, ge=0)
     completed_by: CompletedBy | None = Field(None, description="evidence that completes it without a person")
     updates_victim: bool = Field(False, description="an update owed to the victim (their 'next update due')")
+
+    @property
+    def triggers(self) -> tuple[Trigger, ...]:
+        """What starts the point (`starts_on`, one or several)."""
+        return tuple(self.starts_on) if isinstance(self.starts_on, list) else (self.starts_on,)
 
 
 class OwnerSpec(_Model):

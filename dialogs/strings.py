@@ -10,6 +10,14 @@ __all__ = ["REQUIRED_STRINGS", "VISIT_STRINGS"]
 
 REQUIRED_STRINGS: frozenset[str] = frozenset(
     {
+        "strings.update_every",
+        "strings.update_default",
+        "strings.choice_welfare_record",
+        "strings.label_next_update",
+        "strings.repeat_victim_slt",
+        "strings.disclosure_to_supervisor",
+        "strings.choice_start_report_for",
+        "strings.fim_hospital",
         "strings.anything_else",
         "strings.bad_case_reference",
         "strings.bad_crime_reference",

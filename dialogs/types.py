@@ -17,6 +17,7 @@ __all__ = [
     "NUDGE_STEP",
     "Chart",
     "CARD_STEP",
+    "START_STEP",
     "Choice",
     "ChoicePick",
     "DialogState",
@@ -35,6 +36,9 @@ NUDGE_STEP = "__nudge__"
 #: `given` slots in order and the button's own value the last, so a card sent to someone (an OPCC
 #: visit request) starts that flow on its subject wherever the person is.
 CARD_STEP = "__card__"
+#: The prefix of a button that starts a flow with one answer given: `__start__/<flow>/<slot>`,
+#: the answer being the button's value (a supervisor's "start the report" for a named colleague).
+START_STEP = "__start__"
 
 
 class _Frozen(BaseModel):

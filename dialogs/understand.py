@@ -27,6 +27,7 @@ __all__ = [
     "match_command",
     "normalise",
     "route_intent",
+    "says_first_person",
 ]
 
 Command = Literal["help", "cancel", "start_over", "menu"]
@@ -156,10 +157,34 @@ def intent_scores(text: str, intents: dict[str, IntentSpec]) -> dict[str, float]
     return scores
 
 
+def says_first_person(text: str, markers: Sequence[str]) -> bool:
+    """Whether the text speaks of the speaker themselves: one of `markers` ("me", "i was") is in it
+    as whole words."""
+    said = f" {normalise(text)} "
+    return any(f" {normalise(marker)} " in said for marker in markers if normalise(marker))
+
+
 def route_intent(text: str, intents: dict[str, IntentSpec]) -> tuple[str, float] | None:
-    """The flow free text asks for and its score, or None when no intent is clear enough."""
-    scores = intent_scores(text, intents)
+    """The flow free text asks for and its score, or None when no intent is clear enough.
+
+    An intent with `first_person` markers counts only when the text has one, and then wins a tie
+    against the intents it is `instead_of`: "I was spat at" is a colleague telling of their own
+    assault, not a supervisor's report; "I was assaulted, what happens next" still asks that.
+    """
+    spoken = {
+        n for n, spec in intents.items() if spec.first_person and says_first_person(text, spec.first_person)
+    }
+    scores = {
+        name: score
+        for name, score in intent_scores(text, intents).items()
+        if score >= _INTENT_SCORE and (name in spoken or not intents[name].first_person)
+    }
     if not scores:
         return None
-    name, score = max(scores.items(), key=lambda item: item[1])
-    return (name, score) if score >= _INTENT_SCORE else None
+    best = max(scores.values())
+    tied = [n for n, score in scores.items() if score == best]  # in the pack's order
+    for name in tied:
+        if name in spoken and all(o == name or o in intents[name].instead_of for o in tied):
+            return name, best
+    name = next((n for n in tied if n not in spoken), tied[0])
+    return name, best

@@ -17,7 +17,16 @@ from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from store.audit import record_access
-from store.models import Case, CaseEvent, CaseReferenceCounter, CaseWitness, Person, PlanPoint, WelfareRecord
+from store.models import (
+    Case,
+    CaseEvent,
+    CaseReferenceCounter,
+    CaseWitness,
+    Person,
+    PlanPoint,
+    VictimDisclosure,
+    WelfareRecord,
+)
 
 __all__ = [
     "CaseDraft",
@@ -25,8 +34,10 @@ __all__ = [
     "Relation",
     "WORKERS",
     "add_event",
+    "add_disclosure",
     "add_point",
     "cases_for",
+    "claim_disclosure",
     "events_of",
     "find_case",
     "last_done",
@@ -35,15 +46,18 @@ __all__ = [
     "next_reference",
     "open_case",
     "point_of",
+    "previous_cases",
+    "reads_welfare",
     "relation",
     "set_case_fields",
     "set_investigator",
     "victim_cases",
     "view_case",
+    "welfare_of",
     "write_point",
 ]
 
-Relation = Literal["reporter", "io", "victim", "slt"]
+Relation = Literal["reporter", "io", "victim", "slt", "welfare"]
 #: Who may work a case's points (mark them, snooze them, record decisions).
 WORKERS: tuple[Relation, ...] = ("reporter", "io", "slt")
 #: How much of a reference that names no case its audit row keeps (a reference is 12 characters).
@@ -189,11 +203,16 @@ def leads_area(person: Person, area: str) -> bool:
     return any(r.role == "slt" and r.area in (None, area) for r in person.roles)
 
 
+def _holds(person: Person, role: str, area: str) -> bool:
+    return any(r.role == role and r.area in (None, area) for r in person.roles)
+
+
 def relation(case: Case, person: Person) -> Relation | None:
     """How `person` is entitled to see `case`, or None when they are not.
 
     The senior leadership team of the case's area (or force-wide) sees it too: they are told of
-    each case (point 7) and review it (Op Hampshire).
+    each case (point 7) and review it (Op Hampshire). A welfare officer of the area sees that the
+    case exists, to read its welfare record.
     """
     if case.reporter_id == person.id:
         return "reporter"
@@ -203,13 +222,27 @@ def relation(case: Case, person: Person) -> Relation | None:
         return "victim"
     if leads_area(person, case.area):
         return "slt"
+    if _holds(person, "welfare", case.area):
+        return "welfare"
     return None
 
 
+def reads_welfare(case: Case, person: Person) -> bool:
+    """Whether `person` may read the case's welfare record: its victim, its reporting supervisor,
+    or a welfare officer of its area (or of the whole force)."""
+    return person.id in (case.victim_id, case.reporter_id) or _holds(person, "welfare", case.area)
+
+
+def welfare_of(*, session: Session, case: Case) -> WelfareRecord | None:
+    """The case's welfare record (the caller checks `reads_welfare` and audits the read)."""
+    return session.scalar(select(WelfareRecord).where(WelfareRecord.case_id == case.id))
+
+
 def cases_for(*, session: Session, person: Person, limit: int = 20) -> list[Case]:
-    """Open cases the person reported, investigates or leads (senior leadership), most recent first."""
-    mine = or_(Case.reporter_id == person.id, Case.io_id == person.id)
-    areas = [r.area for r in person.roles if r.role == "slt"]
+    """Open cases the person reported, investigates, is the victim of, leads (senior leadership) or
+    looks after (welfare officers), most recent first."""
+    mine = or_(Case.reporter_id == person.id, Case.io_id == person.id, Case.victim_id == person.id)
+    areas = [r.area for r in person.roles if r.role in ("slt", "welfare")]
     if None in areas:
         mine = true()
     elif areas:
@@ -341,3 +374,46 @@ def set_case_fields(*, session: Session, case: Case, **columns: object) -> None:
 def last_done(case: Case, code: str) -> datetime | None:
     """When a point of `code` was last closed on this case."""
     return max((p.done_at for p in case.points if p.code == code and p.done_at), default=None)
+
+
+def previous_cases(*, session: Session, case: Case, since: datetime) -> int:
+    """How many other cases the same person is the victim of, of incidents since `since`."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.victim_id == case.victim_id, Case.id != case.id, Case.occurred_at >= since)
+        )
+        or 0
+    )
+
+
+def add_disclosure(
+    *, session: Session, victim: Person, supervisor: Person, update_interval_days: int | None, now: datetime
+) -> VictimDisclosure:
+    """Record that `victim` told the bot they were assaulted and asked it to tell `supervisor`."""
+    row = VictimDisclosure(
+        victim_id=victim.id,
+        victim=victim,
+        supervisor_id=supervisor.id,
+        supervisor=supervisor,
+        update_interval_days=update_interval_days,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def claim_disclosure(*, session: Session, case: Case) -> VictimDisclosure | None:
+    """Link the victim's latest disclosure not yet linked to a case to `case`, and return it."""
+    row = session.scalar(
+        select(VictimDisclosure)
+        .where(VictimDisclosure.victim_id == case.victim_id, VictimDisclosure.case_id.is_(None))
+        .order_by(VictimDisclosure.created_at.desc(), VictimDisclosure.id.desc())
+        .limit(1)
+    )
+    if row is not None:
+        row.case_id = case.id
+        session.flush()
+    return row

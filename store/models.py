@@ -55,6 +55,7 @@ __all__ = [
     "VisitEvent",
     "VisitRequest",
     "VisitStep",
+    "VictimDisclosure",
     "WelfareRecord",
 ]
 
@@ -254,6 +255,23 @@ class WelfareRecord(Base):
     duties_handover: Mapped[str] = mapped_column(Encrypted)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     recorded_at: Mapped[datetime]
+
+
+class VictimDisclosure(Base):
+    """A colleague told the bot they were assaulted: whom they asked it to tell, how often they want
+    updates, and the case their supervisor then opened (ids and numbers only, never their account)."""
+
+    __tablename__ = "victim_disclosure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    victim_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    update_interval_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="SET NULL"))
+
+    victim: Mapped[Person] = relationship(foreign_keys=[victim_id])
+    supervisor: Mapped[Person | None] = relationship(foreign_keys=[supervisor_id])
 
 
 class CaseEvent(Base):

@@ -30,6 +30,7 @@ from store.models import (
     Nudge,
     Person,
     PlanPoint,
+    VictimDisclosure,
     WelfareRecord,
 )
 
@@ -163,6 +164,13 @@ def export_person(*, session: Session, email: str, surface: str, now: datetime) 
     keys = [f"{i.channel}:{i.tenant}:{i.user_id}" for i in identities]
     conversations = list(session.scalars(select(DialogStateRow).where(DialogStateRow.key.in_(keys))))
     nudges = list(session.scalars(select(Nudge).where(Nudge.recipient_id == person.id).order_by(Nudge.id)))
+    disclosures = list(
+        session.scalars(
+            select(VictimDisclosure)
+            .where(or_(VictimDisclosure.victim_id == person.id, VictimDisclosure.supervisor_id == person.id))
+            .order_by(VictimDisclosure.id)
+        )
+    )
     events = list(
         session.scalars(select(CaseEvent).where(CaseEvent.actor_id == person.id).order_by(CaseEvent.id))
     )
@@ -221,6 +229,16 @@ def export_person(*, session: Session, email: str, surface: str, now: datetime) 
             for n in nudges
         ],
         "actions": [{"at": _iso(e.at), "case": references.get(e.case_id), "kind": e.kind} for e in events],
+        # Told the bot of their own assault (as the victim), or were asked to report one (as supervisor).
+        "disclosures": [
+            {
+                "as": "victim" if d.victim_id == person.id else "supervisor",
+                "at": _iso(d.created_at),
+                "update_interval_days": d.update_interval_days,
+                "case": d.case_id is not None,
+            }
+            for d in disclosures
+        ],
         "audit": [_audit_row(row, references, emails) for row in done],
     }
     detail = f"subject access for person {person.id}"

@@ -28,6 +28,7 @@ class Talker(Protocol):
     def start(self, flow: str, text: str = "") -> list[Reply]: ...
     def resume(self) -> list[Reply]: ...
     def choices(self) -> list[str]: ...
+    def notices(self) -> list[Reply]: ...
 
 
 class Conversation:
@@ -77,6 +78,12 @@ class Conversation:
     def choices(self) -> list[str]:
         """The values of the choices last offered."""
         return [c.value for r in self.last for c in r.choices]
+
+    def notices(self) -> list[Reply]:
+        """The messages waiting for the person (prompts, notices), as the console shows them."""
+        inbound = Inbound(channel=self.channel, tenant=self.tenant, user_id=self.email, email=self.email)
+        self.last, self.updates = self.port.held_reminders(inbound), []
+        return self.last
 
 
 class FakePush:

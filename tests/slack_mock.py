@@ -27,9 +27,10 @@ from typing import Any, TypeVar
 from aiohttp import WSMsgType, web
 
 from bot.app import create_app
-from bot.channels.slack.adapter import SLACK, SlackBot
+from bot.channels.slack.adapter import SLACK, SlackBot, make_slack_channel
 from bot.runtime import Runtime
 from dialogs.types import Reply
+from tests.bot.helpers import deliverer
 
 __all__ = [
     "BOT_TOKEN",
@@ -653,3 +654,17 @@ class SlackConversation:
 
     def choices(self) -> list[str]:
         return [json.loads(b["value"])["v"] for m in self.last for b in self.rig.buttons(m)]
+
+    def notices(self) -> list[Reply]:
+        """One delivery run of the outbox over Slack; what it posted to this person's DM."""
+        runtime = self.rig.runtime
+        channel = make_slack_channel(runtime.settings, runtime.pack)
+        assert channel is not None
+        # One at a time, so the DM shows them in the outbox's order, as a transcript expects.
+        worker = deliverer(runtime, {"slack": channel}, worker="transcript", concurrency=1)
+
+        def deliver() -> Response:
+            self.rig.loop.run(worker.run_once())
+            return Response(200, "")
+
+        return self._turn(deliver)

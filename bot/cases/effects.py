@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
-from bot.cases import service
+from bot.cases import service, victim
 from bot.cases.answers import ReportAnswers
 from bot.visits.effects import VISIT_HANDLERS
 from dialogs.effects import EFFECTS
@@ -117,7 +117,10 @@ def open_case(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
         now=ctx.now,
     )
     data: dict[str, JsonValue] = {"reference": case.reference, "points": _points(ctx, case, case.points)}
-    return ("opened" if created else "duplicate"), data
+    if not created:
+        return "duplicate", data
+    repeat = service.repeat_count(session=ctx.session, case=case)
+    return ("repeat" if repeat else "opened"), {**data, "previous_cases": repeat}
 
 
 # --- my cases -----------------------------------------------------------------------------------
@@ -142,10 +145,15 @@ def list_my_cases(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     return ("some" if listed else "none"), {"cases": listed}
 
 
-def _case(args: dict[str, JsonValue], ctx: TurnContext) -> tuple[Case | None, str]:
+def _case(
+    args: dict[str, JsonValue],
+    ctx: TurnContext,
+    allowed: tuple[case_store.Relation, ...] = case_store.WORKERS,
+) -> tuple[Case | None, str]:
     return case_store.view_case(
-        session=ctx.session, person=ctx.actor, reference=_text(args["case"]), surface=ctx.surface, now=ctx.now
-    )
+        session=ctx.session, person=ctx.actor, reference=_text(args["case"]), surface=ctx.surface,
+        now=ctx.now, allowed=allowed,
+    )  # fmt: skip
 
 
 def _point_id(args: dict[str, JsonValue]) -> int | None:
@@ -156,18 +164,25 @@ def _point_id(args: dict[str, JsonValue]) -> int | None:
 
 
 def show_case(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
-    """A case with its people and every point, for its reporter or investigating officer."""
-    case, outcome = _case(args, ctx)
+    """A case for someone entitled to see it: every point for those who work it; for its victim,
+    their own view of its progress; for a welfare officer, only whose case it is."""
+    case, outcome = _case(args, ctx, (*case_store.WORKERS, "victim", "welfare"))
     if case is None:
         return outcome, {}
-    return "ok", {
+    shown: dict[str, JsonValue] = {
         "reference": case.reference,
         "kind": case.kind,
         "occurred_at": _iso(case.occurred_at),
         "victim_name": case.victim.name,
-        "io_name": case.io.name if case.io else None,
-        "points": _points(ctx, case, case.points),
+        "reads_welfare": case_store.reads_welfare(case, ctx.actor),
     }
+    relation = case_store.relation(case, ctx.actor)
+    if relation == "victim":
+        return "victim", {**shown, "cases": [_progress(ctx, case)]}
+    if relation == "welfare":
+        return "welfare", shown
+    io = {"io_name": case.io.name if case.io else None}
+    return "ok", {**shown, **io, "points": _points(ctx, case, case.points)}
 
 
 def _close(status: Any) -> Callable[[dict[str, JsonValue], TurnContext], Outcome]:
@@ -229,15 +244,72 @@ def record_decision(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
 
 
 def set_update_interval(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
-    """The update interval agreed with the victim; the next update is rescheduled to match."""
-    case, outcome = _case(args, ctx)
+    """The update interval agreed with the victim, or chosen by them; the next update is rescheduled."""
+    case, outcome = _case(args, ctx, (*case_store.WORKERS, "victim"))
     if case is None:
         return outcome, {}
-    days = int(_text(args["days"]))
+    days = _interval_days(ctx.pack, args["days"])
     result, next_due = service.set_update_interval(
         ctx.pack, session=ctx.session, actor=ctx.actor, case=case, days=days, surface=ctx.surface, now=ctx.now
     )
     return result, ({"days": days, "next_due": _iso(next_due)} if result == "set" else {})
+
+
+def _interval_days(pack: Pack, value: JsonValue) -> int:
+    """Days between updates: a number, a named choice of the pack, or `default` for its own interval."""
+    named = pack.meta.victims.update_choices
+    if isinstance(value, str) and value in named:
+        return named[value]
+    if value == "default":
+        return next(s.repeat_every_days for s in pack.plan.points if s.updates_victim and s.repeat_every_days)
+    return int(_text(value))
+
+
+def record_hospital_admission(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+    """The victim was admitted to hospital after the report: the points that follow, and the FIM told."""
+    case, outcome = _case(args, ctx)
+    if case is None:
+        return outcome, {}
+    result, added = service.record_hospital_admission(
+        ctx.pack, session=ctx.session, actor=ctx.actor, case=case, surface=ctx.surface, now=ctx.now
+    )
+    return result, {"reference": case.reference, "points": _points(ctx, case, added)}
+
+
+# --- the victim's own path ----------------------------------------------------------------------
+
+
+def tell_supervisor(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+    """A colleague who was assaulted asks the bot to tell their supervisor (never themselves)."""
+    email = _text(args["email"]).lower()
+    if email == ctx.actor.email:
+        return "self", {}
+    supervisor = ensure_person(session=ctx.session, email=email, now=ctx.now)
+    every = args.get("update_every")
+    days = _interval_days(ctx.pack, every) if every not in (None, "") else None
+    victim.tell_supervisor(
+        ctx.pack, session=ctx.session, victim=ctx.actor, supervisor=supervisor, update_interval_days=days,
+        now=ctx.now,
+    )  # fmt: skip
+    return "told", {"supervisor_name": supervisor.name}
+
+
+def read_welfare(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+    """The case's welfare record, for its victim, its reporting supervisor or a welfare officer."""
+    case = case_store.find_case(session=ctx.session, reference=_text(args["case"]))
+    if case is None:
+        return "not_found", {}
+    record = victim.read_welfare(
+        session=ctx.session, reader=ctx.actor, case=case, surface=ctx.surface, now=ctx.now
+    )
+    if isinstance(record, str):
+        return record, {}
+    return "shown", {
+        "reference": case.reference,
+        "how": record.how_they_are,
+        "support": record.support_needed,
+        "handover": record.duties_handover,
+    }
 
 
 # --- what happens next --------------------------------------------------------------------------
@@ -245,25 +317,36 @@ def set_update_interval(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome
 
 def load_my_progress(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     """The progress of each case the actor is the victim of (each view audited)."""
-    updates_victim = {s.code for s in ctx.pack.plan.points if s.updates_victim}
     progress: list[JsonValue] = []
     for case in case_store.victim_cases(session=ctx.session, person=ctx.actor)[:5]:
         ctx.audit(case, "view")
-        done = [p for p in case.points if p.status == "done"]
-        updates = [p.due_at for p in case.points if p.status == "open" and p.code in updates_victim]
-        progress.append(
-            {
-                "reference": case.reference,
-                "io_name": case.io.name if case.io else None,
-                "io_email": case.io.email if case.io else None,
-                "done": len(done),
-                "total": len(case.points),
-                "done_codes": [code for code in sorted({p.code for p in done})],
-                "next_update_due": _iso(min(updates, default=None)),
-                "review_until": _iso(case.review_until),
-            }
-        )
+        progress.append(_progress(ctx, case))
     return ("victim" if progress else "none"), {"cases": progress}
+
+
+def _progress(ctx: TurnContext, case: Case) -> dict[str, JsonValue]:
+    """A case as its victim sees it: their officer, what is done, the next update owed.
+
+    When the pack keeps a decision's detail from the victim (`decision_detail_to_victim`), nothing
+    here shows which decision was made: no point a particular decision started, no review window.
+    """
+    detail = ctx.pack.meta.nudges.decision_detail_to_victim
+    told = {s.code for s in ctx.pack.plan.points if detail or set(s.triggers) <= {"report", "key_decision"}}
+    updates_victim = {s.code for s in ctx.pack.plan.points if s.updates_victim}
+    points = [p for p in case.points if p.code in told]
+    done = [p for p in points if p.status == "done"]
+    updates = [p.due_at for p in points if p.status == "open" and p.code in updates_victim]
+    return {
+        "reference": case.reference,
+        "io_name": case.io.name if case.io else None,
+        "io_email": case.io.email if case.io else None,
+        "done": len(done),
+        "total": len(points),
+        "done_codes": [code for code in sorted({p.code for p in done})],
+        "next_update_due": _iso(min(updates, default=None)),
+        "update_interval_days": case.update_interval_days,
+        "review_until": _iso(case.review_until) if detail else None,
+    }
 
 
 # --- directory ----------------------------------------------------------------------------------
@@ -324,6 +407,9 @@ HANDLERS: dict[str, Handler] = {
     "snooze_point": snooze_point,
     "record_decision": record_decision,
     "set_update_interval": set_update_interval,
+    "record_hospital_admission": record_hospital_admission,
+    "tell_supervisor": tell_supervisor,
+    "read_welfare": read_welfare,
     "search_directory": search_directory,
     "report_figures": report_figures,
     **VISIT_HANDLERS,

@@ -27,7 +27,7 @@ from store import cases as case_store
 from store.audit import record_access
 from store.models import Case, Nudge, Person, PlanPoint
 from store.outbox import withdraw_reminders
-from store.people import ensure_person
+from store.people import ensure_person, people_with_role
 
 __all__ = [
     "BOT_DONE",
@@ -41,6 +41,8 @@ __all__ = [
     "open_case",
     "owner_of",
     "record_decision",
+    "record_hospital_admission",
+    "repeat_count",
     "set_update_interval",
     "snooze_point",
 ]
@@ -49,6 +51,12 @@ log = logging.getLogger(__name__)
 
 #: The timeline entry of a point the bot closed on evidence.
 BOT_DONE = "point_done_by_bot"
+#: The notice that tells the Force Incident Manager a victim is in hospital (WMP point 7).
+FIM_NOTICE = "fim_hospital"
+#: Who the Force Incident Manager is: people holding this role.
+FIM_ROLE = "fim"
+#: The timeline entry of a case whose victim had another case within the pack's window.
+REPEAT_VICTIM = "repeat_victim"
 
 Closed = Literal["done", "already", "denied", "not_found"]
 Assigned = Literal["assigned", "conflict_victim", "conflict_present", "denied"]
@@ -196,6 +204,8 @@ def open_case(
         now=now,
     )
     if created:
+        repeat = _flag_repeat_victim(pack, session, case, reporter, now)
+        payload: dict[str, Any] = {"reference": case.reference, **({"repeat": repeat} if repeat else {})}
         for leader in senior_leaders(session=session, area=case.area):
             queue(
                 pack,
@@ -203,12 +213,82 @@ def open_case(
                 kind="slt_new_case",
                 recipient=leader,
                 slot=now,
-                payload={"reference": case.reference},
+                payload=payload,
                 now=now,
                 case_id=case.id,
                 key=f"slt_new_case:{case.id}:{leader.id}",
             )
+        disclosure = case_store.claim_disclosure(session=session, case=case)
+        if disclosure is not None and disclosure.update_interval_days:
+            _apply_interval(pack, session, case, disclosure.update_interval_days, now)
+        if case.suspect_arrested == "yes":
+            # Arrested at the time: the Victims' Code clock runs from the arrest, as if recorded
+            # then; the incident's time is the latest the arrest can have been made by.
+            _apply_decision(pack, session, case, reporter, "arrest", case.occurred_at, now)
+        if case.hospitalised:
+            _tell_fim(pack, session, case, now)
     return case, created
+
+
+def repeat_count(*, session: Session, case: Case) -> int:
+    """How many other cases within the window made this one's victim a repeat victim (0: none)."""
+    flags = case_store.events_of(session=session, case=case, kind=REPEAT_VICTIM)
+    return int(flags[0].detail.get("previous", 0)) if flags else 0
+
+
+def _flag_repeat_victim(pack: Pack, session: Session, case: Case, reporter: Person, now: datetime) -> int:
+    """Flag a repeat victim: another case for the same person within the pack's window."""
+    months = pack.meta.victims.repeat_window_months
+    since = add_months(case.occurred_at, -months, timezone=pack.meta.timezone)
+    previous = case_store.previous_cases(session=session, case=case, since=since)
+    if previous:
+        case_store.add_event(
+            session=session, case=case, kind=REPEAT_VICTIM, actor=None, now=now, previous=previous
+        )
+    return previous
+
+
+def _tell_fim(pack: Pack, session: Session, case: Case, now: datetime) -> None:
+    """The victim is in hospital: tell the Force Incident Manager at once, so the on-call chief
+    officer is notified (WMP point 7). With no FIM known, the point stays with the supervisor."""
+    for fim in people_with_role(session=session, role=FIM_ROLE):
+        queue(
+            pack,
+            session=session,
+            kind=FIM_NOTICE,
+            recipient=fim,
+            slot=now,
+            payload={"reference": case.reference, "area": case.area},
+            now=now,
+            case_id=case.id,
+            urgent=True,
+            key=f"{FIM_NOTICE}:{case.id}:{fim.id}",
+        )
+
+
+def record_hospital_admission(
+    pack: Pack, *, session: Session, actor: Person, case: Case, surface: str, now: datetime
+) -> tuple[Literal["recorded", "already", "denied"], list[PlanPoint]]:
+    """The victim was admitted to hospital after the report: the points that follow from it (the
+    chief officer told through the FIM, the hospital payment) start now, and the FIM is told."""
+    if not _may(session, actor, case, ("reporter", "io"), surface=surface, now=now):
+        return "denied", []
+    if case.hospitalised:
+        return "already", []
+    case_store.set_case_fields(session=session, case=case, hospitalised=True)
+    case_store.add_event(session=session, case=case, kind="hospital_admission", actor=actor, now=now)
+    _audit(session, actor, case, surface, "update", now)
+    have = {p.code for p in case.points}
+    planned = [
+        p
+        for p in plan_for(
+            pack, facts_of(case), trigger="report", reported_at=now, occurred_at=case.occurred_at
+        )
+        if p.code not in have
+    ]
+    added = _add_points(pack, session, case, planned)
+    _tell_fim(pack, session, case, now)
+    return "recorded", added
 
 
 def assign_investigator(
@@ -353,6 +433,21 @@ def record_decision(
     """Record a key decision: the points it starts (the Victims' Code clocks) and the victim's notice."""
     if not _may(session, actor, case, ("reporter", "io"), surface=surface, now=now):
         return "denied", []
+    _audit(session, actor, case, surface, "update", now)
+    return "recorded", _apply_decision(pack, session, case, actor, decision, decided_at, now)
+
+
+def _apply_decision(
+    pack: Pack,
+    session: Session,
+    case: Case,
+    actor: Person,
+    decision: str,
+    decided_at: datetime,
+    now: datetime,
+) -> list[PlanPoint]:
+    """A key decision's consequences: the case's fields, the points it starts (each with its
+    Victims' Code clock from `decided_at`) and, with consent, the victim's notice."""
     rule = pack.plan.decisions.get(decision)  # type: ignore[call-overload]
     changes: dict[str, object] = {}
     if rule is not None and rule.arrests_suspect:
@@ -365,7 +460,6 @@ def record_decision(
         session=session, case=case, kind="decision_recorded", actor=actor, now=now, decision=decision,
         decided_at=decided_at.isoformat(),
     )  # fmt: skip
-    _audit(session, actor, case, surface, "update", now)
     facts = facts_of(case)
     planned: dict[str, PlannedPoint] = {}
     for trigger in (decision, "key_decision"):
@@ -394,19 +488,26 @@ def record_decision(
             case_id=case.id,
             key=f"victim_decision:{case.id}:{decision}:{decided_at.isoformat()}",
         )
-    return "recorded", added
+    return added
 
 
 def set_update_interval(
     pack: Pack, *, session: Session, actor: Person, case: Case, days: int, surface: str, now: datetime
 ) -> tuple[Literal["set", "denied"], datetime | None]:
-    """The update interval agreed with the victim; the next update is rescheduled to match."""
-    if not _may(session, actor, case, ("reporter", "io"), surface=surface, now=now):
+    """The update interval agreed with the victim (or chosen by the victim themselves); the next
+    update is rescheduled to match."""
+    if not _may(session, actor, case, ("reporter", "io", "victim"), surface=surface, now=now):
         return "denied", None
-    case_store.set_case_fields(session=session, case=case, update_interval_days=days)
     case_store.add_event(
         session=session, case=case, kind="update_interval_set", actor=actor, now=now, days=days
     )
+    _audit(session, actor, case, surface, "update", now)
+    return "set", _apply_interval(pack, session, case, days, now)
+
+
+def _apply_interval(pack: Pack, session: Session, case: Case, days: int, now: datetime) -> datetime | None:
+    """Set the update interval; the open update point falls due `days` after the last update."""
+    case_store.set_case_fields(session=session, case=case, update_interval_days=days)
     recurring = {s.code for s in pack.plan.points if s.repeat_every_days}
     next_due = None
     for point in case.points:
@@ -416,7 +517,7 @@ def set_update_interval(
                 pack, session=session, point=point, change=Reschedule(last + timedelta(days=days)), now=now
             )
             next_due = point.due_at
-    return "set", next_due
+    return next_due
 
 
 # --- points the bot sees done ---------------------------------------------------------------------
@@ -446,6 +547,8 @@ def _is(case: Case, person: Person, holder: str) -> bool:
     """Whether `person` is the case's `holder` (victim, reporter, IO, or one of its area's leaders)."""
     if holder == "area_leaders":
         return case_store.leads_area(person, case.area)
+    if holder == FIM_ROLE:
+        return any(r.role == FIM_ROLE for r in person.roles)
     ids = {"victim": case.victim_id, "reporter": case.reporter_id, "investigator": case.io_id}
     return ids.get(holder) == person.id
 

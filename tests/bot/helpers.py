@@ -6,7 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.channels.outbound import Channel
 from bot.conversation import RuntimePort
+from bot.reminders.delivery import Deliverer
 from bot.reminders.sweep import SweepReport, run_sweep
 from bot.runtime import Runtime
 from dialogs.notices import nudge_step
@@ -32,16 +34,18 @@ def report(
     area: str = "coventry",
     consent: str = "yes",
     witnesses: str = "none",
+    arrested: str = "no",
+    occurred: str = "2 hours ago",
 ) -> str:
     """Report an assault through the router; returns the case reference."""
     answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
-    answers += ["2 hours ago", "Broad Street", area, kind]
+    answers += [occurred, "Broad Street", area, kind]
     if kind != "hate_crime":
         answers.append("yes" if hate else "no")
     if hate or kind == "hate_crime":
         answers.append("race")
     answers += ["moderate", "Bruised ribs", "hospital", "yes"] if hospital else ["none"]
-    answers += ["no", "skip", witnesses, "ok", "nothing", "none", consent]
+    answers += [arrested, "skip", witnesses, "ok", "nothing", "none", consent]
     return submit_report(runtime, answers)
 
 
@@ -53,8 +57,10 @@ def submit_report(runtime: Runtime, answers: list[str], reporter: str = SUPERVIS
         supervisor.say(text)
     assert keys(supervisor.last) == ["strings.summary_intro"], keys(supervisor.last)
     replies = supervisor.pick("confirm")
-    assert replies[0].key == "strings.case_opened"
-    return replies[0].text.split()[1]
+    # A repeat victim is flagged first (the victim of an earlier case within the pack's window).
+    opened = [r for r in replies if r.key == "strings.case_opened"]
+    assert opened and keys(replies)[0] in ("strings.case_opened", "strings.repeat_victim_flag")
+    return opened[0].text.split()[1]
 
 
 def _known(runtime: Runtime, email: str) -> bool:
@@ -135,3 +141,13 @@ def press(runtime: Runtime, email: str, reference: str, point_id: int, value: st
     return Conversation(RuntimePort(runtime), email)._send(
         pick=ChoicePick(step=nudge_step(reference, point_id), value=value)
     )
+
+
+def deliverer(
+    runtime: Runtime, channels: dict[str, Channel], worker: str = "w1", concurrency: int = 32
+) -> Deliverer:
+    """A delivery worker for the runtime's outbox over `channels` (run `run_once()` on a loop)."""
+    return Deliverer(
+        pack=runtime.pack, sessions=runtime.sessions, clock=runtime.clock, channels=channels, worker=worker,
+        concurrency=concurrency,
+    )  # fmt: skip

@@ -163,11 +163,18 @@ def test_people_roles(database: str, capsys: pytest.CaptureFixture[str]) -> None
     )
     assert main(["people", "add", "insp.op.lead@example.police.uk", "--role", "spoc"]) == 0
     assert main(["people", "add", "someone@gmail.com", "--role", "slt"]) == 2
+    assert (
+        main(["people", "add", "insp.kim.doyle@example.police.uk", "--role", "welfare", "--area", "walsall"])
+        == 0
+    )
+    assert main(["people", "add", "insp.ola.fim@example.police.uk", "--role", "fim"]) == 0
     capsys.readouterr()
     assert main(["people", "list"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "slt: supt.lou.grant@example.police.uk (coventry)",
         "spoc: insp.op.lead@example.police.uk (force-wide)",
+        "welfare: insp.kim.doyle@example.police.uk (walsall)",
+        "fim: insp.ola.fim@example.police.uk (force-wide)",
     ]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from dialogs.engine import EngineError, is_stale, route, step
 from dialogs.schema import AskStep, ChoiceSpec, Flow, Pack, SayStep
-from dialogs.types import MENU_STEP, ChoicePick, DialogState, EffectResult, Reply, Turn
+from dialogs.types import MENU_STEP, START_STEP, ChoicePick, DialogState, EffectResult, Reply, Turn
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -145,6 +145,12 @@ def test_directory_queries_start_a_search_with_the_text(pack: Pack) -> None:
         ("what happens next", "what_happens_next"),
         ("what are my rights?", "what_happens_next"),
         ("I was assaulted, what happens next", "what_happens_next"),
+        # A colleague telling of their own assault takes the victim's path, not the questionnaire.
+        ("I was spat at on duty", "victim_disclosure"),
+        ("someone racially abused me", "victim_disclosure"),
+        ("I've been assaulted", "victim_disclosure"),
+        ("spat at", "report_assault"),
+        ("can you help me report an assault", "report_assault"),
         ("my cases", "my_cases"),
         ("federation", "directory_search"),
         ("counselling", "directory_search"),
@@ -475,3 +481,44 @@ def test_a_victim_changed_to_a_colleague_listed_present_is_refused(pack: Pack) -
         "strings.ask_victim_email",
     ]
     assert talk.state.answers["victim_email"] == "pc.amy.hart@example.police.uk"
+
+
+def test_a_prompt_button_starts_the_report_with_the_victim_given(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    step = f"{START_STEP}/report_assault/victim_email"
+    replies = talk.turn(pick=ChoicePick(step=step, value="pc.amy.hart@example.police.uk"))
+    assert keys(replies) == ["strings.report_intro", "strings.ask_victim_role"]
+    assert talk.state.answers["victim_email"] == "pc.amy.hart@example.police.uk"
+    assert talk.effects == ["lookup_person"]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        f"{START_STEP}/report_assault/victim_email",  # a value that is not a work email
+        f"{START_STEP}/no_such_flow/victim_email",
+        f"{START_STEP}/report_assault/no_such_slot",
+    ],
+)
+def test_a_prompt_button_that_does_not_fit_is_refused_and_loses_nothing(pack: Pack, step: str) -> None:
+    talk = Talk(pack)
+    talk.say("report assault")
+    before = talk.state
+    replies = talk.turn(pick=ChoicePick(step=step, value="someone@gmail.com"))
+    assert keys(replies) == ["strings.stale_choice", "strings.ask_victim_email"]
+    assert talk.state.flow == before.flow and talk.state.step == before.step
+
+
+def test_a_prompt_button_pauses_a_report_in_progress(pack: Pack) -> None:
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    talk.say("report assault")
+    talk.say("pc.ben.ward@example.police.uk")
+    replies = talk.turn(
+        pick=ChoicePick(
+            step=f"{START_STEP}/report_assault/victim_email", value="pc.amy.hart@example.police.uk"
+        )
+    )
+    assert keys(replies) == ["strings.switching_flow_kept", "strings.report_intro", "strings.ask_victim_role"]
+    assert talk.state.answers["victim_email"] == "pc.amy.hart@example.police.uk"
+    assert talk.state.paused is not None
+    assert talk.state.paused.answers["victim_email"] == "pc.ben.ward@example.police.uk"

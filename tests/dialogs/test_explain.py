@@ -47,7 +47,10 @@ def test_when_a_point_falls_due_is_worded_from_its_rule(pack: Pack, code: str, d
         ("chief_officer_notified_via_fim", "when the victim is in hospital"),
         ("colleagues_welfare_offered", "when colleagues were present"),
         ("staff_association_notified", "when victim role is officer or staff"),
-        ("vrr_explained", "once a decision to take no further action is recorded"),
+        (
+            "vrr_explained",
+            "once a decision to take no further action or the discontinuance of the prosecution is recorded",
+        ),
     ],
 )
 def test_when_a_point_applies_is_worded_from_its_facts_and_trigger(

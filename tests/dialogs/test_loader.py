@@ -66,6 +66,7 @@ def test_the_bundled_pack_has_what_design_section_2_lists(pack: Pack) -> None:
         "visit_request",
         "visit_action",
         "my_visits",
+        "victim_disclosure",
     }
 
 

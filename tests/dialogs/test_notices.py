@@ -48,6 +48,15 @@ PAYLOADS = {
         "io_email": "sgt.tom.reid@example.police.uk",
     },
     "victim_decision": {"reference": "OH-2026-0042", "decision": "no_further_action"},
+    "fim_hospital": {"reference": "OH-2026-0042", "area": "walsall"},
+}
+#: Notices sent before any case exists: a colleague's own disclosure, to their supervisor.
+CASELESS = {
+    "victim_disclosure": {
+        "victim_email": "pc.amy.hart@example.police.uk",
+        "victim_name": "PC Amy Hart",
+        "disclosure": 3,
+    },
 }
 
 
@@ -55,7 +64,9 @@ PAYLOADS = {
 NOT_ABOUT_A_CASE = {"report_summary"}
 
 
-@pytest.mark.parametrize("kind", sorted(set(NOTICE_KINDS) - NOT_ABOUT_A_CASE - set(VISIT_NOTICES)))
+@pytest.mark.parametrize(
+    "kind", sorted(set(NOTICE_KINDS) - NOT_ABOUT_A_CASE - set(VISIT_NOTICES) - set(CASELESS))
+)
 def test_every_kind_renders_with_the_case_reference(pack: Pack, kind: str) -> None:
     replies = notice_replies(pack, kind, PAYLOADS[kind], now=NOW)
     text = " ".join(r.text + " " + " ".join(f.label + f.value for f in r.facts) for r in replies)

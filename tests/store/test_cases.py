@@ -195,5 +195,9 @@ def test_lists_of_cases(session: Session) -> None:
         first.reference,
     ]
     assert len(cases.victim_cases(session=session, person=first.victim)) == 2
-    assert cases.cases_for(session=session, person=first.victim) == []
+    # The victim finds their own cases under "my cases" too (their own view of each).
+    assert [c.reference for c in cases.cases_for(session=session, person=first.victim)] == [
+        second.reference,
+        first.reference,
+    ]
     assert session.scalar(select(func.count()).select_from(PlanPoint)) == 6

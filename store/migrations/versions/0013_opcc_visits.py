@@ -2,7 +2,7 @@
 their timeline
 
 Revision ID: 0013_visits
-Revises: 0009_at_rest
+Revises: 0011_victim
 Create Date: 2026-11-27
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_visits"
-down_revision: str | None = "0009_at_rest"
+down_revision: str | None = "0011_victim"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

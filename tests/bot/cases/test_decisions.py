@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 from dialogs.notices import notice_replies
+from dialogs.render import point_title
 from store.models import Nudge
 from tests.bot.helpers import IO, SUPERVISOR, VICTIM, case, outbox, point, report
 from tests.channel import Conversation, keys
@@ -88,7 +89,11 @@ def test_no_further_action_opens_the_review_window_the_victim_sees(
     assert point(runtime, reference, "vrr_explained").due_at == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     replies = Conversation(RuntimePort(runtime), VICTIM).say("what happens next")
     assert replies[0].key == "strings.next_your_case"
-    assert "Tue 23 Feb 2027, 08:00" in replies[0].facts[0].value
+    # The pack keeps a decision's detail from the victim (their officer calls): nothing in their
+    # view says which decision it was, not even the review window that only follows from it.
+    assert not runtime.pack.meta.nudges.decision_detail_to_victim
+    assert "Tue 23 Feb 2027" not in replies[0].facts[0].value
+    assert point_title(runtime.pack, "vrr_explained") not in replies[0].facts[0].value
     assert "Sam" not in replies[0].facts[0].value
 
 

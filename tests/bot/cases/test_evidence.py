@@ -15,14 +15,14 @@ from sqlalchemy import Engine, select
 
 from bot.cases import service
 from bot.conversation import RuntimePort
-from bot.reminders.delivery import Deliverer, DeliveryReport, take_for_console
+from bot.reminders.delivery import DeliveryReport, take_for_console
 from bot.runtime import Runtime
 from dialogs.loader import bundled_pack_dir
 from dialogs.notices import payload_cases
 from dialogs.render import fill, point_title
 from store.models import CaseEvent, Nudge, Person, PlanPoint
 from store.people import ensure_identity
-from tests.bot.helpers import IO, LEADER, SUPERVISOR, VICTIM, add_leader, point, report, sweep
+from tests.bot.helpers import IO, LEADER, SUPERVISOR, VICTIM, add_leader, deliverer, point, report, sweep
 from tests.channel import Conversation, FakePush, keys
 from tests.conftest import START, FakeClock, make_runtime
 
@@ -43,14 +43,7 @@ def on_slack(runtime: Runtime, email: str) -> None:
 
 
 def deliver(runtime: Runtime, slack: FakePush) -> DeliveryReport:
-    deliverer = Deliverer(
-        pack=runtime.pack,
-        sessions=runtime.sessions,
-        clock=runtime.clock,
-        channels={"slack": slack},
-        worker="w1",
-    )
-    return asyncio.run(deliverer.run_once())
+    return asyncio.run(deliverer(runtime, {"slack": slack}).run_once())
 
 
 def assign_io(runtime: Runtime, reference: str) -> None:
