@@ -44,10 +44,14 @@ REPORT_OPTIONAL = (
     "medical_care",
     "hospitalised",
     "crime_reference",
+    "association",
+    "consent_association",
 )
 
 EFFECTS: dict[str, EffectSpec] = {
     "lookup_person": EffectSpec(("email",), frozenset({"known", "unknown", "self"})),
+    "association_for_role": EffectSpec(("role",), frozenset({"one", "ask", "none"})),
+    "record_consent": EffectSpec(("case",), frozenset({"recorded", "already", "denied", "not_found"})),
     "open_case": EffectSpec(REPORT_SLOTS, frozenset({"opened", "duplicate"}), REPORT_OPTIONAL),
     "list_my_cases": EffectSpec((), frozenset({"some", "none"})),
     "show_case": EffectSpec(("case",), frozenset({"ok", "denied", "not_found"})),

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from dialogs import associations, leaflet
 from dialogs.dates import when_text
 from dialogs.render import fill, point_title
 from dialogs.schema import Pack
 from dialogs.types import NUDGE_STEP, Choice, Fact, Reply
 
 __all__ = [
+    "GUIDES",
     "NOTICE_KINDS",
     "PointOutcome",
     "notice_replies",
@@ -117,13 +119,30 @@ def _reminder_point(pack: Pack, reference: str, point: Payload, ctx: _Context) -
     return reply.model_copy(update={"choices": choices, "step": step})
 
 
+#: What a point's reminder adds (its spec's `guide`): what to do, and whom to contact.
+GUIDES: dict[str, Callable[[Pack, Payload], list[Reply]]] = {
+    "association": associations.guidance,
+    "leaflet": leaflet.guidance,
+}
+
+
+def _guide(pack: Pack, point: Payload, ctx: _Context) -> list[Reply]:
+    """The point's guidance, while it is open (the sweep puts what it needs in `about`)."""
+    spec = pack.plan.point(str(point.get("code")))
+    if spec is None or spec.guide is None or "about" not in point or int(point["point"]) in ctx.outcomes:
+        return []
+    return GUIDES[spec.guide](pack, point["about"])
+
+
 def _nudge(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     """One case's reminder: a line per point, each open one with buttons that name it."""
     replies = []
     for case in payload_cases(payload):
         reference = str(case["reference"])
         replies.append(_reply(pack, "strings.nudge", reference=reference))
-        replies += [_reminder_point(pack, reference, point, ctx) for point in case.get("points", [])]
+        for point in case.get("points", []):
+            replies.append(_reminder_point(pack, reference, point, ctx))
+            replies += _guide(pack, point, ctx)
     return replies
 
 
@@ -199,6 +218,9 @@ NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "slt_new_case": _slt_new_case,
     "victim_io": _victim_io,
     "victim_decision": _victim_decision,
+    "association_notice": lambda pack, payload, ctx: associations.notice_replies(pack, payload),
+    "victim_leaflet": lambda pack, payload, ctx: leaflet.leaflet_replies(pack, payload),
+    "leaflet_handover": lambda pack, payload, ctx: leaflet.handover_replies(pack, payload),
 }
 
 

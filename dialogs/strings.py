@@ -11,6 +11,7 @@ __all__ = ["REQUIRED_STRINGS"]
 REQUIRED_STRINGS: frozenset[str] = frozenset(
     {
         "strings.anything_else",
+        "strings.association_none",
         "strings.bad_case_reference",
         "strings.bad_crime_reference",
         "strings.bad_days",
@@ -49,6 +50,7 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
         "strings.label_occurred_at",
         "strings.label_reference",
         "strings.label_victim",
+        "strings.leaflet_handover",
         "strings.menu",
         "strings.menu_after_cancel",
         "strings.menu_continue",
