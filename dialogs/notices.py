@@ -126,12 +126,16 @@ GUIDES: dict[str, Callable[[Pack, Payload], list[Reply]]] = {
 }
 
 
-def _guide(pack: Pack, point: Payload, ctx: _Context) -> list[Reply]:
-    """The point's guidance, while it is open (the sweep puts what it needs in `about`)."""
+def _guided(pack: Pack, reply: Reply, point: Payload, ctx: _Context) -> Reply:
+    """The point's reminder line with its guidance below it while it is open (the sweep puts what
+    the guidance needs in `about`): one message per point, so its buttons stay with it."""
     spec = pack.plan.point(str(point.get("code")))
     if spec is None or spec.guide is None or "about" not in point or int(point["point"]) in ctx.outcomes:
-        return []
-    return GUIDES[spec.guide](pack, point["about"])
+        return reply
+    guidance = GUIDES[spec.guide](pack, point["about"])
+    text = "\n\n".join([reply.text, *(g.text for g in guidance)])
+    facts = reply.facts + tuple(f for g in guidance for f in g.facts)
+    return reply.model_copy(update={"text": text, "facts": facts})
 
 
 def _nudge(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
@@ -140,9 +144,10 @@ def _nudge(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     for case in payload_cases(payload):
         reference = str(case["reference"])
         replies.append(_reply(pack, "strings.nudge", reference=reference))
-        for point in case.get("points", []):
-            replies.append(_reminder_point(pack, reference, point, ctx))
-            replies += _guide(pack, point, ctx)
+        replies += [
+            _guided(pack, _reminder_point(pack, reference, point, ctx), point, ctx)
+            for point in case.get("points", [])
+        ]
     return replies
 
 

@@ -32,10 +32,13 @@ def report(
     area: str = "coventry",
     consent: str = "yes",
     witnesses: str = "none",
+    role: str = "officer",
+    association: str | None = None,
+    tell_association: str = "no",
 ) -> str:
     """Report an assault through the router; returns the case reference."""
     supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
-    answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
+    answers = [victim] + ([role] if _known(runtime, victim) else ["yes", role])
     answers += ["2 hours ago", "Broad Street", area, kind]
     if kind != "hate_crime":
         answers.append("yes" if hate else "no")
@@ -43,6 +46,9 @@ def report(
         answers.append("race")
     answers += ["moderate", "Bruised ribs", "hospital", "yes"] if hospital else ["none"]
     answers += ["no", "skip", witnesses, "ok", "nothing", "none", consent]
+    # Point 9: the association (asked for staff and special constables), and telling it.
+    answers += [association] if association else []
+    answers += [] if role == "volunteer" or association == "none" else [tell_association]
     supervisor.say("report assault")
     for text in answers:
         supervisor.say(text)
