@@ -145,15 +145,21 @@ def test_a_rule_without_a_citation_or_a_default_note_is_refused(tmp_path: Path) 
     assert any("give `cite`" in p.message for p in problems), problems
 
 
-@needs_seeds
-def test_a_wrong_quote_in_the_association_rules_is_reported(tmp_path: Path) -> None:
+def edited_pack(tmp_path: Path, old: str, new: str, file: str = "pack.yaml") -> Path:
+    """A copy of the bundled pack with `old` replaced by `new` in `file`."""
     folder = tmp_path / "west-midlands"
     shutil.copytree(bundled_pack_dir(), folder)
-    path = folder / "pack.yaml"
+    path = folder / file
     text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {file}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+@needs_seeds
+def test_a_wrong_quote_in_the_association_rules_is_reported(tmp_path: Path) -> None:
     old = 'quote: "The supervisor must notify the Police Federation"}'
-    assert old in text
-    path.write_text(text.replace(old, 'quote: "The supervisor may notify the Police Federation"}', 1))
+    folder = edited_pack(tmp_path, old, 'quote: "The supervisor may notify the Police Federation"}')
     _, problems = check_pack(folder, seeds=SEEDS)
     wrong = [p for p in problems if "may notify" in p.message]
     assert len(wrong) == 1 and "associations.by_role.officer" in wrong[0].message

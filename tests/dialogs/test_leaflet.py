@@ -7,6 +7,7 @@ import pytest
 from dialogs.leaflet import guidance, handover_replies, leaflet_replies
 from dialogs.schema import Pack
 
+#: What the leaflet says before the officer and the contacts, in order (pack.yaml `leaflet`).
 SECTIONS = [
     "strings.leaflet_intro",
     "strings.leaflet_process",

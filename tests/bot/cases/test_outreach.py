@@ -8,7 +8,6 @@ points are open. The notice to an association never carries the account of the i
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,6 @@ from bot.channels.port import Visitor
 from bot.conversation import RuntimePort
 from bot.reminders.delivery import Deliverer, DeliveryReport
 from bot.runtime import Runtime
-from dialogs.loader import bundled_pack_dir
 from dialogs.render import fill
 from dialogs.types import Reply
 from store.models import Case, ChannelIdentity, Nudge
@@ -31,20 +29,14 @@ from tests.bot.cases.test_evidence import assign_io, bot_events, name, on_slack,
 from tests.bot.helpers import IO, SUPERVISOR, VICTIM, case, point, report, sweep
 from tests.channel import Conversation, FakePush, keys
 from tests.conftest import START, FakeClock, make_runtime
+from tests.dialogs.test_associations import edited_pack
+from tests.dialogs.test_leaflet import SECTIONS
 from tests.smtp_server import SmtpServer
 
 FEDERATION = "westmidlandspf@polfed.org"
 UNISON = "unison@west-midlands.pnn.police.uk"
 REP = "fed.rep.lee@example.police.uk"
 DUE = START + timedelta(hours=25)
-#: What the leaflet says before the contacts, in order (pack.yaml `leaflet`).
-SECTIONS = [
-    "strings.leaflet_intro",
-    "strings.leaflet_process",
-    "strings.leaflet_rights",
-    "strings.leaflet_court",
-    "strings.leaflet_hospital",
-]
 
 
 @pytest.fixture
@@ -185,13 +177,8 @@ def test_a_special_constable_is_asked_whether_they_belong_to_the_federation(runt
 @pytest.fixture
 def rep_runtime(engine: Engine, clock: FakeClock, tmp_path: Path) -> Runtime:
     """A force whose Federation has a named rep the bot tells in chat, and no mailbox."""
-    folder = tmp_path / "pack"
-    shutil.copytree(bundled_pack_dir(), folder)
-    path = folder / "pack.yaml"
-    text = path.read_text(encoding="utf-8")
     old = "      directory: police_federation\n      directory_email: true\n"
-    assert old in text
-    path.write_text(text.replace(old, f"      directory: police_federation\n      people: [{REP}]\n"))
+    folder = edited_pack(tmp_path, old, f"      directory: police_federation\n      people: [{REP}]\n")
     return make_runtime(engine, clock, pack_dir=folder)
 
 

@@ -15,19 +15,12 @@ from bot.runtime import Runtime
 from dialogs.render import fill
 from tests.bot.helpers import SUPERVISOR, VICTIM, point, report, sweep
 from tests.conftest import START, FakeClock
+from tests.dialogs.test_leaflet import SECTIONS
 from tests.slack_mock import SlackRig, reply_keys
 
 SERGEANT = "U0SERGEANT"
 AMY = "U0AMY"
-LEAFLET = [
-    "strings.leaflet_intro",
-    "strings.leaflet_process",
-    "strings.leaflet_rights",
-    "strings.leaflet_court",
-    "strings.leaflet_hospital",
-    "strings.leaflet_io_pending",
-    "strings.leaflet_contacts",
-]
+LEAFLET = [*SECTIONS, "strings.leaflet_io_pending", "strings.leaflet_contacts"]
 
 
 @pytest.fixture
