@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from bot.channels.configured import push_channels
 from bot.channels.email import parse_smtp_url
 from bot.channels.email.adapter import EmailChannel, make_email_channel
 from bot.channels.outbound import Address
+from bot.cli import main
 from bot.settings import ConfigurationError, Settings
+from dialogs.schema import Pack
 from dialogs.types import Fact, Reply
+from tests.bot.channels.console.test_adapter import REPORT, SUPERVISOR
 from tests.conftest import FakeClock
 from tests.smtp_server import SENDER, SmtpServer
 
@@ -124,3 +131,28 @@ def test_ports_default_by_scheme_and_email_is_off_without_a_url(clock: FakeClock
     assert (plain.port, plain.implicit_tls, plain.username) == (25, False, None)
     assert (tls.port, tls.implicit_tls, tls.username, tls.password) == (465, True, "u", "p@ss")
     assert make_email_channel(Settings(), clock=clock) is None
+
+
+def test_email_is_a_push_channel_only_when_configured(smtp: SmtpServer, pack: Pack) -> None:
+    assert "email" not in push_channels(Settings(), pack=pack)
+    configured = Settings.from_env({"HAMPSHIRE_SMTP_URL": smtp.url()})
+    assert isinstance(push_channels(configured, pack=pack)["email"], EmailChannel)
+
+
+def test_a_report_in_the_console_then_a_sweep_from_cron_emails_the_federation(
+    smtp: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`hampshire chat` then `hampshire nudge run-once`, configured by the environment alone."""
+    database = f"sqlite:///{tmp_path / 'chat.db'}"
+    monkeypatch.setenv("HAMPSHIRE_SMTP_URL", smtp.url())
+    answers = [*REPORT[:-2], "yes", "1"]  # the colleague agrees to the Federation being told
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in answers)))
+    assert main(["chat", "--as", SUPERVISOR, "--db", database]) == 0
+    assert "Case OH-2026-0001 is open." in capsys.readouterr().out
+    # Well after the report and outside quiet hours, whenever the test runs.
+    assert main(["nudge", "run-once", "--now", "2099-01-01T10:00:00+00:00", "--db", database]) == 0
+    [received] = smtp.received
+    assert received.rcpt_tos == ["westmidlandspf@polfed.org"] and "OH-2026-0001" in received.body
