@@ -351,3 +351,11 @@ def prune_failed(error: BaseException) -> str:
 
 def tick_failed(error: BaseException) -> str:
     return f"plan tick failed with {type(error).__name__} at {where_it_failed(error)}; the next tick retries"
+
+
+def email_not_sent(key: str | None, error: str) -> str:
+    return f"email {_id(key)} not accepted by the SMTP server ({_id(error)}); it will be tried again"
+
+
+def email_uncertain(key: str | None, error: str) -> str:
+    return f"email {_id(key)}: the SMTP conversation broke off ({_id(error)}); it may have been delivered"

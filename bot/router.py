@@ -33,6 +33,7 @@ from dialogs.types import Reply, Turn
 from dialogs.understand import clean_text
 from store.dialog_state import StaleStateError, load_state, save_state
 from store.events import mark_processed
+from store.outbox import release_held
 
 __all__ = ["Answered", "Router"]
 
@@ -121,6 +122,8 @@ class Router:
         ):
             return Answered([])  # a retried or resent delivery of an event already handled
         person = identify(session=session, account=inbound, now=now)
+        # Whatever waited for them (a victim's leaflet) goes at the next delivery, now they are here.
+        release_held(session=session, person_id=person.id, now=now)
         loaded = load_state(session=session, key=inbound.conversation_key, now=now)
         replies: list[Reply] = []
         if loaded.reset:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.channels.email import parse_smtp_url
 from bot.logs import LOG_FORMAT_VARIABLE, LogFormat
 from bot.logs import log_format as parse_log_format
 
@@ -77,6 +78,16 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, validation_alias="HAMPSHIRE_PUBLIC_URL")
     public_host: str | None = Field(None, validation_alias="HAMPSHIRE_PUBLIC_HOST")
     teams_app_id: str | None = Field(None, validation_alias="TEAMS_APP_ID")
+    # Email to people outside chat (a staff association's mailbox); off when unset. A secret: the
+    # URL may hold the server's password.
+    smtp_url: SecretStr | None = Field(None, validation_alias="HAMPSHIRE_SMTP_URL")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_usable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_smtp_url(value.get_secret_value())  # a ValueError says why, never the URL
+        return value
 
     def replace(self, **changes: object) -> Settings:
         """A copy with `changes`, validated as the constructor validates them."""

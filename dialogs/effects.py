@@ -44,6 +44,8 @@ REPORT_OPTIONAL = (
     "medical_care",
     "hospitalised",
     "crime_reference",
+    "association",
+    "consent_association",
 )
 
 _OUTCOMES = frozenset({"already", "denied", "not_found"})
@@ -69,6 +71,8 @@ VISIT_EFFECTS: dict[str, EffectSpec] = {
 
 EFFECTS: dict[str, EffectSpec] = {
     "lookup_person": EffectSpec(("email",), frozenset({"known", "unknown", "self"})),
+    "association_for_role": EffectSpec(("role",), frozenset({"one", "ask", "none"})),
+    "record_consent": EffectSpec(("case",), frozenset({"recorded", "already", "denied", "not_found"})),
     "open_case": EffectSpec(REPORT_SLOTS, frozenset({"opened", "repeat", "duplicate"}), REPORT_OPTIONAL),
     "list_my_cases": EffectSpec((), frozenset({"some", "none"})),
     "show_case": EffectSpec(("case",), frozenset({"ok", "victim", "welfare", "denied", "not_found"})),

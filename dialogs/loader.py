@@ -26,7 +26,7 @@ from dialogs.actions import ACTIONS
 from dialogs.dates import parse_locale
 from dialogs.durations import DURATION_NAMES, pack_duration
 from dialogs.effects import EFFECTS, VISIT_EFFECTS
-from dialogs.expect import EXPECT
+from dialogs.expect import EXPECT, is_work_email, normalise_email
 from dialogs.notices import NOTICE_KINDS
 from dialogs.plan import CASE_FACTS, EVIDENCE_EVENTS
 from dialogs.render import CHARTS, CHOICES_FROM, RENDERERS
@@ -39,10 +39,12 @@ from dialogs.schema import (
     Directory,
     EffectStep,
     Flow,
+    Grounded,
     Pack,
     PackMeta,
     Plan,
     SayStep,
+    Sourced,
     Step,
     SummaryStep,
     Visits,
@@ -264,6 +266,8 @@ class _Checker:
         self._check_plan()
         self._check_directory()
         self._check_visits()
+        self._check_associations()
+        self._check_leaflet()
 
     def _check_meta(self) -> None:
         meta, source = self.pack.meta, self.sources["pack"]
@@ -464,6 +468,90 @@ class _Checker:
                     wrong = _check_citation(seeds, citation.seed, citation.point, citation.quote)
                     if wrong:
                         self.problem(self.sources["visits"], ("steps", code, "cite", j), f"{code}: {wrong}")
+        meta = self.sources["pack"]
+        for path, grounded in self._grounded():
+            for j, citation in enumerate(grounded.cite):
+                wrong = _check_citation(seeds, citation.seed, citation.point, citation.quote)
+                if wrong:
+                    self.problem(meta, (*path, "cite", j), f"{'.'.join(map(str, path))}: {wrong}")
+
+    def _grounded(self) -> Iterator[tuple[Path_, Grounded]]:
+        """Every rule and sentence of points 9 and 10 in pack.yaml, with where it is."""
+        rules, leaflet = self.pack.meta.associations, self.pack.meta.leaflet
+        if rules is not None:
+            for role, rule in rules.by_role.items():
+                yield ("associations", "by_role", role), rule
+            yield ("associations", "notice"), rules.notice
+            for why in type(rules.guidance).model_fields:
+                yield ("associations", "guidance", why), getattr(rules.guidance, why)
+            for i, sourced in enumerate(rules.sentences):
+                yield ("associations", "sentences", i), sourced
+        if leaflet is not None:
+            for i, sourced in enumerate(leaflet.sections):
+                yield ("leaflet", "sections", i), sourced
+            for name in ("io", "io_pending", "contacts_intro", "hate_crime"):
+                yield ("leaflet", name), getattr(leaflet, name)
+            for why in type(leaflet.guidance).model_fields:
+                yield ("leaflet", "guidance", why), getattr(leaflet.guidance, why)
+            for i, sourced in enumerate(leaflet.sentences):
+                yield ("leaflet", "sentences", i), sourced
+
+    def _check_associations(self) -> None:
+        """Point 9's roles, associations, directory entries, contacts and strings exist."""
+        source, rules = self.sources["pack"], self.pack.meta.associations
+        roles = CASE_FACTS["victim_role"]
+        keys = {e.key for e in self.pack.directory.entries}
+        if rules is None:
+            for i, point in enumerate(self.pack.plan.points):
+                if point.guide == "association":
+                    self.problem(
+                        self.sources["plan"], ("points", i, "guide"), "no `associations` in pack.yaml"
+                    )
+            return
+        for role, rule in rules.by_role.items():
+            if role not in roles:
+                self.problem(source, ("associations", "by_role", role), f"unknown victim role {role!r}")
+            for j, named in enumerate(rule.bodies):
+                if named not in rules.bodies:
+                    self.problem(
+                        source,
+                        ("associations", "by_role", role, "bodies", j),
+                        f"unknown association {named!r}",
+                    )
+        for key, body in rules.bodies.items():
+            path: Path_ = ("associations", "bodies", key)
+            if body.directory not in keys:
+                self.problem(source, (*path, "directory"), f"unknown directory entry {body.directory!r}")
+            self._check_string(source, (*path, "name"), body.name)
+            for field, addresses in (("people", body.people), ("emails", body.emails)):
+                for j, address in enumerate(addresses):
+                    if normalise_email(address) is None:
+                        self.problem(source, (*path, field, j), f"not an email address: {address!r}")
+                    elif field == "people" and not is_work_email(address, self.pack):
+                        self.problem(source, (*path, field, j), f"not a work email: {address!r}")
+        for path, grounded in self._grounded():
+            if isinstance(grounded, Sourced):
+                self._check_string(source, (*path, "text"), grounded.text)
+
+    def _check_leaflet(self) -> None:
+        """Point 10's sections, contacts and strings exist."""
+        source, leaflet = self.sources["pack"], self.pack.meta.leaflet
+        if leaflet is None:
+            for i, point in enumerate(self.pack.plan.points):
+                if point.guide == "leaflet":
+                    self.problem(self.sources["plan"], ("points", i, "guide"), "no `leaflet` in pack.yaml")
+            return
+        keys = {e.key for e in self.pack.directory.entries}
+        for role, entries in leaflet.contacts.items():
+            if role not in CASE_FACTS["victim_role"]:
+                self.problem(source, ("leaflet", "contacts", role), f"unknown victim role {role!r}")
+            for j, key in enumerate(entries):
+                if key not in keys:
+                    self.problem(source, ("leaflet", "contacts", role, j), f"unknown directory entry {key!r}")
+
+    def _check_string(self, source: _Source, path: Path_, ref: str) -> None:
+        if ref.removeprefix("strings.") not in self.pack.strings:
+            self.problem(source, path, f"unknown string key {ref!r}")
 
     def _check_directory(self) -> None:
         source = self.sources["directory"]

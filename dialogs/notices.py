@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from dialogs import associations, leaflet
 from dialogs.dates import when_text
 from dialogs.render import figures_chart, figures_facts, fill, point_title
 from dialogs.schema import Pack
@@ -22,6 +23,7 @@ from dialogs.types import NUDGE_STEP, START_STEP, Choice, Fact, Reply
 from dialogs.visits import VISIT_NOTICES, visit_replies
 
 __all__ = [
+    "GUIDES",
     "NOTICE_KINDS",
     "PointOutcome",
     "notice_replies",
@@ -118,13 +120,35 @@ def _reminder_point(pack: Pack, reference: str, point: Payload, ctx: _Context) -
     return reply.model_copy(update={"choices": choices, "step": step})
 
 
+#: What a point's reminder adds (its spec's `guide`): what to do, and whom to contact.
+GUIDES: dict[str, Callable[[Pack, Payload], list[Reply]]] = {
+    "association": associations.guidance,
+    "leaflet": leaflet.guidance,
+}
+
+
+def _guided(pack: Pack, reply: Reply, point: Payload, ctx: _Context) -> Reply:
+    """The point's reminder line with its guidance below it while it is open (the sweep puts what
+    the guidance needs in `about`): one message per point, so its buttons stay with it."""
+    spec = pack.plan.point(str(point.get("code")))
+    if spec is None or spec.guide is None or "about" not in point or int(point["point"]) in ctx.outcomes:
+        return reply
+    guidance = GUIDES[spec.guide](pack, point["about"])
+    text = "\n\n".join([reply.text, *(g.text for g in guidance)])
+    facts = reply.facts + tuple(f for g in guidance for f in g.facts)
+    return reply.model_copy(update={"text": text, "facts": facts})
+
+
 def _nudge(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     """One case's reminder: a line per point, each open one with buttons that name it."""
     replies = []
     for case in payload_cases(payload):
         reference = str(case["reference"])
         replies.append(_reply(pack, "strings.nudge", reference=reference))
-        replies += [_reminder_point(pack, reference, point, ctx) for point in case.get("points", [])]
+        replies += [
+            _guided(pack, _reminder_point(pack, reference, point, ctx), point, ctx)
+            for point in case.get("points", [])
+        ]
     return replies
 
 
@@ -244,6 +268,9 @@ NOTICE_KINDS: dict[str, Callable[[Pack, Payload, _Context], list[Reply]]] = {
     "victim_decision": _victim_decision,
     "report_summary": _report_summary,
     **{kind: _visit(kind) for kind in VISIT_NOTICES},
+    "association_notice": lambda pack, payload, ctx: associations.notice_replies(pack, payload),
+    "victim_leaflet": lambda pack, payload, ctx: leaflet.leaflet_replies(pack, payload),
+    "leaflet_handover": lambda pack, payload, ctx: leaflet.handover_replies(pack, payload),
 }
 
 

@@ -31,7 +31,7 @@ FactValue = str | bool | int
 
 #: Facts a pack's conditions may test, with the values each can take.
 CASE_FACTS: dict[str, tuple[FactValue, ...]] = {
-    "victim_role": ("officer", "staff", "volunteer"),
+    "victim_role": ("officer", "staff", "special_constable", "volunteer"),
     "kind": ("physical_assault", "spitting", "verbal_abuse", "hate_crime"),
     "hate_crime": (True, False),
     "enhanced_rights": (True, False),
@@ -39,6 +39,7 @@ CASE_FACTS: dict[str, tuple[FactValue, ...]] = {
     "injured": (True, False),
     "suspect_arrested": ("yes", "no", "unknown"),
     "colleagues_present": (True, False),
+    "has_association": (True, False),
 }
 
 #: The case's investigating officer was assigned through the bot.
@@ -65,6 +66,8 @@ def case_facts(answers: Mapping[str, JsonValue]) -> dict[str, FactValue]:
         "injured": injury not in ("none", ""),
         "suspect_arrested": str(answers.get("suspect_arrested", "unknown")),
         "colleagues_present": bool(answers.get("colleagues_present")),
+        # False when the reporter said the colleague belongs to none of their role's associations.
+        "has_association": answers.get("association") != "none",
     }
 
 

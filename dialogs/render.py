@@ -24,6 +24,7 @@ __all__ = [
     "CHARTS",
     "CHOICES_FROM",
     "RENDERERS",
+    "directory_facts",
     "figures_chart",
     "figures_facts",
     "fill",
@@ -121,7 +122,11 @@ def signposts(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     strand = state.answers.get("hate_strand")
     if not case_facts(state.answers)["hate_crime"] or not isinstance(strand, str):
         return []
-    keys = pack.meta.signposts.get(strand, [])
+    return directory_facts(pack, pack.meta.signposts.get(strand, []))
+
+
+def directory_facts(pack: Pack, keys: list[str]) -> list[Fact]:
+    """The pack's directory entries `keys`, in directory order, each with its contact details."""
     entries = [e for e in pack.directory.entries if e.key in keys]
     return [Fact(label=e.name, value=_contact_lines(pack, e.model_dump())) for e in entries]
 
@@ -311,6 +316,17 @@ def my_case_choices(pack: Pack, state: DialogState) -> list[Choice]:
     ]
 
 
+def association_choices(pack: Pack, state: DialogState) -> list[Choice]:
+    """The staff associations of the victim's role (pack.yaml `associations`), and "none of these"."""
+    rules = pack.meta.associations
+    rule = rules.by_role.get(str(state.answers.get("victim_role"))) if rules else None
+    if rules is None or rule is None:
+        return []
+    names = {e.key: e.name for e in pack.directory.entries}
+    choices = [Choice(value=key, label=names.get(rules.bodies[key].directory, key)) for key in rule.bodies]
+    return [*choices, Choice(value="none", label=pack.text("strings.association_none"))]
+
+
 def outstanding_point_choices(pack: Pack, state: DialogState) -> list[Choice]:
     """One choice per outstanding point of the case shown."""
     return [
@@ -382,4 +398,5 @@ CHOICES_FROM: dict[str, Provider] = {
     "outstanding_points": outstanding_point_choices,
     "welfare_choice": welfare_choice,
     "update_choices": update_choices,
+    "association_choices": association_choices,
 }

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 __all__ = [
     "ActionStep",
     "AskStep",
+    "AssociationGuidance",
+    "AssociationSpec",
+    "Associations",
     "ChoiceSpec",
     "Citation",
     "CompletedBy",
@@ -25,14 +28,19 @@ __all__ = [
     "DueVariant",
     "EffectStep",
     "Flow",
+    "Grounded",
     "IntentSpec",
+    "Leaflet",
+    "LeafletGuidance",
     "MeetingSpec",
     "OwnerSpec",
     "Pack",
     "PackMeta",
     "PointSpec",
     "RetentionSettings",
+    "RoleAssociation",
     "SayStep",
+    "Sourced",
     "Step",
     "SummaryStep",
     "VisitStepSpec",
@@ -325,6 +333,112 @@ class VictimSettings(_Model):
     )
 
 
+class Citation(_Model):
+    """Where a point comes from: a seed document, its numbered point if it has one, its words.
+
+    The checker confirms the quote is in the seed (and inside that numbered point) when it is given
+    the seeds folder; the pack ships without it.
+    """
+
+    seed: Annotated[str, Field(pattern=r"^\d{3}$", description="the seed's number, e.g. 000")]
+    point: int | None = Field(None, ge=1, description="the numbered point of the seed's plan")
+    quote: str = Field(min_length=12, description="the seed's exact words (spacing aside)")
+
+
+# --- points 9 and 10: the staff association and the victim's leaflet -----------------------------
+
+
+class Grounded(_Model):
+    """Where a rule or a sentence of the pack comes from: seed lines, or the pack's own default."""
+
+    cite: list[Citation] = Field(default_factory=list, description="the seed lines it comes from")
+    default_note: str | None = Field(None, description="where the pack chose it, the seeds being silent")
+
+    @model_validator(mode="after")
+    def _grounded(self) -> Grounded:
+        if not self.cite and not self.default_note:
+            raise ValueError("give `cite` (the seed lines) or `default_note` (the pack's own default)")
+        return self
+
+
+class Sourced(Grounded):
+    """A sentence the bot says (a `strings.*` key) with its seed citation or default note."""
+
+    text: StringKey
+
+
+class RoleAssociation(Grounded):
+    """Which staff associations a victim's role points to.
+
+    One body and no `ask`: that one. `ask`: the reporter picks one of `bodies`, or none (the
+    colleague belongs to none). No bodies: the role has no association and point 9 does not apply.
+    """
+
+    bodies: list[Id] = Field(default_factory=list)
+    ask: bool = Field(False, description="the reporter picks one of `bodies` or none")
+
+
+class AssociationSpec(_Model):
+    """A staff association: its name, its directory entry, and whom the bot tells of a case.
+
+    `people` are reached in Slack or Teams (by work email); `emails` by email over SMTP
+    (`HAMPSHIRE_SMTP_URL`); with `directory_email` the directory entry's email too, unless flagged.
+    """
+
+    name: StringKey
+    directory: Id = Field(description="the directory entry whose contacts the supervisor is shown")
+    people: list[str] = Field(default_factory=list, description="work emails of people told in chat")
+    emails: list[str] = Field(default_factory=list, description="mailboxes told by email")
+    directory_email: bool = False
+
+
+class AssociationGuidance(_Model):
+    """What the supervisor's reminder of point 9 says to do, by why the point is still open."""
+
+    not_chosen: Sourced = Field(description="the colleague's association is not known")
+    no_consent: Sourced = Field(description="the colleague did not agree to it being told")
+    no_contact: Sourced = Field(description="the pack has no contact for the bot to tell")
+    not_delivered: Sourced = Field(description="the bot's notice is on its way")
+
+
+class Associations(_Model):
+    """Point 9: the association of each victim role, the associations, and the notice they get."""
+
+    by_role: dict[Id, RoleAssociation]
+    bodies: dict[Id, AssociationSpec]
+    notice: Sourced = Field(
+        description="what the association is told (never the incident itself); its first line is an "
+        "email's subject"
+    )
+    guidance: AssociationGuidance
+    sentences: list[Sourced] = Field(default_factory=list, description="point 9's other sentences")
+
+
+class LeafletGuidance(_Model):
+    """What the supervisor's reminder of point 10 says to do, by why the point is still open."""
+
+    no_consent: Sourced = Field(description="the victim has not agreed to hear from the bot")
+    not_delivered: Sourced = Field(description="the bot cannot reach the victim yet")
+
+
+class Leaflet(_Model):
+    """Point 10: the "what happens next" leaflet the bot sends the victim, part by part.
+
+    `sections` are said in order; then their investigating officer (`io`, or `io_pending`), the
+    contacts for their role (`contacts`, directory keys) and, for a hate crime, the staff networks
+    of its strand (`pack.yaml` `signposts`, introduced by `hate_crime`).
+    """
+
+    sections: list[Sourced] = Field(min_length=1)
+    io: Sourced
+    io_pending: Sourced
+    contacts_intro: Sourced
+    contacts: dict[Id, list[Id]] = Field(description="victim role -> directory entries")
+    hate_crime: Sourced
+    guidance: LeafletGuidance
+    sentences: list[Sourced] = Field(default_factory=list, description="point 10's other sentences")
+
+
 class PackMeta(_Model):
     """`pack.yaml`: the force, its clock, its menu and the words that route free text."""
 
@@ -354,6 +468,8 @@ class PackMeta(_Model):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     victims: VictimSettings = Field(default_factory=VictimSettings)
+    associations: Associations | None = Field(None, description="point 9: whom the bot tells")
+    leaflet: Leaflet | None = Field(None, description="point 10: what the bot sends the victim")
 
 
 # --- plan ------------------------------------------------------------------------------------------
@@ -381,18 +497,6 @@ class DueVariant(_Model):
 
     when: Condition
     due: DueRule
-
-
-class Citation(_Model):
-    """Where a point comes from: a seed document, its numbered point if it has one, its words.
-
-    The checker confirms the quote is in the seed (and inside that numbered point) when it is given
-    the seeds folder; the pack ships without it.
-    """
-
-    seed: Annotated[str, Field(pattern=r"^\d{3}$", description="the seed's number, e.g. 000")]
-    point: int | None = Field(None, ge=1, description="the numbered point of the seed's plan")
-    quote: str = Field(min_length=12, description="the seed's exact words (spacing aside)")
 
 
 class CompletedBy(_Model):
@@ -442,6 +546,10 @@ class PointSpec(_Model):
     escalate_after_hours: int | None = Field(None, ge=0)
     completed_by: CompletedBy | None = Field(None, description="evidence that completes it without a person")
     updates_victim: bool = Field(False, description="an update owed to the victim (their 'next update due')")
+    guide: Literal["association", "leaflet"] | None = Field(
+        None,
+        description="its reminder says what to do and shows the contacts (pack.yaml associations, leaflet)",
+    )
 
     @property
     def triggers(self) -> tuple[Trigger, ...]:

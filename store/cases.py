@@ -96,6 +96,8 @@ class CaseDraft:
     welfare_how: str
     welfare_support: str
     welfare_handover: str
+    association: str | None = None
+    consent_association: bool = False
 
 
 def next_reference(*, session: Session, year: int) -> str:
@@ -163,6 +165,8 @@ def open_case(
         victim_role=draft.victim_role,
         reporter_id=reporter.id,
         consent_contact=draft.consent_contact,
+        association=draft.association,
+        consent_association=draft.consent_association,
         status="open",
         # Built with the case so that one flush writes them and the caller can list the points
         # without reading them back.

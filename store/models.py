@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -182,6 +183,9 @@ class Case(Base):
     reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     io_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     consent_contact: Mapped[bool] = mapped_column(Boolean)
+    # Point 9: the victim's staff association ("none": they belong to none; None: not known).
+    association: Mapped[str | None] = mapped_column(String(32))
+    consent_association: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     update_interval_days: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="open")
     review_until: Mapped[datetime | None]

@@ -29,6 +29,7 @@ __all__ = [
     "lapsed_claims",
     "outbox_row",
     "pending_about",
+    "release_held",
     "REMINDER_KINDS",
     "withdraw_reminders",
 ]
@@ -199,6 +200,18 @@ def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = 
     if kinds:
         query = query.where(Nudge.kind.in_(kinds))
     return list(session.scalars(_locking(session, query.order_by(Nudge.due_slot, Nudge.id))))
+
+
+def release_held(*, session: Session, person_id: int, now: datetime) -> int:
+    """Messages held for a person nobody could reach, due again from `now` (they just reached us).
+
+    Returns how many. Uses the (recipient, status) index: cheap enough for every turn.
+    """
+    query = update(Nudge).where(Nudge.recipient_id == person_id, Nudge.status == "held")
+    result = session.execute(
+        query.values(status="pending", not_before=now).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def withdraw_reminders(

@@ -26,6 +26,7 @@ SDK_HOMES = {
     "botframework": "bot/channels/teams/botbuilder.py",
     "msrest": "bot/channels/teams/botbuilder.py",
     "microsoft_agents": "bot/channels/teams/agents.py",
+    "aiosmtplib": "bot/channels/email/adapter.py",
 }
 #: Libraries that do I/O: the dialog engine is pure, so none of them belongs in dialogs/.
 IO_LIBRARIES = ("sqlalchemy", "alembic", "aiohttp", "requests", "urllib3", "apscheduler", "psycopg")

@@ -55,6 +55,7 @@ ANSWERS = {
     "ask_welfare_support": "A call from TRiM",
     "ask_welfare_handover": "none",
     "ask_consent_contact": "yes",
+    "ask_consent_association": "yes",
     "summary_intro": "confirm",
 }
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from dialogs.associations import NONE
 from dialogs.plan import FactValue, case_facts
 from store.cases import CaseDraft
 
@@ -42,6 +43,8 @@ class ReportAnswers(BaseModel):
     medical_care: str | None = None
     hospitalised: YesNo | None = None
     crime_reference: str | None = None
+    association: str | None = None
+    consent_association: YesNo | None = None
 
     @field_validator("colleagues_present", mode="before")
     @classmethod
@@ -53,8 +56,11 @@ class ReportAnswers(BaseModel):
         answers: dict[str, JsonValue] = self.model_dump(mode="json", exclude_none=True)
         return case_facts(answers)
 
-    def draft(self) -> CaseDraft:
-        """The case to store."""
+    def draft(self, *, association: str | None = None) -> CaseDraft:
+        """The case to store, with the victim's staff association as the pack resolved it.
+
+        Consent to tell the association counts only when there is one to tell.
+        """
         facts = self.facts()
         return CaseDraft(
             victim_email=self.victim_email,
@@ -77,4 +83,6 @@ class ReportAnswers(BaseModel):
             welfare_how=self.welfare_how,
             welfare_support=self.welfare_support,
             welfare_handover=self.welfare_handover,
+            association=association,
+            consent_association=self.consent_association == "yes" and association not in (None, NONE),
         )

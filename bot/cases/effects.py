@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import JsonValue
 from sqlalchemy.orm import Session
 
-from bot.cases import service, victim
+from bot.cases import outreach, service, victim
 from bot.cases.answers import ReportAnswers
 from bot.visits.effects import VISIT_HANDLERS
+from dialogs.associations import role_outcome
 from dialogs.effects import EFFECTS
 from dialogs.schema import Pack
 from dialogs.types import Effect, EffectResult
@@ -121,6 +122,11 @@ def open_case(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
         return "duplicate", data
     repeat = service.repeat_count(session=ctx.session, case=case)
     return ("repeat" if repeat else "opened"), {**data, "previous_cases": repeat}
+
+
+def association_for_role(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+    """Whether the victim's role has one staff association, a choice to make, or none (point 9)."""
+    return role_outcome(ctx.pack, _text(args["role"])), {}
 
 
 # --- my cases -----------------------------------------------------------------------------------
@@ -241,6 +247,16 @@ def record_decision(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     if result != "recorded":
         return result, {}
     return "recorded", {"reference": case.reference, "points": _points(ctx, case, added)}
+
+
+def record_consent(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
+    """The victim now agrees to hear from the bot: recorded, and the leaflet sent (point 10)."""
+    case, outcome = _case(args, ctx)
+    if case is None:
+        return outcome, {}
+    return outreach.record_consent(
+        ctx.pack, session=ctx.session, actor=ctx.actor, case=case, surface=ctx.surface, now=ctx.now
+    ), {}  # fmt: skip
 
 
 def set_update_interval(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
@@ -397,6 +413,8 @@ def report_figures(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
 
 HANDLERS: dict[str, Handler] = {
     "lookup_person": lookup_person,
+    "association_for_role": association_for_role,
+    "record_consent": record_consent,
     "open_case": open_case,
     "list_my_cases": list_my_cases,
     "show_case": show_case,

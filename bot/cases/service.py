@@ -17,9 +17,11 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from bot import messages
+from bot.cases import outreach
 from bot.cases.answers import ReportAnswers
 from bot.cases.points import Close, Open, PointChange, Reschedule, Snooze, change_point, clock_of, new_clock
 from bot.reminders.queue import queue, senior_leaders, withdraw_settled
+from dialogs.associations import NONE, association_of
 from dialogs.clock import add_months
 from dialogs.plan import IO_ASSIGNED, FactValue, PlannedPoint, case_facts, plan_for
 from dialogs.schema import Pack
@@ -73,6 +75,7 @@ def facts_of(case: Case) -> dict[str, FactValue]:
             "hospitalised": "yes" if case.hospitalised else "no",
             "suspect_arrested": case.suspect_arrested,
             "colleagues_present": [w.person_id for w in case.witnesses],
+            "association": case.association,
         }
     )
 
@@ -186,12 +189,13 @@ def open_case(
 
     Returns the case and whether it is new (a double-clicked confirmation returns the first).
     """
-    draft = answers.draft()
+    association = association_of(pack, answers.victim_role, answers.association)
+    draft = answers.draft(association=association)
     victim = ensure_person(session=session, email=draft.victim_email, now=now)
     witnesses = [ensure_person(session=session, email=e, now=now) for e in draft.colleagues_present]
-    planned = plan_for(
-        pack, answers.facts(), trigger="report", reported_at=now, occurred_at=answers.occurred_at
-    )
+    # The association as resolved (an answer left from a role changed at the summary is not).
+    facts = answers.facts() | {"has_association": association != NONE}
+    planned = plan_for(pack, facts, trigger="report", reported_at=now, occurred_at=answers.occurred_at)
     case, created = case_store.open_case(
         session=session,
         draft=draft,
@@ -227,6 +231,8 @@ def open_case(
             _apply_decision(pack, session, case, reporter, "arrest", case.occurred_at, now)
         if case.hospitalised:
             _tell_fim(pack, session, case, now)
+        outreach.queue_association_notices(pack, session=session, case=case, now=now)
+        outreach.queue_leaflet(pack, session=session, case=case, now=now)
     return case, created
 
 

@@ -31,7 +31,10 @@ def teams_off_reason(settings: Settings) -> str | None:
 
 
 def push_channels(settings: Settings, *, pack: Pack, clock: Clock = system_clock) -> dict[str, Channel]:
-    """The configured push channels by name; with none, reminders wait for the console."""
+    """The configured push channels by name; with none, reminders wait for the console.
+
+    Email (`HAMPSHIRE_SMTP_URL`) reaches only mailboxes: people are reached in chat.
+    """
     channels: dict[str, Channel] = {}
     if slack_off_reason(settings) is None:
         from bot.channels.slack.adapter import make_slack_channel
@@ -45,4 +48,10 @@ def push_channels(settings: Settings, *, pack: Pack, clock: Clock = system_clock
         teams = make_teams_channel(settings, pack=pack, clock=clock)
         if teams is not None:
             channels[teams.name] = teams
+    if settings.smtp_url is not None:
+        from bot.channels.email.adapter import make_email_channel
+
+        email = make_email_channel(settings, clock=clock)
+        if email is not None:
+            channels[email.name] = email
     return channels

@@ -14,12 +14,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.channels.email import EMAIL, MAILBOX_TENANT
 from bot.people.policy import ChannelAccount, work_email
 from dialogs.schema import Pack
 from store import people as store
 from store.models import Person
 
-__all__ = ["ChannelAccount", "identify", "linked_person", "person_by_work_email", "work_email"]
+__all__ = ["ChannelAccount", "identify", "linked_person", "mailbox", "person_by_work_email", "work_email"]
 
 
 def identify(*, session: Session, account: ChannelAccount, now: datetime) -> Person:
@@ -54,3 +55,15 @@ def person_by_work_email(
     if address is None:
         return None
     return store.ensure_person(session=session, email=address, now=now, display_name=display_name)
+
+
+def mailbox(*, session: Session, address: str, now: datetime) -> Person:
+    """The person for a mailbox the bot emails (a staff association's), reachable by email only.
+
+    Not a colleague's chat account: its one identity is on the email channel, its address.
+    """
+    person = store.ensure_person(session=session, email=address, now=now)
+    store.ensure_identity(
+        session=session, person=person, channel=EMAIL, tenant=MAILBOX_TENANT, user_id=person.email, now=now
+    )
+    return person

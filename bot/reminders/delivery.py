@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.cases.outreach import note_held
 from bot.cases.service import BOT_DONE, note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
@@ -180,6 +181,7 @@ class Deliverer:
                 row.status, row.channel, row.not_before, row.claimed_by = "held", None, now + _HOLD, None
                 row.attempts -= 1
                 report.held += 1
+                note_held(self.pack, session=session, nudge=row, now=now)
                 continue
             row.channel = address.channel
             jobs.append(_Job(row.id, row.kind, dict(payload), address, row.attempts, row.created_at))

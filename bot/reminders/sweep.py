@@ -144,7 +144,16 @@ class _Sweep:
         self.cases = {
             c.id: c
             for c in self.session.execute(
-                select(Case.id, Case.reference, Case.area, Case.reporter_id).where(Case.id.in_(case_ids))
+                select(
+                    Case.id,
+                    Case.reference,
+                    Case.area,
+                    Case.reporter_id,
+                    Case.victim_role,
+                    Case.association,
+                    Case.consent_association,
+                    Case.consent_contact,
+                ).where(Case.id.in_(case_ids))
             )
         }
         person_ids = {p.owner_id for p in points if p.owner_id} | {c.reporter_id for c in self.cases.values()}
@@ -199,12 +208,26 @@ class _Sweep:
             **extra,
         }
 
+    def about(self, point: _Row, case: _Row) -> dict[str, Any]:
+        """What a point's guidance needs of its case (points 9 and 10: `guide` in plan.yaml)."""
+        spec = self.specs.get(point.code)
+        if spec is None or spec.guide is None:
+            return {}
+        return {
+            "about": {
+                "victim_role": case.victim_role,
+                "association": case.association,
+                "consent_association": case.consent_association,
+                "consent_contact": case.consent_contact,
+            }
+        }
+
     def remind(self, point: _Row, case: _Row, slot: datetime) -> None:
         unassigned, people = self.recipients(point, case)
         if not people:
             self.report.unreminded[case.area] += 1
             log.debug(messages.sweep_nobody("nudge", point.id, point.case_id))
-        entry = self.entry(point, slot, unassigned=unassigned)
+        entry = self.entry(point, slot, unassigned=unassigned, **self.about(point, case))
         for person in people:
             key = (case.id, person.id, point.urgent)
             group = self.reminders.get(key)

@@ -36,9 +36,12 @@ def report(
     witnesses: str = "none",
     arrested: str = "no",
     occurred: str = "2 hours ago",
+    role: str = "officer",
+    association: str | None = None,
+    tell_association: str = "no",
 ) -> str:
     """Report an assault through the router; returns the case reference."""
-    answers = [victim] + (["officer"] if _known(runtime, victim) else ["yes", "officer"])
+    answers = [victim] + ([role] if _known(runtime, victim) else ["yes", role])
     answers += [occurred, "Broad Street", area, kind]
     if kind != "hate_crime":
         answers.append("yes" if hate else "no")
@@ -46,6 +49,9 @@ def report(
         answers.append("race")
     answers += ["moderate", "Bruised ribs", "hospital", "yes"] if hospital else ["none"]
     answers += [arrested, "skip", witnesses, "ok", "nothing", "none", consent]
+    # Point 9: the association (asked for staff and special constables), and telling it.
+    answers += [association] if association else []
+    answers += [] if role == "volunteer" or association == "none" else [tell_association]
     return submit_report(runtime, answers)
 
 

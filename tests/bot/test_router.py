@@ -45,6 +45,7 @@ REPORT = [
     "time off",
     "none",
     "yes",
+    "no",
 ]
 
 

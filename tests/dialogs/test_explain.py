@@ -46,7 +46,10 @@ def test_when_a_point_falls_due_is_worded_from_its_rule(pack: Pack, code: str, d
         ("crime_recorded", "every case"),
         ("chief_officer_notified_via_fim", "when the victim is in hospital"),
         ("colleagues_welfare_offered", "when colleagues were present"),
-        ("staff_association_notified", "when victim role is officer or staff"),
+        (
+            "staff_association_notified",
+            "when victim role is officer or staff or special_constable and has association",
+        ),
         (
             "vrr_explained",
             "once a decision to take no further action or the discontinuance of the prosecution is recorded",

@@ -49,6 +49,19 @@ PAYLOADS = {
     },
     "victim_decision": {"reference": "OH-2026-0042", "decision": "no_further_action"},
     "fim_hospital": {"reference": "OH-2026-0042", "area": "walsall"},
+    "association_notice": {
+        "reference": "OH-2026-0042",
+        "association": "police_federation",
+        "victim_name": "Amy Hart",
+        "victim_email": "pc.amy.hart@example.police.uk",
+        "role": "officer",
+        "area": "coventry",
+        "occurred": "2026-11-23T22:15:00+00:00",
+        "reporter_name": "Sgt Ravi Kaur",
+        "reporter_email": "sgt.ravi.kaur@example.police.uk",
+    },
+    "victim_leaflet": {"reference": "OH-2026-0042", "role": "staff", "hate_strand": "religion"},
+    "leaflet_handover": {"reference": "OH-2026-0042"},
 }
 #: Notices sent before any case exists: a colleague's own disclosure, to their supervisor.
 CASELESS = {

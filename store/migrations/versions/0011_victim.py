@@ -2,7 +2,7 @@
 it to tell, the update interval they chose, and the case opened for them
 
 Revision ID: 0011_victim
-Revises: 0009_at_rest
+Revises: 0010_assoc
 Create Date: 2026-11-27
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = "0011_victim"
-down_revision: str | None = "0009_at_rest"
+down_revision: str | None = "0010_assoc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

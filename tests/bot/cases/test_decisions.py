@@ -123,7 +123,7 @@ def test_the_victim_is_told_of_their_officer_and_of_a_decision_never_its_detail(
     assign_io(runtime, reference)
     decide(runtime, reference, "charge", "today 08:00")
     sent = [(k, e) for k, e, _, _ in outbox(runtime)]
-    assert sent == [("victim_io", VICTIM), ("victim_decision", VICTIM)]
+    assert sent == [("victim_leaflet", VICTIM), ("victim_io", VICTIM), ("victim_decision", VICTIM)]
     with runtime.sessions() as session:
         payload = session.scalar(select(Nudge.payload).where(Nudge.kind == "victim_decision"))
     [reply] = notice_replies(runtime.pack, "victim_decision", payload or {}, now=runtime.clock())

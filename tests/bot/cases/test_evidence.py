@@ -216,7 +216,8 @@ def test_each_decisions_notice_completes_its_own_point(naming_runtime: Runtime) 
     decide(runtime, reference, "bail", "today 08:00")
     # Oldest slot first: the arrest's notice arrives, the bail's fails for now.
     report_ = deliver(runtime, FakePush(script=["sent", "503"]))
-    assert (report_.sent, report_.retrying) == (2, 1)  # and the victim's "your officer" notice
+    # And the victim's "your officer" notice and their leaflet (point 10).
+    assert (report_.sent, report_.retrying) == (3, 1)
     assert point(runtime, reference, "decision_explained", 1).status == "done"
     assert point(runtime, reference, "decision_explained", 2).status == "open"
     assert [e["instance"] for e in bot_events(runtime) if e["point"] == "decision_explained"] == [1]
@@ -228,7 +229,8 @@ def test_a_notice_that_does_not_name_the_decision_tells_the_victim_nothing(runti
     assign_io(runtime, reference)
     on_slack(runtime, VICTIM)
     decide(runtime, reference, "arrest", "today 07:00")
-    assert deliver(runtime, FakePush()).sent == 2  # "your officer" and "a decision was recorded"
+    # The leaflet, "your officer" and "a decision was recorded".
+    assert deliver(runtime, FakePush()).sent == 3
     assert point(runtime, reference, "decision_explained").status == "open"
     assert [e for e in bot_events(runtime) if e["point"] == "decision_explained"] == []
 

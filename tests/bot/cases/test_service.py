@@ -152,7 +152,8 @@ def test_the_areas_leaders_are_told_of_a_new_case(pack: Pack, session: Session) 
     case = open_case(pack, session)
     rows = session.scalars(select(Nudge)).all()
     assert [(n.kind, n.recipient_id, n.case_id) for n in rows] == [
-        ("slt_new_case", person(session, LEADER).id, case.id)
+        ("slt_new_case", person(session, LEADER).id, case.id),
+        ("victim_leaflet", case.victim_id, case.id),  # the victim agreed to hear from the bot
     ]
 
 
@@ -174,7 +175,7 @@ def test_assigning_hands_the_io_their_points(pack: Pack, session: Session) -> No
         "vps_offered": io.id,
     }
     victim_notices = session.scalars(select(Nudge.kind).where(Nudge.recipient_id == case.victim_id)).all()
-    assert victim_notices == ["victim_io"]
+    assert victim_notices == ["victim_leaflet", "victim_io"]
 
 
 def test_closing_a_point_checks_who_and_closes_once(pack: Pack, session: Session) -> None:

@@ -60,7 +60,7 @@ def statuses(runtime: Runtime) -> Counter[str]:
 @pytest.fixture
 def queued(runtime: Runtime, clock: FakeClock) -> int:
     """A case opened, its supervisor on Slack, and its first day's nudges queued."""
-    report(runtime)
+    report(runtime, consent="no")
     on_slack(runtime)
     clock.now = DUE
     return sweep(runtime, DUE).queued
@@ -194,7 +194,7 @@ def test_a_permanent_failure_is_recorded_after_the_last_attempt(
 
 
 def test_a_person_without_a_push_channel_gets_them_in_the_console(runtime: Runtime, clock: FakeClock) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     clock.now = DUE
     queued = sweep(runtime, DUE).queued
     assert deliver(runtime, FakePush()).held == queued
@@ -208,7 +208,7 @@ def test_a_person_without_a_push_channel_gets_them_in_the_console(runtime: Runti
 
 
 def test_a_held_message_goes_out_once_the_person_is_on_slack(runtime: Runtime, clock: FakeClock) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     clock.now = DUE
     queued = sweep(runtime, DUE).queued
     slack = FakePush()
@@ -224,7 +224,7 @@ def test_two_workers_at_once_send_each_nudge_once(postgres_engine: object, clock
 
     runtime = make_runtime(postgres_engine, clock)  # type: ignore[arg-type]
     for number in range(5):
-        report(runtime, victim=f"pc.victim{number}@example.police.uk")
+        report(runtime, victim=f"pc.victim{number}@example.police.uk", consent="no")
     on_slack(runtime)
     clock.now = DUE
     queued = sweep(runtime, DUE).queued
@@ -283,8 +283,8 @@ class _WhileSending(FakePush):
 def two_reminders(runtime: Runtime, clock: FakeClock) -> None:
     """Two cases, so two reminders for the supervisor: with batches of one, the second is claimed
     while the first is sent."""
-    report(runtime)
-    report(runtime, victim="pc.ben.ward@example.police.uk")
+    report(runtime, consent="no")
+    report(runtime, victim="pc.ben.ward@example.police.uk", consent="no")
     on_slack(runtime)
     clock.now = DUE
     assert sweep(runtime, DUE).queued == 2

@@ -30,7 +30,7 @@ def statuses(runtime: Runtime) -> Counter[str]:
 
 
 def test_one_report_and_a_sweep_days_later_give_the_supervisor_one_reminder(runtime: Runtime) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     result = sweep(runtime, START + 4 * DAY)
     [(kind, email, points)] = [m for m in messages(runtime) if m[0] == "nudge"]
     assert (kind, email, result.queued) == ("nudge", SUPERVISOR, 1)
@@ -41,8 +41,8 @@ def test_one_report_and_a_sweep_days_later_give_the_supervisor_one_reminder(runt
 
 
 def test_each_case_gets_its_own_reminder(runtime: Runtime) -> None:
-    first = report(runtime)
-    second = report(runtime, victim="pc.ben.ward@example.police.uk")
+    first = report(runtime, consent="no")
+    second = report(runtime, victim="pc.ben.ward@example.police.uk", consent="no")
     sweep(runtime, START + 25 * HOUR)
     reminders = [points for kind, _, points in messages(runtime) if kind == "nudge"]
     assert sorted({ref for ref, _, _ in points}.pop() for points in reminders) == sorted([first, second])
@@ -50,8 +50,8 @@ def test_each_case_gets_its_own_reminder(runtime: Runtime) -> None:
 
 def test_escalations_come_one_per_recipient_listing_each_cases_overdue_points(runtime: Runtime) -> None:
     add_leader(runtime)
-    first = report(runtime)
-    second = report(runtime, victim="pc.ben.ward@example.police.uk")
+    first = report(runtime, consent="no")
+    second = report(runtime, victim="pc.ben.ward@example.police.uk", consent="no")
     result = sweep(runtime, START + 48 * HOUR + timedelta(minutes=1))
     [(_, email, points)] = [m for m in messages(runtime) if m[0] == "escalation"]
     assert email == LEADER
@@ -61,8 +61,8 @@ def test_escalations_come_one_per_recipient_listing_each_cases_overdue_points(ru
 
 def test_the_digest_groups_the_overdue_points_by_case(runtime: Runtime) -> None:
     add_leader(runtime)
-    first = report(runtime)
-    second = report(runtime, victim="pc.ben.ward@example.police.uk")
+    first = report(runtime, consent="no")
+    second = report(runtime, victim="pc.ben.ward@example.police.uk", consent="no")
     sweep(runtime, datetime(2026, 11, 25, 8, 1, tzinfo=UTC))
     with runtime.sessions() as session:
         [payload] = session.scalars(select(Nudge.payload).where(Nudge.kind == "digest")).all()
@@ -73,7 +73,7 @@ def test_a_point_only_the_slt_can_do_is_not_escalated_to_them(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     add_leader(runtime)
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     review = point(runtime, reference, "senior_review")
     with caplog.at_level(logging.DEBUG, logger="bot.reminders.sweep"):
         result = sweep(runtime, START + 17 * DAY + HOUR)  # three days past the review's due date
@@ -90,7 +90,7 @@ def test_a_point_only_the_slt_can_do_is_not_escalated_to_them(
 def test_a_point_the_slt_own_escalates_to_the_spoc(runtime: Runtime) -> None:
     add_leader(runtime)
     add_leader(runtime, SPOC, area=None, role="spoc")
-    report(runtime)
+    report(runtime, consent="no")
     sweep(runtime, START + 17 * DAY + HOUR)
     escalated = {
         (e, code) for kind, e, points in messages(runtime) if kind == "escalation" for _, code, _ in points
@@ -100,7 +100,7 @@ def test_a_point_the_slt_own_escalates_to_the_spoc(runtime: Runtime) -> None:
 
 
 def test_a_closed_point_is_left_out_when_the_reminder_is_sent(runtime: Runtime, clock: FakeClock) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     on_slack(runtime)
     clock.now = START + 25 * HOUR
     sweep(runtime, clock.now)
@@ -115,7 +115,7 @@ def test_a_closed_point_is_left_out_when_the_reminder_is_sent(runtime: Runtime, 
 
 
 def test_a_reminder_whose_points_all_closed_is_withdrawn_not_sent(runtime: Runtime, clock: FakeClock) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     on_slack(runtime)
     clock.now = START + 25 * HOUR
     sweep(runtime, clock.now)
@@ -129,7 +129,7 @@ def test_a_reminder_whose_points_all_closed_is_withdrawn_not_sent(runtime: Runti
 
 
 def test_closing_the_last_point_of_a_reminder_withdraws_it(runtime: Runtime, clock: FakeClock) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     clock.now = START + 7 * DAY + 2 * HOUR
     sweep(runtime, START + 25 * HOUR)  # the day's seven points
     [(_, _, points)] = [m for m in messages(runtime) if m[0] == "nudge"]
@@ -148,7 +148,7 @@ def test_an_investigating_officer_replaced_hears_no_more_of_the_case(
 ) -> None:
     """Found to have been present, say: their queued reminder about the case is withdrawn unsent."""
     first, second = "pc.jo.khan@example.police.uk", "pc.sam.reed@example.police.uk"
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
 
     def assign(email: str) -> None:
@@ -174,7 +174,7 @@ def test_an_investigating_officer_replaced_hears_no_more_of_the_case(
 def test_a_reminder_lists_at_most_what_fits_one_message(runtime: Runtime, clock: FakeClock) -> None:
     """A force's plan with many points due at once: the reminder is split, each part one message
     on Slack and Teams, so each can be updated in place as a whole."""
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     crime = point(runtime, reference, "crime_recorded")
     with runtime.sessions.begin() as session:
         for instance in range(2, 2 + 30):  # thirty more points due with the day's seven

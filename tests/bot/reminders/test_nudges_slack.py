@@ -67,7 +67,7 @@ def queue_reminders(rig: SlackRig, clock: FakeClock) -> int:
     """The sergeant, known on Slack, reports a case; a day later its reminders are queued."""
     rig.dm(SERGEANT, "hello")
     rig.settle()
-    report(rig.runtime)
+    report(rig.runtime, consent="no")
     clock.now = DUE
     return sweep(rig.runtime, DUE).queued
 

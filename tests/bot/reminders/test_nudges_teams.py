@@ -33,7 +33,7 @@ def reported(engine: Engine, clock: FakeClock) -> tuple[Runtime, Settings, str, 
     tenant = new_guid()
     settings = Settings(allow_unauthenticated=True, microsoft_app_tenant_id=tenant)
     runtime = build_runtime(settings, clock=clock, engine=engine, migrate=False)
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     Conversation(RuntimePort(runtime), SUPERVISOR.email).say("cancel")
     return runtime, settings, tenant, reference
 

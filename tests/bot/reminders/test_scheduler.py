@@ -46,7 +46,7 @@ def test_the_job_is_configured_not_to_overlap_or_drop_ticks(
 
 
 def test_a_tick_sweeps_and_delivers(sqlite_runtime: Runtime, clock: FakeClock) -> None:
-    report(sqlite_runtime)
+    report(sqlite_runtime, consent="no")
     clock.now = START.replace(day=24, hour=10)
     tick = asyncio.run(PlanKeeper(sqlite_runtime, {"slack": FakePush()}).tick())
     assert tick.sweep.queued > 0 and tick.delivery.held == tick.sweep.queued

@@ -45,13 +45,13 @@ def codes(rows: list[tuple[str, str, str | None, datetime]], kind: str = "nudge"
 
 
 def test_nothing_is_sent_before_it_is_due(runtime: Runtime) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     assert sweep(runtime, START + 23 * HOUR).queued == 0
     assert outbox(runtime) == []
 
 
 def test_due_points_are_nudged_to_their_owner_once_per_slot(runtime: Runtime) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     first = sweep(runtime, START + 25 * HOUR)
     rows = outbox(runtime)
     assert codes(rows) == SUPERVISOR_24H
@@ -66,7 +66,7 @@ def test_due_points_are_nudged_to_their_owner_once_per_slot(runtime: Runtime) ->
 
 def test_the_fim_point_is_urgent_and_ignores_quiet_hours(runtime: Runtime, clock: FakeClock) -> None:
     clock.now = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)  # 22:30 in London
-    report(runtime, hospital=True)
+    report(runtime, hospital=True, consent="no")
     sweep(runtime, clock.now + 1 * HOUR + timedelta(minutes=1))
     [(kind, email, code, not_before)] = outbox(runtime)
     assert (kind, email, code) == ("nudge", SUPERVISOR, "chief_officer_notified_via_fim")
@@ -75,13 +75,13 @@ def test_the_fim_point_is_urgent_and_ignores_quiet_hours(runtime: Runtime, clock
 
 def test_other_points_wait_for_the_end_of_quiet_hours(runtime: Runtime, clock: FakeClock) -> None:
     clock.now = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
-    report(runtime)
+    report(runtime, consent="no")
     sweep(runtime, clock.now + 24 * HOUR + timedelta(minutes=5))
     assert {nb for _, _, _, nb in outbox(runtime)} == {datetime(2026, 11, 25, 7, 0, tzinfo=UTC)}
 
 
 def test_a_persons_own_quiet_hours_apply(runtime: Runtime) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     with runtime.sessions.begin() as session:
         person = session.scalar(select(Person).where(Person.email == SUPERVISOR))
         assert person is not None
@@ -91,7 +91,7 @@ def test_a_persons_own_quiet_hours_apply(runtime: Runtime) -> None:
 
 
 def test_io_points_go_to_the_supervisor_until_an_io_is_assigned(runtime: Runtime) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     sweep(runtime, START + 7 * DAY + HOUR)
     assert ("unassigned", SUPERVISOR, "vps_offered") in {(k, e, c) for k, e, c, _ in outbox(runtime)}
     supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
@@ -105,7 +105,7 @@ def test_io_points_go_to_the_supervisor_until_an_io_is_assigned(runtime: Runtime
 def test_senior_review_goes_to_the_areas_leadership(runtime: Runtime) -> None:
     add_leader(runtime)
     add_leader(runtime, "supt.kim.west@example.police.uk", area="walsall")
-    report(runtime)
+    report(runtime, consent="no")
     sweep(runtime, START + 14 * DAY + HOUR)
     review = [(k, e) for k, e, c, _ in outbox(runtime) if c == "senior_review" and k != "digest"]
     assert review == [("nudge", LEADER)]
@@ -113,7 +113,7 @@ def test_senior_review_goes_to_the_areas_leadership(runtime: Runtime) -> None:
 
 def test_overdue_points_escalate_once_after_the_grace_period(runtime: Runtime) -> None:
     add_leader(runtime)
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     assert sweep(runtime, START + 47 * HOUR).escalated == 0
     escalated = sweep(runtime, START + 48 * HOUR + timedelta(minutes=1))
     one_day_grace = SUPERVISOR_24H - {"leaflet_given"}  # the leaflet has 48 hours' grace
@@ -126,7 +126,7 @@ def test_overdue_points_escalate_once_after_the_grace_period(runtime: Runtime) -
 
 def test_escalation_without_leadership_goes_to_the_spoc(runtime: Runtime) -> None:
     add_leader(runtime, "insp.op.hampshire@example.police.uk", area=None, role="spoc")
-    report(runtime)
+    report(runtime, consent="no")
     sweep(runtime, START + 49 * HOUR)
     assert {e for k, e, _, _ in outbox(runtime) if k == "escalation"} == {
         "insp.op.hampshire@example.police.uk"
@@ -136,7 +136,7 @@ def test_escalation_without_leadership_goes_to_the_spoc(runtime: Runtime) -> Non
 def test_overdue_points_with_nobody_to_hear_are_not_counted_as_escalated_and_said_once(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     with caplog.at_level(logging.WARNING, logger="bot.reminders.sweep"):
         result = sweep(runtime, START + 48 * HOUR + timedelta(minutes=1))
     one_day_grace = SUPERVISOR_24H - {"leaflet_given"}
@@ -151,7 +151,7 @@ def test_overdue_points_with_nobody_to_hear_are_not_counted_as_escalated_and_sai
 
 
 def test_after_downtime_each_point_is_nudged_once_oldest_first(runtime: Runtime) -> None:
-    report(runtime)
+    report(runtime, consent="no")
     result = sweep(runtime, START + 5 * DAY)  # the bot was down for five days
     with runtime.sessions() as session:
         [payload] = session.scalars(select(Nudge.payload).where(Nudge.kind == "nudge")).all()
@@ -165,7 +165,7 @@ def test_after_downtime_each_point_is_nudged_once_oldest_first(runtime: Runtime)
 
 def test_snoozing_puts_off_the_reminder_but_not_the_escalation(runtime: Runtime) -> None:
     add_leader(runtime)
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     sweep(runtime, START + 25 * HOUR)
     crime = point(runtime, reference, "crime_recorded")
     runtime.clock.now = START + 30 * HOUR  # type: ignore[attr-defined]
@@ -183,7 +183,7 @@ def test_snoozing_puts_off_the_reminder_but_not_the_escalation(runtime: Runtime)
 
 
 def test_a_nudges_buttons_close_the_point(runtime: Runtime) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     sweep(runtime, START + 25 * HOUR)
     leaflet = point(runtime, reference, "leaflet_given")
     assert keys(press(runtime, SUPERVISOR, reference, leaflet.id, "done"))[0] == "strings.point_marked_done"
@@ -205,7 +205,7 @@ def test_a_nudges_buttons_close_the_point(runtime: Runtime) -> None:
 
 
 def test_a_nudge_pressed_mid_report_resumes_the_report(runtime: Runtime) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     sweep(runtime, START + 25 * HOUR)
     supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     supervisor.say("report assault")
@@ -220,7 +220,7 @@ def test_a_nudge_pressed_mid_report_resumes_the_report(runtime: Runtime) -> None
 
 def test_the_daily_digest_lists_overdue_points_once_a_day(runtime: Runtime) -> None:
     add_leader(runtime)
-    report(runtime)
+    report(runtime, consent="no")
     morning = datetime(2026, 11, 25, 7, 59, tzinfo=UTC)
     assert sweep(runtime, morning).digests == 0
     assert sweep(runtime, morning + timedelta(minutes=2)).digests == 1
@@ -231,20 +231,20 @@ def test_the_daily_digest_lists_overdue_points_once_a_day(runtime: Runtime) -> N
 
 def test_other_areas_leaders_get_no_digest(runtime: Runtime) -> None:
     add_leader(runtime, area="walsall")
-    report(runtime)
+    report(runtime, consent="no")
     assert sweep(runtime, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)).digests == 0
 
 
 def test_a_new_case_is_announced_to_the_areas_leaders(runtime: Runtime) -> None:
     add_leader(runtime)
-    report(runtime)
+    report(runtime, consent="no")
     assert [(k, e) for k, e, _, _ in outbox(runtime)] == [("slt_new_case", LEADER)]
 
 
 def test_a_recurring_victim_update_comes_round_at_the_agreed_interval(
     runtime: Runtime, clock: FakeClock
 ) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")
     supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     for text_ in ("my cases", reference, "assign the investigating officer", IO):
         supervisor.say(text_)
@@ -294,7 +294,7 @@ def test_two_sweeps_at_once_queue_each_nudge_once(postgres_engine: object, clock
 
     runtime = make_runtime(postgres_engine, clock)  # type: ignore[arg-type]
     for number in range(6):
-        report(runtime, victim=f"pc.victim{number}@example.police.uk")
+        report(runtime, victim=f"pc.victim{number}@example.police.uk", consent="no")
     barrier = threading.Barrier(2)
     reports = []
 

@@ -39,6 +39,7 @@ REPORT = [
     "Someone to talk to",
     "none",
     "yes",
+    "no",
     "1",
 ]
 

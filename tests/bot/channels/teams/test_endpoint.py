@@ -171,7 +171,8 @@ def test_a_supervisor_reports_an_assault_with_buttons_and_typed_answers(
         assert await say("Shaken") == ["strings.ask_welfare_support"]
         assert await say("A call tomorrow") == ["strings.ask_welfare_handover"]
         assert await say("Nothing") == ["strings.ask_consent_contact"]
-        assert await press("yes") == ["strings.summary_intro"]
+        assert await press("yes") == ["strings.ask_consent_association"]
+        assert await press("no") == ["strings.summary_intro"]
         summary = bot.connector.posted[-1].cards[0]["body"][0]["items"]
         facts = next(item for item in summary if item["type"] == "FactSet")["facts"]
         assert {"title": "Where", "value": r"\[a link\](https://example.com) \*Street\*"} in facts

@@ -314,6 +314,7 @@ def test_a_supervisor_reports_an_assault_in_the_local_teams_client(processes: Pr
                 assert await chat.say("Upset but wants to carry on") == ["strings.ask_welfare_support"]
                 assert await chat.say("A call tomorrow") == ["strings.ask_welfare_handover"]
                 assert await chat.say("Nothing") == ["strings.ask_consent_contact"]
+                assert await chat.press("yes") == ["strings.ask_consent_association"]
                 assert await chat.press("yes") == ["strings.summary_intro"]
                 assert await chat.press("confirm") == [
                     "strings.case_opened",
