@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -38,6 +40,8 @@ __all__ = [
     "DirectoryEntry",
     "DirectoryRevision",
     "InboxItem",
+    "RateSlot",
+    "RateWindow",
     "Nudge",
     "NudgeStatus",
     "Person",
@@ -376,6 +380,8 @@ class Nudge(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    #: Sent before anything that is not: a point the pack marks `urgent` (its clock runs in hours).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     recipient: Mapped[Person] = relationship()
 
@@ -402,3 +408,27 @@ class InboxItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     received_at: Mapped[datetime]
     lease_until: Mapped[datetime]
+
+
+class RateWindow(Base):
+    """One rate limit shared by every instance: at most `size` sends per window, as a ring of slots.
+
+    `head` is the slot the next send takes; the slot holds the time of the send `size` sends ago,
+    so a send fits when that time has left the window. Locked while a send is counted.
+    """
+
+    __tablename__ = "rate_window"
+
+    name: Mapped[str] = mapped_column(String(250), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateSlot(Base):
+    """The time (seconds since 1970) of one of the last `size` sends counted against a window."""
+
+    __tablename__ = "rate_slot"
+
+    name: Mapped[str] = mapped_column(ForeignKey("rate_window.name", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float)

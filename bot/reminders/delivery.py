@@ -35,7 +35,7 @@ from dialogs.notices import PointOutcome, notice_replies, payload_points
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.models import CaseEvent, ChannelIdentity, Nudge, Person, PlanPoint
-from store.outbox import claim, held_for, lapsed_claims, renew
+from store.outbox import claim, held_for, hold_unreachable, lapsed_claims, renew
 from store.people import find_person
 
 __all__ = ["DeliveryReport", "Deliverer", "answered_reminders", "reminder_replies", "take_for_console"]
@@ -185,9 +185,23 @@ class Deliverer:
         return jobs
 
     def _claim(self, report: DeliveryReport) -> list[_Job]:
+        """The next batch to send: urgent rows first, and only rows for people we can reach.
+
+        Rows for people with no push channel are set aside as held in bulk, not claimed: a backlog
+        of them never delays a message that can be sent.
+        """
         now = self.clock()
+        channels = list(self.channels)
         with self.sessions.begin() as session:
-            rows = claim(session=session, now=now, worker=self.worker, lease=self.lease, limit=self.batch)
+            report.held += hold_unreachable(session=session, now=now, channels=channels)
+            rows = claim(
+                session=session,
+                now=now,
+                worker=self.worker,
+                lease=self.lease,
+                limit=self.batch,
+                channels=channels,
+            )
             return self._jobs(rows, session, now, report)
 
     def _lapsed(self, report: DeliveryReport) -> list[_Job]:

@@ -91,6 +91,7 @@ def message(
         not_before=deliver_after(pack, recipient, now=now, urgent=urgent),
         point_id=point_id,
         case_id=case_id,
+        urgent=urgent,
     )
 
 
