@@ -66,6 +66,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    at: float | None = None  # the mock's `clock` when the call arrived, if it was given one
 
 
 @dataclass
@@ -90,6 +91,8 @@ class MockSlack:
         self.history: dict[str, list[dict[str, Any]]] = {}
         self.socket: web.WebSocketResponse | None = None
         self.socket_ready = asyncio.Event()
+        #: When set, each call records the time it arrived by this clock (`Call.at`).
+        self.clock: Callable[[], float] | None = None
         # Notified on every Web API call and Socket Mode message, for `until`.
         self._changed = asyncio.Condition()
 
@@ -183,7 +186,8 @@ class MockSlack:
         method = request.match_info["method"]
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
-        self.calls.append(Call(method, await self._args(request), token))
+        args = await self._args(request)
+        self.calls.append(Call(method, args, token, self.clock() if self.clock else None))
         await self._notify()
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:

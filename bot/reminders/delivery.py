@@ -30,7 +30,7 @@ from bot.cases.service import BOT_DONE, note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
 from bot.reminders.queue import open_points_only, withdraw
-from bot.reminders.ratelimit import RateLimiter
+from bot.reminders.ratelimit import Limiter, rate_limiter_for
 from dialogs.notices import PointOutcome, notice_replies, payload_points
 from dialogs.schema import Pack
 from dialogs.types import Reply
@@ -136,7 +136,7 @@ class Deliverer:
         clock: Clock,
         channels: Mapping[str, Channel],
         worker: str,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         lease: timedelta = timedelta(minutes=5),
         batch: int = 200,
         concurrency: int = 32,
@@ -148,7 +148,7 @@ class Deliverer:
         self.clock = clock
         self.channels = dict(channels)
         self.worker = worker
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or rate_limiter_for(sessions)
         self.lease = lease
         self.batch = batch
         self.gate = asyncio.Semaphore(concurrency)
