@@ -30,6 +30,7 @@ __all__ = [
     "lapsed_claims",
     "outbox_row",
     "pending_about",
+    "queued_since",
     "REMINDER_KINDS",
     "withdraw_reminders",
 ]
@@ -223,6 +224,22 @@ def lapsed_claims(
         .limit(limit)
     )
     return _lease(session, query, worker=worker, until=now + lease, attempt=False)
+
+
+def queued_since(
+    *, session: Session, kind: str, recipient_ids: Sequence[int], since: datetime
+) -> list[Nudge]:
+    """Rows of `kind` for `recipient_ids` queued at or after `since` and not yet taken for delivery,
+    locked (a sweep adds to the escalation it queued in an earlier batch)."""
+    if not recipient_ids:
+        return []
+    query = select(Nudge).where(
+        Nudge.kind == kind,
+        Nudge.recipient_id.in_(list(recipient_ids)),
+        Nudge.created_at >= since,
+        Nudge.status.in_(CLAIMABLE),
+    )
+    return list(session.scalars(_locking(session, query.order_by(Nudge.id))))
 
 
 def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = None) -> list[Nudge]:
