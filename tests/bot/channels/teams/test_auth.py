@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import json
 import logging
 import socket
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +28,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.app import RUNTIME
 from bot.app import _healthz as healthz
+from bot.channels.slack.adapter import add_slack_routes
 from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.options import TeamsOptions
 from bot.conversation import RuntimePort
@@ -41,6 +46,9 @@ from tests.fake_teams import (
     new_guid,
     running,
 )
+from tests.slack_mock import BOT_TOKEN, MockSlack
+from tests.slack_mock import SECRET as SLACK_SECRET
+from tests.slack_mock import TEAM as SLACK_TEAM
 
 pytestmark = pytest.mark.usefixtures("sdk")
 
@@ -235,13 +243,18 @@ def test_a_service_url_outside_the_allow_list_is_refused_even_with_a_valid_token
 
 
 class BlackHole:
-    """A loopback port that accepts connections and never answers, until it is closed."""
+    """A loopback port that accepts connections and never answers, until it is closed.
 
-    def __init__(self) -> None:
+    With `then`, only the first connection is held silent: later ones are passed through to `then`
+    (host, port), as an endpoint that hung once and then recovered.
+    """
+
+    def __init__(self, then: tuple[str, int] | None = None) -> None:
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/openid"
         self.connected = threading.Event()
         self._held: list[socket.socket] = []
+        self._then = then
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -251,6 +264,11 @@ class BlackHole:
             except OSError:
                 return
             self._held.append(connection)
+            if self._then is not None and self.connected.is_set():
+                upstream = socket.create_connection(self._then)
+                self._held.append(upstream)
+                for source, target in ((connection, upstream), (upstream, connection)):
+                    threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
             self.connected.set()
 
     def close(self) -> None:
@@ -261,12 +279,33 @@ class BlackHole:
             connection.close()
 
 
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    """Copy bytes from `source` to `target` until either closes."""
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            target.sendall(data)
+    with contextlib.suppress(OSError):
+        target.shutdown(socket.SHUT_WR)
+
+
+def signed_slack(body: bytes, now: float) -> dict[str, str]:
+    """Headers as Slack signs a request (HMAC-SHA256 of `v0:<timestamp>:<body>`)."""
+    timestamp = str(int(now))
+    digest = hmac.new(SLACK_SECRET.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": f"v0={digest.hexdigest()}",
+    }
+
+
 def test_a_silent_signing_key_endpoint_never_stalls_the_server(
     runtime: Runtime, issuer: TokenIssuer, tenant: str
 ) -> None:
-    """While the keys are awaited from an endpoint that never answers, /healthz still answers;
-    the request waiting for them is refused once the endpoint goes away."""
+    """While the keys are awaited from an endpoint that never answers, /healthz and the Slack
+    endpoint still answer; the request waiting for them is refused once the endpoint goes away."""
     hole = BlackHole()
+    slack_api = MockSlack()
     # Only a failsafe: a server that stalled would otherwise never let the test see it.
     failsafe = threading.Timer(120, hole.close)
     failsafe.start()
@@ -289,9 +328,17 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
             outbound_token=OUTBOUND,
         )
         add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
+        slack = runtime.settings.replace(
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SLACK_SECRET,
+            slack_team_id=SLACK_TEAM,
+            slack_api_url=slack_api.url,
+        )
+        add_slack_routes(app, RuntimePort(runtime), slack, clock=runtime.clock)
         return app
 
     async def main() -> None:
+        await slack_api.start()
         async with running(make_app) as bot:
             who = bot.who(SUPERVISOR, tenant)
             token = bearer(issuer.token(bot.connector.url))
@@ -300,10 +347,15 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
             assert await asyncio.to_thread(hole.connected.wait, 60)
             async with bot.http.get(bot.url + "/healthz") as response:
                 assert response.status == 200
+            body = json.dumps({"type": "url_verification", "challenge": "still-here"}).encode()
+            headers = signed_slack(body, runtime.clock().timestamp())
+            async with bot.http.post(bot.url + "/slack/events", data=body, headers=headers) as response:
+                assert (response.status, await response.json()) == (200, {"challenge": "still-here"})
             assert not posting.done()  # still waiting for the keys, and nothing else waited for it
             hole.close()
             assert (await posting).status == 401
             assert bot.connector.posted == [] and bot.connector.member_lookups == 0
+        await slack_api.stop()
 
     try:
         asyncio.run(main())
@@ -311,3 +363,56 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
         failsafe.cancel()
         hole.close()
     assert nothing_stored(runtime)
+
+
+def test_a_key_endpoint_that_hung_once_is_asked_again_not_waited_on_for_ever(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str
+) -> None:
+    """The first fetch of the keys meets an endpoint that accepts and never answers: that request
+    is refused once the fetch times out, and a later one fetches the keys afresh and is served.
+    Without a timeout on the fetch itself, the first fetch would hold every later request for ever."""
+    host, port = urllib.parse.urlsplit(issuer.metadata_url).netloc.split(":")
+    hole = BlackHole(then=(host, int(port)))
+    # Only a failsafe: a fetch without a timeout would otherwise keep the test waiting for ever.
+    failsafe = threading.Timer(60, hole.close)
+    failsafe.start()
+
+    def make_app(connector: MockConnector) -> web.Application:
+        app = web.Application()
+        app[RUNTIME] = runtime
+        options = TeamsOptions(
+            openid_metadata_url=hole.url,
+            service_origins=frozenset({connector.origin}),
+            outbound_token=OUTBOUND,
+            key_timeout=2.0,
+        )
+        add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
+        return app
+
+    async def main() -> list[int]:
+        async with running(make_app) as bot:
+            who = bot.who(SUPERVISOR, tenant)
+            statuses = [
+                (await bot.post(message("menu", **who), bearer(issuer.token(bot.connector.url)))).status
+            ]
+            # A deadline on the loop only: each attempt ends by itself once its fetch times out.
+            while statuses[-1] != 200 and len(statuses) < 5:
+                token = bearer(issuer.token(bot.connector.url))
+                statuses.append((await bot.post(message("menu", **who), token)).status)
+            return statuses
+
+    try:
+        statuses = asyncio.run(main())
+    finally:
+        failsafe.cancel()
+        hole.close()
+    assert statuses[0] == 401 and statuses[-1] == 200
+
+
+def test_after_a_failed_fetch_the_keys_are_retried_with_backoff_not_twelve_hours_later() -> None:
+    from bot.channels.teams.botbuilder import KEYS_REFRESH, keys_refresh_delay
+
+    delays = [keys_refresh_delay(failures) for failures in range(20)]
+    assert delays[0] == KEYS_REFRESH  # all well: the regular refresh
+    assert delays[1] < delays[2] < delays[3] < KEYS_REFRESH  # retried soon, then backing off
+    assert delays[1] <= 60 and delays[-1] == KEYS_REFRESH
