@@ -29,8 +29,9 @@ from bot import messages
 from bot.cases.service import BOT_DONE, note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
+from bot.reminders.budget import rate_limiter_for
 from bot.reminders.queue import open_points_only, withdraw
-from bot.reminders.ratelimit import Limiter, rate_limiter_for
+from bot.reminders.ratelimit import Limiter
 from dialogs.notices import PointOutcome, notice_replies, payload_points
 from dialogs.schema import Pack
 from dialogs.types import Reply

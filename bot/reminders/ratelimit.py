@@ -5,7 +5,7 @@ seconds, 1,800 an hour per conversation, and 50 per second per tenant). A send w
 window it falls under has room, so we stay under the limits instead of learning them from 429s.
 
 The budget is the workspace's or tenant's, not one instance's: instances sharing PostgreSQL count
-their sends in the database (`SharedRateLimiter`), so two of them together stay within it. On
+their sends in the database (`bot.reminders.budget`), so two of them together stay within it. On
 SQLite only one instance may run, and it counts in memory (`RateLimiter`).
 """
 
@@ -18,11 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from store.ratebudget import Window, take_budget
-
-__all__ = ["Limit", "Limiter", "RateLimiter", "SharedRateLimiter", "rate_limiter_for"]
+__all__ = ["Limit", "Limiter", "RateLimiter"]
 
 
 @dataclass(frozen=True)
@@ -80,53 +76,3 @@ class RateLimiter:
                 return waited
             await self.sleep(wait)
             waited += wait
-
-
-class SharedRateLimiter:
-    """A `RateLimiter` whose windows live in the database, shared by every instance using it.
-
-    `clock` is wall-clock time (seconds since 1970), the one time base instances on different
-    machines share; each check and count is one short transaction in a worker thread.
-    """
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        *,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        margin: float = 1.05,
-    ) -> None:
-        self.sessions = sessions
-        self.clock = clock
-        self.sleep = sleep
-        self.margin = margin
-
-    def _take(self, windows: Sequence[Window]) -> float:
-        with self.sessions.begin() as session:
-            return take_budget(session=session, windows=windows, clock=self.clock)
-
-    async def acquire(self, limits: Sequence[Limit]) -> float:
-        """Wait for room under all `limits`, counted across instances; returns the seconds waited."""
-        windows = [
-            Window(f"{limit.key}/{limit.per:g}", limit.count, limit.per * self.margin) for limit in limits
-        ]
-        waited = 0.0
-        while (wait := await asyncio.to_thread(self._take, windows)) > 0:
-            await self.sleep(wait)
-            waited += wait
-        return waited
-
-
-def rate_limiter_for(
-    sessions: sessionmaker[Session],
-    *,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> Limiter:
-    """The limiter delivery uses: shared through the database on PostgreSQL (several instances
-    may run), in memory on SQLite (one instance only)."""
-    bind = sessions.kw.get("bind")
-    if bind is not None and bind.dialect.name == "postgresql":
-        return SharedRateLimiter(sessions, clock=clock, sleep=sleep)
-    return RateLimiter(clock=time.monotonic if clock is time.time else clock, sleep=sleep)

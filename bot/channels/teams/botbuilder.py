@@ -249,7 +249,7 @@ def keys_refresh_delay(failures: int) -> float:
     retried with backoff after a failure, not left for the 12 hours a success waits."""
     if failures <= 0:
         return KEYS_REFRESH
-    return min(KEYS_REFRESH, KEYS_RETRY * 2 ** (failures - 1))
+    return min(KEYS_REFRESH, KEYS_RETRY * 2.0 ** (failures - 1))
 
 
 def _fetch_signing_keys(url: str, timeout: float) -> None:

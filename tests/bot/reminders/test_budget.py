@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.slack import adapter
 from bot.channels.slack.adapter import make_slack_channel
+from bot.reminders.budget import SharedRateLimiter, rate_limiter_for
 from bot.reminders.delivery import Deliverer
-from bot.reminders.ratelimit import Limiter, RateLimiter, SharedRateLimiter, rate_limiter_for
+from bot.reminders.ratelimit import Limiter, RateLimiter
 from store.ratebudget import Window
 from tests.conftest import START, FakeClock, make_runtime
 from tests.slack_mock import BOT_TOKEN, MockSlack
