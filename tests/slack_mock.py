@@ -43,6 +43,7 @@ __all__ = [
     "SlackRig",
     "as_slack_sends",
     "reply_keys",
+    "slack_signature",
 ]
 
 T = TypeVar("T")
@@ -261,6 +262,13 @@ class MockSlack:
         return envelope_id
 
 
+def slack_signature(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """Slack's signature headers: HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the secret."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+
+
 def reply_keys(blocks: list[dict[str, Any]]) -> list[str]:
     """The pack string ids of the replies in a rendered message (their first block's id)."""
     return [b["block_id"].split("#")[0] for b in blocks if "#" in b.get("block_id", "")]
@@ -352,11 +360,9 @@ class SlackRig:
     # --- posting ----------------------------------------------------------------------------
 
     def signed_headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-        """Headers as Slack sends them: HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the secret."""
-        ts = str(timestamp if timestamp is not None else int(self.clock().timestamp()))
-        base = b"v0:" + ts.encode() + b":" + body
-        digest = hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
-        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+        """Headers as Slack sends them (`slack_signature`)."""
+        ts = timestamp if timestamp is not None else int(self.clock().timestamp())
+        return slack_signature(self.secret, body, ts)
 
     def post(
         self,

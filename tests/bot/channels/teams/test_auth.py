@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import socket
@@ -46,7 +44,7 @@ from tests.fake_teams import (
     new_guid,
     running,
 )
-from tests.slack_mock import BOT_TOKEN, MockSlack
+from tests.slack_mock import BOT_TOKEN, MockSlack, slack_signature
 from tests.slack_mock import SECRET as SLACK_SECRET
 from tests.slack_mock import TEAM as SLACK_TEAM
 
@@ -79,15 +77,21 @@ def runtime(engine: Engine, clock: FakeClock, issuer: TokenIssuer, tenant: str) 
     return build_runtime(settings, clock=clock, engine=engine, migrate=False)
 
 
-def authenticated_app(runtime: Runtime, issuer: TokenIssuer, connector: MockConnector) -> web.Application:
+def authenticated_app(
+    runtime: Runtime, issuer: TokenIssuer, connector: MockConnector, **options: Any
+) -> web.Application:
+    """Teams with authentication on, keys from `issuer` unless `options` say otherwise."""
     app = web.Application()
     app[RUNTIME] = runtime
-    options = TeamsOptions(
-        openid_metadata_url=issuer.metadata_url,
-        service_origins=frozenset({connector.origin}),
-        outbound_token=OUTBOUND,
+    teams = TeamsOptions(
+        **{
+            "openid_metadata_url": issuer.metadata_url,
+            "service_origins": frozenset({connector.origin}),
+            "outbound_token": OUTBOUND,
+            **options,
+        }
     )
-    add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
+    add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=teams)
     return app
 
 
@@ -288,17 +292,6 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
         target.shutdown(socket.SHUT_WR)
 
 
-def signed_slack(body: bytes, now: float) -> dict[str, str]:
-    """Headers as Slack signs a request (HMAC-SHA256 of `v0:<timestamp>:<body>`)."""
-    timestamp = str(int(now))
-    digest = hmac.new(SLACK_SECRET.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256)
-    return {
-        "Content-Type": "application/json",
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": f"v0={digest.hexdigest()}",
-    }
-
-
 def test_a_silent_signing_key_endpoint_never_stalls_the_server(
     runtime: Runtime, issuer: TokenIssuer, tenant: str
 ) -> None:
@@ -348,7 +341,10 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
             async with bot.http.get(bot.url + "/healthz") as response:
                 assert response.status == 200
             body = json.dumps({"type": "url_verification", "challenge": "still-here"}).encode()
-            headers = signed_slack(body, runtime.clock().timestamp())
+            headers = {
+                "Content-Type": "application/json",
+                **slack_signature(SLACK_SECRET, body, int(runtime.clock().timestamp())),
+            }
             async with bot.http.post(bot.url + "/slack/events", data=body, headers=headers) as response:
                 assert (response.status, await response.json()) == (200, {"challenge": "still-here"})
             assert not posting.done()  # still waiting for the keys, and nothing else waited for it
@@ -378,16 +374,7 @@ def test_a_key_endpoint_that_hung_once_is_asked_again_not_waited_on_for_ever(
     failsafe.start()
 
     def make_app(connector: MockConnector) -> web.Application:
-        app = web.Application()
-        app[RUNTIME] = runtime
-        options = TeamsOptions(
-            openid_metadata_url=hole.url,
-            service_origins=frozenset({connector.origin}),
-            outbound_token=OUTBOUND,
-            key_timeout=2.0,
-        )
-        add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
-        return app
+        return authenticated_app(runtime, issuer, connector, openid_metadata_url=hole.url, key_timeout=2.0)
 
     async def main() -> list[int]:
         async with running(make_app) as bot:
