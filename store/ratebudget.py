@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,7 +59,7 @@ def take_budget(*, session: Session, windows: Sequence[Window], clock: Callable[
     now = clock()
     for name, row in rows.items():
         if row.size != by_name[name].size:  # the platform's published limit changed: start afresh
-            session.query(RateSlot).filter(RateSlot.name == name).delete()
+            session.execute(delete(RateSlot).where(RateSlot.name == name))
             row.size, row.head = by_name[name].size, 0
     session.flush()
     # Only the oldest send in each window and the latest: a window may hold hundreds.
