@@ -6,10 +6,13 @@ BIN := $(VENV)/bin
 # The run lock pins PostgreSQL's driver too, for a production install; make chat leaves it out.
 RUN_LOCK := requirements/run.txt
 TEST_LOCK := requirements/test.txt
+# The test lock plus the benchmarks' load tool (Locust), for make bench-load only.
+BENCH_LOCK := requirements/bench.txt
 # What the bot needs to run (make chat) ...
 RUN_STAMP := $(VENV)/.installed-run
 # ... and that plus the PostgreSQL driver and the test tools (make test).
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 # pip prints a line per package and a progress bar per download, so a first install is never silent.
 PIP_INSTALL := $(BIN)/python -m pip install --progress-bar on
 # The lock tool, pinned like everything else; only `make lock` installs it.
@@ -21,7 +24,7 @@ LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version $(LOCK
 # The Microsoft 365 Agents Playground (a local Teams client) for the Teams end-to-end test.
 NPM_STAMP := node_modules/.installed
 
-.PHONY: chat test lock lint bench bench-teams clean
+.PHONY: chat test lock lint bench bench-teams bench-load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -38,6 +41,11 @@ $(STAMP): pyproject.toml $(TEST_LOCK) | $(BIN)/python
 	@echo "==> Installing the bot, the PostgreSQL driver and the test tools, at the versions in $(TEST_LOCK)"
 	$(PIP_INSTALL) --constraint $(TEST_LOCK) --editable '.[postgres,test]'
 	touch $(STAMP) $(RUN_STAMP)
+
+$(BENCH_STAMP): pyproject.toml $(BENCH_LOCK) $(STAMP)
+	@echo "==> Installing the benchmarks' load tool, at the versions in $(BENCH_LOCK)"
+	$(PIP_INSTALL) --constraint $(BENCH_LOCK) --editable '.[postgres,test,bench]'
+	touch $(BENCH_STAMP)
 
 $(NPM_STAMP): package.json package-lock.json
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
@@ -64,12 +72,17 @@ lock: | $(BIN)/python
 	$(PIP_INSTALL) uv==$(UV_VERSION)
 	$(LOCK) --extra postgres --output-file $(RUN_LOCK)
 	$(LOCK) --extra postgres --extra test --constraint $(RUN_LOCK) --output-file $(TEST_LOCK)
+	$(LOCK) --extra postgres --extra test --extra bench --constraint $(TEST_LOCK) --output-file $(BENCH_LOCK)
 
 bench: $(STAMP)
 	$(BIN)/python bench/turns.py
 
 bench-teams: $(STAMP)
 	$(BIN)/python bench/teams_turn.py
+
+# 1,000 concurrent conversations (Locust, another process) against one instance on SQLite and two on PostgreSQL.
+bench-load: $(BENCH_STAMP)
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .venv-* .mypy_cache .ruff_cache .pytest_cache node_modules

@@ -151,7 +151,7 @@ def teams_token_rejected(activity_id: str | None, error: BaseException) -> str:
 
 
 def teams_signing_keys_failed(error: BaseException) -> str:
-    return f"could not fetch the Bot Framework signing keys ({type(error).__name__}); the SDK will retry"
+    return f"could not fetch the Bot Framework signing keys ({type(error).__name__}); retrying with backoff"
 
 
 def teams_member_lookup_failed(activity_id: str | None, error: BaseException) -> str:

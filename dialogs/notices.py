@@ -173,7 +173,10 @@ def _escalation(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
             due=when_text(pack, point["due"]),
         )
 
-    return [_reply(pack, "strings.escalation").model_copy(update={"facts": _by_case(pack, payload, line)})]
+    replies = [_reply(pack, "strings.escalation").model_copy(update={"facts": _by_case(pack, payload, line)})]
+    if payload.get("more"):  # a backlog: the rest are counted, not listed (one message per sweep)
+        replies.append(_reply(pack, "strings.escalation_more", count=payload["more"]))
+    return replies
 
 
 def _digest(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:

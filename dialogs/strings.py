@@ -108,6 +108,7 @@ REQUIRED_STRINGS: frozenset[str] = frozenset(
         "strings.nudge_answered_snoozed",
         "strings.escalation",
         "strings.escalation_line",
+        "strings.escalation_more",
         "strings.digest",
         "strings.digest_line",
         "strings.slt_new_case",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -44,6 +45,8 @@ __all__ = [
     "DirectoryEntry",
     "DirectoryRevision",
     "InboxItem",
+    "RateSlot",
+    "RateWindow",
     "Nudge",
     "NudgeStatus",
     "Person",
@@ -426,6 +429,8 @@ class Nudge(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    #: Sent before anything that is not: a point the pack marks `urgent` (its clock runs in hours).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     recipient: Mapped[Person] = relationship()
 
@@ -566,3 +571,27 @@ class VisitEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RateWindow(Base):
+    """One rate limit shared by every instance: at most `size` sends per window, as a ring of slots.
+
+    `head` is the slot the next send takes; the slot holds the time of the send `size` sends ago,
+    so a send fits when that time has left the window. Locked while a send is counted.
+    """
+
+    __tablename__ = "rate_window"
+
+    name: Mapped[str] = mapped_column(String(250), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateSlot(Base):
+    """The time (seconds since 1970) of one of the last `size` sends counted against a window."""
+
+    __tablename__ = "rate_slot"
+
+    name: Mapped[str] = mapped_column(ForeignKey("rate_window.name", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float)

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, Select, Table, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import Nudge, NudgeStatus, PlanPoint
+from store.models import ChannelIdentity, Nudge, NudgeStatus, PlanPoint
 
 __all__ = [
     "renew",
@@ -26,10 +26,12 @@ __all__ = [
     "due_points",
     "enqueue",
     "held_for",
+    "hold_unreachable",
     "lapsed_claims",
     "outbox_row",
     "pending_about",
     "release_held",
+    "queued_since",
     "REMINDER_KINDS",
     "withdraw_reminders",
 ]
@@ -62,8 +64,9 @@ def outbox_row(
     not_before: datetime,
     point_id: int | None = None,
     case_id: int | None = None,
+    urgent: bool = False,
 ) -> dict[str, Any]:
-    """The values of one outbox row, ready for `enqueue`."""
+    """The values of one outbox row, ready for `enqueue` (`urgent` rows are delivered first)."""
     return {
         "dedupe_key": dedupe_key,
         "kind": kind,
@@ -76,6 +79,7 @@ def outbox_row(
         "not_before": not_before,
         "attempts": 0,
         "created_at": now,
+        "urgent": urgent,
     }
 
 
@@ -149,15 +153,44 @@ def _lease(
     return rows
 
 
-def claim(*, session: Session, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Nudge]:
-    """Take up to `limit` rows due for delivery, oldest slot first, leasing them to `worker`."""
-    query = (
-        select(Nudge)
-        .where(Nudge.status.in_(CLAIMABLE), Nudge.not_before <= now)
-        .order_by(Nudge.due_slot, Nudge.id)
-        .limit(limit)
+def _reachable(channels: Sequence[str]) -> ColumnElement[bool]:
+    """Whether a row's recipient has an account on one of `channels` (a push channel we can use)."""
+    return exists().where(
+        ChannelIdentity.person_id == Nudge.recipient_id, ChannelIdentity.channel.in_(list(channels))
     )
+
+
+def claim(
+    *,
+    session: Session,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    limit: int,
+    channels: Sequence[str] | None = None,
+) -> list[Nudge]:
+    """Take up to `limit` rows due for delivery, leasing them to `worker`: urgent ones first, then
+    the oldest slot first.
+
+    With `channels`, only rows for people who can be reached on one of them: however many rows wait
+    for people the bot cannot reach, they never take the places of rows it can send.
+    """
+    query = select(Nudge).where(Nudge.status.in_(CLAIMABLE), Nudge.not_before <= now)
+    if channels is not None:
+        query = query.where(_reachable(channels))
+    query = query.order_by(Nudge.urgent.desc(), Nudge.due_slot, Nudge.id).limit(limit)
     return _lease(session, query, worker=worker, until=now + lease, attempt=True)
+
+
+def hold_unreachable(*, session: Session, now: datetime, channels: Sequence[str]) -> int:
+    """Mark `held` the due rows for people with no account on any of `channels`; returns how many.
+
+    One statement, whatever their number: they wait (and show in the console) without being
+    claimed, and `claim` takes them as soon as the person reaches the bot on one of `channels`.
+    """
+    query = update(Nudge).where(Nudge.status == "pending", Nudge.not_before <= now, ~_reachable(channels))
+    result = session.execute(query.values(status="held").execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def renew(
@@ -192,6 +225,22 @@ def lapsed_claims(
         .limit(limit)
     )
     return _lease(session, query, worker=worker, until=now + lease, attempt=False)
+
+
+def queued_since(
+    *, session: Session, kind: str, recipient_ids: Sequence[int], since: datetime
+) -> list[Nudge]:
+    """Rows of `kind` for `recipient_ids` queued at or after `since` and not yet taken for delivery,
+    locked (a sweep adds to the escalation it queued in an earlier batch)."""
+    if not recipient_ids:
+        return []
+    query = select(Nudge).where(
+        Nudge.kind == kind,
+        Nudge.recipient_id.in_(list(recipient_ids)),
+        Nudge.created_at >= since,
+        Nudge.status.in_(CLAIMABLE),
+    )
+    return list(session.scalars(_locking(session, query.order_by(Nudge.id))))
 
 
 def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = None) -> list[Nudge]:

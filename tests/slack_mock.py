@@ -44,6 +44,7 @@ __all__ = [
     "SlackRig",
     "as_slack_sends",
     "reply_keys",
+    "slack_signature",
 ]
 
 T = TypeVar("T")
@@ -67,6 +68,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    at: float | None = None  # the mock's `clock` when the call arrived, if it was given one
 
 
 @dataclass
@@ -93,6 +95,8 @@ class MockSlack:
         self.uploads: dict[str, bytes] = {}
         self.socket: web.WebSocketResponse | None = None
         self.socket_ready = asyncio.Event()
+        #: When set, each call records the time it arrived by this clock (`Call.at`).
+        self.clock: Callable[[], float] | None = None
         # Notified on every Web API call and Socket Mode message, for `until`.
         self._changed = asyncio.Condition()
 
@@ -187,7 +191,8 @@ class MockSlack:
         method = request.match_info["method"]
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
-        self.calls.append(Call(method, await self._args(request), token))
+        args = await self._args(request)
+        self.calls.append(Call(method, args, token, self.clock() if self.clock else None))
         await self._notify()
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
@@ -277,6 +282,13 @@ class MockSlack:
             }
         )
         return envelope_id
+
+
+def slack_signature(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """Slack's signature headers: HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the secret."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
 
 
 def reply_keys(blocks: list[dict[str, Any]]) -> list[str]:
@@ -370,11 +382,9 @@ class SlackRig:
     # --- posting ----------------------------------------------------------------------------
 
     def signed_headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-        """Headers as Slack sends them: HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the secret."""
-        ts = str(timestamp if timestamp is not None else int(self.clock().timestamp()))
-        base = b"v0:" + ts.encode() + b":" + body
-        digest = hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
-        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+        """Headers as Slack sends them (`slack_signature`)."""
+        ts = timestamp if timestamp is not None else int(self.clock().timestamp())
+        return slack_signature(self.secret, body, ts)
 
     def post(
         self,

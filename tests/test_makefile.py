@@ -14,6 +14,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LOCK = ROOT / "requirements" / "run.txt"
 TEST_LOCK = ROOT / "requirements" / "test.txt"
+BENCH_LOCK = ROOT / "requirements" / "bench.txt"
 TEST_TOOLS = {"ruff", "mypy", "pytest", "hatchling", "jsonschema"}
 
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
@@ -82,7 +83,14 @@ def test_make_test_installs_the_test_tools_and_the_postgresql_driver(tmp_path: P
     assert "--quiet" not in everything
 
 
-@pytest.mark.parametrize(("lock", "extras"), [(RUN_LOCK, ("postgres",)), (TEST_LOCK, ("postgres", "test"))])
+@pytest.mark.parametrize(
+    ("lock", "extras"),
+    [
+        (RUN_LOCK, ("postgres",)),
+        (TEST_LOCK, ("postgres", "test")),
+        (BENCH_LOCK, ("postgres", "test", "bench")),
+    ],
+)
 def test_each_lock_pins_everything_pyproject_asks_for(lock: Path, extras: tuple[str, ...]) -> None:
     locked = pins(lock)
     stale = [
@@ -98,6 +106,13 @@ def test_each_lock_pins_everything_pyproject_asks_for(lock: Path, extras: tuple[
 def test_the_run_lock_has_no_test_tools() -> None:
     assert not TEST_TOOLS & set(pins(RUN_LOCK))
     assert set(pins(TEST_LOCK)) >= TEST_TOOLS
+
+
+def test_the_bench_lock_keeps_every_test_pin() -> None:
+    """make bench-load adds Locust to the test environment without moving what the tests run on."""
+    test, bench = pins(TEST_LOCK), pins(BENCH_LOCK)
+    assert {name: test[name].specifier for name in test} == {name: bench[name].specifier for name in test}
+    assert "locust" in bench and "locust" not in test
 
 
 def test_the_two_locks_agree_on_every_package_they_share() -> None:

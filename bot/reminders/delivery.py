@@ -30,14 +30,15 @@ from bot.cases.outreach import note_held
 from bot.cases.service import BOT_DONE, note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
+from bot.reminders.budget import rate_limiter_for
 from bot.reminders.disclosure import audit_disclosures
 from bot.reminders.queue import open_points_only, withdraw
-from bot.reminders.ratelimit import RateLimiter
+from bot.reminders.ratelimit import Limiter
 from dialogs.notices import PointOutcome, notice_replies, payload_points
 from dialogs.schema import Pack
 from dialogs.types import Reply
 from store.models import CaseEvent, ChannelIdentity, Nudge, Person, PlanPoint
-from store.outbox import claim, held_for, lapsed_claims, renew
+from store.outbox import claim, held_for, hold_unreachable, lapsed_claims, renew
 from store.people import find_person
 
 __all__ = ["DeliveryReport", "Deliverer", "answered_reminders", "reminder_replies", "take_for_console"]
@@ -138,7 +139,7 @@ class Deliverer:
         clock: Clock,
         channels: Mapping[str, Channel],
         worker: str,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         lease: timedelta = timedelta(minutes=5),
         batch: int = 200,
         concurrency: int = 32,
@@ -150,7 +151,7 @@ class Deliverer:
         self.clock = clock
         self.channels = dict(channels)
         self.worker = worker
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or rate_limiter_for(sessions)
         self.lease = lease
         self.batch = batch
         self.gate = asyncio.Semaphore(concurrency)
@@ -188,9 +189,23 @@ class Deliverer:
         return jobs
 
     def _claim(self, report: DeliveryReport) -> list[_Job]:
+        """The next batch to send: urgent rows first, and only rows for people we can reach.
+
+        Rows for people with no push channel are set aside as held in bulk, not claimed: a backlog
+        of them never delays a message that can be sent.
+        """
         now = self.clock()
+        channels = list(self.channels)
         with self.sessions.begin() as session:
-            rows = claim(session=session, now=now, worker=self.worker, lease=self.lease, limit=self.batch)
+            report.held += hold_unreachable(session=session, now=now, channels=channels)
+            rows = claim(
+                session=session,
+                now=now,
+                worker=self.worker,
+                lease=self.lease,
+                limit=self.batch,
+                channels=channels,
+            )
             return self._jobs(rows, session, now, report)
 
     def _lapsed(self, report: DeliveryReport) -> list[_Job]:

@@ -91,6 +91,7 @@ def message(
         not_before=deliver_after(pack, recipient, now=now, urgent=urgent),
         point_id=point_id,
         case_id=case_id,
+        urgent=urgent,
     )
 
 
@@ -140,7 +141,7 @@ def open_points_only(session: Session, rows: Sequence[Nudge]) -> dict[int, dict[
             for case in payload_cases(row.payload)
         ]
         cases = [case for case in cases if case["points"]]
-        payloads[row.id] = {"cases": cases} if cases else None
+        payloads[row.id] = {**row.payload, "cases": cases} if cases else None
     return payloads
 
 

@@ -3,6 +3,10 @@
 Platforms publish several windows per key (Teams: 7 per second, 8 per 2 seconds, 60 per 30
 seconds, 1,800 an hour per conversation, and 50 per second per tenant). A send waits until every
 window it falls under has room, so we stay under the limits instead of learning them from 429s.
+
+The budget is the workspace's or tenant's, not one instance's: instances sharing PostgreSQL count
+their sends in the database (`bot.reminders.budget`), so two of them together stay within it. On
+SQLite only one instance may run, and it counts in memory (`RateLimiter`).
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["Limit", "RateLimiter"]
+__all__ = ["Limit", "Limiter", "RateLimiter"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,14 @@ class Limit:
     key: str
     count: int
     per: float
+
+
+class Limiter(Protocol):
+    """Something a send waits on until it fits its rate limits."""
+
+    async def acquire(self, limits: Sequence[Limit]) -> float:
+        """Wait for room under all `limits`; returns the seconds waited."""
+        ...
 
 
 class RateLimiter:

@@ -9,8 +9,10 @@ everything that fell due and queues it once, oldest first; the owner is not sent
 catch-up reminders.
 
 What it queues is grouped: one reminder per case and recipient (its due and overdue points, each
-with its own buttons), one escalation per recipient (the overdue points of each case), one digest
-per senior leader a day. Nobody is escalated to about a point they own themselves.
+with its own buttons), one escalation per recipient per sweep (the overdue points of each case:
+a later batch of the same sweep adds to the escalation an earlier one queued, and past
+`ESCALATION_LINES` the rest are counted, not listed, so a backlog of thousands is one message),
+one digest per senior leader a day. Nobody is escalated to about a point they own themselves.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from bot.cases.points import Sweep as PointSweep
 from bot.reminders.queue import message, queue, senior_leaders
 from bot.reminders.recipients import reminded
 from dialogs.clock import local_time_today
+from dialogs.notices import payload_cases
 from dialogs.schema import Pack
 from store.models import Case, Nudge, Person, PersonRole, PlanPoint
-from store.outbox import due_points, enqueue
+from store.outbox import due_points, enqueue, queued_since
 from store.people import people_with_role
 
 __all__ = ["SweepReport", "run_sweep", "sweep_batch"]
@@ -47,6 +50,8 @@ _Row = Row[*tuple[Any, ...]]
 BATCH = 1000
 #: Overdue points listed in one digest.
 DIGEST_LINES = 100
+#: Overdue points listed in one escalation; it counts the rest.
+ESCALATION_LINES = DIGEST_LINES
 #: Points one reminder lists, so that it fits one Slack message (50 blocks) and one Teams card:
 #: a reminder split over several messages could only be updated in place in its first.
 REMINDER_POINTS = 20
@@ -102,12 +107,44 @@ class _Message:
     slot: datetime | None = None
     urgent: bool = False
     cases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: Points past `lines`, counted but not listed.
+    more: int = 0
+    lines: int | None = None
 
     def add(self, case: _Row, entry: dict[str, Any], slot: datetime, urgent: bool) -> None:
-        group = self.cases.setdefault(case.id, {"reference": case.reference, "points": []})
-        group["points"].append(entry)
         self.slot = slot if self.slot is None else min(self.slot, slot)
         self.urgent = self.urgent or urgent
+        if self.lines is not None and self.size() >= self.lines:
+            self.more += 1
+            return
+        group = self.cases.setdefault(case.id, {"reference": case.reference, "points": []})
+        group["points"].append(entry)
+
+    def payload(self) -> dict[str, Any]:
+        """What the outbox row carries: the points listed, by case, and how many more there are."""
+        payload: dict[str, Any] = {"cases": list(self.cases.values())}
+        if self.more:
+            payload["more"] = self.more
+        return payload
+
+    def merge_into(self, row: Nudge, now: datetime) -> None:
+        """Add this message's points to `row`, queued earlier in the same sweep for the same person."""
+        cases = {case["reference"]: dict(case) for case in payload_cases(row.payload)}
+        listed = sum(len(case["points"]) for case in cases.values())
+        more = int(row.payload.get("more", 0)) + self.more
+        for group in self.cases.values():
+            room = max(0, (self.lines or listed + len(group["points"])) - listed)
+            taken = group["points"][:room]
+            if taken:
+                case = cases.setdefault(group["reference"], {"reference": group["reference"], "points": []})
+                case["points"] = [*case["points"], *taken]
+                listed += len(taken)
+            more += len(group["points"]) - len(taken)
+        row.payload = {"cases": list(cases.values()), **({"more": more} if more else {})}
+        assert self.slot is not None
+        row.due_slot = min(row.due_slot, self.slot)
+        if self.urgent:
+            row.urgent, row.not_before = True, min(row.not_before, now)
 
     def size(self) -> int:
         """How many points the message lists."""
@@ -250,7 +287,7 @@ class _Sweep:
         for person in people:
             group = self.escalations.get(person.id)
             if group is None:
-                group = self.escalations[person.id] = _Message("escalation", person)
+                group = self.escalations[person.id] = _Message("escalation", person, lines=ESCALATION_LINES)
             group.add(case, entry, slot, point.urgent)
 
     def point(self, point: _Row) -> None:
@@ -270,12 +307,28 @@ class _Sweep:
             self.escalate(point, case, escalate_at)
         self.report.points += 1
 
+    def unmerged_escalations(self) -> list[_Message]:
+        """The escalations to people this sweep has not yet queued one for; the others are added to
+        the one an earlier batch queued (unless delivery has taken it already)."""
+        queued = queued_since(
+            session=self.session, kind="escalation", recipient_ids=list(self.escalations), since=self.now
+        )
+        earlier = {row.recipient_id: row for row in queued}
+        fresh = []
+        for person_id, group in self.escalations.items():
+            row = earlier.get(person_id)
+            if row is None:
+                fresh.append(group)
+            else:
+                group.merge_into(row, self.now)
+        return fresh
+
     def rows(self) -> list[dict[str, Any]]:
         """The outbox rows of this sweep's grouped messages."""
         rows = []
-        for group in [*self.messages, *self.escalations.values()]:
+        for group in [*self.messages, *self.unmerged_escalations()]:
             assert group.slot is not None
-            payload: dict[str, Any] = {"cases": list(group.cases.values())}
+            payload = group.payload()
             rows.append(
                 message(
                     self.pack,

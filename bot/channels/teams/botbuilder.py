@@ -238,15 +238,37 @@ def _signing_keys_url(options: TeamsOptions) -> str:
     )
 
 
-def _fetch_signing_keys(url: str) -> None:
+#: How often the signing keys are fetched while all is well (the SDK's own cache lasts a day).
+KEYS_REFRESH = 12 * 3600.0
+#: The first retry after a failed fetch; each further failure doubles it, up to `KEYS_REFRESH`.
+KEYS_RETRY = 30.0
+
+
+def keys_refresh_delay(failures: int) -> float:
+    """Seconds until the next scheduled fetch of the signing keys, after `failures` failures in a row:
+    retried with backoff after a failure, not left for the 12 hours a success waits."""
+    if failures <= 0:
+        return KEYS_REFRESH
+    return min(KEYS_REFRESH, KEYS_RETRY * 2.0 ** (failures - 1))
+
+
+def _fetch_signing_keys(url: str, timeout: float) -> None:
     """Load the channel's signing keys into the SDK's cache (run in a worker thread).
 
     The SDK fetches them with a blocking `requests.get` without a timeout on the first request and
     once a day after, stalling every conversation while it waits; fetching them here, off the event
-    loop and more often than the SDK would, keeps that wait out of the request path.
+    loop and more often than the SDK would, keeps that wait out of the request path. It is the
+    SDK's `_refresh` with a timeout on each request: without one, an endpoint that accepts and never
+    answers would hold the fetch (and every request waiting for it) for ever.
     """
     metadata = JwtTokenExtractor.get_open_id_metadata(url)
-    asyncio.run(metadata._refresh())
+    response = requests.get(url, timeout=timeout)
+    response.raise_for_status()
+    keys = requests.get(response.json()["jwks_uri"], timeout=timeout)
+    keys.raise_for_status()
+    metadata.keys = keys.json()["keys"]
+    # The SDK's own clock (naive local time), so that it never refreshes the keys itself.
+    metadata.last_updated = datetime.now()
 
 
 def _is_foreign_token(header: str) -> bool:
@@ -340,22 +362,28 @@ class BotbuilderBinding(SdkBinding):
     def _refresh(self) -> asyncio.Future[None]:
         """The fetch of the signing keys in progress, or a new one in a worker thread."""
         if self._fetching is None or self._fetching.done():
-            self._fetching = asyncio.ensure_future(asyncio.to_thread(_fetch_signing_keys, self.keys_url))
+            self._fetching = asyncio.ensure_future(
+                asyncio.to_thread(_fetch_signing_keys, self.keys_url, self.options.key_timeout)
+            )
         return self._fetching
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
-        """Fetch the channel's signing keys at start-up and every 12 hours, off the event loop."""
+        """Fetch the channel's signing keys at start-up and every 12 hours, off the event loop; after
+        a failure, again with backoff (`keys_refresh_delay`)."""
         if self.mode != "authenticated":
             yield
             return
 
         async def refresh() -> None:
+            failures = 0
             while True:
                 try:
                     await self._refresh()
+                    failures = 0
                 except Exception as error:
+                    failures += 1
                     log.warning(messages.teams_signing_keys_failed(error))
-                await asyncio.sleep(12 * 3600)
+                await asyncio.sleep(keys_refresh_delay(failures))
 
         task = asyncio.create_task(refresh())
         yield

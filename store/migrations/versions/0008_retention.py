@@ -2,7 +2,7 @@
 deleted at the end of its retention period while the audit trail keeps every row about it
 
 Revision ID: 0008_retention
-Revises: 0006_replies
+Revises: 0007_budget
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008_retention"
-down_revision: str | None = "0006_replies"
+down_revision: str | None = "0007_budget"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

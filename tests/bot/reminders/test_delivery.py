@@ -22,6 +22,7 @@ from store.people import ensure_identity
 from tests.bot.helpers import SUPERVISOR, report, sweep
 from tests.channel import FakePush
 from tests.conftest import START, FakeClock
+from tests.store.test_outbox import backlog
 
 DUE = START + timedelta(hours=25)
 
@@ -363,3 +364,30 @@ def test_a_message_waiting_longer_than_its_lease_is_not_taken_by_another_worker(
     result = deliver(runtime, slack, sleep=heartbeat)
     assert taken == []
     assert result.sent == queued and len(slack.sent) == queued
+
+
+def test_a_thousand_held_rows_never_delay_the_ones_that_can_be_sent_and_urgent_ones_go_first(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """1,000 older messages for people the bot cannot reach, then 50 it can, then 2 urgent ones:
+    the first batch claimed is the 52 that can be sent, urgent first; the others wait as held."""
+    backlog(runtime.sessions, unreachable=1000, reachable=50, urgent=2)
+    clock.now = START + timedelta(days=1)
+    claimed_at_first_send: list[int] = []
+
+    class Watching(FakePush):
+        async def send(self, address: Address, replies: Sequence[Reply], **options: Any) -> Delivery:
+            if not claimed_at_first_send:  # sends run concurrently: the first to get here
+                with runtime.sessions() as session:
+                    claimed_at_first_send.append(
+                        session.scalar(select(func.count()).where(Nudge.status == "sending")) or 0
+                    )
+            return await super().send(address, replies, **options)
+
+    slack = Watching()
+    result = deliver(runtime, slack, batch=52)
+    assert (result.sent, result.held) == (52, 1000)
+    assert claimed_at_first_send == [52]  # one claim, of exactly the rows that could be sent
+    users = [user for user, _, _ in slack.sent]
+    assert users[:2] == ["U1050", "U1051"] and sorted(users[2:]) == sorted(f"U{n}" for n in range(1000, 1050))
+    assert statuses(runtime) == Counter({"held": 1000, "sent": 52})

@@ -8,12 +8,14 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from bot.conversation import RuntimePort
-from bot.reminders.sweep import REMINDER_POINTS
+from bot.reminders.sweep import ESCALATION_LINES, REMINDER_POINTS
 from bot.runtime import Runtime
-from store.models import Nudge, PlanPoint
+from dialogs.notices import notice_replies
+from store.models import Case, Nudge, Person, PlanPoint
+from store.people import add_role, ensure_person
 from tests.bot.helpers import LEADER, SUPERVISOR, add_leader, messages, point, press, report, sweep
 from tests.bot.reminders.test_delivery import deliver, on_slack
 from tests.channel import Conversation, FakePush
@@ -190,3 +192,58 @@ def test_a_reminder_lists_at_most_what_fits_one_message(runtime: Runtime, clock:
     sizes = [len(points) for kind, whom, points in messages(runtime) if (kind, whom) == ("nudge", SUPERVISOR)]
     assert sorted(sizes) == [REMINDER_POINTS - 3, REMINDER_POINTS] and sum(sizes) == 37
     assert sweep(runtime, clock.now).queued == 0  # a second sweep adds nothing
+
+
+#: A backlog after an outage: every point overdue past its escalation time, in many cases.
+BACKLOG = 12_000
+
+
+def test_a_backlog_of_overdue_points_is_one_escalation_to_the_senior_leader(runtime: Runtime) -> None:
+    """Twelve sweep batches' worth of overdue points (the issue saw 40,000) become one escalation to
+    the area's senior leader, listing the first ones and counting the rest, not a message each."""
+    now = START + 10 * DAY
+    with runtime.sessions.begin() as session:
+        supervisor = ensure_person(session=session, email=SUPERVISOR, now=START)
+        victim = ensure_person(session=session, email="pc.amy.hart@example.police.uk", now=START)
+        leader = ensure_person(session=session, email=LEADER, now=START)
+        add_role(session=session, person=leader, role="slt", area="coventry")
+        ids = (supervisor.id, victim.id)
+    codes = [spec.code for spec in runtime.pack.plan.points if spec.escalate_after_hours is not None][:12]
+    cases = BACKLOG // len(codes)
+    with runtime.sessions.begin() as session:
+        session.execute(insert(Case), [backlog_case(number, *ids) for number in range(1, cases + 1)])
+        session.execute(
+            insert(PlanPoint),
+            [
+                {
+                    "case_id": number, "code": code, "instance": 1, "owner_role": "supervisor",
+                    "owner_id": ids[0], "due_at": START, "urgent": False, "status": "open",
+                    "nudge_count": 1, "remind_at": now - HOUR, "next_nudge_at": now - HOUR,
+                }
+                for number in range(1, cases + 1)
+                for code in codes
+            ],
+        )  # fmt: skip
+    result = sweep(runtime, now)
+    assert result.escalated == BACKLOG
+    with runtime.sessions() as session:
+        to_leader = session.scalars(
+            select(Nudge).join(Person, Nudge.recipient_id == Person.id).where(Person.email == LEADER)
+        ).all()
+    assert sorted(row.kind for row in to_leader) == ["digest", "escalation"]
+    [escalation] = [row for row in to_leader if row.kind == "escalation"]
+    listed = sum(len(case["points"]) for case in escalation.payload["cases"])
+    assert (listed, escalation.payload["more"]) == (ESCALATION_LINES, BACKLOG - ESCALATION_LINES)
+    replies = notice_replies(runtime.pack, "escalation", escalation.payload, now=now)
+    assert [reply.key for reply in replies] == ["strings.escalation", "strings.escalation_more"]
+
+
+def backlog_case(number: int, reporter_id: int, victim_id: int) -> dict[str, object]:
+    """An invented case of the backlog, as a row."""
+    return {
+        "id": number, "reference": f"OH-2026-{number:06d}", "submission_key": f"backlog:{number}",
+        "kind": "spitting", "hate_crime": False, "enhanced_rights": False, "occurred_at": START,
+        "reported_at": START, "location": "-", "area": "coventry", "injury_level": "none",
+        "hospitalised": False, "suspect_arrested": "no", "victim_id": victim_id, "victim_role": "officer",
+        "reporter_id": reporter_id, "consent_contact": False, "status": "open",
+    }  # fmt: skip

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.app import RUNTIME
 from bot.app import _healthz as healthz
+from bot.channels.slack.adapter import add_slack_routes
 from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.security import local_database_problem
@@ -42,6 +45,9 @@ from tests.fake_teams import (
     new_guid,
     running,
 )
+from tests.slack_mock import BOT_TOKEN, MockSlack, slack_signature
+from tests.slack_mock import SECRET as SLACK_SECRET
+from tests.slack_mock import TEAM as SLACK_TEAM
 
 pytestmark = pytest.mark.usefixtures("sdk")
 
@@ -72,15 +78,21 @@ def runtime(engine: Engine, clock: FakeClock, issuer: TokenIssuer, tenant: str) 
     return build_runtime(settings, clock=clock, engine=engine, migrate=False)
 
 
-def authenticated_app(runtime: Runtime, issuer: TokenIssuer, connector: MockConnector) -> web.Application:
+def authenticated_app(
+    runtime: Runtime, issuer: TokenIssuer, connector: MockConnector, **options: Any
+) -> web.Application:
+    """Teams with authentication on, keys from `issuer` unless `options` say otherwise."""
     app = web.Application()
     app[RUNTIME] = runtime
-    options = TeamsOptions(
-        openid_metadata_url=issuer.metadata_url,
-        service_origins=frozenset({connector.origin}),
-        outbound_token=OUTBOUND,
+    teams = TeamsOptions(
+        **{
+            "openid_metadata_url": issuer.metadata_url,
+            "service_origins": frozenset({connector.origin}),
+            "outbound_token": OUTBOUND,
+            **options,
+        }
     )
-    add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
+    add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=teams)
     return app
 
 
@@ -236,13 +248,18 @@ def test_a_service_url_outside_the_allow_list_is_refused_even_with_a_valid_token
 
 
 class BlackHole:
-    """A loopback port that accepts connections and never answers, until it is closed."""
+    """A loopback port that accepts connections and never answers, until it is closed.
 
-    def __init__(self) -> None:
+    With `then`, only the first connection is held silent: later ones are passed through to `then`
+    (host, port), as an endpoint that hung once and then recovered.
+    """
+
+    def __init__(self, then: tuple[str, int] | None = None) -> None:
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/openid"
         self.connected = threading.Event()
         self._held: list[socket.socket] = []
+        self._then = then
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -252,6 +269,11 @@ class BlackHole:
             except OSError:
                 return
             self._held.append(connection)
+            if self._then is not None and self.connected.is_set():
+                upstream = socket.create_connection(self._then)
+                self._held.append(upstream)
+                for source, target in ((connection, upstream), (upstream, connection)):
+                    threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
             self.connected.set()
 
     def close(self) -> None:
@@ -262,12 +284,22 @@ class BlackHole:
             connection.close()
 
 
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    """Copy bytes from `source` to `target` until either closes."""
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            target.sendall(data)
+    with contextlib.suppress(OSError):
+        target.shutdown(socket.SHUT_WR)
+
+
 def test_a_silent_signing_key_endpoint_never_stalls_the_server(
     runtime: Runtime, issuer: TokenIssuer, tenant: str
 ) -> None:
-    """While the keys are awaited from an endpoint that never answers, /healthz still answers;
-    the request waiting for them is refused once the endpoint goes away."""
+    """While the keys are awaited from an endpoint that never answers, /healthz and the Slack
+    endpoint still answer; the request waiting for them is refused once the endpoint goes away."""
     hole = BlackHole()
+    slack_api = MockSlack()
     # Only a failsafe: a server that stalled would otherwise never let the test see it.
     failsafe = threading.Timer(120, hole.close)
     failsafe.start()
@@ -290,9 +322,17 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
             outbound_token=OUTBOUND,
         )
         add_teams_routes(app, RuntimePort(runtime), runtime.settings, clock=runtime.clock, options=options)
+        slack = runtime.settings.replace(
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SLACK_SECRET,
+            slack_team_id=SLACK_TEAM,
+            slack_api_url=slack_api.url,
+        )
+        add_slack_routes(app, RuntimePort(runtime), slack, clock=runtime.clock)
         return app
 
     async def main() -> None:
+        await slack_api.start()
         async with running(make_app) as bot:
             who = bot.who(SUPERVISOR, tenant)
             token = bearer(issuer.token(bot.connector.url))
@@ -301,10 +341,18 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
             assert await asyncio.to_thread(hole.connected.wait, 60)
             async with bot.http.get(bot.url + "/healthz") as response:
                 assert response.status == 200
+            body = json.dumps({"type": "url_verification", "challenge": "still-here"}).encode()
+            headers = {
+                "Content-Type": "application/json",
+                **slack_signature(SLACK_SECRET, body, int(runtime.clock().timestamp())),
+            }
+            async with bot.http.post(bot.url + "/slack/events", data=body, headers=headers) as response:
+                assert (response.status, await response.json()) == (200, {"challenge": "still-here"})
             assert not posting.done()  # still waiting for the keys, and nothing else waited for it
             hole.close()
             assert (await posting).status == 401
             assert bot.connector.posted == [] and bot.connector.member_lookups == 0
+        await slack_api.stop()
 
     try:
         asyncio.run(main())
@@ -317,3 +365,47 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
 @pytest.mark.parametrize(("backend", "refused"), [("sqlite", False), ("postgresql", True), ("mysql", True)])
 def test_local_mode_serves_only_a_local_sqlite_database(backend: str, refused: bool) -> None:
     assert (local_database_problem(backend) is not None) is refused
+
+
+def test_a_key_endpoint_that_hung_once_is_asked_again_not_waited_on_for_ever(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str
+) -> None:
+    """The first fetch of the keys meets an endpoint that accepts and never answers: that request
+    is refused once the fetch times out, and a later one fetches the keys afresh and is served.
+    Without a timeout on the fetch itself, the first fetch would hold every later request for ever."""
+    host, port = urllib.parse.urlsplit(issuer.metadata_url).netloc.split(":")
+    hole = BlackHole(then=(host, int(port)))
+    # Only a failsafe: a fetch without a timeout would otherwise keep the test waiting for ever.
+    failsafe = threading.Timer(60, hole.close)
+    failsafe.start()
+
+    def make_app(connector: MockConnector) -> web.Application:
+        return authenticated_app(runtime, issuer, connector, openid_metadata_url=hole.url, key_timeout=2.0)
+
+    async def main() -> list[int]:
+        async with running(make_app) as bot:
+            who = bot.who(SUPERVISOR, tenant)
+            statuses = [
+                (await bot.post(message("menu", **who), bearer(issuer.token(bot.connector.url)))).status
+            ]
+            # A deadline on the loop only: each attempt ends by itself once its fetch times out.
+            while statuses[-1] != 200 and len(statuses) < 5:
+                token = bearer(issuer.token(bot.connector.url))
+                statuses.append((await bot.post(message("menu", **who), token)).status)
+            return statuses
+
+    try:
+        statuses = asyncio.run(main())
+    finally:
+        failsafe.cancel()
+        hole.close()
+    assert statuses[0] == 401 and statuses[-1] == 200
+
+
+def test_after_a_failed_fetch_the_keys_are_retried_with_backoff_not_twelve_hours_later() -> None:
+    from bot.channels.teams.botbuilder import KEYS_REFRESH, keys_refresh_delay
+
+    delays = [keys_refresh_delay(failures) for failures in range(20)]
+    assert delays[0] == KEYS_REFRESH  # all well: the regular refresh
+    assert delays[1] < delays[2] < delays[3] < KEYS_REFRESH  # retried soon, then backing off
+    assert delays[1] <= 60 and delays[-1] == KEYS_REFRESH

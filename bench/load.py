@@ -1,0 +1,465 @@
+"""Benchmark (not a test): 1,000 concurrent conversations against the real server, with Locust.
+
+Holding under load (issue 12): one instance on SQLite, then two on PostgreSQL sharing one database,
+each a separate process serving the real application (Slack's and Teams' endpoints, `/healthz`).
+Slack's Web API, Teams' Bot Connector and the Bot Framework signing keys are mocked on loopback in
+this process (tests/slack_mock.py, tests/fake_teams.py). The load comes from another process: a
+Locust runner (`drive`, gevent) with 1,000 users, half on Slack (signed Events API DMs) and half
+on Teams (Activity JSON with a signed channel token), each one conversation, spread over the
+instances. Each user says something every `--pace` seconds (default 10: 100 turns a second in all,
+twelve times the most events Slack sends one workspace's app and ten times a force's busiest hour
+as performance.md (f) sets it), for `--seconds` (bounded), then the replies are given `--drain`
+seconds to arrive.
+
+Prints, per configuration: Slack acknowledgement p50/p99 (Locust's response time), turn latency
+p50/p99 (Slack: from sending the DM to the reply reaching the mock Web API; Teams: the request,
+which returns once the turn is done), errors (non-2xx or failed requests), unanswered (a Slack DM
+acknowledged whose reply had not come by the end of the drain: still queued in the inbox, or
+lost), and the SQLite/PostgreSQL ratio of the turn p99s. Goals: Slack acknowledgement p99 < 1.5 s,
+turn p99 < 100 ms, no errors, nothing unanswered. The mocks share this process and the machine's
+CPUs with the servers: on a small machine they are part of what is measured.
+
+    .venv/bin/python bench/load.py [--users 1000] [--seconds 60] [--pace 10] [--drain 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+#: Credentials of the mocks; never real ones.
+SLACK_SECRET = "bench-signing-secret"
+OUTBOUND = "bench-outbound-token"
+#: Slack ack and turn goals, in milliseconds.
+ACK_GOAL, TURN_GOAL = 1500.0, 100.0
+
+
+# --- the load (a separate process: Locust runs on gevent, which patches the standard library) ----
+
+
+def drive(plan_file: str) -> None:
+    """Run the Locust users the plan describes, then write every request made to its `out` file."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    import gevent
+    from locust import HttpUser, constant_pacing, events, task
+    from locust.env import Environment
+    from locust.exception import StopUser
+
+    from tests.slack_mock import slack_signature
+
+    plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+    record: list[dict[str, Any]] = []
+    people = iter(range(10**9))
+    # Users stop by themselves at the deadline, each after its reply, so no request is cut off.
+    deadline = time.time() + plan["seconds"]
+
+    class Conversation(HttpUser):
+        """One person in one conversation, on Slack or Teams, on one of the instances."""
+
+        host = plan["hosts"][0]
+        wait_time = constant_pacing(plan["pace"])
+
+        def on_start(self) -> None:
+            self.number = next(people)
+            self.base = plan["hosts"][self.number % len(plan["hosts"])]
+            self.slack = self.number % 2 == 0
+            self.said = 0
+
+        @task
+        def say(self) -> None:
+            started = time.time()
+            if started >= deadline:
+                raise StopUser()
+            self.said += 1
+            if self.slack:
+                user = plan["slack_users"][self.number // 2]
+                body = json.dumps(_slack_event(plan["team"], user, f"Ev{self.number}x{self.said}", started))
+                signed = slack_signature(SLACK_SECRET, body.encode(), int(started))
+                headers = {"Content-Type": "application/json", **signed}
+                kind = "slack"
+                url = "/slack/events"
+            else:
+                person = plan["teams_users"][self.number // 2]
+                body = json.dumps(_teams_message(plan, person))
+                headers = {"Content-Type": "application/json", "Authorization": f"Bearer {plan['token']}"}
+                kind, user, url = "teams", person["id"], "/api/messages"
+            with self.client.post(
+                self.base + url, data=body, headers=headers, name=kind, catch_response=True
+            ) as answer:
+                ok = 200 <= answer.status_code < 300
+                record.append(
+                    {
+                        "kind": kind,
+                        "user": user,
+                        "at": started,
+                        "ms": answer.elapsed.total_seconds() * 1000,
+                        "ok": ok,
+                    }
+                )
+                if ok:
+                    answer.success()
+                else:
+                    answer.failure(f"HTTP {answer.status_code}")
+
+    environment = Environment(user_classes=[Conversation], events=events)
+    runner = environment.create_local_runner()
+    runner.start(plan["users"], spawn_rate=plan["spawn_rate"])
+    gevent.sleep(plan["seconds"])
+    for _ in range(int(plan["pace"] + 60)):  # a bound on the wait for the last requests
+        if runner.user_count == 0:
+            break
+        gevent.sleep(1)
+    runner.quit()
+    Path(plan["out"]).write_text(json.dumps(record), encoding="utf-8")
+
+
+def _slack_event(team: str, user: str, event_id: str, now: float) -> dict[str, Any]:
+    ts = f"{now:.6f}"
+    return {
+        "token": "unused",
+        "team_id": team,
+        "api_app_id": "A0BENCH",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(now),
+        "authorizations": [{"team_id": team, "user_id": "U0BOT", "is_bot": True}],
+        "event": {
+            "type": "message",
+            "channel_type": "im",
+            "channel": f"D{user}",
+            "user": user,
+            "text": "menu",
+            "ts": ts,
+            "event_ts": ts,
+            "team": team,
+        },
+    }
+
+
+def _teams_message(plan: dict[str, Any], person: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": f"f:{uuid.uuid4().hex}",
+        "timestamp": "2026-11-23T09:00:00.000Z",
+        "channelId": "msteams",
+        "serviceUrl": plan["service_url"],
+        "from": {"id": person["id"], "name": person["name"], "aadObjectId": person["aad"]},
+        "recipient": {"id": f"28:{plan['app_id']}", "name": "Op Hampshire"},
+        "conversation": {
+            "id": f"a:{person['aad']}",
+            "conversationType": "personal",
+            "tenantId": plan["tenant"],
+        },
+        "channelData": {"tenant": {"id": plan["tenant"]}},
+        "locale": "en-GB",
+        "text": "menu",
+        "textFormat": "plain",
+    }
+
+
+# --- one instance of the bot (a separate process) ---------------------------------------------
+
+
+def serve(config_file: str) -> None:
+    """Serve the real application on an ephemeral loopback port; print the port; run until killed."""
+    import asyncio
+
+    from aiohttp import web
+
+    from bot.app import RUNTIME, _healthz
+    from bot.channels.slack.adapter import add_slack_routes
+    from bot.channels.teams.endpoint import add_teams_routes
+    from bot.channels.teams.options import TeamsOptions
+    from bot.conversation import RuntimePort
+    from bot.runtime import build_runtime
+    from bot.settings import Settings
+    from store.db import make_engine
+
+    config = json.loads(Path(config_file).read_text(encoding="utf-8"))
+    settings = Settings(
+        slack_bot_token="xoxb-test-bot-token",
+        slack_signing_secret=SLACK_SECRET,
+        slack_team_id=config["team"],
+        slack_api_url=config["slack_api"],
+        microsoft_app_id=config["app_id"],
+        microsoft_app_password="bench-only-password",
+        microsoft_app_tenant_id=config["tenant"],
+    )
+    options: dict[str, Any] = {}
+    if config.get("schema"):
+        options["connect_args"] = {"options": f"-csearch_path={config['schema']}"}
+    runtime = build_runtime(settings, engine=make_engine(config["db"], **options), migrate=config["migrate"])
+
+    async def main() -> None:
+        app = web.Application()
+        app[RUNTIME] = runtime
+        app.router.add_get("/healthz", _healthz)
+        port = RuntimePort(runtime)
+        teams = TeamsOptions(
+            openid_metadata_url=config["metadata"],
+            service_origins=frozenset({config["origin"]}),
+            outbound_token=OUTBOUND,
+        )
+        add_teams_routes(app, port, settings, clock=runtime.clock, options=teams)
+        add_slack_routes(app, port, settings, clock=runtime.clock)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(f"PORT {runner.addresses[0][1]}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _start_server(config: dict[str, Any], folder: Path, name: str) -> tuple[subprocess.Popen[str], str]:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, __file__, "serve", str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("PORT "):
+        process.kill()
+        raise SystemExit(f"the {name} server did not start")
+    return process, f"http://127.0.0.1:{line.split()[1]}"
+
+
+def run_configuration(
+    label: str, databases: list[dict[str, Any]], rig: Any, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Start the instances, drive the load from another process, and measure what came back."""
+    folder = Path(tempfile.mkdtemp(prefix="hampshire-load-"))
+    servers = []
+    try:
+        for number, database in enumerate(databases):
+            config = {**rig.server_config(), **database, "migrate": number == 0}
+            servers.append(_start_server(config, folder, f"{label}-{number}"))
+        rig.reset()
+        plan = {
+            **rig.plan(),
+            "hosts": [url for _, url in servers],
+            "users": args.users,
+            "pace": args.pace,
+            "seconds": args.seconds,
+            "spawn_rate": args.spawn_rate,
+            "out": str(folder / "requests.json"),
+        }
+        plan_file = folder / "plan.json"
+        plan_file.write_text(json.dumps(plan), encoding="utf-8")
+        subprocess.run([sys.executable, __file__, "drive", str(plan_file)], check=True, cwd=ROOT)
+        requests = json.loads(Path(plan["out"]).read_text(encoding="utf-8"))
+        time.sleep(args.drain)  # replies still on their way are given time to arrive (not timed)
+        return _measure(label, requests, rig.replies())
+    finally:
+        for process, _ in servers:
+            process.terminate()
+            process.wait(30)
+
+
+def _measure(label: str, requests: list[dict[str, Any]], replies: dict[str, list[float]]) -> dict[str, Any]:
+    slack = [r for r in requests if r["kind"] == "slack"]
+    teams = [r for r in requests if r["kind"] == "teams"]
+    errors = sum(not r["ok"] for r in requests)
+    turns = [r["ms"] for r in teams if r["ok"]]
+    lost = 0
+    by_user: dict[str, list[dict[str, Any]]] = {}
+    for r in slack:
+        if r["ok"]:
+            by_user.setdefault(r["user"], []).append(r)
+    for user, sent in by_user.items():
+        arrived = sorted(replies.get(user, []))
+        sent.sort(key=lambda r: r["at"])
+        for index, request in enumerate(sent):
+            until = sent[index + 1]["at"] if index + 1 < len(sent) else float("inf")
+            first = next((at for at in arrived if request["at"] <= at < until), None)
+            if first is None:
+                lost += 1
+            else:
+                turns.append((first - request["at"]) * 1000)
+    acks = [r["ms"] for r in slack]
+    return {
+        "label": label,
+        "requests": len(requests),
+        "ack_p50": _percentile(acks, 0.5),
+        "ack_p99": _percentile(acks, 0.99),
+        "turn_p50": _percentile(turns, 0.5),
+        "turn_p99": _percentile(turns, 0.99),
+        "errors": errors,
+        "lost": lost,
+    }
+
+
+class Rig:
+    """The mocked platforms, on a loop thread in this process."""
+
+    def __init__(self, people: int) -> None:
+        from tests.fake_teams import MockConnector, TeamsUser, TokenIssuer, new_guid
+        from tests.slack_mock import LoopThread, MockSlack
+
+        self.loop = LoopThread()
+        self.slack = MockSlack()
+        self.slack.clock = time.time
+        self.slack_url = self.loop.run(self.slack.start())
+        self.connector = MockConnector()
+        self.loop.run(self.connector.start())
+        self.tenant = new_guid()
+        self.issuer = TokenIssuer(app_id=new_guid())
+        self.issuer.start()
+        self.slack_users = [f"U{number:06d}" for number in range(people)]
+        for user in self.slack_users:
+            self.slack.add_user(user, f"pc.slack{user.lower()}@example.police.uk", name=f"PC Slack {user}")
+        self.teams_users = [
+            TeamsUser(f"PC Teams {number}", f"pc.teams{number}@example.police.uk") for number in range(people)
+        ]
+        for person in self.teams_users:
+            self.connector.add(person, self.tenant)
+
+    def server_config(self) -> dict[str, Any]:
+        return {
+            "team": self.slack.team,
+            "slack_api": self.slack_url,
+            "app_id": self.issuer.app_id,
+            "tenant": self.tenant,
+            "metadata": self.issuer.metadata_url,
+            "origin": self.connector.origin,
+        }
+
+    def plan(self) -> dict[str, Any]:
+        return {
+            "team": self.slack.team,
+            "slack_users": self.slack_users,
+            "teams_users": [{"id": p.id, "name": p.name, "aad": p.aad} for p in self.teams_users],
+            "tenant": self.tenant,
+            "app_id": self.issuer.app_id,
+            "service_url": self.connector.url,
+            "token": self.issuer.token(self.connector.url),
+        }
+
+    def reset(self) -> None:
+        self.slack.calls.clear()
+        self.connector.posted.clear()
+
+    def replies(self) -> dict[str, list[float]]:
+        """When each Slack user's replies reached the Web API (a DM is posted to the user's id)."""
+        found: dict[str, list[float]] = {}
+        for call in self.slack.calls_to("chat.postMessage"):
+            if call.at is not None:
+                found.setdefault(str(call.args.get("channel")), []).append(call.at)
+        return found
+
+    def close(self) -> None:
+        self.issuer.stop()
+        self.loop.run(self.connector.close())
+        self.loop.run(self.slack.stop())
+        self.loop.close()
+
+
+def _postgres(url: str) -> dict[str, Any] | None:
+    """A fresh schema on the PostgreSQL server at `url`, or None when there is none to reach."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"load_{uuid.uuid4().hex[:12]}"
+    try:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+    except Exception as error:
+        print(f"PostgreSQL not reachable ({type(error).__name__}): its configuration is skipped")
+        return None
+    return {"db": url, "schema": schema}
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=1000, help="concurrent conversations")
+    parser.add_argument("--seconds", type=float, default=60, help="how long the load runs, per configuration")
+    parser.add_argument("--pace", type=float, default=10, help="seconds between one user's messages")
+    parser.add_argument("--spawn-rate", type=float, default=200, help="users started a second")
+    parser.add_argument("--drain", type=float, default=30, help="seconds given to replies after the load")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "HAMPSHIRE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    args = parser.parse_args()
+    offered = args.users / args.pace
+    print(f"{args.users} conversations, each a message per {args.pace:g} s ({offered:.0f} turns/s offered)")
+    print(f"{args.seconds:g} s of load per configuration, then {args.drain:g} s for the last replies")
+    rig = Rig((args.users + 1) // 2)
+    results = []
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="hampshire-load-db-"))
+        results.append(run_configuration("sqlite x1", [{"db": f"sqlite:///{folder / 'load.db'}"}], rig, args))
+        postgres = _postgres(args.postgres)
+        if postgres is not None:
+            try:
+                results.append(run_configuration("postgresql x2", [postgres, postgres], rig, args))
+            finally:
+                _drop_schema(args.postgres, postgres["schema"])
+    finally:
+        rig.close()
+    print(f"{'configuration':<15}{'requests':>9}{'ack p50':>9}{'ack p99':>9}{'turn p50':>10}{'turn p99':>10}"
+          f"{'errors':>8}{'unanswered':>12}")  # fmt: skip
+    for r in results:
+        print(f"{r['label']:<15}{r['requests']:>9}{r['ack_p50']:>7.0f}ms{r['ack_p99']:>7.0f}ms"
+              f"{r['turn_p50']:>8.0f}ms{r['turn_p99']:>8.0f}ms{r['errors']:>8}{r['lost']:>12}")  # fmt: skip
+    if len(results) == 2:
+        ratio = results[0]["turn_p99"] / results[1]["turn_p99"]
+        print(f"SQLite/PostgreSQL turn p99 ratio: {ratio:.2f}")
+    for r in results:
+        verdict = [
+            f"ack p99 {'<' if r['ack_p99'] < ACK_GOAL else '>='} {ACK_GOAL:.0f} ms",
+            f"turn p99 {'<' if r['turn_p99'] < TURN_GOAL else '>='} {TURN_GOAL:.0f} ms",
+            f"{r['errors']} errors",
+            f"{r['lost']} unanswered",
+        ]
+        print(f"{r['label']}: " + ", ".join(verdict))
+    print(f"median of the two turn p50s: {statistics.median([r['turn_p50'] for r in results]):.0f} ms")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "drive":
+        drive(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    else:
+        main()
