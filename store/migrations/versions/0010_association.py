@@ -23,15 +23,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Columns are added and dropped in place, never by rebuilding `case`: on SQLite a rebuild drops the
+# table, and dropping it deletes every row that refers to a case (welfare records, points, events).
 def upgrade() -> None:
-    with op.batch_alter_table("case") as batch:
-        batch.add_column(sa.Column("association", sa.String(length=32), nullable=True))
-        batch.add_column(
-            sa.Column("consent_association", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    op.add_column("case", sa.Column("association", sa.String(length=32), nullable=True))
+    op.add_column("case", sa.Column("consent_association", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("case") as batch:
-        batch.drop_column("consent_association")
-        batch.drop_column("association")
+    op.execute('ALTER TABLE "case" DROP COLUMN consent_association')
+    op.execute('ALTER TABLE "case" DROP COLUMN association')

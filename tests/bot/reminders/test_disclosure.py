@@ -91,7 +91,7 @@ def test_a_message_naming_many_cases_is_audited_in_one_insert(runtime: Runtime, 
 
 
 def test_a_reminder_not_sent_is_not_a_disclosure(runtime: Runtime, clock: FakeClock) -> None:
-    report(runtime)
+    report(runtime, consent="no")  # no leaflet for the victim: the supervisor's reminder alone
     clock.now = DUE
     sweep(runtime, DUE)
     assert deliver(runtime, FakePush()).held == 1  # nobody to push to: held, not sent
