@@ -48,16 +48,21 @@ def is_working_day(day: date, *, calendar: str = "GB-ENG") -> bool:
     return bool(_calendar(calendar).is_working_day(day))
 
 
-def on_working_day(moment: datetime, *, timezone: str, calendar: str = "GB-ENG") -> datetime:
+def on_working_day(
+    moment: datetime, *, timezone: str, calendar: str = "GB-ENG", earlier: bool = False
+) -> datetime:
     """`moment` if it falls on a working day, else the same wall-clock time on the next one.
 
     Dates told to a victim go through this: "by Saturday" is a promise nobody is at work to keep.
+    With `earlier`, the working day before instead: for a deadline the victim must meet (asking
+    for a review), a later day would tell them they have time they do not have.
     """
     zone = ZoneInfo(timezone)
     local = moment.astimezone(zone)
     day = local.date()
+    step = timedelta(days=-1 if earlier else 1)
     while not is_working_day(day, calendar=calendar):
-        day += timedelta(days=1)
+        day += step
     return moment if day == local.date() else _wall(datetime.combine(day, local.time(), tzinfo=zone), zone)
 
 

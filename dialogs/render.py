@@ -204,12 +204,19 @@ def case_detail(pack: Pack, state: DialogState, now: datetime) -> list[Fact]:
     return facts
 
 
-def _victim_when(pack: Pack, value: JsonValue) -> str:
-    """A date told to a victim: never a weekend day or a bank holiday (the next working day)."""
+def _victim_when(pack: Pack, value: JsonValue, *, deadline: bool = False) -> str:
+    """A date told to a victim: never a weekend day or a bank holiday.
+
+    What is owed to them moves to the next working day; a `deadline` they must meet moves to the
+    working day before, so they are never told they have longer than they do.
+    """
     if not isinstance(value, str) or not value:
         return ""
     moment = on_working_day(
-        datetime.fromisoformat(value), timezone=pack.meta.timezone, calendar=pack.meta.bank_holidays
+        datetime.fromisoformat(value),
+        timezone=pack.meta.timezone,
+        calendar=pack.meta.bank_holidays,
+        earlier=deadline,
     )
     return when_text(pack, moment.isoformat())
 
@@ -230,7 +237,11 @@ def _progress_fact(pack: Pack, case: Mapping[str, JsonValue]) -> Fact:
         lines.append(fill(pack, "strings.progress_next_update", due=due))
     if case.get("review_until"):
         lines.append(
-            fill(pack, "strings.progress_review_until", until=_victim_when(pack, case["review_until"]))
+            fill(
+                pack,
+                "strings.progress_review_until",
+                until=_victim_when(pack, case["review_until"], deadline=True),
+            )
         )
     return Fact(label=str(case.get("reference")), value="\n".join(lines))
 

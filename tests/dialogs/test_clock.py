@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialogs.clock import add_months, add_working_days, due_at, is_working_day, next_meeting
+from dialogs.clock import add_months, add_working_days, due_at, is_working_day, next_meeting, on_working_day
 from dialogs.schema import DueRule, MeetingSpec
 
 LONDON = ZoneInfo("Europe/London")
@@ -145,3 +145,14 @@ def test_calendar_months_keep_the_day_and_the_wall_clock(
     start: datetime, months: int, until: datetime
 ) -> None:
     assert add_months(start, months, timezone="Europe/London") == until
+
+
+def test_a_date_owed_to_a_victim_moves_on_and_a_deadline_of_theirs_moves_back() -> None:
+    # Saturday 26 Dec 2026 is a weekend day after Christmas; Monday 28 Dec is the Boxing Day holiday.
+    saturday = london(2026, 12, 26, 17, 0)
+    later = on_working_day(saturday, timezone="Europe/London")
+    earlier = on_working_day(saturday, timezone="Europe/London", earlier=True)
+    assert later == london(2026, 12, 29, 17, 0)  # Tuesday: owed to them, never sooner than promised
+    assert earlier == london(2026, 12, 24, 17, 0)  # Thursday: theirs to meet, never later than it is
+    tuesday = london(2026, 12, 29, 9, 0)
+    assert on_working_day(tuesday, timezone="Europe/London", earlier=True) == tuesday

@@ -16,7 +16,8 @@ from bot.conversation import RuntimePort
 from bot.reminders.delivery import take_for_console
 from bot.runtime import Runtime
 from dialogs.clock import add_working_days
-from dialogs.render import point_title
+from dialogs.render import point_title, victim_progress
+from dialogs.types import DialogState
 from store.cases import find_case
 from store.models import AccessAudit, CaseEvent, Nudge, Person, VictimDisclosure
 from store.subject_access import export_person
@@ -240,6 +241,14 @@ def test_dates_told_to_a_victim_fall_on_working_days(runtime: Runtime, clock: Fa
     assert point(runtime, reference, "victim_updated").due_at.weekday() == 6
     [progress] = Conversation(RuntimePort(runtime), VICTIM).say("what happens next")[0].facts
     assert "Mon 25 Jan 2027" in progress.value and "24 Jan" not in progress.value
+
+
+def test_a_review_deadline_told_to_a_victim_is_the_working_day_before(runtime: Runtime) -> None:
+    # The window ends on Sunday 24 Jan 2027: the victim is told Friday 22 Jan, not Monday 25 Jan.
+    shown = {"reference": "OH-2027-0001", "review_until": "2027-01-24T10:00:00+00:00", "total": 1}
+    state = DialogState(results={"load_my_progress": {"cases": [shown]}})
+    [fact] = victim_progress(runtime.pack, state, runtime.clock())
+    assert "Fri 22 Jan 2027" in fact.value and "25 Jan" not in fact.value
 
 
 def test_where_the_pack_gives_the_victim_the_detail_their_view_shows_it(runtime: Runtime) -> None:
