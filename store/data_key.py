@@ -5,6 +5,8 @@ database whose data the configured key cannot open is refused before anything is
 (`check_data_key`). Rotation re-encrypts every value of every `Encrypted`/`EncryptedJSON` column
 under the newest key of the engine's keyring (`reencrypt`), batch by batch; since the keyring still
 reads the older keys, a rotation that stops half way loses nothing and can simply be run again.
+It also recomputes every keyed hash (`rehash`), which the newest key derives: until then, a report
+grouping by one may count a place twice (once per key), never lose a case.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, column, select, table, tup
 from sqlalchemy.sql.expression import ColumnClause
 
 from store.crypto import (
+    KEYED_HASH_OF,
     DataKeyError,
     Encrypted,
     EncryptedJSON,
@@ -33,9 +36,13 @@ __all__ = [
     "CHECK_VALUE",
     "DataKeyError",
     "EncryptedColumn",
+    "HashedColumn",
     "check_data_key",
     "encrypted_columns",
+    "hashed_columns",
     "reencrypt",
+    "rehash",
+    "rehash_column",
     "rotate_key",
     "transform_column",
 ]
@@ -54,6 +61,32 @@ class EncryptedColumn:
     table: str
     column: str
     key: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HashedColumn:
+    """A column holding the keyed hash of an encrypted column (`source`), and its table's primary key."""
+
+    table: str
+    column: str
+    source: str
+    key: tuple[str, ...]
+
+    @property
+    def encrypted(self) -> EncryptedColumn:
+        """The column whose values are hashed."""
+        return EncryptedColumn(self.table, self.source, self.key)
+
+
+def hashed_columns() -> list[HashedColumn]:
+    """Every keyed-hash column of the models, found by its `keyed_hash_of` mark."""
+    found = []
+    for model_table in Base.metadata.sorted_tables:
+        key = tuple(c.name for c in model_table.primary_key.columns)
+        for model_column in model_table.columns:
+            if source := model_column.info.get(KEYED_HASH_OF):
+                found.append(HashedColumn(model_table.name, model_column.name, source, key))
+    return found
 
 
 def encrypted_columns() -> list[EncryptedColumn]:
@@ -99,6 +132,57 @@ def _rewrite(
     connection.execute(statement, parameters)
 
 
+def _rehash_page(
+    connection: Connection, target: HashedColumn, keyring: Keyring, after: tuple[Any, ...] | None, batch: int
+) -> list[tuple[tuple[Any, ...], str]]:
+    """Recompute the hashes of up to `batch` rows after primary key `after`; the rows read."""
+    rows = _page(connection, target.encrypted, after, batch)
+    if not rows:
+        return rows
+    keys: list[ColumnClause[Any]] = [column(name) for name in target.key]
+    source: ColumnClause[Any] = column(target.source)
+    statement = (
+        update(table(target.table, *keys, source, column(target.column)))
+        .where(*[k == bindparam(f"k_{k.name}") for k in keys], source == bindparam("token"))
+        .values({target.column: bindparam("hash")})
+    )
+    connection.execute(
+        statement,
+        [
+            {"token": token, "hash": keyring.keyed_hash(keyring.decrypt(token).decode("utf-8"))}
+            | {f"k_{k.name}": part for k, part in zip(keys, pk, strict=True)}
+            for pk, token in rows
+        ],
+    )
+    return rows
+
+
+def rehash_column(connection: Connection, target: HashedColumn, *, batch: int = 500) -> int:
+    """Recompute every keyed hash of a column under the newest key, in `connection`'s transaction
+    (for migrations); how many."""
+    keyring = keyring_of(connection)
+    count, after = 0, None
+    while rows := _rehash_page(connection, target, keyring, after, batch):
+        count, after = count + len(rows), rows[-1][0]
+    return count
+
+
+def rehash(engine: Engine, *, batch: int = 500) -> int:
+    """Recompute every keyed hash under the newest key of the engine's keyring, a batch per
+    transaction; how many. A row whose value changed since it was read keeps the hash its writer gave it."""
+    keyring = keyring_of(engine)
+    count = 0
+    for target in hashed_columns():
+        after = None
+        while True:
+            with engine.begin() as connection:
+                rows = _rehash_page(connection, target, keyring, after, batch)
+            if not rows:
+                break
+            count, after = count + len(rows), rows[-1][0]
+    return count
+
+
 def transform_column(
     connection: Connection, target: EncryptedColumn, change: Change, *, batch: int = 500
 ) -> int:
@@ -131,7 +215,8 @@ def check_data_key(engine: Engine) -> None:
 
 
 def reencrypt(engine: Engine, *, batch: int = 500) -> int:
-    """Re-encrypt every encrypted value under the newest key of the engine's keyring; how many.
+    """Re-encrypt every encrypted value under the newest key of the engine's keyring, and recompute
+    every keyed hash under it; how many values were re-encrypted.
 
     Each batch is its own transaction: the keyring reads every key it holds, so values already
     rotated and those not yet are both readable whatever happens in between. A value a running
@@ -149,6 +234,7 @@ def reencrypt(engine: Engine, *, batch: int = 500) -> int:
                     break
                 _rewrite(connection, target, rows, keyring.rotate)
             count, after = count + len(rows), rows[-1][0]
+    rehash(engine, batch=batch)
     return count
 
 

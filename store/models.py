@@ -23,11 +23,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
-from store.crypto import Encrypted, EncryptedJSON
+from store.crypto import KEYED_HASH_OF, Encrypted, EncryptedJSON, keyed_hash_of, keyring_of
 
 __all__ = [
     "AccessAudit",
@@ -165,6 +167,12 @@ class Case(Base):
     occurred_at: Mapped[datetime]
     reported_at: Mapped[datetime]
     location: Mapped[str] = mapped_column(Encrypted)
+    # The keyed hash the patterns report groups places by (the location itself is ciphertext).
+    # Nullable only because SQLite cannot add a NOT NULL column to `case` without rebuilding it;
+    # every insert writes it.
+    location_key: Mapped[str | None] = mapped_column(
+        String(64), index=True, default=keyed_hash_of("location"), info={KEYED_HASH_OF: "location"}
+    )
     area: Mapped[str] = mapped_column(String(64), index=True)
     injury_level: Mapped[str] = mapped_column(String(20))
     injury_detail: Mapped[str | None] = mapped_column(Encrypted)
@@ -187,6 +195,13 @@ class Case(Base):
     io: Mapped[Person | None] = relationship(foreign_keys=[io_id])
     points: Mapped[list[PlanPoint]] = relationship(back_populates="case", order_by="PlanPoint.due_at")
     witnesses: Mapped[list[CaseWitness]] = relationship(cascade="all, delete-orphan")
+
+
+@event.listens_for(Case, "before_update")
+def _rehash_a_changed_location(_mapper: Mapper[Case], connection: Connection, case: Case) -> None:
+    """A location changed through the ORM gets its keyed hash anew (inserts: the column default)."""
+    if inspect(case).attrs.location.history.has_changes():
+        case.location_key = keyring_of(connection).keyed_hash(case.location)
 
 
 class CaseWitness(Base):

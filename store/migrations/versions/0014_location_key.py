@@ -1,0 +1,41 @@
+"""location key: the keyed hash of each case's normalised location, so that the patterns report
+groups places in SQL while the location itself stays encrypted (existing rows hashed here, with the
+key the engine carries)
+
+Revision ID: 0014_location_key
+Revises: 0009_at_rest
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from store.crypto import keyring_of
+from store.data_key import HashedColumn, rehash_column
+
+revision: str = "0014_location_key"
+down_revision: str | None = "0009_at_rest"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+#: The column this revision adds, as it was when it was written.
+_LOCATION_KEY = HashedColumn("case", "location_key", "location", ("id",))
+
+
+def upgrade() -> None:
+    # Refuses (one line) before changing anything when the engine has no data key.
+    keyring_of(op.get_bind())
+    # Nullable: SQLite cannot add a NOT NULL column to `case` without rebuilding it (and dropping
+    # `case` would cascade to every table that refers to it); every insert writes it.
+    op.add_column("case", sa.Column("location_key", sa.String(length=64), nullable=True))
+    rehash_column(op.get_bind(), _LOCATION_KEY)
+    op.create_index(op.f("ix_case_location_key"), "case", ["location_key"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_case_location_key"), table_name="case")
+    op.execute('ALTER TABLE "case" DROP COLUMN location_key')
