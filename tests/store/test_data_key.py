@@ -182,6 +182,9 @@ def test_the_migration_encrypts_rows_already_there_and_chains_the_audit(unmigrat
         assert case.location_key == keyring_of(unmigrated_engine).keyed_hash(CANARIES["location"])
         assert session.scalars(select(WelfareRecord.support_needed)).one() == CANARIES["support"]
         assert session.scalars(select(PlanPoint.na_reason)).one() == CANARIES["reason"]
+        # 0014_location_key: the point carries its case's area and time, copied from the case.
+        point = session.execute(select(PlanPoint.case_area, PlanPoint.case_occurred_at)).one()
+        assert tuple(point) == ("coventry", START)
         assert session.scalars(select(DialogStateRow.state)).one() == f'{{"flow":"{CANARIES["half"]}"}}'
         assert session.scalars(select(InboxItem.payload)).one() == {"text": CANARIES["inbox"]}
         audit = session.scalars(select(AccessAudit).order_by(AccessAudit.seq)).all()
