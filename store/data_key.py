@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, column, select, table, tuple_, update
 from sqlalchemy.sql.expression import ColumnClause
@@ -52,6 +52,9 @@ CHECK_VALUE = "op-hampshire data key check"
 _CHECK_TABLE = "data_key_check"
 #: What a rewrite does to one stored value (encrypt it, or re-encrypt it under the newest key).
 Change = Callable[[str], str]
+#: A batch of stored values as read: (primary key, raw text), in primary-key order.
+Rows = list[tuple[tuple[Any, ...], str]]
+Target = TypeVar("Target")
 
 
 @dataclass(frozen=True)
@@ -171,16 +174,25 @@ def rehash(engine: Engine, *, batch: int = 500) -> int:
     """Recompute every keyed hash under the newest key of the engine's keyring, a batch per
     transaction; how many. A row whose value changed since it was read keeps the hash its writer gave it."""
     keyring = keyring_of(engine)
-    count = 0
-    for target in hashed_columns():
-        after = None
-        while True:
-            with engine.begin() as connection:
-                rows = _rehash_page(connection, target, keyring, after, batch)
-            if not rows:
-                break
-            count, after = count + len(rows), rows[-1][0]
-    return count
+
+    def step(connection: Connection, target: HashedColumn, after: tuple[Any, ...] | None) -> Rows:
+        return _rehash_page(connection, target, keyring, after, batch)
+
+    return sum(_batch_by_batch(engine, target, step) for target in hashed_columns())
+
+
+def _batch_by_batch(
+    engine: Engine, target: Target, step: Callable[[Connection, Target, tuple[Any, ...] | None], Rows]
+) -> int:
+    """Run `step` on `target` (one batch after a primary key, returning the rows it did) in a
+    transaction of its own, batch after batch until it does none; how many rows in all."""
+    count, after = 0, None
+    while True:
+        with engine.begin() as connection:
+            rows = step(connection, target, after)
+        if not rows:
+            return count
+        count, after = count + len(rows), rows[-1][0]
 
 
 def transform_column(
@@ -224,16 +236,13 @@ def reencrypt(engine: Engine, *, batch: int = 500) -> int:
     """
     check_data_key(engine)
     keyring = keyring_of(engine)
-    count = 0
-    for target in encrypted_columns():
-        after = None
-        while True:
-            with engine.begin() as connection:
-                rows = _page(connection, target, after, batch)
-                if not rows:
-                    break
-                _rewrite(connection, target, rows, keyring.rotate)
-            count, after = count + len(rows), rows[-1][0]
+
+    def rotate_page(connection: Connection, target: EncryptedColumn, after: tuple[Any, ...] | None) -> Rows:
+        if rows := _page(connection, target, after, batch):
+            _rewrite(connection, target, rows, keyring.rotate)
+        return rows
+
+    count = sum(_batch_by_batch(engine, target, rotate_page) for target in encrypted_columns())
     rehash(engine, batch=batch)
     return count
 
