@@ -16,6 +16,11 @@ these types must also encrypt its rows (as `store/migrations/versions/0009_at_re
 `store.data_key.transform_column`).
 `hampshire db rotate-key` finds every column of these types by itself.
 
+A column that reports group by keeps, beside its ciphertext, a keyed hash of its normalised value
+(`Keyring.keyed_hash`: HMAC-SHA256 under a hashing key derived from the newest data key with HKDF),
+so SQL can count and group without decrypting. Such a column is declared with `keyed_hash_of`
+(see `store.models.Case.location_key`); rotation recomputes it under the new key.
+
 The key belongs to the engine, not to the process: `store.db.make_engine` attaches a `Keyring`
 (from `HAMPSHIRE_DATA_KEY`, or the key file beside an embedded SQLite database), and the types look
 it up from the dialect they are handed. A keyring holds one or more keys, newest first: values are
@@ -25,24 +30,32 @@ instances keep running.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import stat
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, Engine, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.default import DefaultExecutionContext
 
 __all__ = [
     "DataKeyError",
     "Encrypted",
     "EncryptedJSON",
     "Keyring",
+    "KEYED_HASH_OF",
     "attach_keyring",
+    "keyed_hash_of",
     "keyring_of",
     "new_key",
     "read_key_file",
@@ -51,6 +64,10 @@ __all__ = [
 
 #: The environment variable that holds the data key(s), comma-separated, newest first.
 KEY_VARIABLE = "HAMPSHIRE_DATA_KEY"
+#: What the hashing key is derived for (HKDF `info`): another purpose would derive another key.
+_HASH_KEY_PURPOSE = b"op-hampshire keyed hash of a grouped column v1"
+#: The `info` entry of a column that holds the keyed hash of another column (its name).
+KEYED_HASH_OF = "keyed_hash_of"
 
 
 class DataKeyError(RuntimeError):
@@ -78,6 +95,9 @@ class Keyring:
         self.keys = tuple(key.strip() for key in keys)
         self.source = source
         self._multi = MultiFernet(self._fernets)
+        self._hash_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HASH_KEY_PURPOSE).derive(
+            base64.urlsafe_b64decode(self.keys[0])
+        )
 
     @classmethod
     def parse(cls, value: str, *, source: str = KEY_VARIABLE) -> Keyring:
@@ -110,6 +130,13 @@ class Keyring:
                 f"{self.source} does not open the encrypted data in this database (a wrong key?)"
             ) from None
 
+    def keyed_hash(self, value: str) -> str:
+        """HMAC-SHA256 (hex) of `value` normalised (trimmed, case-folded, inner whitespace collapsed),
+        under the hashing key derived from the newest key: equal places hash alike, and the hash
+        tells nothing to whoever lacks the key."""
+        normalised = " ".join(value.split()).casefold()
+        return hmac.new(self._hash_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+
     def newest_only(self) -> Keyring:
         """The keyring without its older keys (after a rotation)."""
         return Keyring(self.keys[:1], source=self.source)
@@ -137,6 +164,21 @@ def keyring_of(bind: Engine | Connection | Dialect) -> Keyring:
             "and needs the key (`hampshire db new-key` makes one)"
         )
     return keyring
+
+
+def keyed_hash_of(source: str) -> Callable[[DefaultExecutionContext], str | None]:
+    """A column default: the keyed hash of the row's `source` value, under the engine's key.
+
+    As a column's `default` it is computed for every INSERT, through the ORM or Core alike, from
+    the plain value about to be encrypted; an ORM update of `source` recomputes it too (the
+    listener in `store.models`), so the hash is written wherever the value is.
+    """
+
+    def default(context: DefaultExecutionContext) -> str | None:
+        value = context.get_current_parameters().get(source)  # type: ignore[no-untyped-call]
+        return None if value is None else keyring_of(context.dialect).keyed_hash(str(value))
+
+    return default
 
 
 class Encrypted(TypeDecorator[str]):

@@ -5,6 +5,8 @@ database whose data the configured key cannot open is refused before anything is
 (`check_data_key`). Rotation re-encrypts every value of every `Encrypted`/`EncryptedJSON` column
 under the newest key of the engine's keyring (`reencrypt`), batch by batch; since the keyring still
 reads the older keys, a rotation that stops half way loses nothing and can simply be run again.
+It also recomputes every keyed hash (`rehash`), which the newest key derives: until then, a report
+grouping by one may count a place twice (once per key), never lose a case.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, column, select, table, tuple_, update
 from sqlalchemy.sql.expression import ColumnClause
 
 from store.crypto import (
+    KEYED_HASH_OF,
     DataKeyError,
     Encrypted,
     EncryptedJSON,
@@ -33,9 +36,13 @@ __all__ = [
     "CHECK_VALUE",
     "DataKeyError",
     "EncryptedColumn",
+    "HashedColumn",
     "check_data_key",
     "encrypted_columns",
+    "hashed_columns",
     "reencrypt",
+    "rehash",
+    "rehash_column",
     "rotate_key",
     "transform_column",
 ]
@@ -45,6 +52,9 @@ CHECK_VALUE = "op-hampshire data key check"
 _CHECK_TABLE = "data_key_check"
 #: What a rewrite does to one stored value (encrypt it, or re-encrypt it under the newest key).
 Change = Callable[[str], str]
+#: A batch of stored values as read: (primary key, raw text), in primary-key order.
+Rows = list[tuple[tuple[Any, ...], str]]
+Target = TypeVar("Target")
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,32 @@ class EncryptedColumn:
     table: str
     column: str
     key: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HashedColumn:
+    """A column holding the keyed hash of an encrypted column (`source`), and its table's primary key."""
+
+    table: str
+    column: str
+    source: str
+    key: tuple[str, ...]
+
+    @property
+    def encrypted(self) -> EncryptedColumn:
+        """The column whose values are hashed."""
+        return EncryptedColumn(self.table, self.source, self.key)
+
+
+def hashed_columns() -> list[HashedColumn]:
+    """Every keyed-hash column of the models, found by its `keyed_hash_of` mark."""
+    found = []
+    for model_table in Base.metadata.sorted_tables:
+        key = tuple(c.name for c in model_table.primary_key.columns)
+        for model_column in model_table.columns:
+            if source := model_column.info.get(KEYED_HASH_OF):
+                found.append(HashedColumn(model_table.name, model_column.name, source, key))
+    return found
 
 
 def encrypted_columns() -> list[EncryptedColumn]:
@@ -99,6 +135,66 @@ def _rewrite(
     connection.execute(statement, parameters)
 
 
+def _rehash_page(
+    connection: Connection, target: HashedColumn, keyring: Keyring, after: tuple[Any, ...] | None, batch: int
+) -> list[tuple[tuple[Any, ...], str]]:
+    """Recompute the hashes of up to `batch` rows after primary key `after`; the rows read."""
+    rows = _page(connection, target.encrypted, after, batch)
+    if not rows:
+        return rows
+    keys: list[ColumnClause[Any]] = [column(name) for name in target.key]
+    source: ColumnClause[Any] = column(target.source)
+    statement = (
+        update(table(target.table, *keys, source, column(target.column)))
+        .where(*[k == bindparam(f"k_{k.name}") for k in keys], source == bindparam("token"))
+        .values({target.column: bindparam("hash")})
+    )
+    connection.execute(
+        statement,
+        [
+            {"token": token, "hash": keyring.keyed_hash(keyring.decrypt(token).decode("utf-8"))}
+            | {f"k_{k.name}": part for k, part in zip(keys, pk, strict=True)}
+            for pk, token in rows
+        ],
+    )
+    return rows
+
+
+def rehash_column(connection: Connection, target: HashedColumn, *, batch: int = 500) -> int:
+    """Recompute every keyed hash of a column under the newest key, in `connection`'s transaction
+    (for migrations); how many."""
+    keyring = keyring_of(connection)
+    count, after = 0, None
+    while rows := _rehash_page(connection, target, keyring, after, batch):
+        count, after = count + len(rows), rows[-1][0]
+    return count
+
+
+def rehash(engine: Engine, *, batch: int = 500) -> int:
+    """Recompute every keyed hash under the newest key of the engine's keyring, a batch per
+    transaction; how many. A row whose value changed since it was read keeps the hash its writer gave it."""
+    keyring = keyring_of(engine)
+
+    def step(connection: Connection, target: HashedColumn, after: tuple[Any, ...] | None) -> Rows:
+        return _rehash_page(connection, target, keyring, after, batch)
+
+    return sum(_batch_by_batch(engine, target, step) for target in hashed_columns())
+
+
+def _batch_by_batch(
+    engine: Engine, target: Target, step: Callable[[Connection, Target, tuple[Any, ...] | None], Rows]
+) -> int:
+    """Run `step` on `target` (one batch after a primary key, returning the rows it did) in a
+    transaction of its own, batch after batch until it does none; how many rows in all."""
+    count, after = 0, None
+    while True:
+        with engine.begin() as connection:
+            rows = step(connection, target, after)
+        if not rows:
+            return count
+        count, after = count + len(rows), rows[-1][0]
+
+
 def transform_column(
     connection: Connection, target: EncryptedColumn, change: Change, *, batch: int = 500
 ) -> int:
@@ -131,7 +227,8 @@ def check_data_key(engine: Engine) -> None:
 
 
 def reencrypt(engine: Engine, *, batch: int = 500) -> int:
-    """Re-encrypt every encrypted value under the newest key of the engine's keyring; how many.
+    """Re-encrypt every encrypted value under the newest key of the engine's keyring, and recompute
+    every keyed hash under it; how many values were re-encrypted.
 
     Each batch is its own transaction: the keyring reads every key it holds, so values already
     rotated and those not yet are both readable whatever happens in between. A value a running
@@ -139,16 +236,14 @@ def reencrypt(engine: Engine, *, batch: int = 500) -> int:
     """
     check_data_key(engine)
     keyring = keyring_of(engine)
-    count = 0
-    for target in encrypted_columns():
-        after = None
-        while True:
-            with engine.begin() as connection:
-                rows = _page(connection, target, after, batch)
-                if not rows:
-                    break
-                _rewrite(connection, target, rows, keyring.rotate)
-            count, after = count + len(rows), rows[-1][0]
+
+    def rotate_page(connection: Connection, target: EncryptedColumn, after: tuple[Any, ...] | None) -> Rows:
+        if rows := _page(connection, target, after, batch):
+            _rewrite(connection, target, rows, keyring.rotate)
+        return rows
+
+    count = sum(_batch_by_batch(engine, target, rotate_page) for target in encrypted_columns())
+    rehash(engine, batch=batch)
     return count
 
 

@@ -25,12 +25,16 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
+    inspect,
+    select,
+    update,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
-from store.crypto import Encrypted, EncryptedJSON
+from store.crypto import KEYED_HASH_OF, Encrypted, EncryptedJSON, keyed_hash_of, keyring_of
 
 __all__ = [
     "AccessAudit",
@@ -174,6 +178,12 @@ class Case(Base):
     occurred_at: Mapped[datetime]
     reported_at: Mapped[datetime]
     location: Mapped[str] = mapped_column(Encrypted)
+    # The keyed hash the patterns report groups places by (the location itself is ciphertext).
+    # Nullable only because SQLite cannot add a NOT NULL column to `case` without rebuilding it;
+    # every insert writes it.
+    location_key: Mapped[str | None] = mapped_column(
+        String(64), index=True, default=keyed_hash_of("location"), info={KEYED_HASH_OF: "location"}
+    )
     area: Mapped[str] = mapped_column(String(64), index=True)
     injury_level: Mapped[str] = mapped_column(String(20))
     injury_detail: Mapped[str | None] = mapped_column(Encrypted)
@@ -201,6 +211,13 @@ class Case(Base):
     witnesses: Mapped[list[CaseWitness]] = relationship(cascade="all, delete-orphan")
 
 
+@event.listens_for(Case, "before_update")
+def _rehash_a_changed_location(_mapper: Mapper[Case], connection: Connection, case: Case) -> None:
+    """A location changed through the ORM gets its keyed hash anew (inserts: the column default)."""
+    if inspect(case).attrs.location.history.has_changes():
+        case.location_key = keyring_of(connection).keyed_hash(case.location)
+
+
 class CaseWitness(Base):
     """A colleague who was present: offered welfare, barred from investigating."""
 
@@ -226,6 +243,18 @@ class PlanPoint(Base):
         Index("ix_plan_point_status_due_at", "status", "due_at"),
         # The daily digest's index: the first overdue points in case order, without sorting them all.
         Index("ix_plan_point_status_case_id_due_at", "status", "case_id", "due_at"),
+        # The compliance report's index: it holds every column the report reads, in the order it
+        # groups by, so the report reads points in order without joining them to their cases.
+        Index(
+            "ix_plan_point_compliance",
+            "code",
+            "case_area",
+            "case_occurred_at",
+            "status",
+            "due_at",
+            "done_at",
+            "escalated_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,9 +274,39 @@ class PlanPoint(Base):
     remind_at: Mapped[datetime | None]
     next_nudge_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
+    # The case's area and time of the assault, copied with the point (and kept in step by the
+    # listeners below) so the compliance report counts points without joining them to the cases.
+    # Nullable only because SQLite cannot add a NOT NULL column without rebuilding the table.
+    case_area: Mapped[str | None] = mapped_column(String(64))
+    case_occurred_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(back_populates="points")
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
+
+
+@event.listens_for(PlanPoint, "before_insert")
+def _copy_the_case_onto_a_point(_mapper: Mapper[PlanPoint], connection: Connection, point: PlanPoint) -> None:
+    """A new point carries its case's area and time (from the case in hand, else read)."""
+    if point.case_area is not None and point.case_occurred_at is not None:
+        return
+    case = inspect(point).attrs.case.loaded_value
+    if isinstance(case, Case):
+        point.case_area, point.case_occurred_at = case.area, case.occurred_at
+        return
+    row = connection.execute(select(Case.area, Case.occurred_at).where(Case.id == point.case_id)).one()
+    point.case_area, point.case_occurred_at = row.area, row.occurred_at
+
+
+@event.listens_for(Case, "after_update")
+def _keep_the_points_in_step(_mapper: Mapper[Case], connection: Connection, case: Case) -> None:
+    """A case whose area or time changed passes the change on to its points."""
+    state = inspect(case).attrs
+    if state.area.history.has_changes() or state.occurred_at.history.has_changes():
+        connection.execute(
+            update(PlanPoint)
+            .where(PlanPoint.case_id == case.id)
+            .values(case_area=case.area, case_occurred_at=case.occurred_at)
+        )
 
 
 class WelfareRecord(Base):

@@ -257,14 +257,20 @@ def _timeliness(pack: Pack, session: Session, scope: Scope, dialect: Dialect) ->
 
 
 def _top_locations(pack: Pack, session: Session, scope: Scope) -> Table:
-    place = func.lower(func.trim(Case.location))
-    query = (
-        select(func.min(Case.location), func.count().label("cases"))
+    """The places with most cases: grouped in SQL by the location's keyed hash (the location is
+    ciphertext), ties by the earliest case; only the place names shown are decrypted, each the
+    one its group's first case gave."""
+    cases = func.count().label("cases")
+    first = func.min(Case.id).label("first")
+    groups = session.execute(
+        select(first, cases)
         .where(scope.cases())
-        .group_by(place)
-        .order_by(func.count().desc(), place)
+        .group_by(Case.location_key)
+        .order_by(cases.desc(), first)
         .limit(TOP_LOCATIONS)
-    )
+    ).all()
+    shown = select(Case.id, Case.location).where(Case.id.in_([row.first for row in groups]))
+    names = {case_id: name for case_id, name in session.execute(shown)}
     return Table(
         id="top_locations",
         title=pack.text("strings.report_top_locations"),
@@ -272,7 +278,7 @@ def _top_locations(pack: Pack, session: Session, scope: Scope) -> Table:
             Column("location", pack.text("strings.report_col_location"), "label"),
             Column("cases", pack.text("strings.report_col_cases")),
         ),
-        rows=tuple((str(where).strip(), int(n)) for where, n in session.execute(query)),
+        rows=tuple((" ".join(names[row.first].split()), int(row.cases)) for row in groups),
         chart="barh",
     )
 

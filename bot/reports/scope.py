@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, true
 
 from bot.reports.tables import Audience
-from store.models import Case
+from store.models import Case, PlanPoint
 
 __all__ = ["Audience", "Scope"]
 
@@ -45,13 +45,21 @@ class Scope:
 
     def cases(self) -> ColumnElement[bool]:
         """The WHERE clause selecting the cases in scope."""
+        return self._within(Case.occurred_at, Case.area)
+
+    def points(self) -> ColumnElement[bool]:
+        """The WHERE clause selecting the plan points of the cases in scope, by the case's area and
+        time each point carries (no join to the cases)."""
+        return self._within(PlanPoint.case_occurred_at, PlanPoint.case_area)
+
+    def _within(self, occurred_at: Any, area: Any) -> ColumnElement[bool]:
         conditions: list[ColumnElement[bool]] = []
         if self.start is not None:
-            conditions.append(Case.occurred_at >= self.start)
+            conditions.append(occurred_at >= self.start)
         if self.end is not None:
-            conditions.append(Case.occurred_at < self.end)
+            conditions.append(occurred_at < self.end)
         if self.area is not None:
-            conditions.append(Case.area == self.area)
+            conditions.append(area == self.area)
         return and_(true(), *conditions)
 
     def instants(self, column: Any) -> ColumnElement[bool]:

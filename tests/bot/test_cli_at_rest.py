@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from store.crypto import new_key, read_key_file
+from store.crypto import Keyring, new_key, read_key_file
 from store.db import make_engine, upgrade
 from tests.bot.helpers import SUPERVISOR, VICTIM, report
 from tests.bot.test_cli import _refused
@@ -45,9 +45,14 @@ def test_rotate_key_replaces_the_embedded_key_file(
     assert main(["db", "rotate-key"]) == 0
     said = capsys.readouterr().out
     assert "re-encrypted" in said and str(key_file) in said
-    assert read_key_file(key_file).keys != old and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    new = read_key_file(key_file).keys
+    assert new != old and stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert main(["export", "person", VICTIM]) == 0  # the data still opens
     assert "Broad Street" in capsys.readouterr().out
+    # The keyed hash the patterns report groups by follows the new key.
+    with sqlite3.connect(database) as connection:
+        hashes = {row[0] for row in connection.execute('SELECT location_key FROM "case"')}
+    assert hashes == {Keyring(new).keyed_hash("Broad Street")}
 
 
 def test_rotate_key_under_the_environment_key_wants_new_then_old(

@@ -201,3 +201,25 @@ def test_lists_of_cases(session: Session) -> None:
         first.reference,
     ]
     assert session.scalar(select(func.count()).select_from(PlanPoint)) == 6
+
+
+def test_points_carry_their_cases_area_and_time_and_follow_a_change(session: Session) -> None:
+    """The compliance report counts points without joining them to their cases."""
+    case = open_one(session)
+    columns = {**row("vps_offered", "io", NOW), "instance": 2}
+    later = cases.add_point(session=session, case=case, columns=columns, owner=None)
+    # A point given its case by id alone reads the case's area and time itself.
+    by_id = PlanPoint(case_id=case.id, code="senior_review", instance=2, owner_role="slt", due_at=NOW)
+    session.add(by_id)
+    session.flush()
+
+    def stored() -> set[tuple[str | None, datetime | None]]:
+        query = select(PlanPoint.case_area, PlanPoint.case_occurred_at).where(PlanPoint.case_id == case.id)
+        return {(area, at) for area, at in session.execute(query)}
+
+    assert later.instance == 2 and stored() == {(DRAFT.area, DRAFT.occurred_at)}
+    moved = DRAFT.occurred_at - timedelta(days=1)
+    cases.set_case_fields(session=session, case=case, area="walsall", occurred_at=moved)
+    assert stored() == {("walsall", moved)}
+    cases.set_case_fields(session=session, case=case, status="closed")
+    assert stored() == {("walsall", moved)}

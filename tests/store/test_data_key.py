@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from store.audit import verify_chain
-from store.crypto import DataKeyError, keyring_of, new_key, read_key_file
+from store.crypto import DataKeyError, Keyring, keyring_of, new_key, read_key_file
 from store.data_key import check_data_key, encrypted_columns, rotate_key
 from store.db import key_file, make_engine, upgrade
 from store.models import AccessAudit, Case, DialogStateRow, InboxItem, PlanPoint, UTCDateTime, WelfareRecord
 from tests.conftest import POSTGRES_URL, START, postgres_schema
-from tests.store.test_crypto import CANARIES, raw_dump, report_with_canaries
+from tests.store.test_crypto import CANARIES, raw_dump, report_with_canaries, stored_location_keys
 
 
 def reopen(engine: Engine, data_key: str | None) -> Engine:
@@ -88,6 +88,10 @@ def test_rotation_re_encrypts_everything_under_the_new_key(runtime: Runtime) -> 
     assert count >= 9
     after = raw_locations(runtime.engine)
     assert after != before and CANARIES["location"] not in raw_dump(runtime.engine)
+    # The keyed hashes the reports group by are recomputed under the new key.
+    assert set(stored_location_keys(runtime.engine).values()) == {
+        Keyring([new]).keyed_hash(CANARIES["location"])
+    }
     only_new = reopen(runtime.engine, new)
     check_data_key(only_new)
     assert location(only_new) == CANARIES["location"]
@@ -104,6 +108,9 @@ def test_the_embedded_key_file_is_rotated_in_place(sqlite_runtime: Runtime, tmp_
     assert rotate_key(sqlite_runtime.engine, key_file=path) >= 9
     new = read_key_file(path).keys
     assert len(new) == 1 and new != old and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert set(stored_location_keys(sqlite_runtime.engine).values()) == {
+        Keyring(new).keyed_hash(CANARIES["location"])
+    }
     reopened = make_engine(url)
     check_data_key(reopened)
     assert location(reopened) == CANARIES["location"]
@@ -180,8 +187,12 @@ def test_the_migration_encrypts_rows_already_there_and_chains_the_audit(unmigrat
             CANARIES["injury"],
             CANARIES["crime"],
         )
+        assert case.location_key == keyring_of(unmigrated_engine).keyed_hash(CANARIES["location"])
         assert session.scalars(select(WelfareRecord.support_needed)).one() == CANARIES["support"]
         assert session.scalars(select(PlanPoint.na_reason)).one() == CANARIES["reason"]
+        # 0014_location_key: the point carries its case's area and time, copied from the case.
+        point = session.execute(select(PlanPoint.case_area, PlanPoint.case_occurred_at)).one()
+        assert tuple(point) == ("coventry", START)
         assert session.scalars(select(DialogStateRow.state)).one() == f'{{"flow":"{CANARIES["half"]}"}}'
         assert session.scalars(select(InboxItem.payload)).one() == {"text": CANARIES["inbox"]}
         audit = session.scalars(select(AccessAudit).order_by(AccessAudit.seq)).all()

@@ -81,6 +81,32 @@ def check_window(pack: Pack, session: Session, window: object) -> None:
     assert sorted(places.values(), reverse=True) == [n for _, n in top][: len(places)]
 
 
+def test_places_typed_differently_are_counted_as_one_and_shown_as_first_typed(
+    pack: Pack, session: Session
+) -> None:
+    """The location is ciphertext: places are grouped by its keyed hash, and a panel still sees no
+    count below five."""
+    spellings = [
+        "Broad Street",
+        "  broad   STREET ",
+        "BROAD street",
+        "Broad Street",
+        "broad street",
+        "Corporation Street",
+    ]
+    for n, spelling in enumerate(spellings):
+        open_case(
+            pack, session, occurred=datetime(2026, 3, 2 + n, 10, tzinfo=UTC), key=f"p{n}", location=spelling
+        )
+    session.flush()
+    rows = patterns(pack, session=session, scope=scope(), now=NOW).table("top_locations").rows
+    assert rows == (("Broad Street", 5), ("Corporation Street", 1))
+    panel = (
+        patterns(pack, session=session, scope=scope(audience="panel"), now=NOW).table("top_locations").rows
+    )
+    assert panel == (("Broad Street", 5), ("Corporation Street", pack.text("strings.report_fewer_than_5")))
+
+
 def test_local_time_decides_the_month_the_day_and_the_hour(pack: Pack, session: Session) -> None:
     """An assault at 23:30 UTC on 30 June is at 00:30 on Wednesday 1 July in London (summer time);
     one at 23:30 UTC on 14 January is at 23:30 on Wednesday 14 January (no summer time)."""
