@@ -352,7 +352,9 @@ def test_the_fim_and_association_notices_never_carry_the_account(
     with runtime.sessions() as session:
         payloads = [
             str(n.payload)
-            for n in session.scalars(select(Nudge).where(Nudge.kind.in_(["fim_hospital", "association_notice"])))
+            for n in session.scalars(
+                select(Nudge).where(Nudge.kind.in_(["fim_hospital", "association_notice"]))
+            )
         ]
     assert len(payloads) == 2
     told = [notice.text, *(f.label + f.value for f in notice.facts), received.body, *payloads]
