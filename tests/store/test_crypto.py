@@ -38,7 +38,7 @@ def report_with_canaries(runtime: Runtime) -> str:
     answers = ["pc.amy.hart@example.police.uk", "yes", "officer", "2 hours ago", CANARIES["location"]]
     answers += ["coventry", "spitting", "no", "moderate", CANARIES["injury"], "hospital", "yes"]
     answers += ["no", CANARIES["crime"], "none", CANARIES["how"], CANARIES["support"], CANARIES["handover"]]
-    reference = submit_report(runtime, [*answers, "yes"])
+    reference = submit_report(runtime, [*answers, "yes", "yes"])  # the leaflet; the Federation told
     # A second report left half way: its answers sit in the dialog state.
     other = Conversation(RuntimePort(runtime), "sgt.kim.oduya@example.police.uk")
     for text in [
