@@ -33,7 +33,6 @@ from dialogs.schema import (
     SummaryStep,
 )
 from dialogs.types import (
-    CARD_STEP,
     MENU_STEP,
     NUDGE_STEP,
     START_STEP,
@@ -239,10 +238,8 @@ class _Run:
                 return self._menu_pick(state, turn.pick.value)
             if turn.pick.step.startswith(NUDGE_STEP + "/"):
                 return self._from_nudge(state, turn.pick.step, turn.pick.value)
-            if turn.pick.step.startswith(CARD_STEP + "/"):
-                return self._from_card(state, turn.pick.step, turn.pick.value)
             if turn.pick.step.startswith(START_STEP + "/"):
-                return self._from_prompt(state, flow, turn.pick.step, turn.pick.value)
+                return self._from_button(state, flow, turn.pick.step, turn.pick.value)
             if flow and current and turn.pick.step == current.id:
                 return self._answer(state, flow, current, picked=turn.pick.value)
             self.say("strings.stale_choice")
@@ -325,48 +322,63 @@ class _Run:
         fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
         return self._goto(fresh, flow, flow.steps[0].id)
 
-    def _from_card(self, state: DialogState, step: str, value: str) -> DialogState:
-        """A card's button: run the flow it names on its subject, on top of any conversation.
+    def _from_button(self, state: DialogState, flow: Flow | None, step: str, value: str) -> DialogState:
+        """A button that starts a flow (`__start__/<flow>/<value>/…`, see `start_step`).
 
-        `__card__/<flow>/<value>/…`: the values and then the button's value fill the flow's
-        `given` slots in order; a card whose flow or values no longer fit is a stale choice.
+        The values and then the button's value fill the flow's `given` slots in order; a slot the
+        flow also asks is checked as if typed there, and the flow goes on after that question
+        (saying what comes before it). A button whose flow or values no longer fit is a stale
+        choice. Any other conversation is paused, and one holding answers worth keeping (even
+        another report) is paused and said to be kept.
         """
         _, flow_id, *values = step.split("/")
-        flow = self.pack.flow(flow_id)
-        if flow is None or len(flow.given) != len(values) + 1 or not all(values):
-            self.say("strings.stale_choice")
-            return self._reprompt(state)
-        paused = state if state.flow and state.flow != flow.id else state.paused
-        answers: dict[str, JsonValue] = dict(zip(flow.given, [*values, value], strict=True))
-        fresh = DialogState(flow=flow.id, instance=self.turn.id, answers=answers, paused=paused)
-        return self._goto(fresh, flow, flow.steps[0].id)
-
-    def _from_prompt(self, state: DialogState, flow: Flow | None, step: str, value: str) -> DialogState:
-        """A prompt's button (`__start__/<flow>/<slot>`): start that flow with the slot answered.
-
-        The value is checked as if typed at that question; a conversation worth keeping is paused.
-        """
-        _, flow_id, slot = (step.split("/") + ["", ""])[:3]
         target = self.pack.flow(flow_id)
-        asked = next(
-            (s for s in target.steps if isinstance(s, AskStep) and s.slot == slot and s.expect), None
-        ) if target else None  # fmt: skip
-        accepted = validate(asked.expect, value, self.pack, self.turn.now) if asked and asked.expect else None
-        if target is None or asked is None or not isinstance(accepted, Accepted):
+        answers = self._given(target, [*values, value]) if target else None
+        if target is None or answers is None:
             self.say("strings.stale_choice")
             return self._reprompt(state)
         paused: DialogState | None = state.paused
-        if flow is not None and _worth_keeping(flow, state):  # even another report: kept
-            title = self.pack.text(target.title)
-            self.say("strings.switching_flow_kept", title=title, previous=self.pack.text(flow.title))
+        if flow is not None and (flow.id != target.id or _worth_keeping(flow, state)):
+            if _worth_keeping(flow, state):
+                title = self.pack.text(target.title)
+                self.say("strings.switching_flow_kept", title=title, previous=self.pack.text(flow.title))
             paused = state
-        answers: dict[str, JsonValue] = {slot: accepted.value}
         fresh = DialogState(flow=target.id, instance=self.turn.id, answers=answers, paused=paused)
-        # What the flow says before that question is said; the question itself is answered.
-        for before in target.steps[: next(i for i, s in enumerate(target.steps) if s is asked)]:
-            if isinstance(before, SayStep):
-                self.say(before.say, fresh, facts=self._render(before.show, fresh))
-        return self._goto(fresh, target, _following(target, asked, _key(accepted.value)))
+        # The flow's opening questions that the button answers are passed, and what the flow says
+        # before them is said; a flow that opens with anything else starts at its first step.
+        opening: list[SayStep] = []
+        pending: list[SayStep] = []
+        passed: AskStep | None = None
+        for first in target.steps:
+            if isinstance(first, AskStep) and first.slot in answers:
+                opening, pending, passed = [*opening, *pending], [], first
+            elif isinstance(first, SayStep):
+                pending.append(first)
+            else:
+                break
+        if passed is None:
+            return self._goto(fresh, target, target.steps[0].id)
+        for say in opening:
+            self.say(say.say, fresh, facts=self._render(say.show, fresh))
+        return self._goto(fresh, target, _following(target, passed, _key(answers[passed.slot])))
+
+    def _given(self, flow: Flow, values: list[str]) -> dict[str, JsonValue] | None:
+        """The answers a button gives `flow`, each checked as its question would; None if any does
+        not fit (too many or too few values, or one the question would refuse)."""
+        if len(flow.given) != len(values) or not all(values):
+            return None
+        answers: dict[str, JsonValue] = {}
+        for slot, given in zip(flow.given, values, strict=True):
+            asked = next(
+                (s for s in flow.steps if isinstance(s, AskStep) and s.slot == slot and s.expect), None
+            )
+            accepted = (
+                validate(asked.expect, given, self.pack, self.turn.now) if asked and asked.expect else None
+            )
+            if asked is not None and not isinstance(accepted, Accepted):
+                return None
+            answers[slot] = accepted.value if isinstance(accepted, Accepted) else given
+        return answers
 
     def _resume_paused(self, paused: DialogState) -> DialogState:
         flow = self.pack.flow(paused.flow or "")

@@ -19,7 +19,7 @@ from dialogs import associations, leaflet
 from dialogs.dates import when_text
 from dialogs.render import figures_chart, figures_facts, fill, point_title
 from dialogs.schema import Pack
-from dialogs.types import NUDGE_STEP, START_STEP, Choice, Fact, Reply
+from dialogs.types import NUDGE_STEP, Choice, Fact, Reply, start_step
 from dialogs.visits import VISIT_NOTICES, visit_replies
 
 __all__ = [
@@ -193,8 +193,9 @@ def _slt_new_case(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:
     return replies
 
 
-#: The report a supervisor is prompted to start for a colleague who told the bot, and its answer.
-_REPORT_FOR = f"{START_STEP}/report_assault/victim_email"
+#: The report a supervisor is prompted to start for a colleague who told the bot (the button's
+#: value is the colleague's email, the report's `given` victim).
+_REPORT_FOR = start_step("report_assault")
 
 
 def _victim_disclosure(pack: Pack, payload: Payload, ctx: _Context) -> list[Reply]:

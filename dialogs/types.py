@@ -16,7 +16,6 @@ __all__ = [
     "MENU_STEP",
     "NUDGE_STEP",
     "Chart",
-    "CARD_STEP",
     "START_STEP",
     "Choice",
     "ChoicePick",
@@ -26,19 +25,23 @@ __all__ = [
     "Fact",
     "Reply",
     "Turn",
+    "start_step",
 ]
 
 #: The pseudo-step that menu buttons belong to; it is never a step id in a pack.
 MENU_STEP = "__menu__"
 #: The prefix of a nudge button's step: `__nudge__/<case reference>/<point id>`.
 NUDGE_STEP = "__nudge__"
-#: The prefix of a card button's step: `__card__/<flow>/<value>/…`. The values fill the flow's
-#: `given` slots in order and the button's own value the last, so a card sent to someone (an OPCC
-#: visit request) starts that flow on its subject wherever the person is.
-CARD_STEP = "__card__"
-#: The prefix of a button that starts a flow with one answer given: `__start__/<flow>/<slot>`,
-#: the answer being the button's value (a supervisor's "start the report" for a named colleague).
+#: The prefix of a button that starts a flow: `__start__/<flow>/<value>/…`. The values fill the
+#: flow's `given` slots in order and the button's own value the last, so a message sent to someone
+#: starts that flow on its subject wherever the person is (an OPCC visit card's buttons, the
+#: supervisor's "start the report" for a colleague who told the bot). See `start_step`.
 START_STEP = "__start__"
+
+
+def start_step(flow: str, *values: str) -> str:
+    """The step a button carries to start `flow` with `values` (then its own value) given."""
+    return "/".join((START_STEP, flow, *values))
 
 
 class _Frozen(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any
 from dialogs.dates import day_text, when_text
 from dialogs.render import fill
 from dialogs.schema import Pack
-from dialogs.types import CARD_STEP, Choice, Fact, Reply
+from dialogs.types import Choice, Fact, Reply, start_step
 
 __all__ = [
     "CARDS",
@@ -125,7 +125,7 @@ CARDS: dict[str, Card] = {
 
 def card_step(flow: str, reference: str) -> str:
     """The step a card's buttons carry: start `flow` on request `reference` with the button's value."""
-    return f"{CARD_STEP}/{flow}/{reference}"
+    return start_step(flow, reference)
 
 
 def visit_string_keys() -> frozenset[str]:

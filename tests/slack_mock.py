@@ -296,6 +296,13 @@ def reply_keys(blocks: list[dict[str, Any]]) -> list[str]:
     return [b["block_id"].split("#")[0] for b in blocks if "#" in b.get("block_id", "")]
 
 
+def is_nudge(message: dict[str, Any]) -> bool:
+    """Whether a posted message is one the delivery worker sent (a reminder, notice, leaflet), not
+    the reply to a turn: its metadata key is the nudge's."""
+    key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
+    return str(key).startswith("hampshire-nudge-")
+
+
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 

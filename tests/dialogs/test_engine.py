@@ -8,7 +8,7 @@ import pytest
 
 from dialogs.engine import EngineError, is_stale, route, step
 from dialogs.schema import AskStep, ChoiceSpec, Flow, Pack, SayStep
-from dialogs.types import MENU_STEP, START_STEP, ChoicePick, DialogState, EffectResult, Reply, Turn
+from dialogs.types import MENU_STEP, ChoicePick, DialogState, EffectResult, Reply, Turn, start_step
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -485,7 +485,7 @@ def test_a_victim_changed_to_a_colleague_listed_present_is_refused(pack: Pack) -
 
 def test_a_prompt_button_starts_the_report_with_the_victim_given(pack: Pack) -> None:
     talk = Talk(pack, {"lookup_person": ("known", {})})
-    step = f"{START_STEP}/report_assault/victim_email"
+    step = start_step("report_assault")
     replies = talk.turn(pick=ChoicePick(step=step, value="pc.amy.hart@example.police.uk"))
     assert keys(replies) == ["strings.report_intro", "strings.ask_victim_role"]
     assert talk.state.answers["victim_email"] == "pc.amy.hart@example.police.uk"
@@ -495,9 +495,9 @@ def test_a_prompt_button_starts_the_report_with_the_victim_given(pack: Pack) -> 
 @pytest.mark.parametrize(
     "step",
     [
-        f"{START_STEP}/report_assault/victim_email",  # a value that is not a work email
-        f"{START_STEP}/no_such_flow/victim_email",
-        f"{START_STEP}/report_assault/no_such_slot",
+        start_step("report_assault"),  # a value that is not a work email
+        start_step("no_such_flow"),
+        start_step("report_assault", "pc.amy.hart@example.police.uk"),  # more values than it takes
     ],
 )
 def test_a_prompt_button_that_does_not_fit_is_refused_and_loses_nothing(pack: Pack, step: str) -> None:
@@ -514,11 +514,34 @@ def test_a_prompt_button_pauses_a_report_in_progress(pack: Pack) -> None:
     talk.say("report assault")
     talk.say("pc.ben.ward@example.police.uk")
     replies = talk.turn(
-        pick=ChoicePick(
-            step=f"{START_STEP}/report_assault/victim_email", value="pc.amy.hart@example.police.uk"
-        )
+        pick=ChoicePick(step=start_step("report_assault"), value="pc.amy.hart@example.police.uk")
     )
     assert keys(replies) == ["strings.switching_flow_kept", "strings.report_intro", "strings.ask_victim_role"]
     assert talk.state.answers["victim_email"] == "pc.amy.hart@example.police.uk"
     assert talk.state.paused is not None
     assert talk.state.paused.answers["victim_email"] == "pc.ben.ward@example.police.uk"
+
+
+def test_any_button_that_starts_a_flow_keeps_a_report_in_progress_and_says_so(pack: Pack) -> None:
+    # One mechanism for an OPCC visit card and a supervisor's prompt: both keep the report.
+    talk = Talk(pack, {"lookup_person": ("known", {})})
+    talk.say("report assault")
+    talk.say("pc.ben.ward@example.police.uk")
+    card = ChoicePick(step=start_step("visit_action", "OV-2026-0001"), value="seek_guidance")
+    state, replies, effects = step(pack, talk.state, Turn(id="t9", now=NOW, pick=card))
+    assert keys(replies) == ["strings.switching_flow_kept"]
+    assert state.flow == "visit_action" and state.paused == talk.state
+    assert [(e.name, e.args) for e in effects] == [
+        ("check_visit_step", {"visit": "OV-2026-0001", "visit_action": "seek_guidance"})
+    ]
+
+
+def test_a_prompt_button_pauses_a_conversation_in_another_flow(pack: Pack) -> None:
+    busy = DialogState(flow="update_case", step="ask_case", instance="t0")
+    prompt = ChoicePick(step=start_step("report_assault"), value="pc.amy.hart@example.police.uk")
+    state, replies, effects = step(pack, busy, Turn(id="t1", now=NOW, pick=prompt))
+    assert keys(replies) == ["strings.report_intro"]
+    assert state.flow == "report_assault" and state.paused == busy
+    assert [(e.name, e.args) for e in effects] == [
+        ("lookup_person", {"email": "pc.amy.hart@example.police.uk"})
+    ]

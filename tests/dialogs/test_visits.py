@@ -100,7 +100,7 @@ def test_a_card_button_starts_the_flow_on_its_request_over_any_conversation(pack
     assert [(e.name, e.args) for e in effects] == [
         ("check_visit_step", {"visit": "OV-2026-0001", "visit_action": "seek_guidance"})
     ]
-    stale = ChoicePick(step="__card__/no_such_flow/OV-2026-0001", value="seek_guidance")
+    stale = ChoicePick(step=card_step("no_such_flow", "OV-2026-0001"), value="seek_guidance")
     _, replies, _ = step(pack, DialogState(), Turn(id="t2", now=NOW, pick=stale))
     assert replies[0].key == "strings.stale_choice"
 

@@ -26,7 +26,7 @@ from dialogs.render import fill
 from dialogs.types import Reply
 from store.models import Case, ChannelIdentity, Nudge
 from tests.bot.cases.test_evidence import assign_io, bot_events, name, on_slack, person_id, shown
-from tests.bot.helpers import IO, SUPERVISOR, VICTIM, case, point, report, sweep
+from tests.bot.helpers import IO, SUPERVISOR, VICTIM, add_leader, case, point, report, submit_report, sweep
 from tests.channel import Conversation, FakePush, keys
 from tests.conftest import START, FakeClock, make_runtime
 from tests.dialogs.test_associations import edited_pack
@@ -36,6 +36,7 @@ from tests.smtp_server import SmtpServer
 FEDERATION = "westmidlandspf@polfed.org"
 UNISON = "unison@west-midlands.pnn.police.uk"
 REP = "fed.rep.lee@example.police.uk"
+FIM = "insp.ola.fim@example.police.uk"
 DUE = START + timedelta(hours=25)
 
 
@@ -292,7 +293,72 @@ def test_only_the_supervisor_or_io_records_consent_and_only_once(runtime: Runtim
     supervisor.say(f"update case {reference}")
     supervisor.pick("consent")
     assert keys(supervisor.say("yes"))[0] == "strings.consent_already"
+    victim = Conversation(RuntimePort(runtime), VICTIM)
+    assert keys(victim.say(f"update case {reference}"))[0] == "strings.case_denied"
+    # A stranger is told there is no such case, as for a reference that names none.
     stranger = Conversation(RuntimePort(runtime), "pc.nosy.parker@example.police.uk")
-    assert keys(stranger.say(f"update case {reference}"))[0] == "strings.case_denied"
+    assert keys(stranger.say(f"update case {reference}"))[0] == "strings.case_not_found_by_reference"
     with runtime.sessions() as session:
         assert session.scalar(select(Case.consent_contact)) is True
+
+
+# --- points 9 and 10 with the victim's own path (issue 9, both halves together) -----------------
+
+
+def test_a_victim_who_told_the_bot_gets_the_leaflet_once_when_the_case_opens(runtime: Runtime) -> None:
+    # The victim told the bot on Slack themselves, so it can reach them: nothing is held.
+    victim = Conversation(RuntimePort(runtime), VICTIM, channel="slack", tenant="T0FORCE")
+    victim.say("I was spat at on duty")
+    victim.say("yes")
+    victim.pick("default")
+    assert keys(victim.say(SUPERVISOR))[0] == "strings.supervisor_told"
+    reference = report(runtime, consent="yes")
+    on_slack(runtime, SUPERVISOR)
+    slack = FakePush()
+    deliver(runtime, slack)
+    deliver(runtime, slack)
+    leaflets = [replies for _, _, replies in slack.sent if keys(replies)[0] == "strings.leaflet_intro"]
+    assert len(leaflets) == 1
+    assert "strings.leaflet_handover" not in {k for _, _, replies in slack.sent for k in keys(replies)}
+    assert point(runtime, reference, "leaflet_given").status == "done"
+    # Consent confirmed again later sends nothing more.
+    supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
+    supervisor.say(f"update case {reference}")
+    supervisor.pick("consent")
+    assert keys(supervisor.say("yes"))[0] == "strings.consent_already"
+    assert deliver(runtime, slack).sent == 0
+    with runtime.sessions() as session:
+        assert len(session.scalars(select(Nudge).where(Nudge.kind == "victim_leaflet")).all()) == 1
+
+
+#: What happened, as the supervisor told it: none of it may reach the FIM or the association.
+ACCOUNT = ("Kestrel Road layby", "Cracked cheekbone", "Shaken and tearful", "Counselling on Thursday")
+
+
+def test_the_fim_and_association_notices_never_carry_the_account(
+    runtime: Runtime, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_leader(runtime, FIM, area=None, role="fim")
+    location, injury, how, support = ACCOUNT
+    answers = [VICTIM, "yes", "officer", "2 hours ago", location, "coventry", "spitting", "no"]
+    answers += ["moderate", injury, "hospital", "yes", "no", "skip", "none", how, support, "none"]
+    reference = submit_report(runtime, [*answers, "no", "yes"])  # no leaflet; the Federation told
+    fim = Conversation(RuntimePort(runtime), FIM)
+    assert deliver(runtime, email(smtp, runtime)).sent == 1
+    [notice] = fim.notices()
+    assert notice.key == "strings.fim_hospital" and reference in notice.text
+    [received] = smtp.received
+    assert reference in received.body
+    with runtime.sessions() as session:
+        payloads = [
+            str(n.payload)
+            for n in session.scalars(
+                select(Nudge).where(Nudge.kind.in_(["fim_hospital", "association_notice"]))
+            )
+        ]
+    assert len(payloads) == 2
+    told = [notice.text, *(f.label + f.value for f in notice.facts), received.body, *payloads]
+    for words in (*ACCOUNT, "spitting", "cheekbone"):
+        for text in told:
+            assert words.lower() not in text.lower(), words
+        assert words.lower() not in caplog.text.lower(), words  # nor any log line

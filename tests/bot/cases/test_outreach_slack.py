@@ -16,7 +16,7 @@ from dialogs.render import fill
 from tests.bot.helpers import SUPERVISOR, VICTIM, point, report, sweep
 from tests.conftest import START, FakeClock
 from tests.dialogs.test_leaflet import SECTIONS
-from tests.slack_mock import SlackRig, reply_keys
+from tests.slack_mock import SlackRig, is_nudge, reply_keys
 
 SERGEANT = "U0SERGEANT"
 AMY = "U0AMY"
@@ -46,7 +46,7 @@ def deliver(rig: SlackRig) -> DeliveryReport:
 
 
 def keys_to(rig: SlackRig, user: str) -> list[list[str]]:
-    return [reply_keys(m["blocks"]) for m in rig.messages_to(user) if m.get("metadata")]
+    return [reply_keys(m["blocks"]) for m in rig.messages_to(user) if is_nudge(m)]
 
 
 def test_the_leaflet_waits_for_the_victims_first_message_and_the_supervisor_hands_it_over(
@@ -75,7 +75,7 @@ def test_the_reminder_in_slack_says_what_to_do_and_shows_the_associations_contac
     clock.now = START + timedelta(hours=25)
     sweep(rig.runtime, clock.now)
     deliver(rig)
-    [reminder] = [m for m in rig.messages_to(SERGEANT) if m.get("metadata")]
+    [reminder] = [m for m in rig.messages_to(SERGEANT) if is_nudge(m)]
     shown = json.dumps(reminder["blocks"])
     pack = rig.runtime.pack
     federation = fill(pack, "strings.association_police_federation")

@@ -91,7 +91,7 @@ def test_a_message_naming_many_cases_is_audited_in_one_insert(runtime: Runtime, 
 
 
 def test_a_reminder_not_sent_is_not_a_disclosure(runtime: Runtime, clock: FakeClock) -> None:
-    report(runtime, consent="no")  # no leaflet for the victim: the supervisor's reminder alone
+    report(runtime, consent="no")  # no leaflet for the victim: only the supervisor's reminder
     clock.now = DUE
     sweep(runtime, DUE)
     assert deliver(runtime, FakePush()).held == 1  # nobody to push to: held, not sent
@@ -99,7 +99,7 @@ def test_a_reminder_not_sent_is_not_a_disclosure(runtime: Runtime, clock: FakeCl
 
 
 def test_reminders_shown_in_the_console_are_audited_there(runtime: Runtime, clock: FakeClock) -> None:
-    reference = report(runtime)
+    reference = report(runtime, consent="no")  # no leaflet, so no request to hand it over either
     clock.now = DUE
     sweep(runtime, DUE)
     deliver(runtime, FakePush())

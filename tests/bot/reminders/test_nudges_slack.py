@@ -17,7 +17,7 @@ from dialogs.render import point_title
 from store.models import Nudge, PlanPoint
 from tests.bot.helpers import report, sweep
 from tests.conftest import START, FakeClock
-from tests.slack_mock import SlackRig, reply_keys
+from tests.slack_mock import SlackRig, is_nudge, reply_keys
 
 SERGEANT = "U0SERGEANT"
 
@@ -75,13 +75,7 @@ def queue_reminders(rig: SlackRig, clock: FakeClock) -> int:
 def reminders(rig: SlackRig) -> list[dict[str, Any]]:
     """The reminders Slack accepted into the sergeant's DM (refused calls are not messages; replies
     to turns carry a reply key)."""
-    return [
-        m
-        for m in rig.mock.history.get(f"D{SERGEANT}", [])
-        if str(((m.get("metadata") or {}).get("event_payload") or {}).get("key")).startswith(
-            "hampshire-nudge-"
-        )
-    ]
+    return [m for m in rig.mock.history.get(f"D{SERGEANT}", []) if is_nudge(m)]
 
 
 def test_a_reminder_reaches_the_dm_and_its_done_button_closes_the_point(
