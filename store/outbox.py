@@ -182,15 +182,20 @@ def claim(
     return _lease(session, query, worker=worker, until=now + lease, attempt=True)
 
 
-def hold_unreachable(*, session: Session, now: datetime, channels: Sequence[str]) -> int:
-    """Mark `held` the due rows for people with no account on any of `channels`; returns how many.
+def hold_unreachable(*, session: Session, now: datetime, channels: Sequence[str]) -> list[tuple[int, str]]:
+    """Mark `held` the due rows for people with no account on any of `channels`; their ids and kinds.
 
     One statement, whatever their number: they wait (and show in the console) without being
     claimed, and `claim` takes them as soon as the person reaches the bot on one of `channels`.
+    The kinds let the caller act on the few that must not just wait (a victim's leaflet).
     """
     query = update(Nudge).where(Nudge.status == "pending", Nudge.not_before <= now, ~_reachable(channels))
-    result = session.execute(query.values(status="held").execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    held = session.execute(
+        query.values(status="held")
+        .returning(Nudge.id, Nudge.kind)
+        .execution_options(synchronize_session=False)
+    )
+    return [(int(row_id), str(kind)) for row_id, kind in held]
 
 
 def renew(

@@ -28,6 +28,7 @@ from store.people import ensure_person
 __all__ = [
     "ASSOCIATION_NOTICE",
     "LEAFLET",
+    "HELD_NEEDS_NOTE",
     "LEAFLET_HANDOVER",
     "note_held",
     "queue_association_notices",
@@ -137,6 +138,10 @@ def record_consent(
     )
     queue_leaflet(pack, session=session, case=case, now=now)
     return "recorded"
+
+
+#: The kinds of message whose holding `note_held` acts on (the rest just wait).
+HELD_NEEDS_NOTE = frozenset({LEAFLET})
 
 
 def note_held(pack: Pack, *, session: Session, nudge: Nudge, now: datetime) -> bool:

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
-from bot.cases.outreach import note_held
+from bot.cases.outreach import HELD_NEEDS_NOTE, note_held
 from bot.cases.service import BOT_DONE, note_delivered
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
@@ -197,7 +197,12 @@ class Deliverer:
         now = self.clock()
         channels = list(self.channels)
         with self.sessions.begin() as session:
-            report.held += hold_unreachable(session=session, now=now, channels=channels)
+            held = hold_unreachable(session=session, now=now, channels=channels)
+            report.held += len(held)
+            # Held in bulk, but a victim's leaflet waiting still asks their supervisor to hand it over.
+            for row_id, kind in held:
+                if kind in HELD_NEEDS_NOTE and (row := session.get(Nudge, row_id)) is not None:
+                    note_held(self.pack, session=session, nudge=row, now=now)
             rows = claim(
                 session=session,
                 now=now,
