@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session
 
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
@@ -167,3 +168,56 @@ def test_an_in_memory_database_works_with_a_key_of_its_own() -> None:
     with engine.connect() as connection:
         assert connection.execute(select(DialogStateRow.state)).scalar() == "{}"
         assert connection.exec_driver_sql("SELECT state FROM dialog_state").scalar() != "{}"
+
+
+# --- the keyed hash a report groups by --------------------------------------------------------------
+
+
+def test_a_keyed_hash_matches_the_same_place_however_it_was_typed() -> None:
+    keyring = Keyring([new_key()])
+    broad = keyring.keyed_hash("Broad Street")
+    assert keyring.keyed_hash("  broad   STREET\t") == broad
+    assert keyring.keyed_hash("Broad Street, Coventry") != broad
+    assert len(broad) == 64 and int(broad, 16) >= 0
+    # Under another key the same place hashes otherwise: the hash is worthless without the key.
+    assert Keyring([new_key()]).keyed_hash("Broad Street") != broad
+
+
+def test_a_keyed_hash_is_derived_from_the_newest_key() -> None:
+    old, new = new_key(), new_key()
+    assert Keyring([new, old]).keyed_hash("Broad Street") == Keyring([new]).keyed_hash("Broad Street")
+    assert Keyring([new, old]).keyed_hash("Broad Street") != Keyring([old]).keyed_hash("Broad Street")
+
+
+def stored_location_keys(engine: Engine) -> dict[int, str | None]:
+    with engine.connect() as connection:
+        return {case_id: key for case_id, key in connection.execute(select(Case.id, Case.location_key))}
+
+
+def test_every_write_of_a_location_writes_its_keyed_hash(runtime: Runtime) -> None:
+    """Through the case service (the ORM), through Core, and when the ORM changes a location."""
+    report_with_canaries(runtime)
+    keyring = keyring_of(runtime.engine)
+    with runtime.engine.begin() as connection:
+        template = connection.execute(select(Case).limit(1)).mappings().one()
+        copy = {k: v for k, v in template.items() if k not in ("id", "location_key")}
+        copy |= {
+            "reference": "OH-2026-9999",
+            "submission_key": "core:1",
+            "location": " QUOKKAVILLE  precinct",
+        }
+        connection.execute(Case.__table__.insert(), [copy])
+    first, second = sorted(stored_location_keys(runtime.engine).items())
+    assert first[1] == second[1] == keyring.keyed_hash(CANARIES["location"])
+    with Session(runtime.engine) as session, session.begin():
+        case = session.get(Case, first[0])
+        assert case is not None
+        case.location = "Broad Street"
+        case.status = "closed"
+    assert stored_location_keys(runtime.engine)[first[0]] == keyring.keyed_hash("broad street")
+    with Session(runtime.engine) as session, session.begin():
+        case = session.get(Case, second[0])
+        assert case is not None
+        case.status = "closed"  # an update that leaves the location alone leaves its hash alone
+    assert stored_location_keys(runtime.engine)[second[0]] == keyring.keyed_hash(CANARIES["location"])
+    assert CANARIES["location"].casefold() not in raw_dump(runtime.engine).casefold()
