@@ -357,5 +357,12 @@ def email_not_sent(key: str | None, error: str) -> str:
     return f"email {_id(key)} not accepted by the SMTP server ({_id(error)}); it will be tried again"
 
 
+def email_no_starttls(key: str | None) -> str:
+    return (
+        f"email {_id(key)} not sent: the SMTP server does not offer STARTTLS and email is sent encrypted "
+        "or not at all (smtps:// or a server that offers it); it will be tried again"
+    )
+
+
 def email_uncertain(key: str | None, error: str) -> str:
     return f"email {_id(key)}: the SMTP conversation broke off ({_id(error)}); it may have been delivered"
