@@ -339,7 +339,8 @@ def tick_done(sweep: Any, delivery: Any) -> str:
 
 def pruned(counts: Any) -> str:
     return (
-        f"retention: {counts.conversations} conversations, {counts.processed_events} event ids and "
+        f"retention: {counts.conversations} conversations, {counts.processed_events} event ids, "
+        f"{counts.replies} sent replies, {counts.reminders} finished reminders and "
         f"{counts.closed_cases} closed cases deleted"
     )
 
