@@ -127,7 +127,8 @@ def record_probe(
 
     A reference that names no record and one that names a record the person has no part in get the
     same answer, `not_found`, so that trying references cannot tell a stranger which exist; both
-    are audited as probes (`denied` when the record exists, with its case when it is one).
+    are audited as probes (`denied` when the record exists; a case's row names the case itself,
+    any other's the reference tried).
 
     Args:
         named: what the reference names, for the audit row ("reference" for a case, "visit").
@@ -135,7 +136,8 @@ def record_probe(
     """
     record_access(
         session=session, person=person, case=case, surface=surface, action="denied" if found else "not_found",
-        purpose="probe", now=now, detail=f"{named} {reference.strip()[:PROBED_REFERENCE_LENGTH]}",
+        purpose="probe", now=now,
+        detail=None if case is not None else f"{named} {reference.strip()[:PROBED_REFERENCE_LENGTH]}",
     )  # fmt: skip
     return "not_found"
 
