@@ -545,6 +545,8 @@ def _db_prune(args: argparse.Namespace) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     print(f"conversations untouched for {periods.conversation_days} days: {verb} {pruned.conversations}")
     print(f"event ids older than {periods.processed_event_days} days: {verb} {pruned.processed_events}")
+    print(f"replies sent over {periods.sent_reply_days} days ago: {verb} {pruned.replies}")
+    print(f"reminders finished over {periods.sent_reminder_days} days ago: {verb} {pruned.reminders}")
     print(f"cases closed over {periods.closed_case_days} days ago: {verb} {pruned.closed_cases}")
     return 0
 

@@ -339,7 +339,8 @@ def tick_done(sweep: Any, delivery: Any) -> str:
 
 def pruned(counts: Any) -> str:
     return (
-        f"retention: {counts.conversations} conversations, {counts.processed_events} event ids and "
+        f"retention: {counts.conversations} conversations, {counts.processed_events} event ids, "
+        f"{counts.replies} sent replies, {counts.reminders} finished reminders and "
         f"{counts.closed_cases} closed cases deleted"
     )
 
@@ -355,6 +356,13 @@ def tick_failed(error: BaseException) -> str:
 
 def email_not_sent(key: str | None, error: str) -> str:
     return f"email {_id(key)} not accepted by the SMTP server ({_id(error)}); it will be tried again"
+
+
+def email_no_starttls(key: str | None) -> str:
+    return (
+        f"email {_id(key)} not sent: the SMTP server does not offer STARTTLS and email is sent encrypted "
+        "or not at all (smtps:// or a server that offers it); it will be tried again"
+    )
 
 
 def email_uncertain(key: str | None, error: str) -> str:

@@ -34,6 +34,8 @@ def prune_expired(
             conversations_before=now - timedelta(days=periods.conversation_days),
             events_before=now - timedelta(days=periods.processed_event_days),
             cases_closed_before=now - timedelta(days=periods.closed_case_days),
+            replies_before=now - timedelta(days=periods.sent_reply_days),
+            reminders_before=now - timedelta(days=periods.sent_reminder_days),
             dry_run=dry_run,
         )
 

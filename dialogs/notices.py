@@ -26,6 +26,7 @@ __all__ = [
     "GUIDES",
     "NOTICE_KINDS",
     "PointOutcome",
+    "named_references",
     "notice_replies",
     "nudge_step",
     "payload_cases",
@@ -67,6 +68,14 @@ def payload_cases(payload: Payload) -> list[Payload]:
     for line in payload.get("points", []):  # a digest: lines that each name their case
         cases.setdefault(str(line["reference"]), []).append(line)
     return [{"reference": reference, "points": points} for reference, points in cases.items()]
+
+
+def named_references(payload: Payload) -> list[str]:
+    """The case references a message's payload names, in order, each once."""
+    named = [str(case["reference"]) for case in payload_cases(payload) if "reference" in case]
+    if "reference" in payload:
+        named.insert(0, str(payload["reference"]))
+    return list(dict.fromkeys(named))
 
 
 def payload_points(payload: Payload) -> list[int]:

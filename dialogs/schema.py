@@ -294,6 +294,14 @@ class RetentionSettings(_Model):
     closed_case_days: int = Field(
         730, ge=1, description="a closed case is deleted this long after it closed (its deletion is audited)"
     )
+    sent_reply_days: int = Field(
+        7, ge=1, description="a reply the bot sent (or gave up on) leaves its outbox this long after"
+    )
+    sent_reminder_days: int = Field(
+        30,
+        ge=1,
+        description="a reminder or notice sent, failed or withdrawn leaves the outbox this long after",
+    )
     default_note: str | None = Field(
         None, description="why these periods: the force's own rule, or the default it kept"
     )

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
@@ -105,6 +106,40 @@ def append_audit(*, session: Session, entries: Sequence[AuditEntry]) -> None:
         previous = chain_hash(previous, seq, entry)
         rows.append({**entry.__dict__, "seq": seq, "chain_hash": previous})
     session.execute(insert(AccessAudit), rows)
+
+
+#: How much of a reference that names nothing is kept in its audit row (a probe may send anything).
+PROBED_REFERENCE_LENGTH = 40
+
+
+def record_probe(
+    *,
+    session: Session,
+    person: Person,
+    named: str,
+    reference: str,
+    found: bool,
+    surface: str,
+    now: datetime,
+    case: Case | None = None,
+) -> Literal["not_found"]:
+    """Audit a look-up of a reference that names nothing `person` has a part in, and answer it.
+
+    A reference that names no record and one that names a record the person has no part in get the
+    same answer, `not_found`, so that trying references cannot tell a stranger which exist; both
+    are audited as probes (`denied` when the record exists; a case's row names the case itself,
+    any other's the reference tried).
+
+    Args:
+        named: what the reference names, for the audit row ("reference" for a case, "visit").
+        found: whether the reference names a record.
+    """
+    record_access(
+        session=session, person=person, case=case, surface=surface, action="denied" if found else "not_found",
+        purpose="probe", now=now,
+        detail=None if case is not None else f"{named} {reference.strip()[:PROBED_REFERENCE_LENGTH]}",
+    )  # fmt: skip
+    return "not_found"
 
 
 def record_access(

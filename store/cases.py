@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
-from store.audit import record_access
+from store.audit import record_access, record_probe
 from store.models import (
     Case,
     CaseEvent,
@@ -40,6 +40,7 @@ __all__ = [
     "claim_disclosure",
     "events_of",
     "find_case",
+    "find_seen_case",
     "last_done",
     "leads_area",
     "next_instance",
@@ -60,8 +61,6 @@ __all__ = [
 Relation = Literal["reporter", "io", "victim", "slt", "welfare"]
 #: Who may work a case's points (mark them, snooze them, record decisions).
 WORKERS: tuple[Relation, ...] = ("reporter", "io", "slt")
-#: How much of a reference that names no case its audit row keeps (a reference is 12 characters).
-PROBED_REFERENCE_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -274,6 +273,25 @@ def victim_cases(*, session: Session, person: Person) -> list[Case]:
     )
 
 
+def find_seen_case(
+    *, session: Session, person: Person, reference: str, surface: str, now: datetime
+) -> Case | None:
+    """The case `reference` names if `person` has a part in it (see `relation`), else None.
+
+    A reference that names no case and one that names a case the person has no part in are alike
+    to the caller, so that trying references cannot tell which exist; both are audited as probes
+    (the refused one with its case).
+    """
+    case = find_case(session=session, reference=reference)
+    if case is not None and relation(case, person) is not None:
+        return case
+    record_probe(
+        session=session, person=person, named="reference", reference=reference, found=case is not None,
+        surface=surface, now=now, case=case,
+    )  # fmt: skip
+    return None
+
+
 def view_case(
     *,
     session: Session,
@@ -286,24 +304,18 @@ def view_case(
     """Open a case for `person` if their relation to it is `allowed`; audit the view or refusal.
 
     Someone with no relation to the case is told `not_found`, exactly as for a reference that
-    names no case, so that trying references cannot tell which exist; both lookups are audited as
-    probes (the refused one with its case). `denied` is only for someone who can see the case
-    anyway (its victim, say) but not do this with it.
+    names no case (`find_seen_case`). `denied` is only for someone who can see the case anyway
+    (its victim, say) but not do this with it.
     """
-    case = find_case(session=session, reference=reference)
+    case = find_seen_case(session=session, person=person, reference=reference, surface=surface, now=now)
     if case is None:
-        record_access(
-            session=session, person=person, case=None, surface=surface, action="not_found",
-            purpose="probe", now=now, detail=f"reference {reference.strip()[:PROBED_REFERENCE_LENGTH]}",
-        )  # fmt: skip
         return None, "not_found"
-    related = relation(case, person)
-    if related not in allowed:
+    if relation(case, person) not in allowed:
         record_access(
             session=session, person=person, case=case, surface=surface, action="denied",
             purpose="probe", now=now,
         )  # fmt: skip
-        return None, "denied" if related is not None else "not_found"
+        return None, "denied"
     record_access(
         session=session, person=person, case=case, surface=surface, action="view",
         purpose="case_view", now=now,

@@ -197,7 +197,8 @@ class Case(Base):
     io_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     consent_contact: Mapped[bool] = mapped_column(Boolean)
     # Point 9: the victim's staff association ("none": they belong to none; None: not known).
-    association: Mapped[str | None] = mapped_column(String(32))
+    # Trade-union membership is special-category data: encrypted, so only ever selected, never filtered.
+    association: Mapped[str | None] = mapped_column(Encrypted)
     consent_association: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     update_interval_days: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="open")

@@ -2,11 +2,15 @@
 
 What is about the person is given in full: their record and roles, their channel accounts and
 conversations with the bot, the cases where they were the victim (with the welfare record about
-them), the plan points they own or closed, the reminders sent to them, what they did (the case
-timeline and the audit), and who viewed the cases about them. In cases where they were only the
-reporter, the investigating officer or a colleague present, the victim's account is someone
-else's data: those cases are listed with the person's part in them, not the victim's detail.
-Other people are named only where they acted on the person's data (the audit of who viewed it).
+them, and their staff association), the OPCC visits they asked to make (with their timeline),
+the plan points they own or closed, the reminders sent to them, what they did (the case timeline
+and the audit), and who viewed the cases about them. In cases where they were only the reporter,
+the investigating officer or a colleague present, the victim's account is someone else's data:
+those cases are listed with the person's part in them, not the victim's detail (nor a point's
+not-applicable reason, which is about the case). Likewise a conversation about someone else (a
+report being made, a case being worked) is given as its flow, step and the slots answered so far,
+without their values. Other people are named only where they acted on the person's data (the
+audit of who viewed it, who decided their visit).
 """
 
 from __future__ import annotations
@@ -31,10 +35,15 @@ from store.models import (
     Person,
     PlanPoint,
     VictimDisclosure,
+    VisitEvent,
+    VisitRequest,
     WelfareRecord,
 )
 
-__all__ = ["export_person"]
+__all__ = ["WITHHELD", "export_person"]
+
+#: What stands for a value a conversation holds about someone else.
+WITHHELD = "(withheld: about someone else)"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -79,6 +88,8 @@ def _case(case: Case, parts: list[str], welfare: WelfareRecord | None) -> dict[s
         "victim_role": case.victim_role,
         "enhanced_rights": case.enhanced_rights,
         "consent_contact": case.consent_contact,
+        "association": case.association,
+        "consent_association": case.consent_association,
         "update_interval_days": case.update_interval_days,
         "closed_at": _iso(case.closed_at),
         "welfare_record": None
@@ -92,15 +103,40 @@ def _case(case: Case, parts: list[str], welfare: WelfareRecord | None) -> dict[s
     }
 
 
-def _state(stored: str) -> Any:
-    """A conversation's state as data (as stored, when it no longer reads as a state)."""
+def _about_someone_else(state: DialogState, person: Person, own: set[str]) -> bool:
+    """Whether a conversation's answers are about another person: a victim named who is not them,
+    or a case or visit referred to that is not theirs (`own`: their references, upper case)."""
+    victim = state.answers.get("victim_email")
+    if isinstance(victim, str) and victim.strip().lower() != person.email:
+        return True
+    named = [state.answers.get(slot) for slot in ("case", "visit")]
+    return any(isinstance(ref, str) and ref.strip().upper() not in own for ref in named)
+
+
+def _shown_state(state: DialogState, person: Person, own: set[str]) -> dict[str, Any]:
+    """A state as data; values about someone else withheld, which slots were answered kept.
+
+    What effects returned (`results`) are copies of records the bot showed, which may be anyone's:
+    only their names are given (the person's own records are in the export's other sections).
+    """
+    shown = state.model_dump(mode="json", exclude={"paused"})
+    if _about_someone_else(state, person, own):
+        shown["answers"] = {slot: WITHHELD for slot in state.answers}
+    shown["results"] = sorted(state.results)
+    shown["paused"] = None if state.paused is None else _shown_state(state.paused, person, own)
+    return shown
+
+
+def _state(stored: str, person: Person, own: set[str]) -> Any:
+    """A conversation's state as data (withheld, when it no longer reads as a state)."""
     try:
-        return DialogState.model_validate_json(stored).model_dump(mode="json")
+        state = DialogState.model_validate_json(stored)
     except ValidationError:
-        return stored
+        return WITHHELD
+    return _shown_state(state, person, own)
 
 
-def _point(point: PlanPoint, references: dict[int, str]) -> dict[str, Any]:
+def _point(point: PlanPoint, references: dict[int, str], as_victim: set[int]) -> dict[str, Any]:
     return {
         "case": references.get(point.case_id),
         "code": point.code,
@@ -108,7 +144,42 @@ def _point(point: PlanPoint, references: dict[int, str]) -> dict[str, Any]:
         "status": point.status,
         "due_at": _iso(point.due_at),
         "done_at": _iso(point.done_at),
-        "reason": point.na_reason,
+        # Why a point did not apply is about the case, so the victim's to know, not the writer's.
+        **({"reason": point.na_reason} if point.case_id in as_victim else {}),
+    }
+
+
+def _visit(request: VisitRequest, events: list[VisitEvent], emails: dict[int, str]) -> dict[str, Any]:
+    return {
+        "reference": request.reference,
+        "visitee": request.visitee,
+        "investigation": request.investigation,
+        "nature": request.nature,
+        "capacity": request.capacity,
+        "proposed_on": request.proposed_on.isoformat(),
+        "status": request.status,
+        "guidance": request.guidance,
+        "guidance_text": request.guidance_text,
+        "issues": request.issues,
+        "decided_by": emails.get(request.decided_by_id) if request.decided_by_id else None,
+        "decided_as": request.decided_as,
+        "plan": request.plan,
+        "debrief_wanted": request.debrief_wanted,
+        "reason": request.reason,
+        "debrief": request.debrief,
+        "requested_at": _iso(request.requested_at),
+        "decided_at": _iso(request.decided_at),
+        "debriefed_at": _iso(request.debriefed_at),
+        "timeline": [
+            {
+                "at": _iso(e.at),
+                "who": emails.get(e.actor_id) if e.actor_id else None,
+                "kind": e.kind,
+                "detail": e.detail,
+            }
+            for e in events
+            if e.request_id == request.id
+        ],
     }
 
 
@@ -149,6 +220,18 @@ def export_person(*, session: Session, email: str, surface: str, now: datetime) 
         )
     )
     as_victim = [case.id for case in cases if case.victim_id == person.id]
+    visits = list(
+        session.scalars(
+            select(VisitRequest).where(VisitRequest.visitor_id == person.id).order_by(VisitRequest.id)
+        )
+    )
+    visit_events = list(
+        session.scalars(
+            select(VisitEvent)
+            .where(VisitEvent.request_id.in_([v.id for v in visits]))
+            .order_by(VisitEvent.at, VisitEvent.id)
+        )
+    )
     welfare = {
         record.case_id: record
         for record in session.scalars(select(WelfareRecord).where(WelfareRecord.case_id.in_(as_victim)))
@@ -185,10 +268,13 @@ def export_person(*, session: Session, email: str, surface: str, now: datetime) 
     case_ids |= {a.case_id for a in done if a.case_id} | {n.case_id for n in nudges if n.case_id}
     found = session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
     references: dict[int, str] = {case_id: reference for case_id, reference in found}
-    people = {a.person_id for a in done if a.person_id}
+    people = {a.person_id for a in done if a.person_id} | {e.actor_id for e in visit_events if e.actor_id}
+    people |= {v.decided_by_id for v in visits if v.decided_by_id}
     viewers = session.execute(select(Person.id, Person.email).where(Person.id.in_(people)))
     emails: dict[int, str] = {person_id: email for person_id, email in viewers}
 
+    own = {case.reference.upper() for case in cases if case.victim_id == person.id}
+    own |= {request.reference.upper() for request in visits}
     export = {
         "person": {
             "email": person.email,
@@ -211,13 +297,14 @@ def export_person(*, session: Session, email: str, surface: str, now: datetime) 
             {
                 "key": row.key,
                 "updated_at": _iso(row.updated_at),
-                "state": _state(row.state),
-                "quarantined": row.quarantined,
+                "state": _state(row.state, person, own),
+                "quarantined": None if row.quarantined is None else _state(row.quarantined, person, own),
             }
             for row in conversations
         ],
         "cases": [_case(case, _parts(case, person, witnessed), welfare.get(case.id)) for case in cases],
-        "plan_points": [_point(point, references) for point in points],
+        "plan_points": [_point(point, references, set(as_victim)) for point in points],
+        "visits": [_visit(request, visit_events, emails) for request in visits],
         "reminders": [
             {
                 "kind": n.kind,

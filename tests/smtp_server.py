@@ -9,15 +9,23 @@ until the test lets it go, as a server that dies mid-conversation would look to 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import ssl
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-__all__ = ["Received", "SmtpServer"]
+__all__ = ["Received", "SmtpServer", "self_signed"]
 
 SENDER = "op-hampshire@example.police.uk"
 
@@ -29,6 +37,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: Message
+    #: Whether the conversation was encrypted when the message came.
+    encrypted: bool = False
 
     @property
     def body(self) -> str:
@@ -58,21 +68,66 @@ class _Handler:
             return self.server.script.pop(0)
         content = envelope.original_content or b""
         self.server.received.append(
-            Received(str(envelope.mail_from), list(envelope.rcpt_tos), message_from_bytes(content))
+            Received(
+                str(envelope.mail_from),
+                list(envelope.rcpt_tos),
+                message_from_bytes(content),
+                encrypted=session.ssl is not None,
+            )
         )
         return "250 2.0.0 Message accepted for delivery"
 
 
-class SmtpServer:
-    """An SMTP server on 127.0.0.1, started in a thread; `close()` stops it."""
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 and its key, written to `directory`: (cert, key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.example.police.uk")])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
 
-    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
+
+class SmtpServer:
+    """An SMTP server on 127.0.0.1, started in a thread; `close()` stops it.
+
+    With `tls_dir`, it offers STARTTLS with a throwaway certificate made there (`cafile`) and takes
+    credentials only after it; without, it speaks plain text and its `url` says `starttls=off`.
+    """
+
+    def __init__(self, *, login: tuple[str, str] | None = None, tls_dir: Path | None = None) -> None:
+        self.cafile: Path | None = None
+        self.tls_context: ssl.SSLContext | None = None
+        if tls_dir is not None:
+            self.cafile, key_file = self_signed(tls_dir)
+            self.tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.tls_context.load_cert_chain(self.cafile, key_file)
         self.received: list[Received] = []
         self.script: list[str] = []
         self.refuse: set[str] = set()
         self.hang: asyncio.Event | None = None
         self.login = login
         self.logins: list[str] = []
+        self.encrypted_logins: list[bool] = []
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -85,6 +140,7 @@ class SmtpServer:
         if not isinstance(data, LoginPassword) or self.login is None:
             return AuthResult(success=False, handled=False)
         self.logins.append(data.login.decode())
+        self.encrypted_logins.append(session.ssl is not None)
         # Not `handled`: the server answers 235 or 535 itself.
         return AuthResult(success=(data.login.decode(), data.password.decode()) == self.login, handled=False)
 
@@ -93,7 +149,8 @@ class SmtpServer:
             _Handler(self),
             hostname="mail.example.police.uk",
             auth_required=self.login is not None,
-            auth_require_tls=False,
+            auth_require_tls=self.tls_context is not None,
+            tls_context=self.tls_context,
             authenticator=self._authenticate,
             loop=self.loop,
         )
@@ -107,7 +164,8 @@ class SmtpServer:
 
     def url(self, credentials: str = "") -> str:
         """A `HAMPSHIRE_SMTP_URL` for this server (`credentials`: "user:password@")."""
-        return f"smtp://{credentials}127.0.0.1:{self.port}?from={SENDER}"
+        tls = f"cafile={self.cafile}" if self.cafile is not None else "starttls=off"
+        return f"smtp://{credentials}127.0.0.1:{self.port}?from={SENDER}&{tls}"
 
     def hold_after_data(self) -> None:
         """From now on, keep each conversation open after the message data until `release`."""

@@ -312,7 +312,9 @@ def tell_supervisor(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
 
 def read_welfare(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     """The case's welfare record, for its victim, its reporting supervisor or a welfare officer."""
-    case = case_store.find_case(session=ctx.session, reference=_text(args["case"]))
+    case = case_store.find_seen_case(
+        session=ctx.session, person=ctx.actor, reference=_text(args["case"]), surface=ctx.surface, now=ctx.now
+    )
     if case is None:
         return "not_found", {}
     record = victim.read_welfare(

@@ -14,19 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dialogs.notices import payload_cases
+from dialogs.notices import named_references
 from store.audit import AuditEntry, append_audit
 from store.models import Case, Nudge
 
 __all__ = ["audit_disclosures", "named_references"]
-
-
-def named_references(payload: Mapping[str, Any]) -> list[str]:
-    """The case references a message's payload names, in order, each once."""
-    named = [str(case["reference"]) for case in payload_cases(payload) if "reference" in case]
-    if "reference" in payload:
-        named.insert(0, str(payload["reference"]))
-    return list(dict.fromkeys(named))
 
 
 def audit_disclosures(

@@ -15,7 +15,8 @@ from pydantic import JsonValue
 
 from bot.visits import service
 from bot.visits.service import Briefing
-from store.models import VisitRequest
+from store.audit import record_probe
+from store.models import Person, VisitRequest
 from store.visits import find_visit, visits_of
 
 if TYPE_CHECKING:
@@ -68,15 +69,29 @@ def list_my_visits(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
     return ("none" if not requests else "waiting" if undecided else "decided"), {"visits": listed}
 
 
+#: The roles that take a part in every visit request (its visitor takes part in their own).
+_PROTOCOL_ROLES = frozenset(role for _, roles in service.ACTIONS.values() for role in roles) - {"visitor"}
+
+
+def _has_part(person: Person, request: VisitRequest) -> bool:
+    """Whether `person` takes part in `request`: its visitor, or a holder of a role of the protocol."""
+    return person.id == request.visitor_id or any(r.role in _PROTOCOL_ROLES for r in person.roles)
+
+
 def _acting(
     act: Callable[[TurnContext, VisitRequest, dict[str, JsonValue]], str],
 ) -> Callable[[dict[str, JsonValue], TurnContext], Outcome]:
     """A handler that finds the request named by the `visit` slot, then does `act` on it."""
 
     def handler(args: dict[str, JsonValue], ctx: TurnContext) -> Outcome:
-        request = find_visit(session=ctx.session, reference=_text(args["visit"]))
-        if request is None:
-            return "not_found", {}
+        reference = _text(args["visit"])
+        request = find_visit(session=ctx.session, reference=reference)
+        if request is None or not _has_part(ctx.actor, request):
+            # A stranger is answered as for a reference that names nothing, and both are audited.
+            return record_probe(
+                session=ctx.session, person=ctx.actor, named="visit", reference=reference,
+                found=request is not None, surface=ctx.surface, now=ctx.now,
+            ), {}  # fmt: skip
         return act(ctx, request, args), {"reference": request.reference}
 
     handler.__doc__ = act.__doc__

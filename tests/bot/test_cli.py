@@ -6,17 +6,23 @@ import argparse
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bot.cli import build_parser, main
 from dialogs import directory
 from dialogs.directory import rank
 from dialogs.loader import bundled_pack_dir, load_pack
 from dialogs.schema import Pack
+from store import replies
+from store.db import make_engine, upgrade
+from store.models import QueuedReply
 
 
 @pytest.fixture
@@ -448,14 +454,34 @@ def test_directory_import_shows_the_first_problems_of_many(
 def test_db_prune_dry_run_counts_and_deletes_nothing(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    engine = make_engine(database)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():  # a reply sent long ago (the CLI's clock is real)
+        row_id = replies.queue(
+            session=session,
+            key="Ev-old",
+            channel="slack",
+            payload={"text": "x"},
+            now=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+        session.execute(update(QueuedReply).where(QueuedReply.id == row_id).values(status="sent"))
+    engine.dispose()
     assert main(["db", "prune", "--dry-run"]) == 0
     assert capsys.readouterr().out == (
         "conversations untouched for 30 days: would delete 0\n"
         "event ids older than 2 days: would delete 0\n"
+        "replies sent over 7 days ago: would delete 1\n"
+        "reminders finished over 30 days ago: would delete 0\n"
         "cases closed over 730 days ago: would delete 0\n"
     )
     assert main(["db", "prune"]) == 0
-    assert "cases closed over 730 days ago: deleted 0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert (
+        "replies sent over 7 days ago: deleted 1" in out
+        and "cases closed over 730 days ago: deleted 0" in out
+    )
+    assert main(["db", "prune", "--dry-run"]) == 0
+    assert "replies sent over 7 days ago: would delete 0" in capsys.readouterr().out
 
 
 def test_pack_check_of_a_missing_pack_is_one_line_and_status_2(

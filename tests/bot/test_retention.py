@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.conversation import RuntimePort
+from bot.reminders.queue import queue
 from bot.retention import prune_expired, scheduled_prune
 from bot.runtime import Runtime
+from store import replies
 from store.events import mark_processed
 from store.models import (
     AccessAudit,
@@ -23,8 +25,10 @@ from store.models import (
     CaseWitness,
     DialogStateRow,
     Nudge,
+    Person,
     PlanPoint,
     ProcessedEvent,
+    QueuedReply,
     WelfareRecord,
 )
 from store.retention import Pruned
@@ -135,6 +139,87 @@ def test_the_scheduled_run_logs_counts_and_never_case_detail(
     clock.advance(days=runtime.pack.meta.retention.closed_case_days + 1)
     caplog.set_level("INFO")
     asyncio.run(scheduled_prune(runtime))
-    assert "retention: 1 conversations, 0 event ids and 1 closed cases deleted" in caplog.text
+    assert "1 closed cases deleted" in caplog.text and "sent replies" in caplog.text
     assert reference not in caplog.text and "Broad Street" not in caplog.text
     assert count(runtime, Case) == 0
+
+
+def _reply_rows(runtime: Runtime, statuses: dict[str, str]) -> None:
+    """A queued reply per key, left in the given status (sent ones sent now)."""
+    with runtime.sessions.begin() as session:
+        for key, status in statuses.items():
+            row_id = replies.queue(
+                session=session,
+                key=key,
+                channel="slack",
+                payload={"text": "case OH-2026-0001"},
+                now=runtime.clock(),
+            )
+            row = session.get(QueuedReply, row_id)
+            assert row is not None
+            row.status = status  # type: ignore[assignment]
+            row.sent_at = runtime.clock() if status == "sent" else None
+
+
+def _statuses(runtime: Runtime, model: Any) -> list[str]:
+    with runtime.sessions.begin() as session:
+        return sorted(session.scalars(select(model.status)))
+
+
+def test_finished_outbox_rows_go_after_the_packs_periods_and_unfinished_ones_stay(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    periods = runtime.pack.meta.retention
+    assert (periods.sent_reply_days, periods.sent_reminder_days) == (7, 30)
+    finished_replies = {"r-sent": "sent", "r-failed": "failed", "r-unconfirmed": "unconfirmed"}
+    _reply_rows(runtime, {**finished_replies, "r-pending": "pending", "r-uncertain": "uncertain"})
+    with runtime.sessions.begin() as session:
+        person = Person(email="pc.amy.hart@example.police.uk", created_at=clock())
+        session.add(person)
+        session.flush()
+        for status in ("sent", "failed", "unconfirmed", "withdrawn", "pending", "held", "uncertain"):
+            queue(
+                runtime.pack, session=session, kind="victim_update", recipient=person, slot=clock(),
+                payload={"reference": "OH-2026-0001", "status": status}, now=clock(), key=f"n-{status}",
+            )  # fmt: skip
+        for row in session.scalars(select(Nudge)):
+            row.status = row.payload["status"]
+            row.sent_at = clock() if row.status == "sent" else None
+
+    clock.advance(days=periods.sent_reply_days - 1)
+    assert prune_expired(runtime.pack, sessions=runtime.sessions, now=clock()).replies == 0
+    clock.advance(days=1, seconds=1)
+    dry = prune_expired(runtime.pack, sessions=runtime.sessions, now=clock(), dry_run=True)
+    assert (dry.replies, dry.reminders) == (3, 0)
+    assert len(_statuses(runtime, QueuedReply)) == 5
+    assert prune_expired(runtime.pack, sessions=runtime.sessions, now=clock()).replies == 3
+    assert _statuses(runtime, QueuedReply) == ["pending", "uncertain"]
+
+    clock.advance(days=periods.sent_reminder_days - periods.sent_reply_days)
+    assert prune_expired(runtime.pack, sessions=runtime.sessions, now=clock(), dry_run=True).reminders == 4
+    assert len(_statuses(runtime, Nudge)) == 7
+    assert prune_expired(runtime.pack, sessions=runtime.sessions, now=clock()).reminders == 4
+    assert _statuses(runtime, Nudge) == ["held", "pending", "uncertain"]
+
+
+def test_a_deleted_case_takes_the_reminders_that_name_it_in_their_payload_alone(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    old = report(runtime)
+    kept_open = report(runtime, victim="pc.sam.lee@example.police.uk")
+    close(runtime, old)
+    with runtime.sessions.begin() as session:
+        leader = Person(email="supt.jo.marsh@example.police.uk", created_at=clock())
+        session.add(leader)
+        session.flush()
+        # A digest names its cases in its (encrypted) payload only: no case_id ties it to either.
+        for name, references in (("old", [old]), ("both", [kept_open, old]), ("open", [kept_open])):
+            queue(
+                runtime.pack, session=session, kind="digest", recipient=leader, slot=clock(), key=f"d-{name}",
+                payload={"cases": [{"reference": r, "points": []} for r in references]}, now=clock(),
+            )  # fmt: skip
+    clock.advance(days=runtime.pack.meta.retention.closed_case_days + 1)
+    assert prune_expired(runtime.pack, sessions=runtime.sessions, now=clock()).closed_cases == 1
+    with runtime.sessions.begin() as session:
+        left = session.scalars(select(Nudge.dedupe_key).where(Nudge.case_id.is_(None))).all()
+    assert [key for key in left if key.startswith("d-")] == ["d-open"]

@@ -81,6 +81,9 @@ def test_the_account_of_an_assault_is_not_in_the_database_as_written(runtime: Ru
             now=runtime.clock(),
             lease=timedelta(minutes=1),
         )
+    with runtime.engine.connect() as connection:
+        stored_association = connection.exec_driver_sql('SELECT association FROM "case"').scalar()
+    assert stored_association is not None and "federation" not in stored_association
     dump = raw_dump(runtime.engine)
     assert reference in dump  # the dump is real: what is not secret is there as written
     for canary in CANARIES.values():
@@ -95,6 +98,8 @@ def test_the_account_of_an_assault_is_not_in_the_database_as_written(runtime: Ru
             CANARIES["injury"],
             CANARIES["crime"].upper(),
         )
+        # Trade-union membership is special-category data: the bot reads it, the database holds a token.
+        assert case.association == "police_federation"
         welfare = session.scalar(select(WelfareRecord).where(WelfareRecord.case_id == case.id))
         assert welfare is not None
         assert (welfare.how_they_are, welfare.support_needed, welfare.duties_handover) == (

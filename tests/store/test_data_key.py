@@ -47,6 +47,7 @@ def test_every_sensitive_column_is_encrypted() -> None:
         ("case", "location"),
         ("case", "injury_detail"),
         ("case", "crime_reference"),
+        ("case", "association"),
         ("plan_point", "na_reason"),
         ("welfare_record", "how_they_are"),
         ("welfare_record", "support_needed"),
@@ -203,6 +204,25 @@ def test_the_migration_encrypts_rows_already_there_and_chains_the_audit(unmigrat
             (4, "refused", "probe"),
         ]
         assert verify_chain(session=session) == (4, None)
+
+
+def test_trade_union_membership_already_stored_is_encrypted_in_place(unmigrated_engine: Engine) -> None:
+    upgrade(unmigrated_engine, "0005_perf")
+    _rows_as_0005_wrote_them(unmigrated_engine)
+    upgrade(unmigrated_engine, "0013_visits")
+    with unmigrated_engine.begin() as connection:
+        connection.exec_driver_sql(
+            """UPDATE "case" SET association = 'unison', consent_association = true WHERE id = 1"""
+        )
+    upgrade(unmigrated_engine)
+    with unmigrated_engine.connect() as connection:
+        stored = connection.exec_driver_sql('SELECT association FROM "case"').scalar()
+    assert stored is not None and "unison" not in stored
+    with Session(unmigrated_engine) as session:
+        assert session.execute(select(Case.association, Case.consent_association)).one() == ("unison", True)
+        # `case` was not rebuilt: what refers to it is still there.
+        assert session.scalars(select(WelfareRecord.support_needed)).one() == CANARIES["support"]
+        assert session.scalars(select(PlanPoint.na_reason)).one() == CANARIES["reason"]
 
 
 @pytest.mark.postgres

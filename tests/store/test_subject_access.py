@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from store.audit import record_access, verify_chain
-from store.models import AccessAudit, Case
+from store.models import AccessAudit, Case, Person, PlanPoint, VisitRequest
 from store.people import ensure_person
-from store.subject_access import export_person
+from store.subject_access import WITHHELD, export_person
+from store.visits import add_visit_event
 from tests.bot.helpers import IO, SUPERVISOR, VICTIM
 from tests.conftest import START
 from tests.store.test_crypto import CANARIES, report_with_canaries
@@ -89,3 +90,70 @@ def test_the_export_is_audited_and_nobody_unknown_is_exported(runtime: Runtime) 
             export_person(session=session, email="nobody@example.police.uk", surface="cli", now=START) is None
         )
         assert verify_chain(session=session)[1] is None
+
+
+def test_a_half_finished_report_about_someone_else_keeps_its_slots_not_their_values(runtime: Runtime) -> None:
+    setup_case(runtime)
+    found = export(runtime, "sgt.kim.oduya@example.police.uk")  # left a report half way
+    [conversation] = found["conversations"]  # type: ignore[misc]
+    state = conversation["state"]
+    assert (state["flow"], state["step"]) == ("report_assault", "area")
+    assert {"victim_email", "location"} <= set(state["answers"])
+    assert set(state["answers"].values()) == {WITHHELD}
+    dumped = json.dumps(found)
+    assert CANARIES["half"] not in dumped and "pc.amy.hart" not in dumped
+
+
+def test_a_not_applicable_reason_is_the_victims_not_the_writers(runtime: Runtime) -> None:
+    setup_case(runtime)
+    with runtime.sessions.begin() as session:
+        point = session.scalars(select(PlanPoint).where(PlanPoint.owner_role == "supervisor")).first()
+        assert point is not None
+        point.status, point.na_reason = "not_applicable", CANARIES["reason"]
+    supervisor = export(runtime, SUPERVISOR)
+    assert CANARIES["reason"] not in json.dumps(supervisor)
+    assert all("reason" not in p for p in supervisor["plan_points"])  # type: ignore[attr-defined]
+    with runtime.sessions.begin() as session:
+        victim = session.scalars(select(Person).where(Person.email == VICTIM)).one()
+        point = session.scalars(select(PlanPoint).where(PlanPoint.na_reason.is_not(None))).one()
+        point.owner_id = victim.id  # a point the victim owns: its reason is theirs
+    [own] = export(runtime, VICTIM)["plan_points"]  # type: ignore[misc]
+    assert own["reason"] == CANARIES["reason"]
+
+
+def test_the_victims_case_carries_their_association_and_consent(runtime: Runtime) -> None:
+    setup_case(runtime)
+    [case] = export(runtime, VICTIM)["cases"]  # type: ignore[misc]
+    assert (case["association"], case["consent_association"]) == ("police_federation", False)
+    [reported] = export(runtime, SUPERVISOR)["cases"]  # type: ignore[misc]
+    assert "association" not in reported
+
+
+def test_a_visitor_gets_their_visit_requests_and_timeline(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        visitor = ensure_person(session=session, email="cllr.ann.vale@example.police.uk", now=START)
+        chief = ensure_person(session=session, email="ce.bo.lund@example.police.uk", now=START)
+        request = VisitRequest(
+            reference="OV-2026-0001", submission_key="k", visitor_id=visitor.id, visitee="family",
+            investigation="yes", nature=CANARIES["how"], capacity="office", proposed_on=START.date(),
+            status="approved", decided_by_id=chief.id, decided_as="commissioner", plan=CANARIES["support"],
+            requested_at=START,
+        )  # fmt: skip
+        session.add(request)
+        session.flush()
+        add_visit_event(session=session, request=request, kind="requested", actor=visitor, now=START)
+        add_visit_event(
+            session=session, request=request, kind="decided", actor=chief, now=START, step="decision"
+        )
+    [visit] = export(runtime, "cllr.ann.vale@example.police.uk")["visits"]  # type: ignore[misc]
+    assert (visit["reference"], visit["nature"], visit["plan"]) == (
+        "OV-2026-0001",
+        CANARIES["how"],
+        CANARIES["support"],
+    )
+    assert visit["decided_by"] == "ce.bo.lund@example.police.uk"
+    assert [(e["kind"], e["who"]) for e in visit["timeline"]] == [
+        ("requested", "cllr.ann.vale@example.police.uk"),
+        ("decided", "ce.bo.lund@example.police.uk"),
+    ]
+    assert export(runtime, "ce.bo.lund@example.police.uk")["visits"] == []

@@ -9,7 +9,9 @@ it is `uncertain`, and as email cannot be asked afterwards the row is not sent a
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import ssl
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -44,6 +46,17 @@ _NOT_SENT = (
     aiosmtplib.SMTPDataError,
     ConnectionRefusedError,
 )
+
+#: The error of a delivery refused because the server offers no STARTTLS.
+_NO_STARTTLS = "NoStartTLS"
+
+
+class _BeforeData(Exception):
+    """The conversation failed before the message was offered: nothing was delivered."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(type(error).__name__)
+        self.error = error
 
 
 def _text(reply: Reply) -> str:
@@ -86,15 +99,13 @@ class EmailChannel:
             await pace()
         message = compose(self.server, address.user_id, replies, key=key, now=self.clock())
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.server.host,
-                port=self.server.port,
-                username=self.server.username,
-                password=self.server.password,
-                use_tls=self.server.implicit_tls,
-                timeout=self.timeout,
-            )
+            if not await self._deliver(message):
+                log.warning(messages.email_no_starttls(key))
+                return Delivery("failed", error=_NO_STARTTLS)
+        except _BeforeData as before:
+            name = type(before.error).__name__
+            log.warning(messages.email_not_sent(key, name))
+            return Delivery("failed", error=name)
         except _NOT_SENT as error:
             log.warning(messages.email_not_sent(key, type(error).__name__))
             return Delivery("failed", error=type(error).__name__)
@@ -102,6 +113,43 @@ class EmailChannel:
             log.warning(messages.email_uncertain(key, type(error).__name__))
             return Delivery("uncertain", error=type(error).__name__)
         return Delivery("sent", message_id=str(message["Message-ID"]))
+
+    async def _deliver(self, message: EmailMessage) -> bool:
+        """Send `message`; False when TLS is required and the server does not offer STARTTLS.
+
+        Raises:
+            _BeforeData: the conversation failed before the message was offered (nothing sent).
+        """
+        server = self.server
+        context = ssl.create_default_context(cafile=server.cafile) if server.tls else None
+        # STARTTLS is asked for here rather than left to the client, which would go on in plain
+        # text when a server (or someone between) leaves it out of its EHLO answer.
+        smtp = aiosmtplib.SMTP(
+            hostname=server.host, port=server.port, use_tls=server.implicit_tls, start_tls=False,
+            tls_context=context, timeout=self.timeout,
+        )  # fmt: skip
+        try:
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as error:
+            raise _BeforeData(error) from error
+        try:
+            try:
+                if server.tls and not server.implicit_tls:
+                    await smtp.ehlo()
+                    if not smtp.supports_extension("starttls"):
+                        return False
+                    await smtp.starttls(tls_context=context)
+                if server.username is not None:
+                    await smtp.login(server.username, server.password or "")
+            except (aiosmtplib.SMTPException, OSError) as error:
+                raise _BeforeData(error) from error
+            await smtp.send_message(message)
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await smtp.quit()  # the message was accepted: a goodbye lost on the way changes nothing
+        finally:
+            if smtp.is_connected:
+                smtp.close()
+        return True
 
     async def lookup(self, address: Address, key: str, *, since: datetime) -> tuple[Found, str | None]:
         """Email cannot be asked whether a message arrived."""

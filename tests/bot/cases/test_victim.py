@@ -21,6 +21,7 @@ from dialogs.render import point_title, victim_progress
 from dialogs.types import DialogState
 from store.cases import find_case
 from store.models import AccessAudit, CaseEvent, Nudge, Person, VictimDisclosure
+from store.people import ensure_person
 from store.subject_access import export_person
 from tests.bot.cases.test_decisions import assign_io, decide
 from tests.bot.helpers import IO, SUPERVISOR, VICTIM, add_leader, case, outbox, point, report
@@ -284,3 +285,36 @@ def test_a_disclosure_is_part_of_a_subject_access_export(runtime: Runtime) -> No
         ("victim", 7, False)
     ]
     assert [d["as"] for d in theirs["disclosures"]] == ["supervisor"]
+
+
+def test_a_stranger_cannot_tell_which_welfare_records_exist(runtime: Runtime, clock: FakeClock) -> None:
+    reference = report(runtime)
+    assign_io(runtime, reference)
+    answers = {}
+    with runtime.sessions.begin() as session:
+        stranger = ensure_person(session=session, email="pc.nosy.parker@example.police.uk", now=clock.now)
+        io = ensure_person(session=session, email=IO, now=clock.now)
+        for who, actor, asked in (
+            ("stranger", stranger, reference),
+            ("stranger_missing", stranger, "OH-2026-9999"),
+            ("io", io, reference),
+        ):
+            ctx = effects.TurnContext(runtime.pack, session, actor, "console", clock.now, "t")
+            answers[who] = effects.read_welfare({"case": asked}, ctx)
+    # The same answer whether the case exists or not; its investigating officer is told "denied".
+    assert answers == {
+        "stranger": ("not_found", {}),
+        "stranger_missing": ("not_found", {}),
+        "io": ("denied", {}),
+    }
+    with runtime.sessions() as session:
+        probes = session.execute(
+            select(AccessAudit.action, AccessAudit.case_id.is_not(None), AccessAudit.detail)
+            .where(AccessAudit.purpose == "probe")
+            .order_by(AccessAudit.seq)
+        ).all()
+    assert [tuple(p) for p in probes][-3:] == [
+        ("denied", True, None),
+        ("not_found", False, "reference OH-2026-9999"),
+        ("denied", True, None),
+    ]

@@ -241,6 +241,17 @@ def test_only_the_protocols_people_ask_or_act(runtime: Runtime) -> None:
     assert keys(visitor.last) == ["strings.visit_denied", "strings.anything_else"]
     visitor._send(pick=ChoicePick(step=card_step("visit_action", "OV-2026-9999"), value="seek_guidance"))
     assert keys(visitor.last) == ["strings.visit_not_found", "strings.anything_else"]
+    # Someone with no part in the protocol cannot tell a request that exists from one that does not.
+    for asked in (reference, "OV-2026-9999"):
+        stranger._send(pick=ChoicePick(step=card_step("visit_action", asked), value="seek_guidance"))
+        assert keys(stranger.last) == ["strings.visit_not_found", "strings.anything_else"]
     with runtime.sessions() as session:
-        refusals = [r for r in audit_rows(session=session) if r.action == "denied"]
+        rows = audit_rows(session=session)
+        refusals = [r for r in rows if r.action == "denied" and r.purpose == "visit"]
+        probes = [(r.action, r.detail) for r in rows if r.purpose == "probe"]
     assert [r.detail for r in refusals] == [f"visit {reference}"]
+    assert probes == [
+        ("not_found", "visit OV-2026-9999"),
+        ("denied", f"visit {reference}"),
+        ("not_found", "visit OV-2026-9999"),
+    ]

@@ -58,11 +58,10 @@ def test_an_email_reaches_the_mailbox_with_subject_body_and_message_id(
     assert "UNISON: 0800" in received.body and "more" in received.body
 
 
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 def test_the_urls_credentials_log_in_and_never_reach_a_log(
-    clock: FakeClock, caplog: pytest.LogCaptureFixture
+    clock: FakeClock, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    server = SmtpServer(login=("bot", PASSWORD))
+    server = SmtpServer(login=("bot", PASSWORD), tls_dir=tmp_path)
     try:
         caplog.set_level(logging.DEBUG)
         settings = Settings.from_env({"HAMPSHIRE_SMTP_URL": server.url(f"bot:{PASSWORD}@")})
@@ -70,9 +69,58 @@ def test_the_urls_credentials_log_in_and_never_reach_a_log(
         assert email is not None
         assert asyncio.run(email.send(address(), REPLIES)).status == "sent"
         assert server.logins == ["bot"] and len(server.received) == 1
+        assert server.encrypted_logins == [True] and server.received[0].encrypted
         wrong = channel(server.url("bot:wrong@"), clock)
         assert asyncio.run(wrong.send(address(), REPLIES)).status == "failed"  # refused: tried again later
         assert PASSWORD not in repr(settings) + repr(email.server) + caplog.text
+    finally:
+        server.close()
+
+
+def test_smtp_requires_starttls_and_sends_over_it(clock: FakeClock, tmp_path: Path) -> None:
+    server = SmtpServer(tls_dir=tmp_path)
+    try:
+        url = server.url()
+        assert "cafile=" in url and "starttls=" not in url
+        assert asyncio.run(channel(url, clock).send(address(), REPLIES)).status == "sent"
+        [received] = server.received
+        assert received.encrypted and received.rcpt_tos == [MAILBOX]
+        # Without the CA file the throwaway certificate is not trusted: nothing is sent.
+        untrusted = channel(url.split("&cafile=")[0], clock)
+        delivery = asyncio.run(untrusted.send(address(), REPLIES))
+        assert delivery.status == "failed" and len(server.received) == 1
+    finally:
+        server.close()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_a_server_without_starttls_is_sent_nothing_and_no_credentials(
+    smtp: SmtpServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    plain = SmtpServer(login=("bot", PASSWORD))  # offers no STARTTLS, takes logins in plain text
+    try:
+        for url in (plain.url(f"bot:{PASSWORD}@"), smtp.url()):
+            required = url.replace("&starttls=off", "")
+            delivery = asyncio.run(channel(required, clock).send(address(), REPLIES, key="hampshire-nudge-9"))
+            assert (delivery.status, delivery.error) == ("failed", "NoStartTLS")
+        assert (plain.logins, plain.received, smtp.received) == ([], [], [])
+        [refusal] = [r for r in caplog.records if "STARTTLS" in r.getMessage()][:1]
+        assert "\n" not in refusal.getMessage() and PASSWORD not in caplog.text
+        # Plain text on loopback is allowed only when the URL says so, and then without credentials.
+        assert asyncio.run(channel(smtp.url(), clock).send(address(), REPLIES)).status == "sent"
+        assert not smtp.received[0].encrypted
+    finally:
+        plain.close()
+
+
+def test_implicit_tls_is_tls_from_the_first_byte(clock: FakeClock, tmp_path: Path) -> None:
+    server = SmtpServer(tls_dir=tmp_path)  # speaks STARTTLS: a TLS hello from the start fails
+    try:
+        url = server.url().replace("smtp://", "smtps://")
+        delivery = asyncio.run(channel(url, clock, timeout=5).send(address(), REPLIES))
+        assert delivery.status == "failed" and server.received == []
+        parsed = parse_smtp_url(url)
+        assert (parsed.implicit_tls, parsed.tls, parsed.cafile) == (True, True, str(server.cafile))
     finally:
         server.close()
 
@@ -115,6 +163,20 @@ def test_a_conversation_cut_off_after_the_message_is_uncertain(smtp: SmtpServer,
         ("smtp://mail.example.police.uk?from=not-an-address", "not an email address"),
         ("smtp://:25?from=bot@example.police.uk", "names no server"),
         (f"smtp://bot:{PASSWORD}@mail.example.police.uk:port?from=x@example.police.uk", "not a number"),
+        (
+            "smtp://mail.example.police.uk?from=bot@example.police.uk&starttls=off",
+            "only for a server on this",
+        ),
+        ("smtp://mail.example.police.uk?from=bot@example.police.uk&starttls=maybe", "neither on nor off"),
+        (
+            f"smtp://bot:{PASSWORD}@127.0.0.1?from=bot@example.police.uk&starttls=off",
+            "never sent unencrypted",
+        ),
+        (
+            "smtps://mail.example.police.uk?from=bot@example.police.uk&starttls=off",
+            "encrypted from the start",
+        ),
+        ("smtp://mail.example.police.uk?from=bot@example.police.uk&cafile=/nonexistent/ca.pem", "not a file"),
     ],
 )
 def test_an_unusable_url_is_refused_in_one_line_without_repeating_it(url: str, reason: str) -> None:
