@@ -209,7 +209,7 @@ def test_the_migration_encrypts_rows_already_there_and_chains_the_audit(unmigrat
 def test_trade_union_membership_already_stored_is_encrypted_in_place(unmigrated_engine: Engine) -> None:
     upgrade(unmigrated_engine, "0005_perf")
     _rows_as_0005_wrote_them(unmigrated_engine)
-    upgrade(unmigrated_engine, "0013_visits")
+    upgrade(unmigrated_engine, "0014_location_key")
     with unmigrated_engine.begin() as connection:
         connection.exec_driver_sql(
             """UPDATE "case" SET association = 'unison', consent_association = true WHERE id = 1"""

@@ -1,8 +1,8 @@
 """trade-union membership at rest: `case.association` (special-category data) encrypted under the
 data key, existing values encrypted here
 
-Revision ID: 0014_assoc_at_rest
-Revises: 0013_visits
+Revision ID: 0015_assoc_at_rest
+Revises: 0014_location_key
 Create Date: 2026-11-28
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 from store.crypto import keyring_of
 from store.data_key import EncryptedColumn, transform_column
 
-revision: str = "0014_assoc_at_rest"
-down_revision: str | None = "0013_visits"
+revision: str = "0015_assoc_at_rest"
+down_revision: str | None = "0014_location_key"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
