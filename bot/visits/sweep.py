@@ -56,7 +56,7 @@ def _sweep_step(
     move_step(pack, session=session, step=step, change=Sweep(), now=now)
     request = step.request
     payload = step_message(step)
-    owners = recipients(session, request, step.owner_role)
+    owners = recipients(pack, session, request, step.owner_role)
 
     def send(kind: str, people: list[Person], slot_key: str) -> None:
         for person in people:
@@ -69,7 +69,7 @@ def _sweep_step(
         send("visit_nudge", owners, f"nudge:{step.nudge_count}")
         report.reminded += len(owners)
     if escalated is None and step.escalated_at is not None and spec is not None and spec.escalate_to:
-        chasers = [p for p in recipients(session, request, spec.escalate_to) if p not in owners]
+        chasers = [p for p in recipients(pack, session, request, spec.escalate_to) if p not in owners]
         send("visit_escalation", chasers, "escalation")
         add_visit_event(
             session=session,
