@@ -24,7 +24,7 @@ def _history(pack: Pack, folder: Path, seed_value: int) -> list[tuple[object, ..
         seed_demo(pack, session=session, cases=12, since=SINCE, now=NOW, seed=seed_value)
         session.flush()
         cases = session.scalars(select(Case).order_by(Case.id)).all()
-        rows = [
+        rows: list[tuple[object, ...]] = [
             (c.reference, c.kind, c.area, c.occurred_at, c.location, c.victim.email, c.status) for c in cases
         ]
         rows += [
