@@ -222,11 +222,7 @@ def _workable(
     """
     own = actor.id == request.visitor_id
     stand_ins = _visits(pack).stand_ins
-    allowed = set(roles) | {
-        stand_ins[r]
-        for r in roles
-        if r in stand_ins and _holds(request.visitor, r)
-    }
+    allowed = set(roles) | {stand_ins[r] for r in roles if r in stand_ins and _holds(request.visitor, r)}
     permitted = own if "visitor" in roles else not own and any(_holds(actor, r) for r in allowed)
     if not permitted:
         _audit(session, actor, request, surface, "denied", now)

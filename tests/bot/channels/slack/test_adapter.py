@@ -754,3 +754,15 @@ def test_figures_are_refused_to_anyone_but_the_slt_and_the_spoc(rig: SlackRig) -
     rig.settle()
     assert _keys(rig.messages_to(OFFICER)) == ["strings.report_chat_denied", "strings.anything_else"]
     assert rig.mock.calls_to("files.getUploadURLExternal") == []
+
+
+def test_a_senior_leader_asking_for_another_areas_figures_is_refused(rig: SlackRig, runtime: Runtime) -> None:
+    leader = "U0SUPTGRANT"
+    rig.mock.add_user(leader, "supt.lou.grant@example.police.uk", name="Supt Lou Grant")
+    with runtime.sessions.begin() as session:
+        person = ensure_person(session=session, email="supt.lou.grant@example.police.uk", now=runtime.clock())
+        add_role(session=session, person=person, role="slt", area="coventry")
+    rig.dm(leader, "report walsall")
+    rig.settle()
+    assert _keys(rig.messages_to(leader)) == ["strings.report_chat_not_their_area", "strings.anything_else"]
+    assert rig.mock.calls_to("files.getUploadURLExternal") == []
