@@ -19,6 +19,7 @@ from bot.reports.patterns import victim_update_codes
 from bot.reports.scope import Scope
 from bot.reports.sql import Dialect, Histogram, histograms, median, merged
 from bot.reports.tables import SMALL, Cell, Column, Report, Table
+from bot.reports.visits import visits_table
 from bot.reports.wording import covering, finish
 from dialogs.schema import Pack
 from store.models import Case, Nudge, PlanPoint
@@ -206,7 +207,13 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
         title=col("strings.report_title_compliance"),
         covering=covering(pack, scope),
         scope=scope,
-        tables=[point_table, area_table, vc_table, _messages(pack, session, scope, escalated)],
+        tables=[
+            point_table,
+            area_table,
+            vc_table,
+            _messages(pack, session, scope, escalated),
+            visits_table(pack, session=session, scope=scope),
+        ],
         headline=headline,
         main_chart="by_point",
         now=now,
