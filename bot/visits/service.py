@@ -241,6 +241,23 @@ def _done(
     store.add_visit_event(
         session=session, request=request, kind=kind, actor=actor, now=now, step=step.code, **detail
     )
+    _still_wait(pack, session, request, kind, now)
+
+
+def _still_wait(pack: Pack, session: Session, request: VisitRequest, kind: str, now: datetime) -> None:
+    """After a step the pack names, tell a visitor still awaiting permission not to visit yet.
+
+    Keyed as the waiting step's own messages: one per step, withdrawn unsent once permission is
+    decided (a card saying "not decided yet" must not arrive after the decision).
+    """
+    waiting = _step(request, "await_permission")
+    if kind not in _visits(pack).remind_visitor_after or waiting is None or waiting.status != "open":
+        return
+    queue(
+        pack, session=session, kind=CARD_OF_STEP["await_permission"], recipient=request.visitor, slot=now,
+        payload=card_values(request), now=now,
+        key=f"{store.STEP_KEY.format(step_id=waiting.id)}after:{kind}:{request.visitor_id}",
+    )  # fmt: skip
 
 
 #: What each button of a card does: the step it is for, and the roles that may do it.
@@ -385,6 +402,7 @@ def refer(
         return "no_commissioner"
     request.status = "referred"
     store.add_visit_event(session=session, request=request, kind="visit_referred", actor=actor, now=now)
+    _still_wait(pack, session, request, "visit_referred", now)
     _audit(session, actor, request, surface, "update", now)
     _send(pack, session, request, "visit_decide", commissioners, now)
     return "referred"
