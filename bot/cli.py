@@ -523,10 +523,11 @@ def _export_person(args: argparse.Namespace) -> int:
             raise _Refused(f"nobody with the work email {args.email} is known to the bot")
         text = json.dumps(export, indent=2, ensure_ascii=False) + "\n"
         if args.out:
+            from bot.reports.output import write_private
+
             out = Path(args.out)
             try:
-                out.write_text(text, encoding="utf-8")
-                out.chmod(0o600)
+                write_private(out, text)
             except OSError as error:
                 raise _Refused(f"cannot write {out}: {error.strerror}") from None
         else:
@@ -751,10 +752,26 @@ def _report(args: argparse.Namespace) -> int:
             if found is None:
                 return _fail(f"no case {args.reference!r}", 1)
             report = found
-    written = write_report(
-        report, Path(args.out), args.format, audience_note=pack.text(AUDIENCE_NOTES[args.audience]),
-        lang=html_lang(pack),
-    )  # fmt: skip
+    if reading:
+        # A report is an export of what the bot holds: audited (not one case), before it leaves.
+        from store.audit import record_access
+
+        detail = (
+            f"{args.report_command} report as {args.format}, from {first or 'the start'} to {last or 'now'},"
+            f" area {area or 'all'}, audience {args.audience}"
+        )
+        with Session(runtime.engine) as session, session.begin():
+            record_access(
+                session=session, person=None, case=None, surface="cli", action="report", purpose="export",
+                now=now, detail=detail,
+            )  # fmt: skip
+    try:
+        written = write_report(
+            report, Path(args.out), args.format, audience_note=pack.text(AUDIENCE_NOTES[args.audience]),
+            lang=html_lang(pack),
+        )  # fmt: skip
+    except OSError as error:
+        return _fail(f"cannot write the report into {args.out}: {error.strerror}", 1)
     for path in written:
         print(path)
     return 0

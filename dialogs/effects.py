@@ -96,6 +96,6 @@ EFFECTS: dict[str, EffectSpec] = {
     "tell_supervisor": EffectSpec(("email", "update_every"), frozenset({"told", "self"})),
     "read_welfare": EffectSpec(("case",), frozenset({"shown", "denied", "not_found"})),
     "search_directory": EffectSpec(("query",), frozenset({"found", "last", "none"}), ("page",)),
-    "report_figures": EffectSpec((), frozenset({"ok", "denied"}), ("request",)),
+    "report_figures": EffectSpec((), frozenset({"ok", "denied", "not_their_area"}), ("request",)),
     **VISIT_EFFECTS,
 }

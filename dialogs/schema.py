@@ -705,6 +705,14 @@ class Visits(_Model):
         "visit_action", description="the flow a card's buttons start (given visit, visit_action)"
     )
     steps: dict[Id, VisitStepSpec]
+    remind_visitor_after: list[Id] = Field(
+        default_factory=list,
+        description="timeline events after which a visitor awaiting permission is told not to visit yet",
+    )
+    stand_ins: dict[VisitRole, VisitRole] = Field(
+        default_factory=dict,
+        description="who acts for a role on a request made by someone holding it (nobody decides their own)",
+    )
 
 
 # --- the whole pack --------------------------------------------------------------------------------

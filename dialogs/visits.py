@@ -187,6 +187,17 @@ def _nudge(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
     return [header, _card(pack, card, payload)]
 
 
+def _escalations(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
+    """The steps escalated to one person in one sweep, one after another in one message.
+
+    A row queued before escalations were grouped holds one step's payload itself.
+    """
+    steps = payload.get("steps")
+    if not isinstance(steps, list):
+        return _escalation(pack, payload, now)
+    return [reply for step in steps if isinstance(step, dict) for reply in _escalation(pack, step, now)]
+
+
 def _escalation(pack: Pack, payload: Payload, now: datetime) -> list[Reply]:
     """A step its owner has not done, to whoever the pack says chases it."""
     owner = pack.strings.get(f"visit_owner_{payload['owner']}", str(payload["owner"]))
@@ -212,7 +223,7 @@ def visit_replies(pack: Pack, kind: str, payload: Payload, *, now: datetime) -> 
     if kind == "visit_nudge":
         return _nudge(pack, payload, now)
     if kind == "visit_escalation":
-        return _escalation(pack, payload, now)
+        return _escalations(pack, payload, now)
     return [_card(pack, kind, payload)]
 
 

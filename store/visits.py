@@ -134,16 +134,26 @@ class QuarterCount:
     debriefed: int
 
 
-def visit_counts(*, session: Session, timezone: str = "Europe/London") -> list[QuarterCount]:
+def visit_counts(
+    *,
+    session: Session,
+    timezone: str = "Europe/London",
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[QuarterCount]:
     """Requests by the quarter they were made in (the force's time zone), oldest quarter first.
 
-    For `hampshire report`: a force makes a few dozen requests a year, so they are counted here
-    rather than grouped in SQL (quarters in a local zone differ between SQLite and PostgreSQL).
+    Only requests made from `start` (inclusive) to `end` (exclusive) when given. For `hampshire
+    report`: a force makes a few dozen requests a year, so they are counted here rather than
+    grouped in SQL (quarters in a local zone differ between SQLite and PostgreSQL).
     """
     zone = ZoneInfo(timezone)
-    rows: Sequence[tuple[datetime, str, datetime | None]] = session.execute(
-        select(VisitRequest.requested_at, VisitRequest.status, VisitRequest.debriefed_at)
-    ).all()
+    query = select(VisitRequest.requested_at, VisitRequest.status, VisitRequest.debriefed_at)
+    if start is not None:
+        query = query.where(VisitRequest.requested_at >= start)
+    if end is not None:
+        query = query.where(VisitRequest.requested_at < end)
+    rows: Sequence[tuple[datetime, str, datetime | None]] = session.execute(query).all()
     counts: dict[str, Counter[str]] = {}
     for requested_at, status, debriefed_at in rows:
         local = requested_at.astimezone(zone)

@@ -172,14 +172,19 @@ def queue_weekly_summary(pack: Pack, *, session: Session, now: datetime) -> int:
 def report_figures(args: dict[str, JsonValue], ctx: TurnContext) -> tuple[str, dict[str, JsonValue]]:
     """The `report_figures` effect: the SLT's and the SPOC's figures; anyone else is refused.
 
-    An SLT member of one area who names none gets their area's; the SPOC gets the force's.
+    The SPOC (and a force-wide senior leader) gets the force's or any area's. A senior leader of
+    some areas gets only theirs: all of them when they name none, a refusal when they name another.
     """
     allowed, areas = leads(ctx.actor)
     if not allowed:
         return "denied", {}
     area, first, last = parse_request(ctx.pack, str(args.get("request") or ""), now=ctx.now)
-    is_spoc = any(r.role == "spoc" for r in ctx.actor.roles)
-    if area is None and len(areas) == 1 and not is_spoc:
-        area = areas[0]
-    scope = Scope(first=first, last=last, area=area, tz=ZoneInfo(ctx.pack.meta.timezone))
+    # The SPOC, and a senior leader given no area (`people add --role slt` without one), are force-wide.
+    force_wide = any(r.role == "spoc" or (r.role == "slt" and not r.area) for r in ctx.actor.roles)
+    if not force_wide and area is not None and area not in areas:
+        return "not_their_area", {"area": choice_labels(ctx.pack, "area").get(area, area)}
+    scope = Scope(
+        first=first, last=last, area=area, tz=ZoneInfo(ctx.pack.meta.timezone),
+        areas=() if force_wide else tuple(areas),
+    )  # fmt: skip
     return "ok", figures(ctx.pack, session=ctx.session, scope=scope, chart=scope, now=ctx.now)

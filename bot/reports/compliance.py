@@ -19,6 +19,7 @@ from bot.reports.patterns import victim_update_codes
 from bot.reports.scope import Scope
 from bot.reports.sql import Dialect, Histogram, histograms, median, merged
 from bot.reports.tables import SMALL, Cell, Column, Report, Table
+from bot.reports.visits import visits_table
 from bot.reports.wording import covering, finish
 from dialogs.schema import Pack
 from store.models import Case, Nudge, PlanPoint
@@ -115,14 +116,14 @@ def _rows(
 
 def _messages(pack: Pack, session: Session, scope: Scope, escalated: int) -> Table:
     sent = and_(Nudge.status == "sent", scope.instants(Nudge.sent_at))
-    about_area = Nudge.case_id.in_(select(Case.id).where(Case.area == scope.area))
+    about_area = Nudge.case_id.in_(select(Case.id).where(scope.in_area()))
 
     def count(*conditions: ColumnElement[bool]) -> int:
         return int(session.scalar(select(func.count()).select_from(Nudge).where(sent, *conditions)) or 0)
 
-    reminders = count(Nudge.kind.in_(REMINDER_KINDS), *([about_area] if scope.area else []))
+    reminders = count(Nudge.kind.in_(REMINDER_KINDS), *([about_area] if scope.limited else []))
     grouped: list[int | None] = (
-        [None, None] if scope.area else [count(Nudge.kind == "escalation"), count(Nudge.kind == "digest")]
+        [None, None] if scope.limited else [count(Nudge.kind == "escalation"), count(Nudge.kind == "digest")]
     )
     col = pack.text
     return Table(
@@ -138,7 +139,7 @@ def _messages(pack: Pack, session: Session, scope: Scope, escalated: int) -> Tab
             (col("strings.report_msg_digests"), grouped[1]),
             (col("strings.report_points_escalated"), escalated),
         ),
-        note=col("strings.report_messages_note") if scope.area else "",
+        note=col("strings.report_messages_note") if scope.limited else "",
     )
 
 
@@ -165,8 +166,8 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
         columns=_columns(pack, Column("area", col("strings.report_col_area"), "label")),
         rows=_rows(
             {**areas, **{a: a for a in by_area if a not in areas}}
-            if scope.area is None
-            else {scope.area: areas.get(scope.area, scope.area)},
+            if not scope.limited
+            else {a: areas.get(a, a) for a in ((scope.area,) if scope.area else scope.areas)},
             by_area,
             _late_by(late, 1),
         ),
@@ -204,7 +205,13 @@ def compliance(pack: Pack, *, session: Session, scope: Scope, now: datetime) -> 
         title=col("strings.report_title_compliance"),
         covering=covering(pack, scope),
         scope=scope,
-        tables=[point_table, area_table, vc_table, _messages(pack, session, scope, escalated)],
+        tables=[
+            point_table,
+            area_table,
+            vc_table,
+            _messages(pack, session, scope, escalated),
+            visits_table(pack, session=session, scope=scope),
+        ],
         headline=headline,
         main_chart="by_point",
         now=now,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.cases import service
@@ -349,13 +349,21 @@ def seed_demo(
     tz = ZoneInfo(pack.meta.timezone)
     seeder = _Seeder(pack, session, rng, now)
     start = session.scalar(select(func.count()).select_from(Case)) or 0
+    before = session.scalar(select(func.max(Nudge.id))) or 0
     times = sorted(_occurred(rng, since, now, tz) for _ in range(cases))
     for number, occurred in enumerate(times, start=start + 1):
         seeder.case(number, occurred)
     # The history's own messages (the notices it queued) belong to the past: they were sent then.
+    # Only its own: anything else waiting in the outbox (a real reminder) is left to be sent.
+    demo_cases = select(Case.id).where(Case.submission_key.startswith(DEMO_PREFIX))
+    demo_people = [person.id for person in seeder.people.values()]
     session.execute(
         update(Nudge)
-        .where(Nudge.status.in_(("pending", "held")))
+        .where(
+            Nudge.id > before,
+            Nudge.status.in_(("pending", "held")),
+            or_(Nudge.case_id.in_(demo_cases), Nudge.recipient_id.in_(demo_people)),
+        )
         .values(status="sent", sent_at=Nudge.not_before, channel="demo")
     )
     points = session.scalar(select(func.count()).select_from(PlanPoint)) or 0

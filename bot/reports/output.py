@@ -8,13 +8,14 @@ import base64
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Literal
 
 from bot.reports.charts import report_charts
 from bot.reports.tables import Cell, Report
 
-__all__ = ["Format", "format_cell", "render_html", "write_report"]
+__all__ = ["Format", "format_cell", "render_html", "write_private", "write_report"]
 
 Format = Literal["html", "csv", "json"]
 
@@ -80,20 +81,31 @@ def _csv(columns: list[str], rows: list[tuple[Cell, ...]]) -> str:
     return buffer.getvalue()
 
 
-def write_report(report: Report, out: Path, fmt: Format, *, audience_note: str, lang: str) -> list[Path]:
-    """Write the report's files into `out` (made if missing); returns what was written.
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write `path` readable by its owner only (0600) from the moment it exists.
 
-    `html` writes the page and a PNG per chart; `csv` a file per table; `json` one file.
+    The mode is given to `os.open`, not set after writing, so nobody can open it in between; a
+    file already there is narrowed to 0600 before anything is written into it.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    content = data if isinstance(data, bytes) else data.encode("utf-8")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(content)
+
+
+def write_report(report: Report, out: Path, fmt: Format, *, audience_note: str, lang: str) -> list[Path]:
+    """Write the report's files into `out` (made 0700 if missing); returns what was written.
+
+    `html` writes the page and a PNG per chart; `csv` a file per table; `json` one file; each 0600:
+    a report holds figures about assaults on colleagues, for those it was produced for.
+    """
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     written: list[Path] = []
 
     def write(name: str, data: str | bytes) -> None:
         path = out / name
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
+        write_private(path, data)
         written.append(path)
 
     if fmt == "html":

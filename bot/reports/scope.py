@@ -25,6 +25,7 @@ class Scope:
         area: one of the pack's areas, or None for the whole force.
         audience: `internal` (the SLT and the SPOC) or `panel` (anyone beyond: small numbers hidden).
         tz: the pack's time zone, in which dates, weeks and hours of the day are read.
+        areas: with no `area`, only cases in these (a senior leader's own areas); empty: all.
     """
 
     first: date | None
@@ -32,6 +33,18 @@ class Scope:
     area: str | None
     tz: ZoneInfo
     audience: Audience = "internal"
+    areas: tuple[str, ...] = ()
+
+    @property
+    def limited(self) -> bool:
+        """Whether the scope is narrower than the whole force."""
+        return self.area is not None or bool(self.areas)
+
+    def in_area(self, column: Any = Case.area) -> ColumnElement[bool]:
+        """The WHERE clause keeping the cases of the scope's area(s), read from `column`."""
+        if self.area is not None:
+            return column == self.area  # type: ignore[no-any-return]
+        return column.in_(self.areas) if self.areas else true()
 
     @property
     def start(self) -> datetime | None:
@@ -58,8 +71,8 @@ class Scope:
             conditions.append(occurred_at >= self.start)
         if self.end is not None:
             conditions.append(occurred_at < self.end)
-        if self.area is not None:
-            conditions.append(area == self.area)
+        if self.limited:
+            conditions.append(self.in_area(area))
         return and_(true(), *conditions)
 
     def instants(self, column: Any) -> ColumnElement[bool]:

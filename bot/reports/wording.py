@@ -34,9 +34,11 @@ def period(pack: Pack, scope: Scope) -> str:
 
 def covering(pack: Pack, scope: Scope) -> str:
     """What the report covers, as a sentence."""
+    labels = choice_labels(pack, "area")
+    named = [labels.get(a, a) for a in ((scope.area,) if scope.area else scope.areas)]
     area = (
-        text(pack, "strings.report_area", area=choice_labels(pack, "area").get(scope.area, scope.area))
-        if scope.area
+        text(pack, "strings.report_area", area=", ".join(named))
+        if named
         else pack.text("strings.report_area_all")
     )
     return text(pack, "strings.report_covering", period=period(pack, scope), area=area)

@@ -101,7 +101,7 @@ def _acting(
 def _check(ctx: TurnContext, request: VisitRequest, args: dict[str, JsonValue]) -> str:
     """Whether the button's step is still open and the person's to do."""
     return service.check_step(
-        session=ctx.session, actor=ctx.actor, request=request, action=_text(args["visit_action"]),
+        ctx.pack, session=ctx.session, actor=ctx.actor, request=request, action=_text(args["visit_action"]),
         surface=ctx.surface, now=ctx.now,
     )  # fmt: skip
 

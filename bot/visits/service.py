@@ -84,11 +84,19 @@ def may_request(pack: Pack, person: Person) -> bool:
     return any(_holds(person, role) for role in _visits(pack).visitor_roles)
 
 
-def recipients(session: Session, request: VisitRequest, owner: str) -> list[Person]:
-    """Who holds a step's `owner`: the request's visitor, or everyone holding that role."""
+def recipients(pack: Pack, session: Session, request: VisitRequest, owner: str) -> list[Person]:
+    """Who holds a step's `owner`: the request's visitor, or everyone holding that role but the
+    visitor, and, when the visitor holds it, the role the pack's `stand_ins` names for it."""
     if owner == "visitor":
         return [request.visitor]
-    return people_with_role(session=session, role=owner)
+    roles = [owner]
+    stand_in = _visits(pack).stand_ins.get(owner)  # type: ignore[call-overload]
+    if stand_in is not None and _holds(request.visitor, owner):
+        roles.append(stand_in)
+    found: list[Person] = []
+    for role in roles:
+        found += [p for p in people_with_role(session=session, role=role) if p.id != request.visitor_id]
+    return list(dict.fromkeys(found))
 
 
 def card_values(request: VisitRequest) -> dict[str, Any]:
@@ -198,6 +206,7 @@ def _step(request: VisitRequest, code: str) -> VisitStep | None:
 
 
 def _workable(
+    pack: Pack,
     session: Session,
     request: VisitRequest,
     code: str,
@@ -206,10 +215,16 @@ def _workable(
     surface: str,
     now: datetime,
 ) -> VisitStep | Refused:
-    """The open step `code` if `actor` may do it (holds one of `roles`), else why not (audited)."""
-    if not any(_holds(actor, role) for role in roles) and not (
-        "visitor" in roles and actor.id == request.visitor_id
-    ):
+    """The open step `code` if `actor` may do it, else why not (audited).
+
+    `actor` may when they hold one of `roles` (or the pack's stand-in for a role the visitor holds)
+    and are not the visitor, who may only do the visitor's own steps: nobody decides their own visit.
+    """
+    own = actor.id == request.visitor_id
+    stand_ins = _visits(pack).stand_ins
+    allowed = set(roles) | {stand_ins[r] for r in roles if r in stand_ins and _holds(request.visitor, r)}
+    permitted = own if "visitor" in roles else not own and any(_holds(actor, r) for r in allowed)
+    if not permitted:
         _audit(session, actor, request, surface, "denied", now)
         return "denied"
     step = _step(request, code)
@@ -226,6 +241,23 @@ def _done(
     store.add_visit_event(
         session=session, request=request, kind=kind, actor=actor, now=now, step=step.code, **detail
     )
+    _still_wait(pack, session, request, kind, now)
+
+
+def _still_wait(pack: Pack, session: Session, request: VisitRequest, kind: str, now: datetime) -> None:
+    """After a step the pack names, tell a visitor still awaiting permission not to visit yet.
+
+    Keyed as the waiting step's own messages: one per step, withdrawn unsent once permission is
+    decided (a card saying "not decided yet" must not arrive after the decision).
+    """
+    waiting = _step(request, "await_permission")
+    if kind not in _visits(pack).remind_visitor_after or waiting is None or waiting.status != "open":
+        return
+    queue(
+        pack, session=session, kind=CARD_OF_STEP["await_permission"], recipient=request.visitor, slot=now,
+        payload=card_values(request), now=now,
+        key=f"{store.STEP_KEY.format(step_id=waiting.id)}after:{kind}:{request.visitor_id}",
+    )  # fmt: skip
 
 
 #: What each button of a card does: the step it is for, and the roles that may do it.
@@ -241,13 +273,20 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def check_step(
-    *, session: Session, actor: Person, request: VisitRequest, action: str, surface: str, now: datetime
+    pack: Pack,
+    *,
+    session: Session,
+    actor: Person,
+    request: VisitRequest,
+    action: str,
+    surface: str,
+    now: datetime,
 ) -> Outcome:
     """Whether the step a button is for is open and `actor`'s to do (asked before any question)."""
     if action not in ACTIONS:
         return "not_found"
     code, roles = ACTIONS[action]
-    step = _workable(session, request, code, actor, roles, surface, now)
+    step = _workable(pack, session, request, code, actor, roles, surface, now)
     return step if isinstance(step, str) else "open"
 
 
@@ -292,7 +331,7 @@ def request_visit(
     _open_step(pack, session, request, "guidance_sought", now)
     _open_step(pack, session, request, "await_permission", now)
     session.refresh(request)
-    _send(pack, session, request, "visit_briefing", recipients(session, request, CHIEF_EXECUTIVE), now)
+    _send(pack, session, request, "visit_briefing", recipients(pack, session, request, CHIEF_EXECUTIVE), now)
     return request, True
 
 
@@ -300,10 +339,10 @@ def seek_guidance(
     pack: Pack, *, session: Session, actor: Person, request: VisitRequest, surface: str, now: datetime
 ) -> Outcome:
     """The Chief Executive asks the force's liaison for the force's guidance."""
-    step = _workable(session, request, "guidance_sought", actor, (CHIEF_EXECUTIVE,), surface, now)
+    step = _workable(pack, session, request, "guidance_sought", actor, (CHIEF_EXECUTIVE,), surface, now)
     if isinstance(step, str):
         return step
-    liaisons = recipients(session, request, LIAISON)
+    liaisons = recipients(pack, session, request, LIAISON)
     if not liaisons:
         return "no_liaison"
     _done(pack, session, request, step, actor, "guidance_sought", now)
@@ -319,14 +358,14 @@ def give_guidance(
     surface: str, now: datetime,
 ) -> Outcome:  # fmt: skip
     """The force's liaison answers: no concerns or concerns, in their own words (guidance only)."""
-    step = _workable(session, request, "guidance_given", actor, (LIAISON,), surface, now)
+    step = _workable(pack, session, request, "guidance_given", actor, (LIAISON,), surface, now)
     if isinstance(step, str):
         return step
     request.guidance, request.guidance_text, request.status = guidance, text or None, "guidance_given"
     _done(pack, session, request, step, actor, "guidance_given", now, guidance=guidance)
     _audit(session, actor, request, surface, "update", now)
     _open_step(pack, session, request, "issues_discussed", now)
-    _send(pack, session, request, "visit_guidance", recipients(session, request, CHIEF_EXECUTIVE), now)
+    _send(pack, session, request, "visit_guidance", recipients(pack, session, request, CHIEF_EXECUTIVE), now)
     return "given"
 
 
@@ -341,7 +380,7 @@ def record_issues(
     now: datetime,
 ) -> Outcome:
     """The Chief Executive records the issues discussed with the visitor; the decision is next."""
-    step = _workable(session, request, "issues_discussed", actor, (CHIEF_EXECUTIVE,), surface, now)
+    step = _workable(pack, session, request, "issues_discussed", actor, (CHIEF_EXECUTIVE,), surface, now)
     if isinstance(step, str):
         return step
     request.issues, request.status = issues, "issues_recorded"
@@ -355,14 +394,15 @@ def refer(
     pack: Pack, *, session: Session, actor: Person, request: VisitRequest, surface: str, now: datetime
 ) -> Outcome:
     """The Chief Executive puts the request to the Commissioner, with the briefing and advice."""
-    step = _workable(session, request, "decision", actor, (CHIEF_EXECUTIVE,), surface, now)
+    step = _workable(pack, session, request, "decision", actor, (CHIEF_EXECUTIVE,), surface, now)
     if isinstance(step, str):
         return step
-    commissioners = recipients(session, request, COMMISSIONER)
+    commissioners = recipients(pack, session, request, COMMISSIONER)
     if not commissioners:
         return "no_commissioner"
     request.status = "referred"
     store.add_visit_event(session=session, request=request, kind="visit_referred", actor=actor, now=now)
+    _still_wait(pack, session, request, "visit_referred", now)
     _audit(session, actor, request, surface, "update", now)
     _send(pack, session, request, "visit_decide", commissioners, now)
     return "referred"
@@ -374,7 +414,7 @@ def decide(
 ) -> Outcome:  # fmt: skip
     """Permission and plan, or a refusal with its reason, by the Commissioner or the Chief
     Executive acting for them (recorded as such); the visitor is told either way."""
-    step = _workable(session, request, "decision", actor, (COMMISSIONER, CHIEF_EXECUTIVE), surface, now)
+    step = _workable(pack, session, request, "decision", actor, (COMMISSIONER, CHIEF_EXECUTIVE), surface, now)
     if isinstance(step, str):
         return step
     decided_as = DECIDED_AS[COMMISSIONER if _holds(actor, COMMISSIONER) else CHIEF_EXECUTIVE]
@@ -406,13 +446,13 @@ def record_debrief(
     now: datetime,
 ) -> Outcome:
     """The visitor's debrief after the visit; the Chief Executive is told it is in."""
-    step = _workable(session, request, "debrief", actor, ("visitor",), surface, now)
+    step = _workable(pack, session, request, "debrief", actor, ("visitor",), surface, now)
     if isinstance(step, str):
         return step
     request.debrief, request.debriefed_at, request.status = text, now, "debriefed"
     _done(pack, session, request, step, actor, "visit_debriefed", now)
     _audit(session, actor, request, surface, "update", now)
-    _send(pack, session, request, "visit_debriefed", recipients(session, request, CHIEF_EXECUTIVE), now)
+    _send(pack, session, request, "visit_debriefed", recipients(pack, session, request, CHIEF_EXECUTIVE), now)
     return "recorded"
 
 

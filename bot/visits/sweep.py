@@ -3,14 +3,18 @@
 A visit request's steps keep a plan point's clocks (`bot.cases.points`), so they are swept the same
 way: each due step's reminder is queued to its owner with its card again, and a step still open
 past its escalation time is put to whoever the pack's `escalate_to` names (the Commissioner when
-the Chief Executive has not acted). One transaction; a sweep run twice queues nothing twice.
+the Chief Executive has not acted). Escalations are grouped as the plan's are: one message per
+recipient per sweep, listing every step escalated to them. One transaction; a sweep run twice
+queues nothing twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +37,19 @@ class VisitSweepReport:
     steps: int = 0
     reminded: int = 0
     escalated: int = 0
+    escalations: int = 0
+
+
+@dataclass
+class _Escalations:
+    """The steps escalated to each person in one sweep: one message each, sent at the end."""
+
+    people: dict[int, Person] = field(default_factory=dict)
+    steps: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, person: Person, step: dict[str, Any]) -> None:
+        self.people[person.id] = person
+        self.steps.setdefault(person.id, []).append(step)
 
 
 def sweep_visits(pack: Pack, *, sessions: sessionmaker[Session], now: datetime) -> VisitSweepReport:
@@ -41,22 +58,32 @@ def sweep_visits(pack: Pack, *, sessions: sessionmaker[Session], now: datetime) 
     if pack.visits is None:
         return report
     with sessions.begin() as session:
+        escalations = _Escalations()
         for step in due_steps(session=session, now=now):
             report.steps += 1
-            _sweep_step(pack, session, step, now, report)
+            _sweep_step(pack, session, step, now, report, escalations)
+        for person_id, steps in escalations.steps.items():
+            # Keyed by the steps it lists, so a second sweep at the same time queues nothing twice.
+            listed = hashlib.sha256(repr(sorted(s["step_id"] for s in steps)).encode()).hexdigest()[:16]
+            report.escalations += queue(
+                pack, session=session, kind="visit_escalation", recipient=escalations.people[person_id],
+                slot=now, payload={"steps": steps}, now=now,
+                key=f"visit:escalation:{now.isoformat()}:{person_id}:{listed}",
+            )  # fmt: skip
     return report
 
 
 def _sweep_step(
-    pack: Pack, session: Session, step: VisitStep, now: datetime, report: VisitSweepReport
-) -> None:
+    pack: Pack, session: Session, step: VisitStep, now: datetime, report: VisitSweepReport,
+    escalations: _Escalations,
+) -> None:  # fmt: skip
     assert pack.visits is not None
     spec = pack.visits.steps.get(step.code)
     reminders, escalated = step.nudge_count, step.escalated_at
     move_step(pack, session=session, step=step, change=Sweep(), now=now)
     request = step.request
     payload = step_message(step)
-    owners = recipients(session, request, step.owner_role)
+    owners = recipients(pack, session, request, step.owner_role)
 
     def send(kind: str, people: list[Person], slot_key: str) -> None:
         for person in people:
@@ -69,8 +96,9 @@ def _sweep_step(
         send("visit_nudge", owners, f"nudge:{step.nudge_count}")
         report.reminded += len(owners)
     if escalated is None and step.escalated_at is not None and spec is not None and spec.escalate_to:
-        chasers = [p for p in recipients(session, request, spec.escalate_to) if p not in owners]
-        send("visit_escalation", chasers, "escalation")
+        chasers = [p for p in recipients(pack, session, request, spec.escalate_to) if p not in owners]
+        for person in chasers:
+            escalations.add(person, {**payload, "step_id": step.id})
         add_visit_event(
             session=session,
             request=request,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,10 +114,21 @@ def test_audit_verify_says_ok_then_finds_tampering(
 
 
 def test_export_person_writes_json_readable_by_its_owner_alone(
-    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "sar.json"
+    created: list[int] = []
+    real_open = os.open
+
+    def opening(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        if str(path) == str(out) and flags & os.O_CREAT:
+            created.append(mode)
+        return real_open(path, flags, mode, **kw)
+
+    monkeypatch.setattr(os, "open", opening)
     assert main(["export", "person", SUPERVISOR, "--out", str(out)]) == 0
+    monkeypatch.setattr(os, "open", real_open)
+    assert created == [0o600]  # made private by the call that creates it, not narrowed afterwards
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     exported = json.loads(out.read_text(encoding="utf-8"))
     assert exported["person"]["email"] == SUPERVISOR and exported["cases"][0]["your_part"] == ["reporter"]

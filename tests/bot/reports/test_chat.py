@@ -116,3 +116,28 @@ def test_the_tick_queues_the_summary(history: Runtime) -> None:
     asyncio.run(PlanKeeper(history, {}).tick())
     with history.sessions.begin() as session:
         assert len(session.scalars(select(Nudge).where(Nudge.kind == SUMMARY_KIND)).all()) == 1
+
+
+def test_a_senior_leader_is_refused_another_areas_figures(history: Runtime) -> None:
+    replies = Conversation(RuntimePort(history), LEADER).say("report walsall last month")
+    assert keys(replies) == ["strings.report_chat_not_their_area", "strings.anything_else"]
+    assert "Walsall" in replies[0].text and replies[0].chart is None and not replies[0].facts
+
+
+def test_a_leader_of_several_areas_gets_only_theirs_when_naming_none(history: Runtime) -> None:
+    pack = history.pack
+    with history.sessions.begin() as session:
+        add_role(session=session, person=ensure_person(session=session, email=LEADER, now=NOW), role="slt",
+                 area="walsall")  # fmt: skip
+    reply = Conversation(RuntimePort(history), LEADER).say("report")[0]
+    assert reply.key == "strings.report_chat_figures" and "across the force" not in reply.text
+    window = {"first": date(2025, 11, 1), "last": date(2026, 11, 23)}
+    expected = _cases(history, area="coventry", **window) + _cases(history, area="walsall", **window)
+    assert expected < _cases(history, **window)  # the history has cases elsewhere too
+    assert _facts(reply)[pack.text("strings.report_head_cases")] == str(expected)
+    assert reply.chart is not None and sum(reply.chart.values) == expected
+    named = Conversation(RuntimePort(history), LEADER).say("report walsall")[0]
+    assert named.key == "strings.report_chat_figures"
+    assert _facts(named)[pack.text("strings.report_head_cases")] == str(
+        _cases(history, area="walsall", **window)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,33 @@ def test_the_demo_will_not_join_real_cases(database: str, capsys: pytest.Capture
     capsys.readouterr()
     assert main(["demo", "seed", "--cases", "2"]) == 2
     assert "the database holds 1 real case(s)" in capsys.readouterr().err
+
+
+def test_each_report_is_audited_and_its_files_are_its_owners_alone(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from store.db import make_engine
+    from store.models import AccessAudit
+
+    assert main(["demo", "seed", "--cases", "6", "--since", "2025-01-01"]) == 0
+    out = tmp_path / "reports" / "2026"
+    assert main(["report", "patterns", "--out", str(out), "--area", "coventry", "--from", "2025-01-01"]) == 0
+    assert main(["report", "compliance", "--format", "csv", "--out", str(out), "--audience", "panel"]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    files = list(out.iterdir())
+    assert len(files) > 2 and {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+    engine = make_engine(database)
+    with Session(engine) as session:
+        rows = session.scalars(select(AccessAudit).where(AccessAudit.purpose == "export")).all()
+        assert [(r.case_id, r.surface, r.action) for r in rows] == [(None, "cli", "report")] * 2
+        details = [r.detail or "" for r in rows]
+    engine.dispose()
+    assert (
+        details[0].startswith("patterns report") and "coventry" in details[0] and "2025-01-01" in details[0]
+    )
+    assert details[1].startswith("compliance report") and "panel" in details[1] and "area all" in details[1]
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 0  # in the chain like any other row

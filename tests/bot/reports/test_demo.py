@@ -12,6 +12,7 @@ from bot.reports.demo import DemoRefused, seed_demo
 from dialogs.schema import Pack
 from store.db import make_engine, upgrade
 from store.models import Case, Nudge, Person, PlanPoint
+from store.people import ensure_person
 from tests.bot.reports.history import NOW, SINCE, open_case
 
 
@@ -23,7 +24,7 @@ def _history(pack: Pack, folder: Path, seed_value: int) -> list[tuple[object, ..
         seed_demo(pack, session=session, cases=12, since=SINCE, now=NOW, seed=seed_value)
         session.flush()
         cases = session.scalars(select(Case).order_by(Case.id)).all()
-        rows = [
+        rows: list[tuple[object, ...]] = [
             (c.reference, c.kind, c.area, c.occurred_at, c.location, c.victim.email, c.status) for c in cases
         ]
         rows += [
@@ -64,3 +65,20 @@ def test_it_refuses_a_database_with_real_cases(pack: Pack, engine: Engine) -> No
         seed_demo(pack, session=session, cases=3, since=SINCE, now=NOW)
     with Session(engine) as session:
         assert len(session.scalars(select(Case)).all()) == 1
+
+
+def test_it_leaves_the_outbox_s_other_messages_to_be_sent(pack: Pack, engine: Engine) -> None:
+    """Only the history's own notices are marked sent: a real reminder waiting stays waiting."""
+    with Session(engine) as session, session.begin():
+        someone = ensure_person(session=session, email="sgt.ada.penn@example.police.uk", now=SINCE)
+        for status in ("pending", "held"):
+            session.add(Nudge(
+                dedupe_key=f"real:{status}", kind="escalation", recipient_id=someone.id, due_slot=NOW,
+                payload={"cases": []}, status=status, not_before=NOW, created_at=SINCE,
+            ))  # fmt: skip
+    with Session(engine) as session, session.begin():
+        seed_demo(pack, session=session, cases=8, since=SINCE, now=NOW, seed=2)
+    with Session(engine) as session:
+        waiting = session.execute(select(Nudge.dedupe_key, Nudge.status).where(Nudge.status != "sent"))
+        assert sorted(waiting) == [("real:held", "held"), ("real:pending", "pending")]
+        assert session.scalar(select(Nudge.id).where(Nudge.channel == "demo")) is not None

@@ -13,7 +13,7 @@ from bot.visits.sweep import sweep_visits
 from dialogs.types import ChoicePick
 from dialogs.visits import card_step
 from store.audit import audit_rows
-from store.models import Person, VisitRequest, VisitStep
+from store.models import Nudge, Person, VisitRequest, VisitStep
 from tests.bot.visits.helpers import (
     CHIEF_EXECUTIVE,
     COMMISSIONER,
@@ -255,3 +255,28 @@ def test_only_the_protocols_people_ask_or_act(runtime: Runtime) -> None:
         ("denied", f"visit {reference}"),
         ("not_found", "visit OV-2026-9999"),
     ]
+
+
+def test_the_visitor_is_told_not_to_visit_yet_at_each_step_until_a_decision(runtime: Runtime) -> None:
+    add_people(runtime)
+    reference = ask(runtime)
+    visitor = Console(runtime, VISITOR)
+    assert visitor.inbox() == []  # the briefing itself already said so
+    guidance(runtime, reference)  # guidance sought, guidance given, issues recorded
+    told = visitor.inbox()
+    assert keys(told) == ["strings.visit_card_not_yet"] * 3 and reference in told[0].text
+    chief = Console(runtime, CHIEF_EXECUTIVE)
+    chief.resume()
+    assert keys(chief.pick("refer")) == ["strings.visit_referred", "strings.anything_else"]
+    with runtime.sessions() as session:
+        waiting = session.scalars(
+            select(Nudge.status).where(Nudge.kind == "visit_not_yet").order_by(Nudge.id)
+        ).all()
+    assert list(waiting) == ["sent"] * 3 + ["pending"]  # referred: told once more
+    commissioner = Console(runtime, COMMISSIONER)
+    commissioner.inbox()
+    commissioner.pick("decline")
+    commissioner.say("Not while the hearing is pending")
+    assert request(runtime, reference).status == "declined"
+    # Decided: the "not decided yet" card still waiting is withdrawn, never shown after the decision.
+    assert keys(visitor.inbox()) == ["strings.visit_card_declined"]

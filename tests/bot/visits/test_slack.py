@@ -69,16 +69,23 @@ def test_a_request_over_slack_from_briefing_to_debrief(rig: SlackRig, clock: Fak
     assert deliver(rig) == 1
     assert card(rig, chief) == ["strings.visit_card_briefing"]
     assert keys(chief.pick("seek_guidance")) == ["strings.visit_guidance_sought", "strings.anything_else"]
-    assert deliver(rig) == 1
+    # At each step before permission the visitor is told again that the visit must not happen yet.
+    assert deliver(rig) == 2
+    assert card(rig, visitor) == ["strings.visit_card_not_yet"]
     assert card(rig, liaison) == ["strings.visit_card_guidance_ask"]
     assert keys(liaison.pick("no_concerns")) == ["strings.ask_guidance_no_concerns"]
     assert keys(liaison.say("skip")) == ["strings.visit_guidance_given", "strings.anything_else"]
-    assert deliver(rig) == 1
+    assert deliver(rig) == 2
+    assert card(rig, visitor) == ["strings.visit_card_not_yet"]
     assert card(rig, chief) == ["strings.visit_card_guidance"]
     assert keys(chief.pick("record_issues")) == ["strings.ask_visit_issues"]
     assert keys(chief.say("None beyond timing")) == ["strings.ask_who_decides"]
     assert keys(chief.pick("refer")) == ["strings.visit_referred", "strings.anything_else"]
-    assert deliver(rig) == 1
+    assert deliver(rig) == 3  # issues recorded, then referred: told twice, and the Commissioner's card
+    not_yet = [
+        m for m in rig.messages_to(visitor.user) if reply_keys(m["blocks"]) == ["strings.visit_card_not_yet"]
+    ]
+    assert len(not_yet) == 4
     assert card(rig, commissioner) == ["strings.visit_card_decide"]
     assert keys(commissioner.pick("approve")) == ["strings.ask_visit_plan"]
     assert keys(commissioner.say("Visit on the day with the family liaison officer")) == [

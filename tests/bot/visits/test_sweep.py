@@ -74,3 +74,22 @@ def test_the_visitor_is_reminded_not_to_visit_until_permission(runtime: Runtime,
     clock.advance(hours=24)
     sweep(runtime, clock)
     assert keys(visitor.inbox()) == ["strings.visit_card_not_yet"]  # daily until a decision
+
+
+def test_steps_escalated_to_one_person_in_one_sweep_are_one_message(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    add_people(runtime)
+    first = ask(runtime)
+    second = ask(runtime, text="visit a victim")
+    clock.advance(hours=24 + 48)  # both briefings overdue past their escalation time
+    sweep(runtime, clock)
+    sweep(runtime, clock)  # again at the same time: nothing twice
+    escalations = [row for row in queued(runtime) if row[0] == "visit_escalation"]
+    assert escalations == [("visit_escalation", COMMISSIONER)]
+    told = Console(runtime, COMMISSIONER).inbox()
+    assert keys(told) == ["strings.visit_escalation", "strings.visit_escalation"]
+    assert first in told[0].text and second in told[1].text
+    assert (
+        timeline(runtime, first) == timeline(runtime, second) == ["visit_requested", "visit_step_escalated"]
+    )

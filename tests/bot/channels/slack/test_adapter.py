@@ -728,14 +728,20 @@ def test_a_signed_but_malformed_payload_gets_400_never_500(
     assert _count(runtime, InboxItem) == 0 and rig.mock.calls == []
 
 
-def test_a_senior_leader_gets_the_figures_and_the_chart_as_an_uploaded_image(
-    rig: SlackRig, runtime: Runtime
-) -> None:
+def _coventry_leader(rig: SlackRig, runtime: Runtime) -> str:
+    """A senior leader of Coventry on Slack; their user id."""
     leader = "U0SUPTGRANT"
     rig.mock.add_user(leader, "supt.lou.grant@example.police.uk", name="Supt Lou Grant")
     with runtime.sessions.begin() as session:
         person = ensure_person(session=session, email="supt.lou.grant@example.police.uk", now=runtime.clock())
         add_role(session=session, person=person, role="slt", area="coventry")
+    return leader
+
+
+def test_a_senior_leader_gets_the_figures_and_the_chart_as_an_uploaded_image(
+    rig: SlackRig, runtime: Runtime
+) -> None:
+    leader = _coventry_leader(rig, runtime)
     rig.dm(leader, "report")
     rig.settle()
     assert _keys(rig.messages_to(leader)) == ["strings.report_chat_figures", "strings.anything_else"]
@@ -753,4 +759,12 @@ def test_figures_are_refused_to_anyone_but_the_slt_and_the_spoc(rig: SlackRig) -
     rig.dm(OFFICER, "report")
     rig.settle()
     assert _keys(rig.messages_to(OFFICER)) == ["strings.report_chat_denied", "strings.anything_else"]
+    assert rig.mock.calls_to("files.getUploadURLExternal") == []
+
+
+def test_a_senior_leader_asking_for_another_areas_figures_is_refused(rig: SlackRig, runtime: Runtime) -> None:
+    leader = _coventry_leader(rig, runtime)
+    rig.dm(leader, "report walsall")
+    rig.settle()
+    assert _keys(rig.messages_to(leader)) == ["strings.report_chat_not_their_area", "strings.anything_else"]
     assert rig.mock.calls_to("files.getUploadURLExternal") == []
