@@ -128,7 +128,7 @@ def test_a_colleague_without_a_part_in_the_case_cannot_close_its_points(runtime:
 
 def _reminded(runtime: Runtime, clock: FakeClock) -> tuple[str, FakePush]:
     """A case, its supervisor on Slack, and the day's reminder delivered there (message `m1`)."""
-    reference = report(runtime)
+    reference = report(runtime, consent="no")  # no leaflet, so no request to hand it over either
     on_slack(runtime, user_id=HOME.user_id)
     clock.now = START + timedelta(hours=25)
     assert sweep(runtime, clock.now).queued == 1

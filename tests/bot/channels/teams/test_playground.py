@@ -326,8 +326,11 @@ def test_a_supervisor_reports_an_assault_in_the_local_teams_client(processes: Pr
                 try:
                     with engine.connect() as connection:
                         reference = connection.scalar(select(Case.reference))
+                        # The supervisor's Teams account (the Federation's mailbox has one on email).
                         identity = connection.execute(
-                            select(ChannelIdentity.tenant, ChannelIdentity.user_id, ChannelIdentity.address)
+                            select(
+                                ChannelIdentity.tenant, ChannelIdentity.user_id, ChannelIdentity.address
+                            ).where(ChannelIdentity.channel == "msteams")
                         ).one()
                 finally:
                     engine.dispose()
