@@ -15,11 +15,16 @@ Prints, per configuration: Slack acknowledgement p50/p99 (Locust's response time
 p50/p99 (Slack: from sending the DM to the reply reaching the mock Web API; Teams: the request,
 which returns once the turn is done), errors (non-2xx or failed requests), unanswered (a Slack DM
 acknowledged whose reply had not come by the end of the drain: still queued in the inbox, or
-lost), and the SQLite/PostgreSQL ratio of the turn p99s. Goals: Slack acknowledgement p99 < 1.5 s,
-turn p99 < 100 ms, no errors, nothing unanswered. The mocks share this process and the machine's
-CPUs with the servers: on a small machine they are part of what is measured.
+lost), the servers' CPU time per message (read from /proc: what a turn costs, whatever the
+machine), and the SQLite/PostgreSQL ratio of the turn p99s. Goals: Slack acknowledgement p99 < 1.5 s,
+turn p99 < 100 ms, no errors, nothing unanswered.
 
-    .venv/bin/python bench/load.py [--users 1000] [--seconds 60] [--pace 10] [--drain 30]
+On a machine with two CPUs or more, the servers run on the first and the load and the mocks on the
+others (performance.md section 3: pin the server to core 0, the load and mocks to core 1), so the
+load tool is not measured as the bot's cost; `--no-pin` shares every CPU. The database server is the
+machine's own and is not pinned.
+
+    .venv/bin/python bench/load.py [--users 1000] [--seconds 60] [--pace 10] [--drain 30] [--no-pin]
 """
 
 from __future__ import annotations
@@ -202,7 +207,8 @@ def serve(config_file: str) -> None:
     options: dict[str, Any] = {}
     if config.get("schema"):
         options["connect_args"] = {"options": f"-csearch_path={config['schema']}"}
-    runtime = build_runtime(settings, engine=make_engine(config["db"], **options), migrate=config["migrate"])
+    engine = make_engine(config["db"], data_key=config.get("data_key"), **options)
+    runtime = build_runtime(settings, engine=engine, migrate=config["migrate"])
 
     async def main() -> None:
         app = web.Application()
@@ -229,6 +235,25 @@ def serve(config_file: str) -> None:
 # --- the run --------------------------------------------------------------------------------------
 
 
+def _cpus() -> tuple[set[int], set[int]] | None:
+    """The CPUs for the servers and for the rest (load, mocks), or None when they cannot be split."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    mine = sorted(os.sched_getaffinity(0))
+    if len(mine) < 2:
+        return None
+    return {mine[0]}, set(mine[1:])
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used so far (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -236,11 +261,17 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def _start_server(config: dict[str, Any], folder: Path, name: str) -> tuple[subprocess.Popen[str], str]:
+def _start_server(
+    config: dict[str, Any], folder: Path, name: str, cpus: set[int] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, __file__, "serve", str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+        [sys.executable, __file__, "serve", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -256,10 +287,11 @@ def run_configuration(
     """Start the instances, drive the load from another process, and measure what came back."""
     folder = Path(tempfile.mkdtemp(prefix="hampshire-load-"))
     servers = []
+    split = None if args.no_pin else _cpus()
     try:
         for number, database in enumerate(databases):
             config = {**rig.server_config(), **database, "migrate": number == 0}
-            servers.append(_start_server(config, folder, f"{label}-{number}"))
+            servers.append(_start_server(config, folder, f"{label}-{number}", split[0] if split else None))
         rig.reset()
         plan = {
             **rig.plan(),
@@ -272,10 +304,21 @@ def run_configuration(
         }
         plan_file = folder / "plan.json"
         plan_file.write_text(json.dumps(plan), encoding="utf-8")
-        subprocess.run([sys.executable, __file__, "drive", str(plan_file)], check=True, cwd=ROOT)
+        before = [_cpu_seconds(process.pid) for process, _ in servers]
+        subprocess.run(
+            [sys.executable, __file__, "drive", str(plan_file)],
+            check=True,
+            cwd=ROOT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, split[1])) if split else None,
+        )
         requests = json.loads(Path(plan["out"]).read_text(encoding="utf-8"))
         time.sleep(args.drain)  # replies still on their way are given time to arrive (not timed)
-        return _measure(label, requests, rig.replies())
+        after = [_cpu_seconds(process.pid) for process, _ in servers]
+        used = [b - a for a, b in zip(before, after, strict=True) if a is not None and b is not None]
+        result = _measure(label, requests, rig.replies())
+        result["cpu_ms"] = 1000 * sum(used) / len(requests) if used and requests else float("nan")
+        result["rate"] = len(requests) / args.seconds
+        return result
     finally:
         for process, _ in servers:
             process.terminate()
@@ -384,6 +427,8 @@ def _postgres(url: str) -> dict[str, Any] | None:
     """A fresh schema on the PostgreSQL server at `url`, or None when there is none to reach."""
     from sqlalchemy import create_engine, text
 
+    from store.crypto import new_key
+
     schema = f"load_{uuid.uuid4().hex[:12]}"
     try:
         engine = create_engine(url)
@@ -393,7 +438,8 @@ def _postgres(url: str) -> dict[str, Any] | None:
     except Exception as error:
         print(f"PostgreSQL not reachable ({type(error).__name__}): its configuration is skipped")
         return None
-    return {"db": url, "schema": schema}
+    # A server database keeps case detail encrypted with a key it is given (a throwaway one here).
+    return {"db": url, "schema": schema, "data_key": new_key()}
 
 
 def _drop_schema(url: str, schema: str) -> None:
@@ -414,6 +460,7 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=10, help="seconds between one user's messages")
     parser.add_argument("--spawn-rate", type=float, default=200, help="users started a second")
     parser.add_argument("--drain", type=float, default=30, help="seconds given to replies after the load")
+    parser.add_argument("--no-pin", action="store_true", help="servers, load and mocks share every CPU")
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
@@ -424,6 +471,12 @@ def main() -> None:
     offered = args.users / args.pace
     print(f"{args.users} conversations, each a message per {args.pace:g} s ({offered:.0f} turns/s offered)")
     print(f"{args.seconds:g} s of load per configuration, then {args.drain:g} s for the last replies")
+    split = None if args.no_pin else _cpus()
+    if split:
+        os.sched_setaffinity(0, split[1])  # the mocks' loop runs in this process
+        print(f"servers on CPU {sorted(split[0])}, load and mocks on CPU {sorted(split[1])}")
+    else:
+        print("servers, load and mocks share every CPU")
     rig = Rig((args.users + 1) // 2)
     results = []
     try:
@@ -437,11 +490,12 @@ def main() -> None:
                 _drop_schema(args.postgres, postgres["schema"])
     finally:
         rig.close()
-    print(f"{'configuration':<15}{'requests':>9}{'ack p50':>9}{'ack p99':>9}{'turn p50':>10}{'turn p99':>10}"
-          f"{'errors':>8}{'unanswered':>12}")  # fmt: skip
+    print(f"{'configuration':<15}{'requests':>9}{'sent/s':>7}{'ack p50':>9}{'ack p99':>9}{'turn p50':>10}"
+          f"{'turn p99':>10}{'errors':>8}{'unanswered':>12}{'CPU/msg':>9}")  # fmt: skip
     for r in results:
-        print(f"{r['label']:<15}{r['requests']:>9}{r['ack_p50']:>7.0f}ms{r['ack_p99']:>7.0f}ms"
-              f"{r['turn_p50']:>8.0f}ms{r['turn_p99']:>8.0f}ms{r['errors']:>8}{r['lost']:>12}")  # fmt: skip
+        print(f"{r['label']:<15}{r['requests']:>9}{r['rate']:>7.0f}{r['ack_p50']:>7.0f}ms{r['ack_p99']:>7.0f}ms"
+              f"{r['turn_p50']:>8.0f}ms{r['turn_p99']:>8.0f}ms{r['errors']:>8}{r['lost']:>12}"
+              f"{r['cpu_ms']:>7.1f}ms")  # fmt: skip
     if len(results) == 2:
         ratio = results[0]["turn_p99"] / results[1]["turn_p99"]
         print(f"SQLite/PostgreSQL turn p99 ratio: {ratio:.2f}")
