@@ -50,7 +50,9 @@ class RuntimePort:
         it answered. Raises `NotStored` when the database cannot be reached."""
         since = self.runtime.clock()
         answered = self.runtime.router.answer(inbound)
-        return Turned(answered.replies, self._updates(inbound, since), answered.outbox)
+        # A turn that ran no effect answered no reminder: spare it the look-up's transaction.
+        updates = self._updates(inbound, since) if answered.acted else []
+        return Turned(answered.replies, updates, answered.outbox)
 
     def shown(self, outbox: int | None) -> list[Reply]:
         """A turn's queued replies shown in-process (the console): recorded delivered, returned."""

@@ -48,10 +48,12 @@ _RACE_PAUSE = 0.05
 
 @dataclass(frozen=True)
 class Answered:
-    """A turn's replies and the outbox row they were queued in (None: nothing queued)."""
+    """A turn's replies, the outbox row they were queued in (None: nothing queued), and whether
+    the turn ran effects (only then can it have closed or put off a point)."""
 
     replies: list[Reply]
     outbox: int | None = None
+    acted: bool = False
 
 
 class Router:
@@ -143,6 +145,7 @@ class Router:
         )
         state, out, effects = step(self.pack, loaded.state, turn)
         replies += out
+        acted = bool(effects)
         for _ in range(_MAX_EFFECTS):
             if not effects:
                 break
@@ -157,4 +160,4 @@ class Router:
             session=session, key=inbound.conversation_key, state=state, version=loaded.version, now=now
         )
         row = queue_replies(session=session, inbound=inbound, turn_id=turn_id, replies=replies, now=now)
-        return Answered(replies, row)
+        return Answered(replies, row, acted)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dialogs.types import DialogState
@@ -34,24 +35,43 @@ class LoadedState:
     reset: bool = False
 
 
+_STATES = cast(Table, DialogStateRow.__table__)
+# Built once: a turn reads and writes its conversation's row with these alone.
+_LOAD = select(_STATES.c.state, _STATES.c.version).where(_STATES.c.key == bindparam("key"))
+_SAVE = (
+    update(_STATES)
+    .where(_STATES.c.key == bindparam("row_key"), _STATES.c.version == bindparam("was"))
+    .values(version=bindparam("new_version"), state=bindparam("new_state"), updated_at=bindparam("now"))
+)
+_QUARANTINE = _SAVE.values(quarantined=bindparam("unreadable"))
+#: A new conversation's first save: no row inserted means another turn saved it first.
+_FIRST = {
+    name: insert(_STATES)
+    .on_conflict_do_nothing(index_elements=[_STATES.c.key])
+    .execution_options(preserve_rowcount=True)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
 def load_state(*, session: Session, key: str, now: datetime) -> LoadedState:
     """Read the state for conversation `key`; a new conversation starts empty at version 0.
 
     A row that does not parse as a `DialogState` is moved aside to `quarantined` (for a human to
     inspect) and the conversation starts afresh with `reset=True`.
+
+    Raises:
+        StaleStateError: another turn saved the conversation while its unreadable row was moved aside.
     """
-    row = session.get(DialogStateRow, key)
+    row = session.execute(_LOAD, {"key": key}).first()
     if row is None:
         return LoadedState(DialogState(), 0)
+    text, version = row
     try:
-        return LoadedState(DialogState.model_validate_json(row.state), row.version)
+        return LoadedState(DialogState.model_validate_json(text), version)
     except ValidationError:
-        row.quarantined = row.state
-        row.state = DialogState().model_dump_json()
-        row.version += 1
-        row.updated_at = now
-        session.flush()
-        return LoadedState(DialogState(), row.version, reset=True)
+        fresh = DialogState()
+        _swap(session, key, fresh.model_dump_json(), version, now, unreadable=text)
+        return LoadedState(fresh, version + 1, reset=True)
 
 
 def save_state(*, session: Session, key: str, state: DialogState, version: int, now: datetime) -> int:
@@ -62,18 +82,21 @@ def save_state(*, session: Session, key: str, state: DialogState, version: int, 
     """
     text = state.model_dump_json()
     if version == 0:
-        try:
-            with session.begin_nested():
-                session.add(DialogStateRow(key=key, state=text, version=1, updated_at=now))
-        except IntegrityError as error:
-            raise StaleStateError(key) from error
+        row = {"key": key, "state": text, "version": 1, "updated_at": now}
+        if session.execute(_FIRST[session.get_bind().dialect.name], row).rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleStateError(key)
         return 1
-    result = session.execute(
-        update(DialogStateRow)
-        .where(DialogStateRow.key == key, DialogStateRow.version == version)
-        .values(state=text, version=version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _swap(session, key, text, version, now)
+    return version + 1
+
+
+def _swap(
+    session: Session, key: str, text: str, version: int, now: datetime, unreadable: str | None = None
+) -> None:
+    values = {"row_key": key, "was": version, "new_version": version + 1, "new_state": text, "now": now}
+    if unreadable is None:
+        result = session.execute(_SAVE, values)
+    else:
+        result = session.execute(_QUARANTINE, {**values, "unreadable": unreadable})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleStateError(key)
-    return version + 1

@@ -3,33 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import ProcessedEvent
 
 __all__ = ["forget_processed_before", "mark_processed"]
 
+_EVENTS = cast(Table, ProcessedEvent.__table__)
+#: One statement a turn, built once per dialect: a row inserted says the event is new, none that it
+#: was seen (an INSERT's rowcount is only kept when asked for).
+_MARK = {
+    name: insert(_EVENTS)
+    .on_conflict_do_nothing(index_elements=[_EVENTS.c.channel, _EVENTS.c.event_id])
+    .execution_options(preserve_rowcount=True)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
 
 def mark_processed(*, session: Session, channel: str, event_id: str, now: datetime) -> bool:
     """Record that `event_id` is being handled; False if it already was (a retry or a resend).
 
-    Call it in the same transaction as the work the event causes, so a crash forgets both.
+    Call it in the same transaction as the work the event causes, so a crash forgets both. Two
+    transactions racing on one event (two instances) cannot both be told it is new: PostgreSQL's
+    ON CONFLICT waits for the other's insert to commit or roll back, and SQLite has one writer.
     """
-    if session.scalar(
-        select(ProcessedEvent.event_id).where(
-            ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id
-        )
-    ):
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(channel=channel, event_id=event_id, processed_at=now))
-    except IntegrityError:
-        return False
-    return True
+    result = session.execute(
+        _MARK[session.get_bind().dialect.name],
+        {"channel": channel, "event_id": event_id, "processed_at": now},
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def forget_processed_before(*, session: Session, before: datetime) -> int:

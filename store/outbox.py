@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Row, Select, Table, exists, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -256,15 +256,21 @@ def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = 
     return list(session.scalars(_locking(session, query.order_by(Nudge.due_slot, Nudge.id))))
 
 
+_NUDGES = cast(Table, Nudge.__table__)
+# Built once: every turn runs it.
+_RELEASE = (
+    update(_NUDGES)
+    .where(_NUDGES.c.recipient_id == bindparam("person_id"), _NUDGES.c.status == "held")
+    .values(status="pending", not_before=bindparam("now"))
+)
+
+
 def release_held(*, session: Session, person_id: int, now: datetime) -> int:
     """Messages held for a person nobody could reach, due again from `now` (they just reached us).
 
     Returns how many. Uses the (recipient, status) index: cheap enough for every turn.
     """
-    query = update(Nudge).where(Nudge.recipient_id == person_id, Nudge.status == "held")
-    result = session.execute(
-        query.values(status="pending", not_before=now).execution_options(synchronize_session=False)
-    )
+    result = session.execute(_RELEASE, {"person_id": person_id, "now": now})
     return int(getattr(result, "rowcount", 0) or 0)
 
 

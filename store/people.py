@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from store.models import ChannelIdentity, Person, PersonRole
@@ -81,6 +81,18 @@ def ensure_identity(
     return identity
 
 
+# Built once: every turn runs it.
+_LINKED = (
+    select(ChannelIdentity, Person)
+    .join(Person, ChannelIdentity.person_id == Person.id)
+    .where(
+        ChannelIdentity.channel == bindparam("channel"),
+        ChannelIdentity.tenant == bindparam("tenant"),
+        ChannelIdentity.user_id == bindparam("user_id"),
+    )
+)
+
+
 def identify(
     *,
     session: Session,
@@ -97,15 +109,7 @@ def identify(
     An account whose email has changed on the platform is re-linked to the person with the new email.
     """
     email = email.strip().lower()
-    row = session.execute(
-        select(ChannelIdentity, Person)
-        .join(Person, ChannelIdentity.person_id == Person.id)
-        .where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.tenant == tenant,
-            ChannelIdentity.user_id == user_id,
-        )
-    ).first()
+    row = session.execute(_LINKED, {"channel": channel, "tenant": tenant, "user_id": user_id}).first()
     if row is None or row[1].email != email:
         person = ensure_person(session=session, email=email, now=now, display_name=display_name)
         ensure_identity(

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import QueuedReply
@@ -21,26 +21,36 @@ from store.models import QueuedReply
 __all__ = ["claim", "lapsed", "queue", "renew", "take"]
 
 
+_REPLIES = cast(Table, QueuedReply.__table__)
+#: Queueing, built once per dialect: the new row's id, or nothing when the turn's row exists.
+_QUEUE = {
+    name: insert(_REPLIES)
+    .on_conflict_do_nothing(index_elements=[_REPLIES.c.dedupe_key])
+    .returning(_REPLIES.c.id)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+_QUEUED = select(_REPLIES.c.id).where(_REPLIES.c.dedupe_key == bindparam("key"))
+
+
 def queue(*, session: Session, key: str, channel: str, payload: dict[str, Any], now: datetime) -> int:
-    """Queue one turn's replies in the caller's transaction; the row's id (the existing one for `key`)."""
-    existing = session.scalar(select(QueuedReply.id).where(QueuedReply.dedupe_key == key))
-    if existing is not None:
-        return existing
-    row = QueuedReply(
-        dedupe_key=key,
-        channel=channel,
-        payload=payload,
-        status="pending",
-        not_before=now,
-        attempts=0,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return int(session.scalar(select(QueuedReply.id).where(QueuedReply.dedupe_key == key)) or 0)
-    return row.id
+    """Queue one turn's replies in the caller's transaction; the row's id (the existing one for `key`).
+
+    One statement for a new turn. A row another transaction is queueing for `key` is waited for
+    (PostgreSQL's ON CONFLICT), then read back if it committed.
+    """
+    row = {
+        "dedupe_key": key,
+        "channel": channel,
+        "payload": payload,
+        "status": "pending",
+        "not_before": now,
+        "attempts": 0,
+        "created_at": now,
+    }
+    queued = session.execute(_QUEUE[session.get_bind().dialect.name], row).scalar()
+    if queued is None:
+        queued = session.execute(_QUEUED, {"key": key}).scalar_one()
+    return int(queued)
 
 
 def _lease(

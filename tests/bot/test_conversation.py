@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from bot import conversation
 from bot.channels.inbound import Inbound
-from bot.channels.port import Known, Visitor
+from bot.channels.port import Known, Turned, Visitor
 from bot.conversation import RuntimePort
+from bot.reminders.delivery import answered_reminders
 from bot.runtime import Runtime
 from dialogs.types import ChoicePick, Reply
 from store.models import AccessAudit, ChannelIdentity, Person, ProcessedEvent
@@ -170,6 +174,28 @@ def test_a_press_in_the_reminder_updates_it_on_that_channel_only(runtime: Runtim
     assert _open_buttons(update.replies) == _open_buttons(slack.sent[0][2]) - 1
     # The same person talking on Teams has no Slack message to update.
     assert port.handle(_account(SUPERVISOR, text="help")).updates == []
+
+
+def test_only_a_turn_that_ran_an_effect_looks_for_reminders_it_answered(
+    runtime: Runtime, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _reminded(runtime, clock)  # a reminder the look-up could find
+    looked: list[str] = []
+
+    def answered(*args: Any, **kwargs: Any) -> list[tuple[str, list[Reply]]]:
+        looked.append(kwargs["channel"])
+        return answered_reminders(*args, **kwargs)
+
+    monkeypatch.setattr(conversation, "answered_reminders", answered)
+    port = RuntimePort(runtime)
+
+    def say(text: str) -> Turned:
+        return port.handle(
+            Inbound(channel="slack", tenant=TENANT, user_id=HOME.user_id, email=SUPERVISOR, text=text)
+        )
+
+    assert say("menu").updates == [] and looked == []
+    assert say("my cases").updates == [] and looked == ["slack"]
 
 
 def test_assigning_the_io_updates_the_reminder_that_asked_for_one(runtime: Runtime, clock: FakeClock) -> None:

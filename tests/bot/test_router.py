@@ -136,6 +136,17 @@ def test_a_repeated_event_id_is_handled_once(runtime: Runtime) -> None:
     assert runtime.router.handle(inbound) == []
 
 
+def test_a_turn_says_whether_it_ran_effects(runtime: Runtime) -> None:
+    """Only a turn that ran an effect can have answered a reminder (`RuntimePort` looks then alone)."""
+
+    def answer(text: str) -> Any:
+        inbound = Inbound(channel="console", tenant="", user_id=SUPERVISOR, email=SUPERVISOR, text=text)
+        return runtime.router.answer(inbound)
+
+    assert not answer("menu").acted
+    assert answer("my cases").acted  # listing them is audited: an effect
+
+
 def test_a_double_submitted_confirmation_opens_one_case(runtime: Runtime) -> None:
     supervisor = Conversation(RuntimePort(runtime), SUPERVISOR)
     to_summary(supervisor)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dialogs.types import DialogState
 from store.dialog_state import StaleStateError, load_state, save_state
 from store.models import DialogStateRow
+from tests.store.race import two_at_once
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 KEY = "console::pc.amy.hart@example.police.uk"
@@ -46,3 +47,17 @@ def test_an_unreadable_state_is_quarantined_not_lost(engine: Engine) -> None:
     with Session(engine) as session:
         row = session.get(DialogStateRow, KEY)
         assert row is not None and row.quarantined == '{"flow": 42, "garbage'
+
+
+def test_two_first_turns_of_a_conversation_at_once_save_one(engine: Engine) -> None:
+    """A new conversation's first two messages on two instances (PostgreSQL: two connections)."""
+
+    def first_save(session: Session, n: int) -> str:
+        try:
+            save_state(session=session, key=f"{KEY}:{n}", state=DialogState(flow="menu"), version=0, now=NOW)
+        except StaleStateError:
+            return "stale"
+        return "saved"
+
+    outcomes = two_at_once(engine, first_save)
+    assert sorted(map(sorted, outcomes)) == [["saved", "stale"]] * len(outcomes)
