@@ -7,17 +7,18 @@ has run out; the claim is a conditional update on one row, so two instances cann
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import InboxItem
 
-__all__ = ["Claimed", "bury", "claim_expired", "complete", "receive"]
+__all__ = ["Claimed", "bury", "claim_expired", "complete", "complete_many", "receive", "receive_many"]
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,60 @@ def receive(
     return item.id
 
 
+def receive_many(
+    *,
+    session: Session,
+    source: str,
+    work: Sequence[tuple[str, dict[str, Any]]],
+    now: datetime,
+    lease: timedelta,
+) -> list[int | None]:
+    """`receive` for several pieces of work `(key, payload)` at once: one look-up, one insert.
+
+    Their ids in order, None for a key already waiting (or earlier in `work`). Raises
+    `IntegrityError` when another instance stored one of the keys meanwhile: the caller rolls back
+    and receives each piece alone.
+    """
+    keys = {key for key, _ in work}
+    taken = set(
+        session.scalars(
+            select(InboxItem.dedupe_key).where(InboxItem.source == source, InboxItem.dedupe_key.in_(keys))
+        )
+    )
+    new: list[tuple[int, dict[str, Any]]] = []
+    for index, (key, payload) in enumerate(work):
+        if key not in taken:
+            taken.add(key)
+            new.append((index, {"dedupe_key": key, "payload": payload}))
+    ids: list[int | None] = [None] * len(work)
+    if new:
+        rows = [
+            {
+                **row,
+                "source": source,
+                "status": "pending",
+                "attempts": 1,
+                "received_at": now,
+                "lease_until": now + lease,
+            }
+            for _, row in new
+        ]
+        stored = session.scalars(
+            insert(InboxItem).returning(InboxItem.id, sort_by_parameter_order=True), rows
+        ).all()
+        for (index, _), item_id in zip(new, stored, strict=True):
+            ids[index] = item_id
+    return ids
+
+
 def complete(*, session: Session, item_id: int) -> None:
     """Forget finished work."""
     session.execute(delete(InboxItem).where(InboxItem.id == item_id))
+
+
+def complete_many(*, session: Session, item_ids: Sequence[int]) -> None:
+    """Forget several pieces of finished work in one statement."""
+    session.execute(delete(InboxItem).where(InboxItem.id.in_(list(item_ids))))
 
 
 def claim_expired(
