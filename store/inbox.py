@@ -74,35 +74,34 @@ def receive_many(
     `IntegrityError` when another instance stored one of the keys meanwhile: the caller rolls back
     and receives each piece alone.
     """
-    keys = {key for key, _ in work}
+    keys = list(dict.fromkeys(key for key, _ in work))
     taken = set(
         session.scalars(
             select(InboxItem.dedupe_key).where(InboxItem.source == source, InboxItem.dedupe_key.in_(keys))
         )
     )
-    new: list[tuple[int, dict[str, Any]]] = []
-    for index, (key, payload) in enumerate(work):
-        if key not in taken:
-            taken.add(key)
-            new.append((index, {"dedupe_key": key, "payload": payload}))
-    ids: list[int | None] = [None] * len(work)
-    if new:
-        rows = [
-            {
-                **row,
+    new: dict[str, dict[str, Any]] = {}
+    for key, payload in work:
+        if key not in taken and key not in new:
+            new[key] = {
                 "source": source,
+                "dedupe_key": key,
+                "payload": payload,
                 "status": "pending",
                 "attempts": 1,
                 "received_at": now,
                 "lease_until": now + lease,
             }
-            for _, row in new
-        ]
-        stored = session.scalars(
-            insert(InboxItem).returning(InboxItem.id, sort_by_parameter_order=True), rows
-        ).all()
-        for (index, _), item_id in zip(new, stored, strict=True):
-            ids[index] = item_id
+    stored: dict[str, int] = {}
+    if new:
+        # Matched by key, not by position: an ordered RETURNING costs SQLite a statement per row.
+        inserted = session.execute(
+            insert(InboxItem).returning(InboxItem.dedupe_key, InboxItem.id), list(new.values())
+        )
+        stored = {key: item_id for key, item_id in inserted}
+    ids: list[int | None] = []
+    for key, _ in work:
+        ids.append(stored.pop(key, None))  # a key twice in `work`: the first has the id
     return ids
 
 
