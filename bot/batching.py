@@ -71,12 +71,17 @@ class Batcher(Generic[Item, Result]):
                     outcomes = await loop.run_in_executor(
                         self.executor, self._commit, [item for item, _ in batch]
                     )
-                except BaseException as error:  # the executor is shut down, the loop is closing
+                except (Exception, asyncio.CancelledError) as error:  # no executor, the loop stopping
+                    cancelled = isinstance(error, asyncio.CancelledError)
                     for _, future in batch + self._waiting:
-                        if not future.done():
+                        if future.done():
+                            continue
+                        if cancelled:
+                            future.cancel()
+                        else:
                             future.set_exception(error)
                     self._waiting = []
-                    if isinstance(error, asyncio.CancelledError):
+                    if cancelled:
                         raise
                     return
                 for (_, future), (result, failure) in zip(batch, outcomes, strict=True):

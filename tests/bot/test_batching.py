@@ -136,3 +136,24 @@ def test_an_executor_that_is_shut_down_fails_the_callers() -> None:
     with pytest.raises(RuntimeError):
         asyncio.run(batcher.submit("a"))
     assert store.commits == []
+
+
+def test_callers_waiting_when_the_commits_are_cancelled_are_cancelled_too() -> None:
+    store = Store()
+    batcher = Batcher(one=store.one, many=store.many)
+
+    async def scenario() -> list[object]:
+        store.hold()
+        loop = asyncio.get_running_loop()
+        leading = loop.create_task(batcher.submit("a"))
+        assert await asyncio.to_thread(store.started.wait, 10)
+        following = loop.create_task(batcher.submit("b"))
+        committing = batcher._committing
+        assert committing is not None
+        loop.call_soon(committing.cancel)  # the loop is shutting down
+        results = list(await asyncio.gather(leading, following, return_exceptions=True))
+        store.release.set()
+        return results
+
+    results = asyncio.run(scenario())
+    assert [type(result) for result in results] == [asyncio.CancelledError] * 2
