@@ -159,11 +159,18 @@ def test_work_arriving_together_is_stored_in_one_transaction_and_run_in_order(
     done: list[str] = []
     batches: list[list[str]] = []
     started, release = threading.Event(), threading.Event()
+    accepted: asyncio.Event | None = None
 
     async def process(payload: dict[str, Any]) -> None:
+        # Not done (and so not deleted) before all have been received: the redelivery of k1 must
+        # find it waiting.
+        assert accepted is not None
+        await asyncio.wait_for(accepted.wait(), 10)
         done.append(payload["n"])
 
     async def scenario() -> list[bool]:
+        nonlocal accepted
+        accepted = asyncio.Event()
         inbox = _inbox(engine, clock, process)
         receive, together = inbox._receive, inbox._receive_together
 
@@ -191,9 +198,10 @@ def test_work_arriving_together_is_stored_in_one_transaction_and_run_in_order(
             ]
         ]
         loop.call_soon(release.set)
-        accepted = list(await asyncio.gather(first, *others))
+        answers = list(await asyncio.gather(first, *others))
+        accepted.set()
         await inbox.close()
-        return accepted
+        return answers
 
     assert asyncio.run(scenario()) == [True, True, True, False, True]
     assert batches == [["k2", "k3", "k1", "k4"]]
