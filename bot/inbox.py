@@ -7,14 +7,16 @@ Once the platform has its answer, `run` does the work in the background, in arri
 one conversation. Finished work is deleted. Work that failed, or that a crash cut short, is claimed
 again by `sweep` once its lease has run out, up to `max_attempts`; after that it is kept as dead
 (without the person's words) and logged as an error. Handlers must be idempotent, which the
-router's processed-event ids make them.
+router's processed-event ids make them. Storing and deleting are group-committed (`bot.batching`):
+work arriving while another piece is being stored shares the next transaction, and each caller
+still has its own answer (or error) before the platform has its.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.batching import Batcher
 from bot.clock import Clock
 from store import inbox as stored_work
 
@@ -69,6 +72,18 @@ class Inbox:
         self.recover = recover
         # Its own threads, so that storing work never queues behind slow conversation turns.
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{source}-inbox")
+        # Each batcher commits one batch at a time: with two threads, storing work (the platform
+        # waits on it) never queues behind deleting finished work.
+        self._receiving: Batcher[tuple[str, Payload], int | None] = Batcher(
+            one=lambda work: self._receive(*work),
+            many=lambda work: self._receive_together(work),
+            executor=self._executor,
+        )
+        self._completing: Batcher[int, None] = Batcher(
+            one=lambda item_id: self._complete(item_id),
+            many=lambda item_ids: self._complete_together(item_ids),
+            executor=self._executor,
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._tails: dict[str, asyncio.Future[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -110,13 +125,19 @@ class Inbox:
                 lease=self.lease,
             )
 
+    def _receive_together(self, work: Sequence[tuple[str, Payload]]) -> list[int | None]:
+        with self.sessions.begin() as session:
+            return stored_work.receive_many(
+                session=session, source=self.source, work=work, now=self.clock(), lease=self.lease
+            )
+
     async def store(self, key: str, payload: Payload) -> int | None:
         """Commit the work (before the platform is answered); None when it is already waiting.
 
         Raises whatever the database raised: the work is not stored, so the platform must not be
         told it was (answer an error status and it delivers the work again).
         """
-        return await self._db(self._receive, key, payload)
+        return await self._receiving.submit((key, payload))
 
     def run(self, item_id: int, key: str, payload: Payload) -> None:
         """Do stored work in the background, after the work submitted before it for its conversation."""
@@ -162,7 +183,7 @@ class Inbox:
                     log.error(messages.inbox_unavailable(self.source, key, unavailable))
             return
         try:
-            await self._db(self._complete, item_id)
+            await self._completing.submit(item_id)
         except Exception as error:
             # Done, but it will run again after its lease: handlers are idempotent.
             log.warning(messages.inbox_unavailable(self.source, key, error))
@@ -170,6 +191,11 @@ class Inbox:
     def _complete(self, item_id: int) -> None:
         with self.sessions.begin() as session:
             stored_work.complete(session=session, item_id=item_id)
+
+    def _complete_together(self, item_ids: Sequence[int]) -> list[None]:
+        with self.sessions.begin() as session:
+            stored_work.complete_many(session=session, item_ids=item_ids)
+        return [None] * len(item_ids)
 
     def _bury(self, item_id: int, payload: Payload) -> None:
         with self.sessions.begin() as session:

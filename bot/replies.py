@@ -7,7 +7,8 @@ event id turns away, answers nothing twice. Sending follows the reminders' deliv
 (`bot.reminders.delivery`): a lease per row, the channel's `send` (its retries and Retry-After),
 each outcome recorded, and a send whose outcome is unknown looked up on the platform (the
 message's metadata key) before anything is sent again. The console shows its replies at once and
-records them as delivered.
+records them as delivered. A sender's claims of just-committed rows, and its records of outcomes,
+are group-committed (`bot.batching`): turns finishing together share those transactions.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.batching import Batcher
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.clock import Clock
@@ -99,6 +101,20 @@ def _job(row: QueuedReply) -> _Job:
     return _Job(row.id, address, replies_of(row.payload), row.attempts, row.created_at)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What became of a job: a send's `delivery`, or what a look-up `found` (and its message id)."""
+
+    job: _Job
+    delivery: Delivery | None = None
+    found: str | None = None
+    message_id: str | None = None
+
+
+#: What a recorded outcome counts as in the report; None when the row was not this sender's to record.
+_Counted = Literal["sent", "uncertain", "retrying", "failed", "reconciled", "unconfirmed"] | None
+
+
 class ReplySender:
     """Sends one channel's queued replies, each exactly once (or recorded as not known to have arrived).
 
@@ -125,6 +141,12 @@ class ReplySender:
         self.lease = lease
         self.max_attempts = max_attempts
         self._held: set[int] = set()
+        self._claims: Batcher[Sequence[int], list[_Job]] = Batcher(
+            one=lambda ids: self._claim(ids), many=lambda batches: self._claim_together(batches)
+        )
+        self._records: Batcher[_Outcome, _Counted] = Batcher(
+            one=lambda outcome: self._record([outcome])[0], many=lambda outcomes: self._record(outcomes)
+        )
 
     # --- the database -------------------------------------------------------------------------
 
@@ -153,44 +175,76 @@ class ReplySender:
         with self.sessions.begin() as session:
             outbox.renew(session=session, ids=ids, now=self.clock(), worker=self.worker, lease=self.lease)
 
-    def _record(self, job: _Job, delivery: Delivery, report: DeliveryReport) -> None:
+    def _claim_together(self, batches: Sequence[Sequence[int]]) -> list[list[_Job]]:
+        """`_claim` for several callers' ids in one transaction; each caller's jobs, in id order."""
+        wanted = sorted({row_id for ids in batches for row_id in ids})
         now = self.clock()
         with self.sessions.begin() as session:
-            row = session.get(QueuedReply, job.id)
-            if row is None or row.claimed_by != self.worker or row.status != "sending":
-                return  # taken over after its lease lapsed: the other sender records it
-            row.claimed_by = row.claimed_until = None
-            row.last_error = delivery.error
-            if delivery.status == "sent":
-                row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
-                report.sent += 1
-                return
-            if delivery.status == "uncertain":
-                row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
-                report.uncertain += 1
-            elif job.attempts < self.max_attempts:
-                row.status, row.not_before = "pending", now + timedelta(seconds=min(3600, 2**job.attempts))
-                report.retrying += 1
-            else:
-                row.status = "failed"
-                report.failed += 1
-                log.error(messages.reply_failed(job.id, job.attempts, delivery.error))
-                return
-            log.warning(messages.reply_not_sent(job.id, delivery.status, delivery.error))
+            rows = outbox.claim(
+                session=session,
+                channel=self.channel.name,
+                now=now,
+                worker=self.worker,
+                lease=self.lease,
+                ids=wanted,
+                limit=len(wanted),
+            )
+            jobs = {row.id: _job(row) for row in rows}
+        claimed: list[list[_Job]] = []
+        for ids in batches:  # a row asked for twice goes to the first asking, as claims in turn would
+            claimed.append([jobs.pop(row_id) for row_id in sorted(set(ids)) if row_id in jobs])
+        return claimed
 
-    def _settle(self, job: _Job, found: str, message_id: str | None, report: DeliveryReport) -> None:
+    def _record(self, outcomes: Sequence[_Outcome]) -> list[_Counted]:
+        """Record outcomes in one transaction; what each counts as (the report is the caller's)."""
+        now = self.clock()
         with self.sessions.begin() as session:
-            row = session.get(QueuedReply, job.id)
-            if row is None or row.claimed_by != self.worker:
-                return
+            rows = outbox.rows(session=session, ids=[outcome.job.id for outcome in outcomes])
+            return [self._write(rows.get(outcome.job.id), outcome, now) for outcome in outcomes]
+
+    def _write(self, row: QueuedReply | None, outcome: _Outcome, now: datetime) -> _Counted:
+        if row is None or row.claimed_by != self.worker:
+            return None  # taken over after its lease lapsed: the other sender records it
+        delivery = outcome.delivery
+        if delivery is None:  # a look-up's finding
             row.claimed_by = row.claimed_until = None
-            if found == "found":
-                row.status, row.sent_at, row.platform_message_id = "sent", self.clock(), message_id
-                report.reconciled += 1
-            else:
-                row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
-                report.unconfirmed += 1
-                log.warning(messages.reply_unconfirmed(job.id))
+            if outcome.found == "found":
+                row.status, row.sent_at, row.platform_message_id = "sent", now, outcome.message_id
+                return "reconciled"
+            row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
+            return "unconfirmed"
+        if row.status != "sending":
+            return None
+        row.claimed_by = row.claimed_until = None
+        row.last_error = delivery.error
+        if delivery.status == "sent":
+            row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
+            return "sent"
+        if delivery.status == "uncertain":
+            row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
+            return "uncertain"
+        if outcome.job.attempts < self.max_attempts:
+            row.status, row.not_before = (
+                "pending",
+                now + timedelta(seconds=min(3600, 2**outcome.job.attempts)),
+            )
+            return "retrying"
+        row.status = "failed"
+        return "failed"
+
+    async def _note(self, outcome: _Outcome, report: DeliveryReport) -> None:
+        """Record `outcome` (with other senders' outcomes), then count and log it once committed."""
+        counted = await self._records.submit(outcome)
+        if counted is None:
+            return
+        setattr(report, counted, getattr(report, counted) + 1)
+        job, delivery = outcome.job, outcome.delivery
+        if counted == "failed" and delivery is not None:
+            log.error(messages.reply_failed(job.id, job.attempts, delivery.error))
+        elif counted in ("uncertain", "retrying") and delivery is not None:
+            log.warning(messages.reply_not_sent(job.id, delivery.status, delivery.error))
+        elif counted == "unconfirmed":
+            log.warning(messages.reply_unconfirmed(job.id))
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -200,14 +254,14 @@ class ReplySender:
         except Exception as error:  # a bug in an adapter must not lose the row
             log.error(messages.reply_raised(job.id, error))
             delivery = Delivery("uncertain", error=type(error).__name__)
-        await asyncio.to_thread(self._record, job, delivery, report)
+        await self._note(_Outcome(job, delivery=delivery), report)
 
     async def _reconcile(self, job: _Job, report: DeliveryReport) -> None:
         found, message_id = await self.channel.lookup(job.address, reply_key(job.id), since=job.created_at)
         if found == "absent":
             await self._send(job, self.channel, report)  # it never arrived: sending now is not a duplicate
         else:
-            await asyncio.to_thread(self._settle, job, found, message_id, report)
+            await self._note(_Outcome(job, found=found, message_id=message_id), report)
 
     async def _keep_leases(self) -> None:
         """Renew the leases of the rows being sent, a few times a lease, until cancelled: a send
@@ -240,7 +294,7 @@ class ReplySender:
         the same channel (Teams answers on the activity's own turn).
         """
         report = DeliveryReport()
-        jobs = await asyncio.to_thread(self._claim, list(ids))
+        jobs = await self._claims.submit(list(ids))
         async with self._holding(jobs):
             for job in jobs:
                 await self._send(job, via or self.channel, report)

@@ -7,17 +7,18 @@ has run out; the claim is a conditional update on one row, so two instances cann
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import InboxItem
 
-__all__ = ["Claimed", "bury", "claim_expired", "complete", "receive"]
+__all__ = ["Claimed", "bury", "claim_expired", "complete", "complete_many", "receive", "receive_many"]
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,59 @@ def receive(
     return item.id
 
 
+def receive_many(
+    *,
+    session: Session,
+    source: str,
+    work: Sequence[tuple[str, dict[str, Any]]],
+    now: datetime,
+    lease: timedelta,
+) -> list[int | None]:
+    """`receive` for several pieces of work `(key, payload)` at once: one look-up, one insert.
+
+    Their ids in order, None for a key already waiting (or earlier in `work`). Raises
+    `IntegrityError` when another instance stored one of the keys meanwhile: the caller rolls back
+    and receives each piece alone.
+    """
+    keys = list(dict.fromkeys(key for key, _ in work))
+    taken = set(
+        session.scalars(
+            select(InboxItem.dedupe_key).where(InboxItem.source == source, InboxItem.dedupe_key.in_(keys))
+        )
+    )
+    new: dict[str, dict[str, Any]] = {}
+    for key, payload in work:
+        if key not in taken and key not in new:
+            new[key] = {
+                "source": source,
+                "dedupe_key": key,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 1,
+                "received_at": now,
+                "lease_until": now + lease,
+            }
+    stored: dict[str, int] = {}
+    if new:
+        # Matched by key, not by position: an ordered RETURNING costs SQLite a statement per row.
+        inserted = session.execute(
+            insert(InboxItem).returning(InboxItem.dedupe_key, InboxItem.id), list(new.values())
+        )
+        stored = {key: item_id for key, item_id in inserted}
+    ids: list[int | None] = []
+    for key, _ in work:
+        ids.append(stored.pop(key, None))  # a key twice in `work`: the first has the id
+    return ids
+
+
 def complete(*, session: Session, item_id: int) -> None:
     """Forget finished work."""
     session.execute(delete(InboxItem).where(InboxItem.id == item_id))
+
+
+def complete_many(*, session: Session, item_ids: Sequence[int]) -> None:
+    """Forget several pieces of finished work in one statement."""
+    session.execute(delete(InboxItem).where(InboxItem.id.in_(list(item_ids))))
 
 
 def claim_expired(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from store.models import QueuedReply
 
-__all__ = ["claim", "lapsed", "queue", "renew", "take"]
+__all__ = ["claim", "lapsed", "queue", "renew", "rows", "take"]
 
 
 _REPLIES = cast(Table, QueuedReply.__table__)
@@ -124,3 +124,8 @@ def take(*, session: Session, ids: Sequence[int], now: datetime, shown_on: str) 
     for row in rows:
         row.status, row.sent_at, row.platform_message_id, row.attempts = "sent", now, shown_on, 1
     return rows
+
+
+def rows(*, session: Session, ids: Sequence[int]) -> dict[int, QueuedReply]:
+    """The rows `ids` that exist, by id, read in one statement (to record several outcomes)."""
+    return {row.id: row for row in session.scalars(select(QueuedReply).where(QueuedReply.id.in_(list(ids))))}

@@ -151,3 +151,93 @@ def test_settle_returns_when_the_only_tasks_left_have_just_finished(engine: Engi
     runner.start()
     runner.join(30)
     assert not runner.is_alive(), "settle() never returned"
+
+
+def test_work_arriving_together_is_stored_in_one_transaction_and_run_in_order(
+    engine: Engine, clock: FakeClock
+) -> None:
+    done: list[str] = []
+    batches: list[list[str]] = []
+    started, release = threading.Event(), threading.Event()
+    accepted: asyncio.Event | None = None
+
+    async def process(payload: dict[str, Any]) -> None:
+        # Not done (and so not deleted) before all have been received: the redelivery of k1 must
+        # find it waiting.
+        assert accepted is not None
+        await asyncio.wait_for(accepted.wait(), 10)
+        done.append(payload["n"])
+
+    async def scenario() -> list[bool]:
+        nonlocal accepted
+        accepted = asyncio.Event()
+        inbox = _inbox(engine, clock, process)
+        receive, together = inbox._receive, inbox._receive_together
+
+        def receiving(key: str, payload: dict[str, Any]) -> int | None:
+            started.set()
+            assert release.wait(10)  # held until the others have arrived
+            return receive(key, payload)
+
+        def receiving_together(work: Any) -> list[int | None]:
+            batches.append([key for key, _ in work])
+            return together(work)
+
+        inbox._receive = receiving  # type: ignore[method-assign]
+        inbox._receive_together = receiving_together  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        first = loop.create_task(inbox.accept("k1", {"who": "amy", "n": "amy-1"}))
+        assert await asyncio.to_thread(started.wait, 10)
+        others = [
+            loop.create_task(inbox.accept(key, payload))
+            for key, payload in [
+                ("k2", {"who": "amy", "n": "amy-2"}),
+                ("k3", {"who": "ben", "n": "ben-1"}),
+                ("k1", {"who": "amy", "n": "amy-1 again"}),
+                ("k4", {"who": "amy", "n": "amy-3"}),
+            ]
+        ]
+        loop.call_soon(release.set)
+        answers = list(await asyncio.gather(first, *others))
+        accepted.set()
+        await inbox.close()
+        return answers
+
+    assert asyncio.run(scenario()) == [True, True, True, False, True]
+    assert batches == [["k2", "k3", "k1", "k4"]]
+    assert [n for n in done if n.startswith("amy")] == ["amy-1", "amy-2", "amy-3"]
+    assert "ben-1" in done and _rows(engine) == 0  # each finished piece deleted
+
+
+def test_work_arriving_together_is_refused_to_every_caller_when_the_database_is_down(
+    engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.inbox
+
+    started, release = threading.Event(), threading.Event()
+
+    def unavailable(**kwargs: Any) -> Any:
+        started.set()
+        assert release.wait(10)
+        raise ConnectionError("no database")
+
+    monkeypatch.setattr(store.inbox, "receive", unavailable)
+    monkeypatch.setattr(store.inbox, "receive_many", unavailable)
+    done: list[str] = []
+
+    async def process(payload: dict[str, Any]) -> None:
+        done.append(payload["who"])
+
+    async def scenario() -> list[BaseException | bool]:
+        inbox = _inbox(engine, clock, process)
+        loop = asyncio.get_running_loop()
+        first = loop.create_task(inbox.accept("k1", {"who": "amy"}))
+        assert await asyncio.to_thread(started.wait, 10)
+        others = [loop.create_task(inbox.accept(key, {"who": "ben"})) for key in ("k2", "k3")]
+        loop.call_soon(release.set)
+        results = await asyncio.gather(first, *others, return_exceptions=True)
+        await inbox.close()
+        return results
+
+    assert [type(result) for result in asyncio.run(scenario())] == [ConnectionError] * 3
+    assert done == [] and _rows(engine) == 0

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.channels.inbound import Inbound
+from bot.channels.outbound import Delivery
 from bot.channels.port import NotStored
 from bot.conversation import RuntimePort
-from bot.replies import ReplySender, reply_key
+from bot.replies import ReplySender, _Outcome, reply_key
 from bot.router import Router
 from bot.runtime import Runtime
 from store.db import make_engine, make_sessions
@@ -24,11 +27,11 @@ SERGEANT = "sgt.amy.jones@example.police.uk"
 LEASE = timedelta(minutes=2)
 
 
-def _dm(text: str, event_id: str, channel: str = "slack") -> Inbound:
+def _dm(text: str, event_id: str, channel: str = "slack", user: str = "U0SERGEANT") -> Inbound:
     return Inbound(
         channel=channel,
         tenant="T0HAMPSHIRE",
-        user_id="U0SERGEANT",
+        user_id=user,
         email=SERGEANT,
         text=text,
         event_id=event_id,
@@ -139,3 +142,74 @@ def test_an_unreachable_database_raises_not_stored(runtime: Runtime, tmp_path: P
     router = Router(pack=runtime.pack, sessions=make_sessions(gone), clock=runtime.clock)
     with pytest.raises(NotStored):
         router.answer(_dm("report assault", "Ev1"))
+
+
+def test_replies_of_turns_finishing_together_share_their_claim_and_are_each_sent_once(
+    runtime: Runtime,
+) -> None:
+    outboxes: list[int] = []
+    for n in range(4):
+        outbox = runtime.router.answer(_dm("report assault", f"Ev{n}", user=f"U{n}")).outbox
+        assert outbox is not None
+        outboxes.append(outbox)
+    channel = FakePush("slack")
+    sender = _sender(runtime, channel)
+    claims: list[list[int]] = []
+    records: list[list[int]] = []
+    started, release = threading.Event(), threading.Event()
+    claim, claim_together, record = sender._claim, sender._claim_together, sender._record
+
+    def claiming(ids: Any) -> Any:
+        claims.append(list(ids))
+        started.set()
+        assert release.wait(10)  # held until the other turns have finished
+        return claim(ids)
+
+    def claiming_together(batches: Any) -> Any:
+        claims.append(sorted(row_id for ids in batches for row_id in ids))
+        return claim_together(batches)
+
+    def recording(outcomes: Any) -> Any:
+        records.append([outcome.job.id for outcome in outcomes])
+        return record(outcomes)
+
+    sender._claim, sender._claim_together, sender._record = (  # type: ignore[method-assign]
+        claiming,
+        claiming_together,
+        recording,
+    )
+
+    async def scenario() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        first = loop.create_task(sender.deliver([outboxes[0]]))
+        assert await asyncio.to_thread(started.wait, 10)
+        # The same row asked for twice: only the first asking sends it.
+        others = [loop.create_task(sender.deliver([row])) for row in outboxes[1:] + outboxes[-1:]]
+        loop.call_soon(release.set)
+        return list(await asyncio.gather(first, *others))
+
+    reports = asyncio.run(scenario())
+    assert [report.sent for report in reports] == [1, 1, 1, 1, 0]
+    assert claims == [[outboxes[0]], sorted(outboxes[1:] + outboxes[-1:])]  # one shared claim
+    assert sorted(row_id for batch in records for row_id in batch) == outboxes
+    assert len(records) < len(outboxes)  # outcomes recorded together
+    assert sorted(key for _, key, _ in channel.sent) == sorted(reply_key(row) for row in outboxes)
+    assert {(row.status, row.claimed_by) for row in _rows(runtime)} == {("sent", None)}
+
+
+def test_an_outcome_recorded_by_another_sender_is_left_alone_in_a_shared_record(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    mine = runtime.router.answer(_dm("report assault", "Ev1", user="U1")).outbox
+    theirs = runtime.router.answer(_dm("report assault", "Ev2", user="U2")).outbox
+    assert mine is not None and theirs is not None
+    channel = FakePush("slack")
+    sender = _sender(runtime, channel)
+    jobs = sender._claim([mine, theirs])
+    with runtime.sessions.begin() as session:  # its lease lapsed and another sender took it over
+        row = session.get(QueuedReply, theirs)
+        assert row is not None
+        row.claimed_by = "w2"
+    counted = sender._record([_Outcome(job, delivery=Delivery("sent", message_id="m")) for job in jobs])
+    assert counted == ["sent", None]
+    assert [(row.status, row.claimed_by) for row in _rows(runtime)] == [("sent", None), ("sending", "w2")]

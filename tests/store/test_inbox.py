@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, select
 
 from store.db import make_sessions
-from store.inbox import bury, claim_expired, complete, receive
+from store.inbox import bury, claim_expired, complete, complete_many, receive, receive_many
 from store.models import InboxItem
 from tests.conftest import START
 
@@ -61,3 +61,31 @@ def test_buried_work_is_kept_redacted_and_never_claimed(engine: Engine) -> None:
         assert claim_expired(session=session, source="slack", now=START + LEASE * 10, lease=LEASE) == []
         row = session.scalars(select(InboxItem)).one()
         assert (row.status, row.payload) == ("dead", {"user": "U1"})
+
+
+def test_work_received_together_is_stored_in_one_insert_and_forgotten_in_one_delete(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        waiting = receive(session=session, source="slack", key="Ev0", payload={}, now=START, lease=LEASE)
+    with sessions.begin() as session:
+        ids = receive_many(
+            session=session,
+            source="slack",
+            work=[("Ev1", {"n": 1}), ("Ev0", {"n": 0}), ("Ev2", {"n": 2}), ("Ev1", {"n": "again"})],
+            now=START,
+            lease=LEASE,
+        )
+    first, already, second, again = ids
+    assert already is None and again is None  # waiting already, or earlier in the same batch
+    assert first is not None and second is not None and len({waiting, first, second}) == 3
+    with sessions.begin() as session:
+        stored = {row.id: row for row in session.scalars(select(InboxItem))}
+        assert (stored[first].dedupe_key, stored[first].payload) == ("Ev1", {"n": 1})
+        assert (stored[second].dedupe_key, stored[second].payload) == ("Ev2", {"n": 2})
+        assert {(row.status, row.attempts, row.lease_until) for row in stored.values()} == {
+            ("pending", 1, START + LEASE)
+        }
+    with sessions.begin() as session:
+        complete_many(session=session, item_ids=[first, second])
+    with sessions.begin() as session:
+        assert session.scalars(select(InboxItem.dedupe_key)).all() == ["Ev0"]
