@@ -164,8 +164,8 @@ def _serialize_cards_plainly(serializer: Any) -> None:
     A card is a plain JSON dict, which msrest walks node by node (about half of the ~1.6 ms it
     takes to serialize a reply); anything else still takes msrest's own path. Client-side
     validation is off because no Bot Framework model declares a rule (`_validation` is empty on
-    every one: a test checks it), so it only walked the activity to find nothing; a value of the
-    wrong type still fails, in serialization.
+    every one: a test checks it) and the connector's URL parameters carry none, so it only walked
+    the activity to find nothing; a missing or mistyped value still fails, in serialization.
     """
     general = serializer.serialize_type["object"]
 

@@ -165,3 +165,14 @@ def test_reused_connector_clients_serialize_cards_plainly() -> None:
     assert client._serialize.client_side_validation is False
     assert client._serialize.serialize_type["object"]({"a": [1]}) == {"a": [1]}
     assert asyncio.run(factory.create("https://smba.example/")) is client
+
+
+def test_a_missing_value_still_fails_before_anything_is_sent() -> None:
+    class Inner:
+        async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+            return ConnectorClient(BasicTokenAuthentication({"access_token": "t"}), base_url=service_url)
+
+    client = asyncio.run(_ReusedConnectors(Inner(), "app", OrderedDict()).create("http://127.0.0.1:9/"))
+    activity = botbuilder.schema.Activity(type="message", text="x")
+    with pytest.raises(ValueError):
+        asyncio.run(client.conversations.reply_to_activity("a:1", None, activity))
