@@ -9,7 +9,10 @@ message is a fixed sentence: it is what notifications and lock screens show.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,25 +155,82 @@ def _dicts(blocks: Iterable[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 
 
+#: A choice value the pack could have written (an `Id`): never an email, a case reference or a number.
+_PACK_ID = re.compile(r"[a-z][a-z0-9_]*")
+#: Replies whose blocks are kept, and the packs whose sentences are known (most recent last).
+_RENDERED: OrderedDict[tuple[Reply, int], tuple[str, int]] = OrderedDict()
+_RENDERED_MAX = 512
+_SENTENCES: OrderedDict[int, tuple[Pack, frozenset[str]]] = OrderedDict()
+
+
+def _sentences(pack: Pack) -> frozenset[str]:
+    """Every sentence of the pack, as written (the pack is held, so its id is not reused meanwhile)."""
+    known = _SENTENCES.get(id(pack))
+    if known is None or known[0] is not pack:
+        known = (pack, frozenset(pack.strings.values()))
+        _SENTENCES[id(pack)] = known
+        while len(_SENTENCES) > 4:
+            _SENTENCES.popitem(last=False)
+    return known[1]
+
+
+def _only_the_packs_words(pack: Pack, reply: Reply) -> bool:
+    """Whether everything in `reply` is the pack's own: its sentence unfilled, its buttons' labels
+    sentences of the pack and their values pack ids, no facts.
+
+    Only such replies (the menu, yes/no questions, a flow's fixed choices) are kept rendered: nothing
+    a person wrote or the bot knows about someone (a name, an email, a case reference) is held.
+    """
+    return (
+        not reply.facts
+        and reply.text == pack.strings.get(reply.key.removeprefix("strings."))
+        and all(
+            choice.label in _sentences(pack) and _PACK_ID.fullmatch(choice.value) for choice in reply.choices
+        )
+    )
+
+
+def _reply_dicts(pack: Pack, reply: Reply, number: int) -> tuple[list[dict[str, Any]], int]:
+    """A reply's blocks as plain JSON, its buttons and first block numbered from `number`; the
+    next number.
+
+    slack_sdk's `to_dict()` checks every element on every call (~0.1 ms a button): the pack's own
+    replies, the same for everyone, are checked once and kept (bounded, least recently used out).
+    """
+    key = (reply, number)
+    kept = _RENDERED.get(key)
+    if kept is not None:
+        _RENDERED.move_to_end(key)
+        return json.loads(kept[0]), kept[1]
+    counter = iter(range(number, 1_000_000))
+    blocks = _dicts(_reply_blocks(reply, counter))
+    after = next(counter)
+    if _only_the_packs_words(pack, reply):
+        _RENDERED[key] = (json.dumps(blocks), after)
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return blocks, after
+
+
 def render_replies(pack: Pack, replies: Sequence[Reply]) -> list[Message]:
     """One turn's replies as few messages as Slack's 50-block limit allows, buttons after their text."""
-    counter = iter(range(1, 1_000_000))
+    number = 1
     text = pack.text("strings.slack_notification")
     messages: list[Message] = []
-    current: list[Block] = []
+    current: list[dict[str, Any]] = []
     for reply in replies:
-        blocks = _reply_blocks(reply, counter)
+        blocks, number = _reply_dicts(pack, reply, number)
         if current and len(current) + len(blocks) > MESSAGE_BLOCKS:
-            messages.append(Message(text, _dicts(current)))
+            messages.append(Message(text, current))
             current = []
         for start in range(0, len(blocks), MESSAGE_BLOCKS):
             piece = blocks[start : start + MESSAGE_BLOCKS]
             if len(piece) == MESSAGE_BLOCKS:
-                messages.append(Message(text, _dicts(piece)))
+                messages.append(Message(text, piece))
             else:
                 current += piece
     if current:
-        messages.append(Message(text, _dicts(current)))
+        messages.append(Message(text, current))
     return messages
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.channels.port import HomeCase, HomePoint
+from bot.channels.slack import render
 from bot.channels.slack.render import escape, render_home, render_notice, render_reason_modal, render_replies
 from dialogs.schema import Pack
 from dialogs.types import Choice, Fact, Reply
@@ -137,3 +138,48 @@ def test_modal_and_notices_are_valid(pack: Pack) -> None:
     notice = render_notice(pack, "strings.slack_see_dm")
     assert_valid_blocks(notice.blocks)
     assert notice.text == pack.text("strings.slack_see_dm")
+
+
+def _menu(pack: Pack, key: str = "strings.menu", text: str | None = None) -> Reply:
+    flows = [flow for flow in (pack.flow(f) for f in pack.meta.menu) if flow]
+    return Reply(
+        key=key,
+        text=pack.text(key) if text is None else text,
+        choices=tuple(Choice(value=flow.id, label=pack.text(flow.title)) for flow in flows),
+        step="__menu__",
+    )
+
+
+def _fresh(pack: Pack, replies: list[Reply]) -> list[tuple[str, list[dict[str, object]]]]:
+    render._RENDERED.clear()
+    return [(m.text, m.blocks) for m in render_replies(pack, replies)]
+
+
+def test_the_packs_own_replies_are_rendered_once_then_kept_as_they_were(pack: Pack) -> None:
+    replies = [Reply(key="strings.ask_details", text="Free text first"), _menu(pack), _menu(pack)]
+    first = _fresh(pack, replies)
+    assert len(render._RENDERED) == 2  # the menu, numbered on the second time; not the free text
+    kept = [(m.text, m.blocks) for m in render_replies(pack, replies)]
+    assert kept == first
+    [(_, blocks)] = kept
+    assert_valid_blocks(blocks)
+    action_ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert len(set(action_ids)) == len(action_ids) == 2 * len(replies[1].choices)
+    next(b for b in blocks if b["type"] == "actions")["elements"].clear()  # a caller's change stays theirs
+    assert [(m.text, m.blocks) for m in render_replies(pack, replies)] == first
+
+
+def test_nothing_about_a_person_is_kept_rendered(pack: Pack) -> None:
+    menu = _menu(pack)
+    email = Choice(value="pc.victim@example.police.uk", label=pack.text("strings.yes"))
+    reference = Choice(value="HAM-2026-0001", label="HAM-2026-0001")
+    personal = [
+        menu.model_copy(update={"text": "Hello PC Smith, what would you like to do?"}),
+        menu.model_copy(update={"facts": (Fact(label="Case", value="HAM-2026-0001"),)}),
+        menu.model_copy(update={"choices": (*menu.choices, email)}),
+        menu.model_copy(update={"choices": (reference,)}),
+        Reply(key="strings.not_in_the_pack", text="Where: the car park"),
+    ]
+    for reply in personal:
+        assert _fresh(pack, [reply])
+        assert render._RENDERED == {}, reply

@@ -1,0 +1,178 @@
+"""The botbuilder binding's own shortcuts, each checked against what the SDK does itself."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections import OrderedDict
+from typing import Any
+
+import botbuilder.schema
+import botbuilder.schema.teams
+import jwt
+import pytest
+from botbuilder.core import InvokeResponse
+from botframework.connector import models as connector_models
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import EmulatorValidation, SkillValidation
+from msrest import Serializer
+from msrest.authentication import BasicTokenAuthentication
+
+from bot.channels.teams.botbuilder import _read_token, _ReusedConnectors, _serialize_cards_plainly
+from bot.channels.teams.cards import CARD_CONTENT_TYPE, render_cards
+from dialogs.schema import Pack
+from dialogs.types import Choice, Fact, Reply
+from tests.fake_teams import EMULATOR_ISSUER
+
+KEY = "k" * 32
+
+
+def _token(claims: dict[str, Any], **headers: Any) -> str:
+    return jwt.encode(claims, KEY, algorithm="HS256", headers=headers or {"kid": "key-1"})
+
+
+def _segment(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+CHANNEL = {"iss": "https://api.botframework.com", "aud": "app", "serviceurl": "https://smba.example"}
+HEADERS = {
+    "channel": "Bearer " + _token(CHANNEL),
+    "emulator": "Bearer " + _token({**CHANNEL, "iss": EMULATOR_ISSUER}),
+    "emulator v2": "Bearer " + _token({"iss": EMULATOR_ISSUER, "ver": "2.0", "azp": "app"}),
+    "skill": "Bearer " + _token({"iss": "https://other", "ver": "1.0", "aud": "app", "appid": "other-app"}),
+    "anonymous skill": "Bearer " + _token({"appid": "AnonymousSkill"}),
+    "no issuer": "Bearer " + _token({"aud": "app"}),
+    "empty issuer": "Bearer " + _token({"iss": "", "aud": "app"}),
+    "empty claims": "Bearer " + _token({}),
+    "no key id": "Bearer " + _token(CHANNEL, alg="HS256"),
+    "key id not a string": "Bearer " + f"{_segment({'alg': 'HS256', 'kid': 7})}.{_segment(CHANNEL)}.c2ln",
+    "payload not JSON": "Bearer " + f"{_segment({'alg': 'HS256', 'kid': 'k'})}.bm90IGpzb24.c2ln",
+    "garbage": "Bearer not-a-token",
+    "two words": "Bearer " + _token(CHANNEL) + " more",
+    "basic scheme": "Basic " + _token(CHANNEL),
+    "lower-case scheme": "bearer " + _token({**CHANNEL, "iss": EMULATOR_ISSUER}),
+}
+
+
+def _sdk_foreign(header: str) -> bool:
+    """What the binding asked the SDK before: its emulator test, then its skill test."""
+    try:
+        return bool(
+            EmulatorValidation.is_token_from_emulator(header) or SkillValidation.is_skill_token(header)
+        )
+    except Exception:
+        return True
+
+
+def _sdk_header(header: str) -> dict[str, Any] | None:
+    try:
+        return jwt.get_unverified_header(header.partition(" ")[2])
+    except jwt.PyJWTError:
+        return None
+
+
+@pytest.mark.parametrize("header", HEADERS.values(), ids=list(HEADERS))
+def test_one_read_of_the_token_judges_it_as_the_sdk_does(header: str) -> None:
+    foreign, jose = _read_token(header)
+    assert foreign == _sdk_foreign(header)
+    if not foreign:
+        assert jose == _sdk_header(header)
+
+
+def test_channel_tokens_pass_and_emulator_and_skill_tokens_do_not() -> None:
+    assert _read_token(HEADERS["channel"]) == (False, {"alg": "HS256", "kid": "key-1", "typ": "JWT"})
+    for kind in ("emulator", "emulator v2", "skill", "anonymous skill", "no issuer", "garbage"):
+        assert _read_token(HEADERS[kind])[0] is True, kind
+
+
+def _stock() -> Serializer:
+    models = {k: v for k, v in connector_models.__dict__.items() if isinstance(v, type)}
+    return Serializer(models)
+
+
+def _plainly() -> Serializer:
+    serializer = _stock()
+    _serialize_cards_plainly(serializer)
+    return serializer
+
+
+def _activities(pack: Pack) -> list[Any]:
+    reply = Reply(
+        key="strings.menu",
+        text="What would you like to do?\n\nPick one.",
+        facts=(Fact(label="Case", value="HAM-1"),),
+        choices=tuple(Choice(value=f"flow_{n}", label=f"Option {n}") for n in range(4)),
+        step="menu",
+    )
+    schema = botbuilder.schema
+    card = render_cards([reply], pack)[0]
+    odd = {"when": 1.5, "yes": True, "none": None, 7: "not a str key", "list": [1, "a", {"b": [None]}]}
+    return [
+        schema.Activity(
+            type=schema.ActivityTypes.message,
+            attachments=[schema.Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+            from_property=schema.ChannelAccount(id="28:app", name="Op Hampshire"),
+            conversation=schema.ConversationAccount(id="a:1", tenant_id="t"),
+            reply_to_id="f:1",
+        ),
+        schema.Activity(
+            type=schema.ActivityTypes.invoke_response,
+            value=InvokeResponse(status=200, body={"statusCode": 200, "value": card}),
+        ),
+        schema.Activity(
+            type=schema.ActivityTypes.message,
+            value=odd,
+            channel_data=botbuilder.schema.teams.TeamsChannelData(
+                tenant=botbuilder.schema.teams.TenantInfo(id="t")
+            ),
+            attachments=[schema.Attachment(content_type="text/plain", content=["a", 1, {"b": odd}])],
+        ),
+    ]
+
+
+def test_cards_serialize_exactly_as_msrest_serializes_them(pack: Pack) -> None:
+    for stock, plain in zip(_activities(pack), _activities(pack), strict=True):
+        assert _plainly().body(plain, "Activity") == _stock().body(stock, "Activity")
+
+
+def test_the_card_is_copied_not_shared(pack: Pack) -> None:
+    activity = _activities(pack)[0]
+    sent = _plainly().body(activity, "Activity")
+    sent["attachments"][0]["content"]["body"].clear()
+    assert activity.attachments[0].content["body"]
+
+
+def test_no_bot_framework_model_declares_a_validation_rule() -> None:
+    """Why client-side validation can be off: with no rule declared, it never finds anything."""
+    modules = [botbuilder.schema, botbuilder.schema.teams, connector_models]
+    models = [
+        v for m in modules for v in vars(m).values() if isinstance(v, type) and hasattr(v, "_attribute_map")
+    ]
+    assert len(models) > 50
+    assert [m.__name__ for m in models if getattr(m, "_validation", {})] == []
+
+
+def test_reused_connector_clients_serialize_cards_plainly() -> None:
+    class Inner:
+        async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+            return ConnectorClient(BasicTokenAuthentication({"access_token": "t"}), base_url=service_url)
+
+    factory = _ReusedConnectors(Inner(), "app", OrderedDict())
+    client = asyncio.run(factory.create("https://smba.example/"))
+    assert client.conversations._serialize is client._serialize
+    assert client._serialize.client_side_validation is False
+    assert client._serialize.serialize_type["object"]({"a": [1]}) == {"a": [1]}
+    assert asyncio.run(factory.create("https://smba.example/")) is client
+
+
+def test_a_missing_value_still_fails_before_anything_is_sent() -> None:
+    class Inner:
+        async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+            return ConnectorClient(BasicTokenAuthentication({"access_token": "t"}), base_url=service_url)
+
+    client = asyncio.run(_ReusedConnectors(Inner(), "app", OrderedDict()).create("http://127.0.0.1:9/"))
+    activity = botbuilder.schema.Activity(type="message", text="x")
+    with pytest.raises(ValueError):
+        asyncio.run(client.conversations.reply_to_activity("a:1", None, activity))
