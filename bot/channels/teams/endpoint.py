@@ -60,12 +60,14 @@ class _Endpoint:
         options: TeamsOptions,
         clock: Clock,
         binding: Binding,
+        rules: Rules,
+        replies: ReplySender,
     ) -> None:
         self.mode = mode
         self.app_id = settings.microsoft_app_id or ""
-        self.rules = Rules.of(settings, mode, options.service_origins)
+        self.rules = rules
         self.binding = binding
-        self.handler = TeamsHandler(port, options, clock)
+        self.handler = TeamsHandler(port, options, clock, replies)
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Check one request and, if it passes, run its turn; answer with the invoke response."""
@@ -162,12 +164,15 @@ def add_teams_routes(
         raise TeamsConfigError("Teams is off: bot.app answers POST /api/messages itself")
     options = options or TeamsOptions()
     binding = make_binding(settings, mode, options, clock, sdk=sdk)
-    endpoint = _Endpoint(port, settings, mode, options, clock, binding)
+    rules = Rules.of(settings, mode, options.service_origins)
+    # One sender for the process, so that turns answered together share their outbox transactions:
+    # a turn's replies go out on the activity's own turn, and replies a crash or an outage left in
+    # the outbox go out proactively, to the stored reference.
+    replies = port.reply_sender(TeamsChannel(binding, pack=port.pack, rules=rules, options=options))
+    endpoint = _Endpoint(port, settings, mode, options, clock, binding, rules, replies)
     app.router.add_post("/api/messages", endpoint.post)
     app.cleanup_ctx.append(binding.lifecycle)
-    # Replies a crash or an outage left in the outbox go out proactively, to the stored reference.
-    channel = TeamsChannel(binding, pack=port.pack, rules=endpoint.rules, options=options)
-    app.cleanup_ctx.append(partial(_sending_left_replies, port.reply_sender(channel), settings))
+    app.cleanup_ctx.append(partial(_sending_left_replies, replies, settings))
     if mode == "local":
         log.warning(messages.teams_unauthenticated())
         return

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from bot import messages
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Attempt, Delivery, Found, Pace, send_with_retry
-from bot.channels.port import Port, Update
+from bot.channels.port import Port, ReplySender, Update
 from bot.channels.teams.cards import read_submit, render_cards
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.references import conversation_reference
@@ -94,8 +94,9 @@ def _card_action_response(status: int, kind: str, value: object) -> InvokeAnswer
 class TeamsHandler:
     """Turns activities into the port's inputs and its replies into cards."""
 
-    def __init__(self, port: Port, options: TeamsOptions, clock: Clock) -> None:
+    def __init__(self, port: Port, options: TeamsOptions, clock: Clock, replies: ReplySender) -> None:
         self.port = port
+        self.replies = replies
         self.pack = port.pack
         self.options = options
         self.clock = clock
@@ -203,7 +204,7 @@ class TeamsHandler:
         if turned.outbox is not None:
             # Committed with the turn, sent from the outbox on the activity's own turn; a reply a
             # crash left unsent goes out proactively with the reminders.
-            await self.port.reply_sender(_TurnChannel(self, turn)).deliver([turned.outbox])
+            await self.replies.deliver([turned.outbox], via=_TurnChannel(self, turn))
         await self._update_reminders(activity, turn, turned.updates)
 
     async def _update_reminders(
