@@ -9,7 +9,8 @@ on Teams (Activity JSON with a signed channel token), each one conversation, spr
 instances. Each user says something every `--pace` seconds (default 10: 100 turns a second in all,
 twelve times the most events Slack sends one workspace's app and ten times a force's busiest hour
 as performance.md (f) sets it), for `--seconds` (bounded), then the replies are given `--drain`
-seconds to arrive.
+seconds to arrive. Users start at the offered rate (`--spawn-rate`, default users/pace), so the
+load is steady from the first second rather than a burst of first messages.
 
 Prints, per configuration: Slack acknowledgement p50/p99 (Locust's response time), turn latency
 p50/p99 (Slack: from sending the DM to the reply reaching the mock Web API; Teams: the request,
@@ -113,6 +114,7 @@ def drive(plan_file: str) -> None:
                         "at": started,
                         "ms": answer.elapsed.total_seconds() * 1000,
                         "ok": ok,
+                        "status": answer.status_code,
                     }
                 )
                 if ok:
@@ -329,6 +331,12 @@ def _measure(label: str, requests: list[dict[str, Any]], replies: dict[str, list
     slack = [r for r in requests if r["kind"] == "slack"]
     teams = [r for r in requests if r["kind"] == "teams"]
     errors = sum(not r["ok"] for r in requests)
+    # What the errors were: "teams 0" is a request that got no answer (Locust's connection failed).
+    failures: dict[str, int] = {}
+    for r in requests:
+        if not r["ok"]:
+            name = f"{r['kind']} {r.get('status', '?')}"
+            failures[name] = failures.get(name, 0) + 1
     turns = [r["ms"] for r in teams if r["ok"]]
     lost = 0
     by_user: dict[str, list[dict[str, Any]]] = {}
@@ -354,6 +362,7 @@ def _measure(label: str, requests: list[dict[str, Any]], replies: dict[str, list
         "turn_p50": _percentile(turns, 0.5),
         "turn_p99": _percentile(turns, 0.99),
         "errors": errors,
+        "failures": failures,
         "lost": lost,
     }
 
@@ -458,7 +467,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000, help="concurrent conversations")
     parser.add_argument("--seconds", type=float, default=60, help="how long the load runs, per configuration")
     parser.add_argument("--pace", type=float, default=10, help="seconds between one user's messages")
-    parser.add_argument("--spawn-rate", type=float, default=200, help="users started a second")
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=None,
+        help="users started a second (default users/pace: the offered rate is steady from the start; "
+        "a higher rate adds a burst of first messages, which performance.md measures apart)",
+    )
     parser.add_argument("--drain", type=float, default=30, help="seconds given to replies after the load")
     parser.add_argument("--no-pin", action="store_true", help="servers, load and mocks share every CPU")
     parser.add_argument(
@@ -469,6 +484,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     offered = args.users / args.pace
+    if args.spawn_rate is None:
+        args.spawn_rate = offered
     print(f"{args.users} conversations, each a message per {args.pace:g} s ({offered:.0f} turns/s offered)")
     print(f"{args.seconds:g} s of load per configuration, then {args.drain:g} s for the last replies")
     split = None if args.no_pin else _cpus()
@@ -503,7 +520,8 @@ def main() -> None:
         verdict = [
             f"ack p99 {'<' if r['ack_p99'] < ACK_GOAL else '>='} {ACK_GOAL:.0f} ms",
             f"turn p99 {'<' if r['turn_p99'] < TURN_GOAL else '>='} {TURN_GOAL:.0f} ms",
-            f"{r['errors']} errors",
+            f"{r['errors']} errors"
+            + (f" ({', '.join(f'{k}: {n}' for k, n in r['failures'].items())})" if r["failures"] else ""),
             f"{r['lost']} unanswered",
         ]
         print(f"{r['label']}: " + ", ".join(verdict))
