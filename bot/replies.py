@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: Backoff before an `uncertain` send is looked up.
 _UNCERTAIN_RECHECK = timedelta(minutes=1)
+#: The most waiting replies one claim leases (store.replies.claim's own default).
+_CLAIM_LIMIT = 100
 
 
 def queue_replies(
@@ -150,7 +152,8 @@ class ReplySender:
 
     # --- the database -------------------------------------------------------------------------
 
-    def _claim(self, ids: Sequence[int] | None) -> list[_Job]:
+    def _lease_jobs(self, ids: Sequence[int] | None, limit: int) -> list[_Job]:
+        """One transaction leasing `ids` (None: the replies waiting and due), at most `limit`."""
         now = self.clock()
         with self.sessions.begin() as session:
             rows = outbox.claim(
@@ -160,8 +163,12 @@ class ReplySender:
                 worker=self.worker,
                 lease=self.lease,
                 ids=ids,
+                limit=limit,
             )
             return [_job(row) for row in rows]
+
+    def _claim(self, ids: Sequence[int] | None) -> list[_Job]:
+        return self._lease_jobs(ids, _CLAIM_LIMIT)
 
     def _lapsed(self) -> list[_Job]:
         now = self.clock()
@@ -178,18 +185,7 @@ class ReplySender:
     def _claim_together(self, batches: Sequence[Sequence[int]]) -> list[list[_Job]]:
         """`_claim` for several callers' ids in one transaction; each caller's jobs, in id order."""
         wanted = sorted({row_id for ids in batches for row_id in ids})
-        now = self.clock()
-        with self.sessions.begin() as session:
-            rows = outbox.claim(
-                session=session,
-                channel=self.channel.name,
-                now=now,
-                worker=self.worker,
-                lease=self.lease,
-                ids=wanted,
-                limit=len(wanted),
-            )
-            jobs = {row.id: _job(row) for row in rows}
+        jobs = {job.id: job for job in self._lease_jobs(wanted, len(wanted))}
         claimed: list[list[_Job]] = []
         for ids in batches:  # a row asked for twice goes to the first asking, as claims in turn would
             claimed.append([jobs.pop(row_id) for row_id in sorted(set(ids)) if row_id in jobs])
