@@ -289,7 +289,7 @@ def run_configuration(
     """Start the instances, drive the load from another process, and measure what came back."""
     folder = Path(tempfile.mkdtemp(prefix="hampshire-load-"))
     servers = []
-    split = None if args.no_pin else _cpus()
+    split = args.split
     try:
         for number, database in enumerate(databases):
             config = {**rig.server_config(), **database, "migrate": number == 0}
@@ -337,7 +337,8 @@ def _measure(label: str, requests: list[dict[str, Any]], replies: dict[str, list
         if not r["ok"]:
             name = f"{r['kind']} {r.get('status', '?')}"
             failures[name] = failures.get(name, 0) + 1
-    turns = [r["ms"] for r in teams if r["ok"]]
+    teams_turns = [r["ms"] for r in teams if r["ok"]]
+    slack_turns: list[float] = []
     lost = 0
     by_user: dict[str, list[dict[str, Any]]] = {}
     for r in slack:
@@ -352,8 +353,9 @@ def _measure(label: str, requests: list[dict[str, Any]], replies: dict[str, list
             if first is None:
                 lost += 1
             else:
-                turns.append((first - request["at"]) * 1000)
+                slack_turns.append((first - request["at"]) * 1000)
     acks = [r["ms"] for r in slack]
+    turns = slack_turns + teams_turns
     return {
         "label": label,
         "requests": len(requests),
@@ -361,6 +363,10 @@ def _measure(label: str, requests: list[dict[str, Any]], replies: dict[str, list
         "ack_p99": _percentile(acks, 0.99),
         "turn_p50": _percentile(turns, 0.5),
         "turn_p99": _percentile(turns, 0.99),
+        "by_platform": {
+            name: (_percentile(times, 0.5), _percentile(times, 0.99))
+            for name, times in (("Slack", slack_turns), ("Teams", teams_turns))
+        },
         "errors": errors,
         "failures": failures,
         "lost": lost,
@@ -488,7 +494,9 @@ def main() -> None:
         args.spawn_rate = offered
     print(f"{args.users} conversations, each a message per {args.pace:g} s ({offered:.0f} turns/s offered)")
     print(f"{args.seconds:g} s of load per configuration, then {args.drain:g} s for the last replies")
-    split = None if args.no_pin else _cpus()
+    # Chosen once, before this process pins itself to the load's CPUs: asked afterwards, the
+    # affinity would be those CPUs alone and the servers would run on them too.
+    split = args.split = None if args.no_pin else _cpus()
     if split:
         os.sched_setaffinity(0, split[1])  # the mocks' loop runs in this process
         print(f"servers on CPU {sorted(split[0])}, load and mocks on CPU {sorted(split[1])}")
@@ -525,6 +533,12 @@ def main() -> None:
             f"{r['lost']} unanswered",
         ]
         print(f"{r['label']}: " + ", ".join(verdict))
+        print(
+            f"{r['label']} turns by platform: "
+            + ", ".join(
+                f"{name} p50 {p50:.0f} ms p99 {p99:.0f} ms" for name, (p50, p99) in r["by_platform"].items()
+            )
+        )
     print(f"median of the two turn p50s: {statistics.median([r['turn_p50'] for r in results]):.0f} ms")
 
 
