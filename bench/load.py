@@ -20,6 +20,12 @@ lost), the servers' CPU time per message (read from /proc: what a turn costs, wh
 machine), and the SQLite/PostgreSQL ratio of the turn p99s. Goals: Slack acknowledgement p99 < 1.5 s,
 turn p99 < 100 ms, no errors, nothing unanswered.
 
+The baseline runs first, under the same load: a bare aiohttp server (`null`) that makes the same
+HTTP exchanges with no bot behind them (a Slack event answered 200 and one `chat.postMessage` to
+the mock; a Teams activity answered 200 after one post to the mock connector). Its figures are the
+floor of the rig itself (Locust, the mocks, loopback), and each configuration's turn p50 and p99
+are also printed as ratios to it (performance.md section 3: a baseline in the same run).
+
 On a machine with two CPUs or more, the servers run on the first and the load and the mocks on the
 others (performance.md section 3: pin the server to core 0, the load and mocks to core 1), so the
 load tool is not measured as the bot's cost; `--no-pin` shares every CPU. The database server is the
@@ -234,6 +240,53 @@ def serve(config_file: str) -> None:
     asyncio.run(main())
 
 
+def serve_null(config_file: str) -> None:
+    """The baseline: the same HTTP exchanges as the bot's with no bot behind them (see the docstring)."""
+    import asyncio
+
+    import aiohttp
+    from aiohttp import web
+
+    config = json.loads(Path(config_file).read_text(encoding="utf-8"))
+
+    async def main() -> None:
+        session = aiohttp.ClientSession()
+        posting: set[asyncio.Task[None]] = set()
+
+        async def post(url: str, body: dict[str, Any], token: str) -> None:
+            async with session.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as answer:
+                await answer.read()
+
+        async def slack(request: web.Request) -> web.Response:
+            event = (await request.json())["event"]
+            reply = {"channel": event["user"], "text": "baseline"}
+            task = asyncio.ensure_future(
+                post(config["slack_api"] + "chat.postMessage", reply, "xoxb-test-bot-token")
+            )
+            posting.add(task)  # answered after the acknowledgement, as the bot's are
+            task.add_done_callback(posting.discard)
+            return web.Response(status=200)
+
+        async def teams(request: web.Request) -> web.Response:
+            activity = await request.json()
+            base = activity["serviceUrl"].rstrip("/")
+            url = f"{base}/v3/conversations/{activity['conversation']['id']}/activities/{activity['id']}"
+            await post(url, {"type": "message", "text": "baseline"}, OUTBOUND)
+            return web.Response(status=200)
+
+        app = web.Application()
+        app.router.add_post("/slack/events", slack)
+        app.router.add_post("/api/messages", teams)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(f"PORT {runner.addresses[0][1]}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
 # --- the run --------------------------------------------------------------------------------------
 
 
@@ -264,12 +317,12 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _start_server(
-    config: dict[str, Any], folder: Path, name: str, cpus: set[int] | None = None
+    config: dict[str, Any], folder: Path, name: str, cpus: set[int] | None = None, mode: str = "serve"
 ) -> tuple[subprocess.Popen[str], str]:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, __file__, "serve", str(path)],
+        [sys.executable, __file__, mode, str(path)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -284,7 +337,7 @@ def _start_server(
 
 
 def run_configuration(
-    label: str, databases: list[dict[str, Any]], rig: Any, args: argparse.Namespace
+    label: str, databases: list[dict[str, Any]], rig: Any, args: argparse.Namespace, mode: str = "serve"
 ) -> dict[str, Any]:
     """Start the instances, drive the load from another process, and measure what came back."""
     folder = Path(tempfile.mkdtemp(prefix="hampshire-load-"))
@@ -293,7 +346,8 @@ def run_configuration(
     try:
         for number, database in enumerate(databases):
             config = {**rig.server_config(), **database, "migrate": number == 0}
-            servers.append(_start_server(config, folder, f"{label}-{number}", split[0] if split else None))
+            cpus = split[0] if split else None
+            servers.append(_start_server(config, folder, f"{label}-{number}", cpus, mode))
         rig.reset()
         plan = {
             **rig.plan(),
@@ -505,6 +559,7 @@ def main() -> None:
     rig = Rig((args.users + 1) // 2)
     results = []
     try:
+        baseline = run_configuration("baseline", [{}], rig, args, mode="null")
         folder = Path(tempfile.mkdtemp(prefix="hampshire-load-db-"))
         results.append(run_configuration("sqlite x1", [{"db": f"sqlite:///{folder / 'load.db'}"}], rig, args))
         postgres = _postgres(args.postgres)
@@ -517,13 +572,22 @@ def main() -> None:
         rig.close()
     print(f"{'configuration':<15}{'requests':>9}{'sent/s':>7}{'ack p50':>9}{'ack p99':>9}{'turn p50':>10}"
           f"{'turn p99':>10}{'errors':>8}{'unanswered':>12}{'CPU/msg':>9}")  # fmt: skip
-    for r in results:
+    for r in [baseline, *results]:
         print(f"{r['label']:<15}{r['requests']:>9}{r['rate']:>7.0f}{r['ack_p50']:>7.0f}ms{r['ack_p99']:>7.0f}ms"
               f"{r['turn_p50']:>8.0f}ms{r['turn_p99']:>8.0f}ms{r['errors']:>8}{r['lost']:>12}"
               f"{r['cpu_ms']:>7.1f}ms")  # fmt: skip
     if len(results) == 2:
         ratio = results[0]["turn_p99"] / results[1]["turn_p99"]
         print(f"SQLite/PostgreSQL turn p99 ratio: {ratio:.2f}")
+    print(
+        f"baseline (the rig's floor): ack p99 {baseline['ack_p99']:.0f} ms, "
+        f"turn p50 {baseline['turn_p50']:.0f} ms, turn p99 {baseline['turn_p99']:.0f} ms"
+    )
+    for r in results:
+        print(
+            f"{r['label']} over the baseline: turn p50 {r['turn_p50'] / baseline['turn_p50']:.1f}x, "
+            f"turn p99 {r['turn_p99'] / baseline['turn_p99']:.1f}x"
+        )
     for r in results:
         verdict = [
             f"ack p99 {'<' if r['ack_p99'] < ACK_GOAL else '>='} {ACK_GOAL:.0f} ms",
@@ -547,5 +611,7 @@ if __name__ == "__main__":
         drive(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "serve":
         serve(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "null":
+        serve_null(sys.argv[2])
     else:
         main()
