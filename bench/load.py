@@ -187,6 +187,20 @@ def _teams_message(plan: dict[str, Any], person: dict[str, Any]) -> dict[str, An
 # --- one instance of the bot (a separate process) ---------------------------------------------
 
 
+async def _listen(app: Any) -> None:
+    """Serve `app` on an ephemeral loopback port, print the port for the runner, and run until killed."""
+    import asyncio
+
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(f"PORT {runner.addresses[0][1]}", flush=True)
+    await asyncio.Event().wait()
+
+
 def serve(config_file: str) -> None:
     """Serve the real application on an ephemeral loopback port; print the port; run until killed."""
     import asyncio
@@ -230,12 +244,7 @@ def serve(config_file: str) -> None:
         )
         add_teams_routes(app, port, settings, clock=runtime.clock, options=teams)
         add_slack_routes(app, port, settings, clock=runtime.clock)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        print(f"PORT {runner.addresses[0][1]}", flush=True)
-        await asyncio.Event().wait()
+        await _listen(app)
 
     asyncio.run(main())
 
@@ -277,12 +286,7 @@ def serve_null(config_file: str) -> None:
         app = web.Application()
         app.router.add_post("/slack/events", slack)
         app.router.add_post("/api/messages", teams)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        print(f"PORT {runner.addresses[0][1]}", flush=True)
-        await asyncio.Event().wait()
+        await _listen(app)
 
     asyncio.run(main())
 
