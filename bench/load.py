@@ -54,6 +54,9 @@ sys.path.insert(0, str(ROOT))
 #: Credentials of the mocks; never real ones.
 SLACK_SECRET = "bench-signing-secret"
 OUTBOUND = "bench-outbound-token"
+#: The bot token the mock Web API accepts (tests.slack_mock.BOT_TOKEN, not imported: `drive` must
+#: patch the standard library before anything imports it).
+SLACK_TOKEN = "xoxb-test-bot-token"
 #: Slack ack and turn goals, in milliseconds.
 ACK_GOAL, TURN_GOAL = 1500.0, 100.0
 
@@ -218,7 +221,7 @@ def serve(config_file: str) -> None:
 
     config = json.loads(Path(config_file).read_text(encoding="utf-8"))
     settings = Settings(
-        slack_bot_token="xoxb-test-bot-token",
+        slack_bot_token=SLACK_TOKEN,
         slack_signing_secret=SLACK_SECRET,
         slack_team_id=config["team"],
         slack_api_url=config["slack_api"],
@@ -269,9 +272,7 @@ def serve_null(config_file: str) -> None:
         async def slack(request: web.Request) -> web.Response:
             event = (await request.json())["event"]
             reply = {"channel": event["user"], "text": "baseline"}
-            task = asyncio.ensure_future(
-                post(config["slack_api"] + "chat.postMessage", reply, "xoxb-test-bot-token")
-            )
+            task = asyncio.ensure_future(post(config["slack_api"] + "chat.postMessage", reply, SLACK_TOKEN))
             posting.add(task)  # answered after the acknowledgement, as the bot's are
             task.add_done_callback(posting.discard)
             return web.Response(status=200)

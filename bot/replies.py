@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 
 #: Backoff before an `uncertain` send is looked up.
 _UNCERTAIN_RECHECK = timedelta(minutes=1)
-#: The most waiting replies one claim leases (store.replies.claim's own default).
-_CLAIM_LIMIT = 100
 
 
 def queue_replies(
@@ -168,7 +166,7 @@ class ReplySender:
             return [_job(row) for row in rows]
 
     def _claim(self, ids: Sequence[int] | None) -> list[_Job]:
-        return self._lease_jobs(ids, _CLAIM_LIMIT)
+        return self._lease_jobs(ids, outbox.CLAIM_LIMIT)
 
     def _lapsed(self) -> list[_Job]:
         now = self.clock()

@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 
 from store.models import QueuedReply
 
-__all__ = ["claim", "lapsed", "queue", "renew", "rows", "take"]
+__all__ = ["CLAIM_LIMIT", "claim", "lapsed", "queue", "renew", "rows", "take"]
+
+#: The most rows one claim (or one look-up of lapsed leases) takes.
+CLAIM_LIMIT = 100
 
 
 _REPLIES = cast(Table, QueuedReply.__table__)
@@ -74,7 +77,7 @@ def claim(
     worker: str,
     lease: timedelta,
     ids: Sequence[int] | None = None,
-    limit: int = 100,
+    limit: int = CLAIM_LIMIT,
 ) -> list[QueuedReply]:
     """Lease waiting replies on `channel` to `worker`, oldest first (`ids`: those rows alone, due or not)."""
     query = select(QueuedReply).where(QueuedReply.channel == channel, QueuedReply.status == "pending")
@@ -87,7 +90,7 @@ def claim(
 
 
 def lapsed(
-    *, session: Session, channel: str, now: datetime, worker: str, lease: timedelta, limit: int = 100
+    *, session: Session, channel: str, now: datetime, worker: str, lease: timedelta, limit: int = CLAIM_LIMIT
 ) -> list[QueuedReply]:
     """Replies that may or may not have arrived (a lapsed lease, an `uncertain` outcome), re-leased
     to `worker` to be looked up."""
