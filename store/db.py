@@ -2,7 +2,12 @@
 
 SQLite is the embedded default: a file in the user's data folder, in WAL mode with a busy timeout,
 and every transaction begun with `BEGIN IMMEDIATE` so that a turn that reads then writes waits for
-the lock instead of failing. PostgreSQL (any SQLAlchemy URL) is the production database.
+the lock instead of failing. An engine's own writers also take turns in the process (`_WriteTurns`):
+SQLite's busy handler sleeps between retries (1 ms, then 2, 5, 10 ... up to 100 ms), so under load
+a writer that has waited once keeps oversleeping, and can wait hundreds of milliseconds for a lock
+held a millisecond at a time, while a writer waiting its turn here is let in the moment the other
+commits. Other processes (a CLI command beside the server) still meet the busy timeout.
+PostgreSQL (any SQLAlchemy URL) is the production database.
 
 Every engine carries its data key (`store.crypto`): `HAMPSHIRE_DATA_KEY` when given, else for a
 SQLite file the 0600 key file beside it (created on first use). A server database has no default
@@ -11,6 +16,8 @@ key: it opens, but encrypted columns cannot be read or written and start-up refu
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +105,73 @@ def make_engine(url: str, *, data_key: str | None = None, **options: Any) -> Eng
     return engine
 
 
+class _WriteTurns:
+    """One engine's SQLite writers, one at a time: the next is let in as the last commits.
+
+    Waiting gives up after the busy timeout, as SQLite's own wait would ("database is locked").
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        #: Writers waiting for their turn now (tests watch it).
+        self.waiting = 0
+
+    def take(self) -> None:
+        """Wait for the turn to write; raises `sqlite3.OperationalError` after the busy timeout."""
+        self.waiting += 1
+        try:
+            taken = self._lock.acquire(timeout=self.timeout)
+        finally:
+            self.waiting -= 1
+        if not taken:
+            raise sqlite3.OperationalError("database is locked")
+
+    def give_back(self) -> None:
+        """End the turn (the transaction has committed or rolled back)."""
+        self._lock.release()
+
+
+class _TurnTakingConnection(sqlite3.Connection):
+    """A SQLite connection that gives its engine's write turn back when its transaction ends."""
+
+    turns: _WriteTurns  # set on each engine's own subclass
+    _writing = False
+
+    def begin_writing(self) -> None:
+        """Take the turn, then `BEGIN IMMEDIATE`; the turn is given back if that fails."""
+        self.turns.take()
+        self._writing = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._end_turn()
+            raise
+
+    def _end_turn(self) -> None:
+        if self._writing:
+            self._writing = False
+            self.turns.give_back()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._end_turn()
+
+
 def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
     # Statement parameters hold what people told the bot: keep them out of exception messages.
     options.setdefault("hide_parameters", True)
@@ -106,8 +180,13 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
     memory = parsed.database in (None, "", ":memory:")
     if memory:
         options.setdefault("poolclass", StaticPool)
+    # Each engine its own connection class, so that its connections share its turns and no other's.
+    turns = _WriteTurns(_SQLITE_BUSY_SECONDS)
+    factory = type("EngineConnection", (_TurnTakingConnection,), {"turns": turns})
     engine = create_engine(
-        url, connect_args={"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False}, **options
+        url,
+        connect_args={"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False, "factory": factory},
+        **options,
     )
 
     @event.listens_for(engine, "connect")
@@ -125,8 +204,10 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A reader (a report: seconds over a big history) must not hold the write lock meanwhile.
-        reading = connection.get_execution_options().get(READ_ONLY)
-        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.connection.dbapi_connection.begin_writing()
 
     return engine
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -83,3 +84,110 @@ def test_a_read_only_engine_reads_while_another_connection_writes(tmp_path: Path
         writer.execute("ROLLBACK")
         writer.close()
         engine.dispose()
+
+
+# --- SQLite: an engine's writers take turns in the process ------------------------------------
+
+
+def _impatient_engine(path: Path) -> tuple[Engine, Any]:
+    """A SQLite engine whose connections do not wait for SQLite's lock at all (busy timeout 0),
+    and its write turns: any wait a test sees is a wait for the turn."""
+    from sqlalchemy import event, text
+
+    engine = make_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS said (word TEXT)"))
+        turns = connection.connection.dbapi_connection.turns
+    return engine, turns
+
+
+def _said(engine: Engine) -> list[str]:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return sorted(connection.execute(text("SELECT word FROM said")).scalars())
+
+
+def test_a_second_writer_waits_for_its_turn_instead_of_failing_on_the_lock(tmp_path: Path) -> None:
+    """With no busy timeout, SQLite would refuse the second writer ("database is locked") at once:
+    it waits for the first to commit instead, and both writes are kept."""
+    import threading
+
+    from sqlalchemy import text
+
+    engine, turns = _impatient_engine(tmp_path / "bot.db")
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO said VALUES ('second')"))
+        except BaseException as error:
+            failures.append(error)
+
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO said VALUES ('first')"))
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        for _ in range(2000):  # until the second writer is waiting (bounded)
+            if turns.waiting or not waiter.is_alive():
+                break
+            threading.Event().wait(0.005)
+        assert turns.waiting == 1, failures
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert failures == []
+    assert _said(engine) == ["first", "second"]
+    engine.dispose()
+
+
+def test_a_write_that_fails_or_rolls_back_gives_its_turn_back(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlalchemy import text
+
+    engine, turns = _impatient_engine(tmp_path / "bot.db")
+    turns.timeout = 0  # a turn not given back fails the next write at once, not after 30 s
+    with pytest.raises(RuntimeError), engine.begin() as connection:
+        connection.execute(text("INSERT INTO said VALUES ('rolled back')"))
+        raise RuntimeError("the turn failed")
+    other_process = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")  # a CLI command beside the server, mid-write
+    with pytest.raises(Exception, match="locked"), engine.begin() as connection:
+        connection.execute(text("INSERT INTO said VALUES ('refused')"))
+    other_process.execute("ROLLBACK")
+    other_process.close()
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO said VALUES ('kept')"))
+    assert _said(engine) == ["kept"]
+    engine.dispose()
+
+
+def test_a_reader_takes_no_turn(tmp_path: Path) -> None:
+    import threading
+
+    from sqlalchemy import text
+
+    from store.db import READ_ONLY
+
+    engine, turns = _impatient_engine(tmp_path / "bot.db")
+    turns.timeout = 0
+    done: list[str] = []
+
+    def write() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO said VALUES ('written')"))
+        done.append("written")
+
+    with engine.execution_options(**{READ_ONLY: True}).begin() as connection:
+        connection.execute(text("SELECT count(*) FROM said")).scalar()
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(10)
+    assert done == ["written"]
+    engine.dispose()
