@@ -8,6 +8,7 @@ would suggest a wrong URL.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -18,7 +19,7 @@ from bot.channels.configured import slack_off_reason, teams_off_reason
 from bot.conversation import RuntimePort
 from bot.runtime import Runtime
 
-__all__ = ["RUNTIME", "SLACK_PATH", "TEAMS_PATH", "create_app"]
+__all__ = ["RUNTIME", "SLACK_PATH", "TEAMS_PATH", "create_app", "freeze_startup_heap"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,17 @@ def _add_teams(app: web.Application, port: RuntimePort, runtime: Runtime) -> Non
     add_teams_routes(app, port, runtime.settings, clock=runtime.clock)
 
 
+async def freeze_startup_heap(app: web.Application) -> None:
+    """Set what start-up built (modules, the pack, the SDKs) aside from the garbage collector.
+
+    A full collection walks every tracked object: with the start-up heap in it (about 250,000
+    objects) each took over 100 ms, every few seconds under load, and every request in flight
+    waited for it. Frozen, the objects stay alive (they would anyway) and are not walked again.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
     """The application, with each channel's routes registered explicitly.
 
@@ -77,6 +89,7 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", _healthz)
+    app.on_startup.append(freeze_startup_heap)
     if schedule:
         app.cleanup_ctx.append(_scheduler)
     # The channels reach the bot only through its port: one for both, sharing the router.
