@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -48,6 +49,8 @@ READ_ONLY = "hampshire_read_only"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds a writer waits for SQLite's lock before giving up.
 _SQLITE_BUSY_SECONDS = 30
+#: A server connection back in the pool for longer than this is pinged before it is used again.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def default_database_url() -> str:
@@ -103,6 +106,38 @@ def make_engine(url: str, *, data_key: str | None = None, **options: Any) -> Eng
     if keyring is not None:
         attach_keyring(engine, keyring)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled server connection before use only when it has been idle a while.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip to the server for every
+    transaction, about a fifth of a message's round trips on PostgreSQL. A connection that was in
+    use seconds ago is not pinged; one idle longer (the server may have restarted meanwhile) is,
+    and a dead one is replaced before anyone uses it (the pool's checkout event may raise
+    `DisconnectionError`). A server lost while connections are in use fails the statements in
+    flight, and SQLAlchemy then retires every connection older than the failure.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        # As pre-ping does: a dead connection retires the whole pool (the server went away), and
+        # the pool connects afresh before handing a connection out.
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError() from error
+            raise
+        if not alive:
+            raise exc.InvalidatePoolError()
 
 
 class _WriteTurns:
@@ -176,7 +211,9 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
     # Statement parameters hold what people told the bot: keep them out of exception messages.
     options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **options)
+        engine = create_engine(url, **options)
+        _ping_when_idle(engine)
+        return engine
     memory = parsed.database in (None, "", ":memory:")
     if memory:
         options.setdefault("poolclass", StaticPool)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, inspect, select
 
 from store.db import database_location, make_engine, make_sessions, upgrade
 from store.models import Base, Person
+from tests.conftest import POSTGRES_URL
 
 
 def test_migrations_create_exactly_the_models(engine: Engine) -> None:
@@ -191,3 +192,54 @@ def test_a_reader_takes_no_turn(tmp_path: Path) -> None:
         writer.join(10)
     assert done == ["written"]
     engine.dispose()
+
+
+# --- PostgreSQL: a pooled connection is pinged only after it has been idle ---------------------
+
+
+def _counting_pings(engine: Engine) -> list[int]:
+    pings: list[int] = []
+    ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings.append(1)
+        return ping(dbapi_connection)
+
+    engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    return pings
+
+
+@pytest.mark.postgres
+def test_a_connection_in_steady_use_is_not_pinged_at_every_checkout(postgres_engine: Engine) -> None:
+    """A ping is a round trip per transaction: only a connection idle a while is pinged."""
+    from sqlalchemy import text
+
+    pings = _counting_pings(postgres_engine)
+    for _ in range(5):
+        with postgres_engine.begin() as connection:
+            connection.execute(text("SELECT 1"))
+    assert len(pings) <= 1  # at most the first checkout of a connection idle since the migration
+
+
+@pytest.mark.postgres
+def test_an_idle_connection_the_server_dropped_is_replaced_before_it_is_used(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server restarted (here: the connection's backend is terminated) while the connection
+    sat in the pool: the next transaction pings it, finds it dead and runs on a fresh one."""
+    from sqlalchemy import create_engine, text
+
+    import store.db
+
+    with postgres_engine.connect() as connection:
+        dropped = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped}).scalar()
+    admin.dispose()
+    monkeypatch.setattr(store.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle long enough
+    pings = _counting_pings(postgres_engine)
+    with postgres_engine.begin() as connection:
+        now = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    assert now != dropped
+    assert pings  # found dead by the ping, not by the transaction failing
