@@ -115,13 +115,17 @@ def _ping_when_idle(engine: Engine) -> None:
     transaction, about a fifth of a message's round trips on PostgreSQL. A connection that was in
     use seconds ago is not pinged; one idle longer (the server may have restarted meanwhile) is,
     and a dead one is replaced before anyone uses it (the pool's checkout event may raise
-    `DisconnectionError`). A server lost while connections are in use fails the statements in
-    flight, and SQLAlchemy then retires every connection older than the failure.
+    `DisconnectionError`). What pre-ping would catch and this does not: a connection that died
+    within 10 s of its last use (the server restarting, a proxy dropping it) is handed out and
+    its first statement fails. That fails as a server lost mid-transaction does: SQLAlchemy
+    retires every connection older than the failure, the router runs the turn again, and the
+    inbox and the outbox try their work again later.
     """
 
+    @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")
-    def _checked_in(dbapi_connection: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
+    def _fresh_or_back(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()  # a connection just made needs no ping
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
@@ -149,18 +153,19 @@ class _WriteTurns:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._counting = threading.Lock()
         #: Writers waiting for their turn now (tests watch it).
         self.waiting = 0
 
-    def take(self) -> None:
-        """Wait for the turn to write; raises `sqlite3.OperationalError` after the busy timeout."""
-        self.waiting += 1
+    def take(self) -> bool:
+        """Wait for the turn to write; False when the busy timeout ran out first."""
+        with self._counting:
+            self.waiting += 1
         try:
-            taken = self._lock.acquire(timeout=self.timeout)
+            return self._lock.acquire(timeout=self.timeout)
         finally:
-            self.waiting -= 1
-        if not taken:
-            raise sqlite3.OperationalError("database is locked")
+            with self._counting:
+                self.waiting -= 1
 
     def give_back(self) -> None:
         """End the turn (the transaction has committed or rolled back)."""
@@ -168,22 +173,22 @@ class _WriteTurns:
 
 
 class _TurnTakingConnection(sqlite3.Connection):
-    """A SQLite connection that gives its engine's write turn back when its transaction ends."""
+    """A SQLite file connection that gives its engine's write turn back as its transaction ends.
+
+    A connection is used by one thread at a time (the pool hands it out), so the turn it holds
+    is that thread's.
+    """
 
     turns: _WriteTurns  # set on each engine's own subclass
     _writing = False
 
-    def begin_writing(self) -> None:
-        """Take the turn, then `BEGIN IMMEDIATE`; the turn is given back if that fails."""
-        self.turns.take()
-        self._writing = True
-        try:
-            self.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._end_turn()
-            raise
+    def take_turn(self) -> bool:
+        """Wait for the engine's write turn; False when the busy timeout ran out first."""
+        self._writing = self.turns.take()
+        return self._writing
 
-    def _end_turn(self) -> None:
+    def end_turn(self) -> None:
+        """Give the turn back, if this connection holds it."""
         if self._writing:
             self._writing = False
             self.turns.give_back()
@@ -192,19 +197,39 @@ class _TurnTakingConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
-            self._end_turn()
+            self.end_turn()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            self._end_turn()
+            self.end_turn()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            self._end_turn()
+            self.end_turn()
+
+
+def _begin_writing(connection: Any) -> None:
+    """`BEGIN IMMEDIATE`, after the engine's write turn when it has them (a file database).
+
+    Through SQLAlchemy, so that a failure (SQLite's lock held by another process past the busy
+    timeout) is its `OperationalError`, which callers retry or answer with "try again".
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, _TurnTakingConnection):
+        if not dbapi_connection.take_turn():
+            locked = sqlite3.OperationalError("database is locked (waiting for another writer)")
+            raise exc.OperationalError("BEGIN IMMEDIATE", None, locked)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.end_turn()
+            raise
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
@@ -215,16 +240,15 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
         _ping_when_idle(engine)
         return engine
     memory = parsed.database in (None, "", ":memory:")
+    connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False}
     if memory:
+        # One connection shared by every thread: no turns, which belong to a connection's user.
         options.setdefault("poolclass", StaticPool)
-    # Each engine its own connection class, so that its connections share its turns and no other's.
-    turns = _WriteTurns(_SQLITE_BUSY_SECONDS)
-    factory = type("EngineConnection", (_TurnTakingConnection,), {"turns": turns})
-    engine = create_engine(
-        url,
-        connect_args={"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False, "factory": factory},
-        **options,
-    )
+    else:
+        # Each engine its own connection class, so its connections share its turns and no other's.
+        turns = _WriteTurns(_SQLITE_BUSY_SECONDS)
+        connect_args["factory"] = type("EngineConnection", (_TurnTakingConnection,), {"turns": turns})
+    engine = create_engine(url, connect_args=connect_args, **options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
@@ -244,7 +268,7 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN DEFERRED")
         else:
-            connection.connection.dbapi_connection.begin_writing()
+            _begin_writing(connection)
 
     return engine
 

@@ -234,3 +234,47 @@ def test_a_10000_character_message_is_refused_and_nothing_is_lost(runtime: Runti
         supervisor.say(text)
     assert keys(supervisor.say("A" * 10_000)) == ["strings.too_long", "strings.ask_area"]
     assert keys(supervisor.say("coventry")) == ["strings.ask_kind"]
+
+
+def test_a_database_another_process_keeps_locked_is_not_stored_rather_than_apologised_for(
+    sqlite_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's lock held past the busy timeout by another process (a command beside the server):
+    the turn is not stored and the platform is told to deliver it again, never answered with an
+    apology for a message that is then forgotten; the redelivery is answered."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from bot.channels.port import NotStored
+
+    engine = sqlite_runtime.engine
+
+    @event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    engine.dispose()  # new connections, without the busy timeout
+    assert engine.url.database
+    other_process = sqlite3.connect(engine.url.database, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    inbound = Inbound(
+        channel="slack", tenant="T1", user_id="U1", email=SUPERVISOR, text="report assault", event_id="Ev0002"
+    )
+    router = sqlite_runtime.router
+    apologies: list[str] = []
+    apologise = router._apology
+
+    def counted(inbound: Inbound, turn_id: str) -> Any:
+        apologies.append(turn_id)
+        return apologise(inbound, turn_id)
+
+    monkeypatch.setattr(router, "_apology", counted)
+    try:
+        with pytest.raises(NotStored):
+            router.answer(inbound)
+    finally:
+        other_process.execute("ROLLBACK")
+        other_process.close()
+    assert apologies == []  # a locked database is not a turn that failed
+    assert keys(sqlite_runtime.router.handle(inbound)) == ["strings.report_intro", "strings.ask_victim_email"]
