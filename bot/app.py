@@ -75,6 +75,8 @@ async def freeze_startup_heap(app: web.Application) -> None:
     A full collection walks every tracked object: with the start-up heap in it (about 250,000
     objects) each took over 100 ms, every few seconds under load, and every request in flight
     waited for it. Frozen, the objects stay alive (they would anyway) and are not walked again.
+    `serve` adds it to its application's start-up (not `create_app`: a process that builds many
+    applications, a test run, would freeze each one's leftovers for good).
     """
     gc.collect()
     gc.freeze()
@@ -89,7 +91,6 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", _healthz)
-    app.on_startup.append(freeze_startup_heap)
     if schedule:
         app.cleanup_ctx.append(_scheduler)
     # The channels reach the bot only through its port: one for both, sharing the router.

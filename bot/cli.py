@@ -241,7 +241,7 @@ def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from bot import messages
-    from bot.app import create_app
+    from bot.app import create_app, freeze_startup_heap
 
     logging.getLogger().setLevel(logging.INFO)
     log = logging.getLogger(__name__)
@@ -254,6 +254,7 @@ def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
             log.warning(messages.serve_loopback_only(host))
             host = "127.0.0.1"
     app = create_app(runtime, schedule=True)
+    app.on_startup.append(freeze_startup_heap)
     # Bound here so that `--port 0` (the system picks a free port) can say which port it got.
     sock = socket.create_server((host, args.port))
     port = int(sock.getsockname()[1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -512,3 +513,28 @@ def test_people_add_gives_the_opcc_visits_roles(database: str, capsys: pytest.Ca
         "opcc_visitor: apcc.lee.moss@example.police.uk (force-wide)",
         "opcc_liaison: insp.kim.shah@example.police.uk (force-wide)",
     ]
+
+
+def test_serve_freezes_its_start_up_heap_as_it_starts(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hampshire serve` sets its start-up heap aside from the garbage collector as it starts
+    (tests/bot/test_app.py: what freezing does); applications built in-process do not."""
+    import socket
+
+    from aiohttp import web
+
+    from bot.app import freeze_startup_heap
+
+    served: list[web.Application] = []
+
+    def run_app(app: web.Application, *, sock: socket.socket, print: object) -> None:
+        served.append(app)
+        sock.close()
+
+    monkeypatch.setattr(web, "run_app", run_app)
+    root = logging.getLogger()
+    level = root.level
+    try:
+        assert main(["serve", "--host", "127.0.0.1", "--port", "0"]) == 0
+    finally:
+        root.setLevel(level)  # serve logs at INFO; the other tests expect what they set
+    assert freeze_startup_heap in served[0].on_startup
