@@ -153,19 +153,23 @@ class _WriteTurns:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._counting = threading.Lock()
-        #: Writers waiting for their turn now (tests watch it).
+        #: Notified as writers start and stop waiting (`waiting`), so a watcher need not poll.
+        self.changed = threading.Condition()
+        #: Writers waiting for their turn now.
         self.waiting = 0
+
+    def _count(self, step: int) -> None:
+        with self.changed:
+            self.waiting += step
+            self.changed.notify_all()
 
     def take(self) -> bool:
         """Wait for the turn to write; False when the busy timeout ran out first."""
-        with self._counting:
-            self.waiting += 1
+        self._count(1)
         try:
             return self._lock.acquire(timeout=self.timeout)
         finally:
-            with self._counting:
-                self.waiting -= 1
+            self._count(-1)
 
     def give_back(self) -> None:
         """End the turn (the transaction has committed or rolled back)."""
@@ -219,17 +223,16 @@ def _begin_writing(connection: Any) -> None:
     timeout) is its `OperationalError`, which callers retry or answer with "try again".
     """
     dbapi_connection = connection.connection.dbapi_connection
-    if isinstance(dbapi_connection, _TurnTakingConnection):
-        if not dbapi_connection.take_turn():
-            locked = sqlite3.OperationalError("database is locked (waiting for another writer)")
-            raise exc.OperationalError("BEGIN IMMEDIATE", None, locked)
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            dbapi_connection.end_turn()
-            raise
-    else:
+    turns = dbapi_connection if isinstance(dbapi_connection, _TurnTakingConnection) else None
+    if turns is not None and not turns.take_turn():
+        locked = sqlite3.OperationalError("database is locked (waiting for another writer)")
+        raise exc.OperationalError("BEGIN IMMEDIATE", None, locked)
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if turns is not None:
+            turns.end_turn()
+        raise
 
 
 def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:

@@ -100,6 +100,18 @@ def pack() -> Pack:
     return load_pack()
 
 
+def without_busy_timeout(engine: Engine) -> None:
+    """SQLite connections of `engine` made from now on meet a lock at once ("database is locked")
+    instead of waiting 30 s for it; the connections it has now are closed."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_connection: object, record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[attr-defined]
+
+    engine.dispose()
+
+
 def _sqlite_engine(tmp_path: Path) -> Engine:
     return make_engine(f"sqlite:///{tmp_path / 'hampshire.db'}")
 

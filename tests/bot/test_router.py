@@ -244,17 +244,11 @@ def test_a_database_another_process_keeps_locked_is_not_stored_rather_than_apolo
     apology for a message that is then forgotten; the redelivery is answered."""
     import sqlite3
 
-    from sqlalchemy import event
-
     from bot.channels.port import NotStored
+    from tests.conftest import without_busy_timeout
 
     engine = sqlite_runtime.engine
-
-    @event.listens_for(engine, "connect")
-    def _no_busy_wait(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.execute("PRAGMA busy_timeout=0")
-
-    engine.dispose()  # new connections, without the busy timeout
+    without_busy_timeout(engine)
     assert engine.url.database
     other_process = sqlite3.connect(engine.url.database, isolation_level=None)
     other_process.execute("BEGIN IMMEDIATE")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, inspect, select
 
 from store.db import database_location, make_engine, make_sessions, upgrade
 from store.models import Base, Person
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, without_busy_timeout
 
 
 def test_migrations_create_exactly_the_models(engine: Engine) -> None:
@@ -93,14 +93,10 @@ def test_a_read_only_engine_reads_while_another_connection_writes(tmp_path: Path
 def _impatient_engine(path: Path) -> tuple[Engine, Any]:
     """A SQLite engine whose connections do not wait for SQLite's lock at all (busy timeout 0),
     and its write turns: any wait a test sees is a wait for the turn."""
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     engine = make_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _no_busy_wait(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.execute("PRAGMA busy_timeout=0")
-
+    without_busy_timeout(engine)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE IF NOT EXISTS said (word TEXT)"))
         turns = connection.connection.dbapi_connection.turns
@@ -135,10 +131,8 @@ def test_a_second_writer_waits_for_its_turn_instead_of_failing_on_the_lock(tmp_p
         connection.execute(text("INSERT INTO said VALUES ('first')"))
         waiter = threading.Thread(target=second)
         waiter.start()
-        for _ in range(2000):  # until the second writer is waiting (bounded)
-            if turns.waiting or not waiter.is_alive():
-                break
-            threading.Event().wait(0.005)
+        with turns.changed:  # until the second writer waits for its turn (or has failed)
+            turns.changed.wait_for(lambda: turns.waiting or not waiter.is_alive(), timeout=10)
         assert turns.waiting == 1, failures
     waiter.join(10)
     assert not waiter.is_alive()
@@ -198,7 +192,7 @@ def test_a_reader_takes_no_turn(tmp_path: Path) -> None:
 # --- PostgreSQL: a pooled connection is pinged only after it has been idle ---------------------
 
 
-def _counting_pings(engine: Engine) -> list[int]:
+def _counting_pings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     pings: list[int] = []
     ping = engine.dialect.do_ping
 
@@ -206,16 +200,18 @@ def _counting_pings(engine: Engine) -> list[int]:
         pings.append(1)
         return ping(dbapi_connection)
 
-    engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
     return pings
 
 
 @pytest.mark.postgres
-def test_a_connection_in_steady_use_is_not_pinged_at_every_checkout(postgres_engine: Engine) -> None:
+def test_a_connection_in_steady_use_is_not_pinged_at_every_checkout(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A ping is a round trip per transaction: only a connection idle a while is pinged."""
     from sqlalchemy import text
 
-    pings = _counting_pings(postgres_engine)
+    pings = _counting_pings(postgres_engine, monkeypatch)
     for _ in range(5):
         with postgres_engine.begin() as connection:
             connection.execute(text("SELECT 1"))
@@ -239,7 +235,7 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_it_is_used(
         assert connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": dropped}).scalar()
     admin.dispose()
     monkeypatch.setattr(store.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle long enough
-    pings = _counting_pings(postgres_engine)
+    pings = _counting_pings(postgres_engine, monkeypatch)
     with postgres_engine.begin() as connection:
         now = connection.execute(text("SELECT pg_backend_pid()")).scalar()
     assert now != dropped
