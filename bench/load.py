@@ -395,7 +395,7 @@ def run_configuration(
     split = args.split
     try:
         for number, database in enumerate(databases):
-            turns = str(folder / f"turns-{number}.json")
+            turns = str(_turns_file(folder, number))
             config = {**rig.server_config(), **database, "migrate": number == 0, "turns": turns}
             cpus = split[0] if split else None
             servers.append(_start_server(config, folder, f"{label}-{number}", cpus, mode))
@@ -444,10 +444,19 @@ def _stop(servers: list[tuple[subprocess.Popen[str], str]]) -> None:
                 process.wait(30)
 
 
+def _turns_file(folder: Path, number: int) -> Path:
+    """Where server `number` writes the turns it timed, as it stops."""
+    return folder / f"turns-{number}.json"
+
+
 def _timed_turns(folder: Path, number: int) -> list[tuple[str, float]]:
     """The turns a server timed (its platform, milliseconds); none from the baseline."""
-    path = folder / f"turns-{number}.json"
+    path = _turns_file(folder, number)
     return [(kind, ms) for kind, ms in json.loads(path.read_text(encoding="utf-8"))] if path.exists() else []
+
+
+def _p50_p99(**platforms: list[float]) -> dict[str, tuple[float, float]]:
+    return {name: (_percentile(times, 0.5), _percentile(times, 0.99)) for name, times in platforms.items()}
 
 
 def _measure(
@@ -493,19 +502,13 @@ def _measure(
         "turns": len(turns),
         "turn_p50": _percentile(turns, 0.5),
         "turn_p99": _percentile(turns, 0.99),
-        "turns_by_platform": {
-            name: (_percentile(times, 0.5), _percentile(times, 0.99))
-            for name, times in (
-                ("Slack", [ms for kind, ms in timed if kind == "slack"]),
-                ("Teams", [ms for kind, ms in timed if kind == "msteams"]),
-            )
-        },
+        "turns_by_platform": _p50_p99(
+            Slack=[ms for kind, ms in timed if kind == "slack"],
+            Teams=[ms for kind, ms in timed if kind == "msteams"],
+        ),
         "reply_p50": _percentile(answers, 0.5),
         "reply_p99": _percentile(answers, 0.99),
-        "replies_by_platform": {
-            name: (_percentile(times, 0.5), _percentile(times, 0.99))
-            for name, times in (("Slack", slack_turns), ("Teams", teams_turns))
-        },
+        "replies_by_platform": _p50_p99(Slack=slack_turns, Teams=teams_turns),
         "errors": errors,
         "failures": failures,
         "lost": lost,
