@@ -142,7 +142,7 @@ class Rig:
                 payload = {"replies": [], "address": {"tenant": "T0", "user_id": "U1", "address": {}}}
                 self.rows[key] = outbox.queue(
                     session=session, key=f"slack:{key}", channel="slack", payload=payload, now=NOW
-                )
+                ).id
 
     async def messages(self, first: int, count: int) -> None:
         """`count` messages at once: stored (then acknowledged), their replies sent, their work deleted."""

@@ -230,7 +230,7 @@ def serve(config_file: str) -> None:
 
     from bot.app import RUNTIME, _healthz, freeze_startup_heap
     from bot.channels.inbound import Inbound
-    from bot.channels.port import Turned
+    from bot.channels.port import ReplyLease, Turned
     from bot.channels.slack.adapter import add_slack_routes
     from bot.channels.teams.endpoint import add_teams_routes
     from bot.channels.teams.options import TeamsOptions
@@ -251,8 +251,8 @@ def serve(config_file: str) -> None:
         return await handler(request)
 
     class TimedPort(RuntimePort):
-        def handle(self, inbound: Inbound) -> Turned:
-            turned = super().handle(inbound)
+        def handle(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Turned:
+            turned = super().handle(inbound, lease=lease)
             start = arrived.get()
             if start is not None:
                 turns.append((inbound.channel, (time.perf_counter() - start) * 1000))

@@ -19,7 +19,7 @@ from typing import Literal
 from bot.cases.home import Home
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Channel
-from bot.channels.port import HomeCase, Known, Marked, Payload, Turned, Update, Visitor
+from bot.channels.port import HomeCase, Known, Marked, Payload, ReplyLease, Turned, Update, Visitor
 from bot.inbox import Inbox
 from bot.people.identity import ChannelAccount, identify, linked_person
 from bot.reminders.delivery import answered_reminders, take_for_console
@@ -45,14 +45,15 @@ class RuntimePort:
         """The content pack replies are rendered with."""
         return self.runtime.pack
 
-    def handle(self, inbound: Inbound) -> Turned:
-        """Run one turn through the router; its replies (queued), their outbox row, the reminders
-        it answered. Raises `NotStored` when the database cannot be reached."""
+    def handle(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Turned:
+        """Run one turn through the router; its replies (queued, held by `lease`'s sender if
+        given), their outbox row, the reminders it answered. Raises `NotStored` when the database
+        cannot be reached."""
         since = self.runtime.clock()
-        answered = self.runtime.router.answer(inbound)
+        answered = self.runtime.router.answer(inbound, lease=lease)
         # A turn that ran no effect answered no reminder: spare it the look-up's transaction.
         updates = self._updates(inbound, since) if answered.acted else []
-        return Turned(answered.replies, updates, answered.outbox)
+        return Turned(answered.replies, updates, answered.outbox, answered.leased)
 
     def shown(self, outbox: int | None) -> list[Reply]:
         """A turn's queued replies shown in-process (the console): recorded delivered, returned."""

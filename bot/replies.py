@@ -7,8 +7,11 @@ event id turns away, answers nothing twice. Sending follows the reminders' deliv
 (`bot.reminders.delivery`): a lease per row, the channel's `send` (its retries and Retry-After),
 each outcome recorded, and a send whose outcome is unknown looked up on the platform (the
 message's metadata key) before anything is sent again. The console shows its replies at once and
-records them as delivered. A sender's claims of just-committed rows, and its records of outcomes,
-are group-committed (`bot.batching`): turns finishing together share those transactions.
+records them as delivered. A channel gives each turn its sender's lease (`ReplySender.turn_lease`),
+so the turn commits its row already claimed for the first attempt and the sender sends it with no
+transaction of its own before the send; a crash between the commit and the send leaves a lapsing
+lease, looked up like any other. Claims of rows queued without a lease, and records of outcomes, are
+group-committed (`bot.batching`): turns finishing together share those transactions.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from bot import messages
 from bot.batching import Batcher
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Channel, Delivery
+from bot.channels.port import ReplyLease, Turned
 from bot.clock import Clock
 from bot.reminders.delivery import DeliveryReport
 from dialogs.types import Reply
@@ -41,6 +45,11 @@ log = logging.getLogger(__name__)
 _UNCERTAIN_RECHECK = timedelta(minutes=1)
 
 
+def _address(inbound: Inbound) -> Address:
+    """Where a turn's replies go: back to the conversation `inbound` came from."""
+    return Address(inbound.channel, inbound.tenant, inbound.user_id, dict(inbound.address or {}))
+
+
 def queue_replies(
     *,
     session: Session,
@@ -48,23 +57,25 @@ def queue_replies(
     turn_id: str,
     replies: Sequence[Reply],
     now: datetime,
-) -> int | None:
-    """Queue `replies` to `inbound`'s conversation in the caller's transaction; the row's id.
+    lease: ReplyLease | None = None,
+) -> outbox.Queued | None:
+    """Queue `replies` to `inbound`'s conversation in the caller's transaction; the row.
 
-    None when there is nothing to say. The row is keyed by the turn, so it is queued once.
+    None when there is nothing to say. The row is keyed by the turn, so it is queued once. With
+    `lease`, a new row is queued held by that sender (`ReplySender.send_turn` sends it).
     """
     if not replies:
         return None
+    to = _address(inbound)
     payload: dict[str, Any] = {
         "replies": [reply.model_dump(mode="json") for reply in replies],
-        "address": {
-            "tenant": inbound.tenant,
-            "user_id": inbound.user_id,
-            "address": dict(inbound.address or {}),
-        },
+        "address": {"tenant": to.tenant, "user_id": to.user_id, "address": to.data},
     }
     key = f"{inbound.channel}:{turn_id}"
-    return outbox.queue(session=session, key=key, channel=inbound.channel, payload=payload, now=now)
+    held = None if lease is None else outbox.Lease(lease.worker, now + lease.length)
+    return outbox.queue(
+        session=session, key=key, channel=inbound.channel, payload=payload, now=now, lease=held
+    )
 
 
 def replies_of(payload: dict[str, Any]) -> list[Reply]:
@@ -113,6 +124,31 @@ class _Outcome:
 
 #: What a recorded outcome counts as in the report; None when the row was not this sender's to record.
 _Counted = Literal["sent", "uncertain", "retrying", "failed", "reconciled", "unconfirmed"] | None
+
+
+def _settled(outcome: _Outcome, now: datetime, *, max_attempts: int) -> tuple[dict[str, Any], _Counted]:
+    """A row's new column values once `outcome` is known (its lease given up), and what it counts as."""
+    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
+    delivery = outcome.delivery
+    if delivery is None:  # a look-up's finding
+        if outcome.found == "found":
+            values.update(status="sent", sent_at=now, platform_message_id=outcome.message_id)
+            return values, "reconciled"
+        values.update(status="unconfirmed", last_error="outcome unknown; not resent")
+        return values, "unconfirmed"
+    values["last_error"] = delivery.error
+    if delivery.status == "sent":
+        values.update(status="sent", sent_at=now, platform_message_id=delivery.message_id)
+        return values, "sent"
+    if delivery.status == "uncertain":
+        values.update(status="uncertain", not_before=now + _UNCERTAIN_RECHECK)
+        return values, "uncertain"
+    if outcome.job.attempts < max_attempts:
+        backoff = timedelta(seconds=min(3600, 2**outcome.job.attempts))
+        values.update(status="pending", not_before=now + backoff)
+        return values, "retrying"
+    values["status"] = "failed"
+    return values, "failed"
 
 
 class ReplySender:
@@ -192,39 +228,16 @@ class ReplySender:
     def _record(self, outcomes: Sequence[_Outcome]) -> list[_Counted]:
         """Record outcomes in one transaction; what each counts as (the report is the caller's)."""
         now = self.clock()
+        counted: list[_Counted] = []
         with self.sessions.begin() as session:
-            rows = outbox.rows(session=session, ids=[outcome.job.id for outcome in outcomes])
-            return [self._write(rows.get(outcome.job.id), outcome, now) for outcome in outcomes]
-
-    def _write(self, row: QueuedReply | None, outcome: _Outcome, now: datetime) -> _Counted:
-        if row is None or row.claimed_by != self.worker:
-            return None  # taken over after its lease lapsed: the other sender records it
-        delivery = outcome.delivery
-        if delivery is None:  # a look-up's finding
-            row.claimed_by = row.claimed_until = None
-            if outcome.found == "found":
-                row.status, row.sent_at, row.platform_message_id = "sent", now, outcome.message_id
-                return "reconciled"
-            row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
-            return "unconfirmed"
-        if row.status != "sending":
-            return None
-        row.claimed_by = row.claimed_until = None
-        row.last_error = delivery.error
-        if delivery.status == "sent":
-            row.status, row.sent_at, row.platform_message_id = "sent", now, delivery.message_id
-            return "sent"
-        if delivery.status == "uncertain":
-            row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
-            return "uncertain"
-        if outcome.job.attempts < self.max_attempts:
-            row.status, row.not_before = (
-                "pending",
-                now + timedelta(seconds=min(3600, 2**outcome.job.attempts)),
-            )
-            return "retrying"
-        row.status = "failed"
-        return "failed"
+            for outcome in outcomes:
+                values, counts_as = _settled(outcome, now, max_attempts=self.max_attempts)
+                mine = outbox.record(
+                    session=session, row_id=outcome.job.id, worker=self.worker, values=values
+                )
+                # Not this sender's any more: taken over after its lease lapsed, the other records it.
+                counted.append(counts_as if mine else None)
+        return counted
 
     async def _note(self, outcome: _Outcome, report: DeliveryReport) -> None:
         """Record `outcome` (with other senders' outcomes), then count and log it once committed."""
@@ -292,6 +305,29 @@ class ReplySender:
         async with self._holding(jobs):
             for job in jobs:
                 await self._send(job, via or self.channel, report)
+        return report
+
+    def turn_lease(self) -> ReplyLease:
+        """The lease to give a turn (`Port.handle`): its replies are queued held by this sender."""
+        return ReplyLease(self.worker, self.lease)
+
+    async def send_turn(
+        self, inbound: Inbound, turned: Turned, *, via: Channel | None = None
+    ) -> DeliveryReport:
+        """Send a turn's replies now (`turned`, the turn `inbound` had), in order.
+
+        Replies the turn queued leased to this sender (`turn_lease`) are sent as they are: the turn
+        committed them claimed for their first attempt, so no transaction claims them again. Others
+        (an apology, a turn given no lease) are claimed first, as `deliver` does.
+        """
+        if turned.outbox is None:
+            return DeliveryReport()
+        if not turned.leased:
+            return await self.deliver([turned.outbox], via=via)
+        report = DeliveryReport()
+        job = _Job(turned.outbox, _address(inbound), list(turned.replies), 1, self.clock())
+        async with self._holding([job]):
+            await self._send(job, via or self.channel, report)
         return report
 
     async def keep_sending(self, every: float) -> None:

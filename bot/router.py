@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import messages
 from bot.cases.effects import EffectRunner
 from bot.channels.inbound import Inbound
-from bot.channels.port import NotStored
+from bot.channels.port import NotStored, ReplyLease
 from bot.clock import Clock
 from bot.people.identity import identify
 from bot.replies import queue_replies
@@ -48,12 +48,14 @@ _RACE_PAUSE = 0.05
 
 @dataclass(frozen=True)
 class Answered:
-    """A turn's replies, the outbox row they were queued in (None: nothing queued), and whether
-    the turn ran effects (only then can it have closed or put off a point)."""
+    """A turn's replies, the outbox row they were queued in (None: nothing queued), whether the
+    turn ran effects (only then can it have closed or put off a point), and whether the row was
+    queued leased to the sender the turn was given."""
 
     replies: list[Reply]
     outbox: int | None = None
     acted: bool = False
+    leased: bool = False
 
 
 class Router:
@@ -69,8 +71,9 @@ class Router:
         """Handle one inbound message and return the replies it queued, in order (see `answer`)."""
         return self.answer(inbound).replies
 
-    def answer(self, inbound: Inbound) -> Answered:
-        """Handle one inbound message: its replies, queued in the outbox in the turn's transaction.
+    def answer(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Answered:
+        """Handle one inbound message: its replies, queued in the outbox in the turn's transaction
+        (held by `lease`'s sender, which sends them without claiming them again).
 
         An inbound with an `event_id` already handled gives no replies (a platform's retry). A
         turn that loses a race with another turn of the same conversation (a double click, a
@@ -84,7 +87,7 @@ class Router:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 with self.sessions.begin() as session:
-                    return self._turn(session, inbound, turn_id)
+                    return self._turn(session, inbound, turn_id, lease)
             except (StaleStateError, IntegrityError) as error:
                 log.info(messages.state_conflict(attempt))
                 last = error
@@ -106,7 +109,7 @@ class Router:
         replies = [Reply(key="strings.error", text=self.pack.text("strings.error"))]
         try:
             with self.sessions.begin() as session:
-                row = queue_replies(
+                queued = queue_replies(
                     session=session,
                     inbound=inbound,
                     turn_id=f"{turn_id}:error",
@@ -115,9 +118,9 @@ class Router:
                 )
         except Exception as error:
             raise NotStored(inbound.event_id) from error
-        return Answered(replies, row)
+        return Answered(replies, queued.id if queued else None)
 
-    def _turn(self, session: Session, inbound: Inbound, turn_id: str) -> Answered:
+    def _turn(self, session: Session, inbound: Inbound, turn_id: str, lease: ReplyLease | None) -> Answered:
         now = self.clock()
         if inbound.event_id and not mark_processed(
             session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
@@ -159,5 +162,9 @@ class Router:
         save_state(
             session=session, key=inbound.conversation_key, state=state, version=loaded.version, now=now
         )
-        row = queue_replies(session=session, inbound=inbound, turn_id=turn_id, replies=replies, now=now)
-        return Answered(replies, row, acted)
+        queued = queue_replies(
+            session=session, inbound=inbound, turn_id=turn_id, replies=replies, now=now, lease=lease
+        )
+        if queued is None:
+            return Answered(replies, None, acted)
+        return Answered(replies, queued.id, acted, queued.leased)

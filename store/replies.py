@@ -1,24 +1,27 @@
 """The reply outbox: turns' replies, queued in the turn's transaction, leased to one sender each.
 
-Queueing is idempotent (`dedupe_key` names the turn). Claims lock the rows they take (`FOR UPDATE
-SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time), so two instances never send one
-reply. A claim is a lease: a sender that dies mid-send leaves a `sending` row whose lease runs out,
-and that row is looked up on the platform before anything is sent again.
+Queueing is idempotent (`dedupe_key` names the turn), and may lease the new row to the sender
+that will send it. Claims lock the rows they take (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite
+has one writer at a time), and an outcome is written only by the sender still holding the row, so
+two instances never send one reply. A claim is a lease: a sender that dies mid-send leaves a
+`sending` row whose lease runs out, and that row is looked up on the platform before anything is
+sent again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import QueuedReply
 
-__all__ = ["CLAIM_LIMIT", "claim", "lapsed", "queue", "renew", "rows", "take"]
+__all__ = ["CLAIM_LIMIT", "Lease", "Queued", "claim", "lapsed", "queue", "record", "renew", "take"]
 
 #: The most rows one claim (or one look-up of lapsed leases) takes.
 CLAIM_LIMIT = 100
@@ -35,11 +38,37 @@ _QUEUE = {
 _QUEUED = select(_REPLIES.c.id).where(_REPLIES.c.dedupe_key == bindparam("key"))
 
 
-def queue(*, session: Session, key: str, channel: str, payload: dict[str, Any], now: datetime) -> int:
-    """Queue one turn's replies in the caller's transaction; the row's id (the existing one for `key`).
+@dataclass(frozen=True)
+class Lease:
+    """A sender's hold on rows: its name, and when another sender may take the rows over."""
 
-    One statement for a new turn. A row another transaction is queueing for `key` is waited for
-    (PostgreSQL's ON CONFLICT), then read back if it committed.
+    worker: str
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A turn's row: its id, and whether it was queued leased to the sender asked for."""
+
+    id: int
+    leased: bool = False
+
+
+def queue(
+    *,
+    session: Session,
+    key: str,
+    channel: str,
+    payload: dict[str, Any],
+    now: datetime,
+    lease: Lease | None = None,
+) -> Queued:
+    """Queue one turn's replies in the caller's transaction: the row (the existing one for `key`).
+
+    With `lease`, a new row is queued already claimed by that sender for its first attempt, as
+    `claim` would leave it: the sender sends it once the turn has committed, without a claim of its
+    own. One statement for a new turn. A row another transaction is queueing for `key` is waited
+    for (PostgreSQL's ON CONFLICT), then read back if it committed (and is not leased).
     """
     row = {
         "dedupe_key": key,
@@ -48,12 +77,16 @@ def queue(*, session: Session, key: str, channel: str, payload: dict[str, Any], 
         "status": "pending",
         "not_before": now,
         "attempts": 0,
+        "claimed_by": None,
+        "claimed_until": None,
         "created_at": now,
     }
+    if lease is not None:
+        row.update(status="sending", attempts=1, claimed_by=lease.worker, claimed_until=lease.until)
     queued = session.execute(_QUEUE[session.get_bind().dialect.name], row).scalar()
     if queued is None:
-        queued = session.execute(_QUEUED, {"key": key}).scalar_one()
-    return int(queued)
+        return Queued(int(session.execute(_QUEUED, {"key": key}).scalar_one()))
+    return Queued(int(queued), leased=lease is not None)
 
 
 def _lease(
@@ -129,6 +162,16 @@ def take(*, session: Session, ids: Sequence[int], now: datetime, shown_on: str) 
     return rows
 
 
-def rows(*, session: Session, ids: Sequence[int]) -> dict[int, QueuedReply]:
-    """The rows `ids` that exist, by id, read in one statement (to record several outcomes)."""
-    return {row.id: row for row in session.scalars(select(QueuedReply).where(QueuedReply.id.in_(list(ids))))}
+#: One outcome written: only while the row is still leased to the sender writing it.
+_RECORD = update(_REPLIES).where(
+    _REPLIES.c.id == bindparam("row_id"),
+    _REPLIES.c.status == "sending",
+    _REPLIES.c.claimed_by == bindparam("worker"),
+)
+
+
+def record(*, session: Session, row_id: int, worker: str, values: Mapping[str, Any]) -> bool:
+    """Write what became of a row `worker` was sending (`values`: its columns' new values, the lease
+    given up); False when the lease had lapsed and another sender took the row over."""
+    result = session.execute(_RECORD.values(**values), {"row_id": row_id, "worker": worker})
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

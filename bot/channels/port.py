@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Literal, Protocol
 
 from bot.channels.inbound import Inbound
@@ -30,6 +31,7 @@ __all__ = [
     "Marked",
     "NotStored",
     "Port",
+    "ReplyLease",
     "ReplySender",
     "Turned",
     "Update",
@@ -95,6 +97,19 @@ class NotStored(RuntimeError):
 
 
 @dataclass(frozen=True)
+class ReplyLease:
+    """The reply sender a turn's replies are leased to as they are queued, and for how long.
+
+    Args:
+        worker: the sender's name on its leases.
+        length: how long the lease runs from the turn (another sender may look the row up after).
+    """
+
+    worker: str
+    length: timedelta
+
+
+@dataclass(frozen=True)
 class Turned:
     """What a turn gave: the replies, the outbox row they wait in, then messages to update in place.
 
@@ -102,11 +117,13 @@ class Turned:
         replies: the turn's replies, as queued.
         outbox: the outbox row holding them, to deliver now (None: nothing to send).
         updates: reminders the turn answered, to rewrite in place.
+        leased: the row was queued leased to the sender the turn was given (`ReplyLease`).
     """
 
     replies: list[Reply]
     updates: list[Update] = field(default_factory=list)
     outbox: int | None = None
+    leased: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,14 @@ class ReplySender(Protocol):
         """Send the outbox rows `ids` now, in order (`via`: on this channel object instead)."""
         ...
 
+    def turn_lease(self) -> ReplyLease:
+        """The lease to give a turn (`Port.handle`), so its replies are queued held by this sender."""
+        ...
+
+    async def send_turn(self, inbound: Inbound, turned: Turned, *, via: Channel | None = None) -> object:
+        """Send a turn's replies now: at once if the turn leased them to this sender, else as `deliver`."""
+        ...
+
     async def run_once(self, *, close: bool = True) -> object:
         """Reconcile replies left mid-send, then send every reply still waiting."""
         ...
@@ -180,10 +205,12 @@ class Port(Protocol):
         """The content pack replies are rendered with."""
         ...
 
-    def handle(self, inbound: Inbound) -> Turned:
+    def handle(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Turned:
         """Run one turn: its replies, and the person's reminders on this channel it answered.
 
         An inbound whose `event_id` was already handled gives no replies (a platform's retry).
+        With `lease`, the replies are queued held by that sender (`ReplySender.turn_lease`), which
+        then sends them without claiming them in a transaction of its own (`send_turn`).
         """
         ...
 

@@ -464,7 +464,7 @@ def test_db_prune_dry_run_counts_and_deletes_nothing(
             channel="slack",
             payload={"text": "x"},
             now=datetime(2020, 1, 1, tzinfo=UTC),
-        )
+        ).id
         session.execute(update(QueuedReply).where(QueuedReply.id == row_id).values(status="sent"))
     engine.dispose()
     assert main(["db", "prune", "--dry-run"]) == 0

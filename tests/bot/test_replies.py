@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Delivery
@@ -125,6 +125,53 @@ def test_a_reply_is_delivered_by_one_sender_only(runtime: Runtime) -> None:
 
     asyncio.run(both())
     assert len(channel.sent) == 1
+
+
+def test_a_turn_given_a_lease_queues_its_replies_held_and_they_are_sent_in_one_transaction(
+    runtime: Runtime,
+) -> None:
+    """The turn commits its replies claimed by the sender it was given (performance.md (f): no
+    claim of their own); the send's outcome is its one transaction, and no other sender takes them."""
+    port, channel = RuntimePort(runtime), FakePush("slack")
+    sender = _sender(runtime, channel)
+    inbound = _dm("report assault", "Ev1")
+    turned = port.handle(inbound, lease=sender.turn_lease())
+    [row] = _rows(runtime)
+    assert turned.leased and turned.outbox == row.id
+    assert (row.status, row.claimed_by, row.attempts) == ("sending", "w1", 1)
+    assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 0  # held by w1
+    commits: list[object] = []
+    count = commits.append
+    event.listen(runtime.engine, "commit", count)
+    report = asyncio.run(sender.send_turn(inbound, turned))
+    event.remove(runtime.engine, "commit", count)
+    assert report.sent == 1 and len(commits) == 1
+    assert [(user, key, keys(replies)) for user, key, replies in channel.sent] == [
+        ("U0SERGEANT", reply_key(row.id), keys(turned.replies))
+    ]
+    [row] = _rows(runtime)
+    assert (row.status, row.claimed_by, row.platform_message_id) == ("sent", None, "m1")
+
+
+def test_a_leased_reply_a_crash_left_unsent_is_looked_up_then_sent_once_its_lease_lapses(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    port, channel = RuntimePort(runtime), FakePush("slack")
+    turned = port.handle(_dm("report assault", "Ev1"), lease=_sender(runtime, channel).turn_lease())
+    assert turned.outbox is not None  # committed held by w1, which dies before sending
+    assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 0
+    clock.advance(minutes=3)
+    report = asyncio.run(_sender(runtime, channel, "w2").run_once())
+    assert report.sent == 1 and channel.lookups == [reply_key(turned.outbox)] and len(channel.sent) == 1
+
+
+def test_a_turn_given_no_lease_is_claimed_before_it_is_sent(runtime: Runtime) -> None:
+    port, channel = RuntimePort(runtime), FakePush("slack")
+    inbound = _dm("report assault", "Ev1")
+    turned = port.handle(inbound)
+    assert not turned.leased and _rows(runtime)[0].status == "pending"
+    assert asyncio.run(_sender(runtime, channel).send_turn(inbound, turned)).sent == 1
+    assert len(channel.sent) == 1 and _rows(runtime)[0].status == "sent"
 
 
 def test_the_console_shows_its_replies_at_once_and_records_them_delivered(runtime: Runtime) -> None:

@@ -154,7 +154,7 @@ def _reply_rows(runtime: Runtime, statuses: dict[str, str]) -> None:
                 channel="slack",
                 payload={"text": "case OH-2026-0001"},
                 now=runtime.clock(),
-            )
+            ).id
             row = session.get(QueuedReply, row_id)
             assert row is not None
             row.status = status  # type: ignore[assignment]

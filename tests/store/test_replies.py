@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from store.models import QueuedReply
-from store.replies import queue
+from store.replies import Lease, claim, queue, record
 from tests.store.race import two_at_once
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -23,9 +23,9 @@ def test_a_turn_is_queued_once_and_keeps_its_first_replies(engine: Engine) -> No
         first = queue(session=session, key="slack:Ev1", channel="slack", payload=payload("one"), now=NOW)
         again = queue(session=session, key="slack:Ev1", channel="slack", payload=payload("two"), now=NOW)
         other = queue(session=session, key="slack:Ev2", channel="slack", payload=payload("three"), now=NOW)
-    assert first == again != other
+    assert first == again != other and not first.leased
     with Session(engine) as session:
-        row = session.get(QueuedReply, first)
+        row = session.get(QueuedReply, first.id)
         assert row is not None
         assert (row.dedupe_key, row.channel, row.status, row.attempts) == ("slack:Ev1", "slack", "pending", 0)
         assert row.payload == payload("one") and row.not_before == row.created_at == NOW
@@ -42,3 +42,57 @@ def test_two_transactions_queueing_one_turn_share_its_row(engine: Engine) -> Non
     assert all(first == second for first, second in outcomes)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(QueuedReply)) == len(outcomes)
+
+
+def test_a_turn_queued_leased_is_held_by_its_sender_for_its_first_attempt(engine: Engine) -> None:
+    """Queued as a claim would leave it: no other sender claims it, and only a new row is leased."""
+    lease = Lease("slack-replies:a", NOW + timedelta(minutes=2))
+    with Session(engine) as session, session.begin():
+        held = queue(
+            session=session, key="slack:Ev1", channel="slack", payload=payload("one"), now=NOW, lease=lease
+        )
+        again = queue(
+            session=session, key="slack:Ev1", channel="slack", payload=payload("two"), now=NOW, lease=lease
+        )
+    assert held.leased and held.id == again.id and not again.leased
+    with Session(engine) as session, session.begin():
+        row = session.get(QueuedReply, held.id)
+        assert row is not None
+        assert (row.status, row.claimed_by, row.claimed_until, row.attempts) == (
+            "sending",
+            lease.worker,
+            lease.until,
+            1,
+        )
+        other = claim(
+            session=session, channel="slack", now=NOW, worker="slack-replies:b", lease=timedelta(minutes=2)
+        )
+        assert other == []
+
+
+def test_an_outcome_is_recorded_only_by_the_sender_still_holding_the_row(engine: Engine) -> None:
+    lease = Lease("slack-replies:a", NOW + timedelta(minutes=2))
+    with Session(engine) as session, session.begin():
+        row_id = queue(
+            session=session, key="slack:Ev1", channel="slack", payload=payload("one"), now=NOW, lease=lease
+        ).id
+    sent = {
+        "status": "sent",
+        "sent_at": NOW,
+        "platform_message_id": "1.2",
+        "claimed_by": None,
+        "claimed_until": None,
+    }
+    with Session(engine) as session, session.begin():
+        assert not record(session=session, row_id=row_id, worker="slack-replies:b", values=sent)
+        assert record(session=session, row_id=row_id, worker=lease.worker, values=sent)
+        assert not record(session=session, row_id=row_id, worker=lease.worker, values=sent)  # settled already
+    with Session(engine) as session:
+        row = session.get(QueuedReply, row_id)
+        assert row is not None
+        assert (row.status, row.platform_message_id, row.claimed_by, row.sent_at) == (
+            "sent",
+            "1.2",
+            None,
+            NOW,
+        )

@@ -711,10 +711,10 @@ class SlackBot:
             await self._notify(work, "strings.slack_see_dm")
         if work.kind == "turn":
             inbound = work.inbound(email=who.email, display_name=who.name)
-            turned = await asyncio.to_thread(self.port.handle, inbound)
-            if turned.outbox is not None:
-                # Committed with the turn; a failure here leaves the row for the outbox's retries.
-                await self.replies.deliver([turned.outbox])
+            lease = self.replies.turn_lease()
+            turned = await asyncio.to_thread(partial(self.port.handle, inbound, lease=lease))
+            # Committed with the turn; a failure here leaves the row for the outbox's retries.
+            await self.replies.send_turn(inbound, turned)
             await self._update_reminders(work, turned.updates)
             return
         visitor = Visitor(

@@ -200,11 +200,11 @@ class TeamsHandler:
                 )
             return
         inbound = self._inbound(activity, member, **fields)
-        turned = await asyncio.to_thread(self.port.handle, inbound)
-        if turned.outbox is not None:
-            # Committed with the turn, sent from the outbox on the activity's own turn; a reply a
-            # crash left unsent goes out proactively with the reminders.
-            await self.replies.deliver([turned.outbox], via=_TurnChannel(self, turn))
+        lease = self.replies.turn_lease()
+        turned = await asyncio.to_thread(partial(self.port.handle, inbound, lease=lease))
+        # Committed with the turn, sent from the outbox on the activity's own turn; a reply a
+        # crash left unsent goes out proactively with the reminders.
+        await self.replies.send_turn(inbound, turned, via=_TurnChannel(self, turn))
         await self._update_reminders(activity, turn, turned.updates)
 
     async def _update_reminders(

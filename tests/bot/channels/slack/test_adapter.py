@@ -414,11 +414,11 @@ def test_work_left_by_a_crash_is_taken_up_again(rig: SlackRig, runtime: Runtime,
     broken = {"times": 1}
     original = rig.bot.port.handle
 
-    def crash_once(inbound: Any) -> Any:
+    def crash_once(inbound: Any, **options: Any) -> Any:
         if broken["times"]:
             broken["times"] -= 1
             raise RuntimeError("the process died here")
-        return original(inbound)
+        return original(inbound, **options)
 
     rig.bot.port.handle = crash_once  # type: ignore[method-assign]
     rig.dm(SERGEANT, "report assault")
@@ -434,7 +434,7 @@ def test_work_left_by_a_crash_is_taken_up_again(rig: SlackRig, runtime: Runtime,
 def test_work_that_keeps_failing_is_kept_without_the_words(
     rig: SlackRig, runtime: Runtime, clock: FakeClock
 ) -> None:
-    def always(inbound: Any) -> Any:
+    def always(inbound: Any, **_: Any) -> Any:
         raise RuntimeError("broken")
 
     rig.bot.port.handle = always  # type: ignore[method-assign]

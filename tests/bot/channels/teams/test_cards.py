@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -41,8 +42,8 @@ def test_every_card_of_every_transcript_is_valid(
     seen: list[list[Reply]] = []
     answer = sqlite_runtime.router.answer
 
-    def recording(inbound: Inbound) -> Answered:
-        answered = answer(inbound)
+    def recording(inbound: Inbound, **options: Any) -> Answered:
+        answered = answer(inbound, **options)
         seen.append(answered.replies)
         return answered
 

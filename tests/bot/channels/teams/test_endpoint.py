@@ -211,7 +211,7 @@ def test_an_activity_that_cannot_be_stored_gets_an_error_status_and_its_resend_i
     runtime = local_runtime(engine, clock, tenant)
     answer = runtime.router.answer
 
-    def database_down(inbound: Any) -> Any:
+    def database_down(inbound: Any, **_: Any) -> Any:
         raise NotStored(inbound.event_id)
 
     async def scenario(bot: Bot) -> None:
