@@ -8,7 +8,11 @@ Locust runner (`drive`, gevent) with 1,000 users, half on Slack (signed Events A
 on Teams (Activity JSON with a signed channel token), each one conversation, spread over the
 instances. Each user says something every `--pace` seconds (default 10: 100 turns a second in all,
 twelve times the most events Slack sends one workspace's app and ten times a force's busiest hour
-as performance.md (f) sets it), for `--seconds` (bounded), then the replies are given `--drain`
+as performance.md (f) sets it). The first `--warm-up` seconds (default: one pace, so each user's
+first message) are timed apart and printed on a line of their own: every person is then new to the
+database and to the instances' caches (Slack's users.info, Teams' member look-up), which a force's
+running bot sees once per person, not at every turn, and performance.md section 3 measures after a
+warm-up. The measured load then runs for `--seconds` (bounded), and the replies are given `--drain`
 seconds to arrive. Each user waits a random phase within the pace before its first message (seeded,
 `--seed`), so the offered rate is steady from the first second: Locust starts users in batches, one
 a second, and users started together would otherwise speak together, every second, for the whole
@@ -21,7 +25,7 @@ p50/p99, timed by the load (Slack: from sending the DM to the reply reaching the
 Teams: the request, which returns once the reply is posted); errors (non-2xx or failed requests);
 unanswered (a Slack DM acknowledged whose reply had not come by the end of the drain: still queued
 in the inbox, or lost); the servers' CPU time per message (read from /proc: what a turn costs,
-whatever the machine); and the SQLite/PostgreSQL ratio of the turn p99s. Goals: Slack
+whatever the machine; over the measured load); and the SQLite/PostgreSQL ratio of the turn p99s. Goals: Slack
 acknowledgement p99 < 1.5 s, turn p99 < 100 ms, no errors, nothing unanswered.
 
 The baseline runs first, under the same load: a bare aiohttp server (`null`) that makes the same
@@ -35,7 +39,8 @@ others (performance.md section 3: pin the server to core 0, the load and mocks t
 load tool is not measured as the bot's cost; `--no-pin` shares every CPU. The database server is the
 machine's own and is not pinned.
 
-    .venv/bin/python bench/load.py [--users 1000] [--seconds 60] [--pace 10] [--drain 30] [--no-pin]
+    .venv/bin/python bench/load.py [--users 1000] [--seconds 60] [--warm-up 10] [--pace 10] [--drain 30]
+                                   [--no-pin]
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -84,8 +90,11 @@ def drive(plan_file: str) -> None:
     record: list[dict[str, Any]] = []
     people = iter(range(10**9))
     phases = random.Random(plan["seed"])  # the same arrivals run after run
-    # Users stop by themselves at the deadline, each after its reply, so no request is cut off.
-    deadline = time.time() + plan["seconds"]
+    # The warm-up (each user's first message, a pace long) is timed apart from the measured load
+    # that follows it. Users stop by themselves at the deadline, each after its reply, so no
+    # request is cut off.
+    measure_from = time.time() + plan["warm_up"]
+    deadline = measure_from + plan["seconds"]
 
     class Conversation(HttpUser):
         """One person in one conversation, on Slack or Teams, on one of the instances."""
@@ -140,6 +149,7 @@ def drive(plan_file: str) -> None:
                         "ms": answer.elapsed.total_seconds() * 1000,
                         "ok": ok,
                         "status": answer.status_code,
+                        "warm_up": started < measure_from,
                     }
                 )
                 if ok:
@@ -150,13 +160,15 @@ def drive(plan_file: str) -> None:
     environment = Environment(user_classes=[Conversation], events=events)
     runner = environment.create_local_runner()
     runner.start(plan["users"], spawn_rate=plan["spawn_rate"])
-    gevent.sleep(plan["seconds"])
+    gevent.sleep(plan["warm_up"] + plan["seconds"])
     for _ in range(int(plan["pace"] + 60)):  # a bound on the wait for the last requests
         if runner.user_count == 0:
             break
         gevent.sleep(1)
     runner.quit()
-    Path(plan["out"]).write_text(json.dumps(record), encoding="utf-8")
+    Path(plan["out"]).write_text(
+        json.dumps({"measure_from": measure_from, "requests": record}), encoding="utf-8"
+    )
 
 
 def _slack_event(team: str, user: str, event_id: str, now: float) -> dict[str, Any]:
@@ -242,12 +254,15 @@ def serve(config_file: str) -> None:
     # performance.md (f): a turn's latency runs from the request reaching the handler to the
     # turn's state committed with its replies queued. The arrival is stamped in the request's
     # context, which the turn inherits (Slack's in the background task, Teams' in the request).
-    arrived: contextvars.ContextVar[float | None] = contextvars.ContextVar("arrived", default=None)
-    turns: list[tuple[str, float]] = []
+    arrived: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
+        "arrived", default=None
+    )
+    turns: list[tuple[str, float, float]] = []
 
     @web.middleware
     async def stamp(request: web.Request, handler: Any) -> web.StreamResponse:
-        arrived.set(time.perf_counter())
+        # The wall clock too, shared with the load's process, to tell the warm-up's turns apart.
+        arrived.set((time.perf_counter(), time.time()))
         return await handler(request)
 
     class TimedPort(RuntimePort):
@@ -255,7 +270,7 @@ def serve(config_file: str) -> None:
             turned = super().handle(inbound, lease=lease)
             start = arrived.get()
             if start is not None:
-                turns.append((inbound.channel, (time.perf_counter() - start) * 1000))
+                turns.append((inbound.channel, (time.perf_counter() - start[0]) * 1000, start[1]))
             return turned
 
     def stop() -> None:
@@ -406,31 +421,71 @@ def run_configuration(
             "users": args.users,
             "pace": args.pace,
             "seconds": args.seconds,
+            "warm_up": args.warm_up,
             "spawn_rate": args.spawn_rate,
             "seed": args.seed,
             "out": str(folder / "requests.json"),
         }
         plan_file = folder / "plan.json"
         plan_file.write_text(json.dumps(plan), encoding="utf-8")
-        before = [_cpu_seconds(process.pid) for process, _ in servers]
-        subprocess.run(
-            [sys.executable, __file__, "drive", str(plan_file)],
-            check=True,
-            cwd=ROOT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, split[1])) if split else None,
-        )
-        requests = json.loads(Path(plan["out"]).read_text(encoding="utf-8"))
+        pids = [process.pid for process, _ in servers]
+        with _CpuLog(pids) as cpu:
+            subprocess.run(
+                [sys.executable, __file__, "drive", str(plan_file)],
+                check=True,
+                cwd=ROOT,
+                preexec_fn=(lambda: os.sched_setaffinity(0, split[1])) if split else None,
+            )
+        out = json.loads(Path(plan["out"]).read_text(encoding="utf-8"))
+        start, requests = out["measure_from"], out["requests"]
         time.sleep(args.drain)  # replies still on their way are given time to arrive (not timed)
-        after = [_cpu_seconds(process.pid) for process, _ in servers]
-        used = [b - a for a, b in zip(before, after, strict=True) if a is not None and b is not None]
         _stop(servers)  # each server writes the turns it timed as it stops
         timed = [turn for number in range(len(servers)) for turn in _timed_turns(folder, number)]
-        result = _measure(label, requests, rig.replies(), timed)
-        result["cpu_ms"] = 1000 * sum(used) / len(requests) if used and requests else float("nan")
-        result["rate"] = len(requests) / args.seconds
+        _match_replies(requests, rig.replies())
+        measured = [r for r in requests if not r["warm_up"]]
+        result = _measure(label, measured, [(kind, ms) for kind, ms, at in timed if at >= start])
+        result["warm"] = _measure(label, [r for r in requests if r["warm_up"]], [
+            (kind, ms) for kind, ms, at in timed if at < start
+        ])  # fmt: skip
+        result["cpu_ms"] = 1000 * cpu.used(since=start) / len(measured) if measured else float("nan")
+        result["rate"] = len(measured) / args.seconds
         return result
     finally:
         _stop(servers)
+
+
+class _CpuLog:
+    """The servers' CPU time, read every quarter second while the load runs (to start the count
+    where the warm-up ends, a moment the load's process decides)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.samples: list[tuple[float, float]] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> None:
+        times = [_cpu_seconds(pid) for pid in self.pids]
+        self.samples.append((time.time(), sum(t for t in times if t is not None)))
+
+    def _run(self) -> None:
+        while not self._done.wait(0.25):
+            self._read()
+
+    def __enter__(self) -> _CpuLog:
+        self._read()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self._read()
+
+    def used(self, *, since: float) -> float:
+        """CPU seconds the servers used from the sample nearest `since` (epoch) to the last."""
+        first = min(self.samples, key=lambda sample: abs(sample[0] - since))
+        return self.samples[-1][1] - first[1]
 
 
 def _stop(servers: list[tuple[subprocess.Popen[str], str]]) -> None:
@@ -449,22 +504,37 @@ def _turns_file(folder: Path, number: int) -> Path:
     return folder / f"turns-{number}.json"
 
 
-def _timed_turns(folder: Path, number: int) -> list[tuple[str, float]]:
-    """The turns a server timed (its platform, milliseconds); none from the baseline."""
+def _timed_turns(folder: Path, number: int) -> list[tuple[str, float, float]]:
+    """The turns a server timed (its platform, milliseconds, arrival epoch); none from the baseline."""
     path = _turns_file(folder, number)
-    return [(kind, ms) for kind, ms in json.loads(path.read_text(encoding="utf-8"))] if path.exists() else []
+    if not path.exists():
+        return []
+    return [(kind, ms, at) for kind, ms, at in json.loads(path.read_text(encoding="utf-8"))]
 
 
 def _p50_p99(**platforms: list[float]) -> dict[str, tuple[float, float]]:
     return {name: (_percentile(times, 0.5), _percentile(times, 0.99)) for name, times in platforms.items()}
 
 
-def _measure(
-    label: str,
-    requests: list[dict[str, Any]],
-    replies: dict[str, list[float]],
-    timed: list[tuple[str, float]],
-) -> dict[str, Any]:
+def _match_replies(requests: list[dict[str, Any]], replies: dict[str, list[float]]) -> None:
+    """Give each Slack request the milliseconds its reply took (`reply_ms`; None: it never came).
+
+    A request's reply is the first to reach the user after it and before the user's next request.
+    """
+    by_user: dict[str, list[dict[str, Any]]] = {}
+    for r in requests:
+        if r["kind"] == "slack" and r["ok"]:
+            by_user.setdefault(r["user"], []).append(r)
+    for user, sent in by_user.items():
+        arrived = sorted(replies.get(user, []))
+        sent.sort(key=lambda r: r["at"])
+        for index, request in enumerate(sent):
+            until = sent[index + 1]["at"] if index + 1 < len(sent) else float("inf")
+            first = next((at for at in arrived if request["at"] <= at < until), None)
+            request["reply_ms"] = None if first is None else (first - request["at"]) * 1000
+
+
+def _measure(label: str, requests: list[dict[str, Any]], timed: list[tuple[str, float]]) -> dict[str, Any]:
     slack = [r for r in requests if r["kind"] == "slack"]
     teams = [r for r in requests if r["kind"] == "teams"]
     errors = sum(not r["ok"] for r in requests)
@@ -475,22 +545,8 @@ def _measure(
             name = f"{r['kind']} {r.get('status', '?')}"
             failures[name] = failures.get(name, 0) + 1
     teams_turns = [r["ms"] for r in teams if r["ok"]]
-    slack_turns: list[float] = []
-    lost = 0
-    by_user: dict[str, list[dict[str, Any]]] = {}
-    for r in slack:
-        if r["ok"]:
-            by_user.setdefault(r["user"], []).append(r)
-    for user, sent in by_user.items():
-        arrived = sorted(replies.get(user, []))
-        sent.sort(key=lambda r: r["at"])
-        for index, request in enumerate(sent):
-            until = sent[index + 1]["at"] if index + 1 < len(sent) else float("inf")
-            first = next((at for at in arrived if request["at"] <= at < until), None)
-            if first is None:
-                lost += 1
-            else:
-                slack_turns.append((first - request["at"]) * 1000)
+    answered = [r for r in slack if r["ok"]]
+    slack_turns = [r["reply_ms"] for r in answered if r["reply_ms"] is not None]
     acks = [r["ms"] for r in slack]
     answers = slack_turns + teams_turns
     turns = [ms for _, ms in timed]
@@ -511,7 +567,7 @@ def _measure(
         "replies_by_platform": _p50_p99(Slack=slack_turns, Teams=teams_turns),
         "errors": errors,
         "failures": failures,
-        "lost": lost,
+        "lost": len(answered) - len(slack_turns),
     }
 
 
@@ -613,7 +669,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--users", type=int, default=1000, help="concurrent conversations")
-    parser.add_argument("--seconds", type=float, default=60, help="how long the load runs, per configuration")
+    parser.add_argument(
+        "--seconds", type=float, default=60, help="how long the measured load runs, per configuration"
+    )
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=None,
+        help="seconds of load before it is measured (default: the pace, so each user's first message: "
+        "the people are new to the database and to the instances' caches); timed and printed apart",
+    )
     parser.add_argument("--pace", type=float, default=10, help="seconds between one user's messages")
     parser.add_argument(
         "--spawn-rate",
@@ -632,11 +697,16 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
+    if args.warm_up is None:
+        args.warm_up = args.pace
     offered = args.users / args.pace
     if args.spawn_rate is None:
         args.spawn_rate = args.users
     print(f"{args.users} conversations, each a message per {args.pace:g} s ({offered:.0f} turns/s offered)")
-    print(f"{args.seconds:g} s of load per configuration, then {args.drain:g} s for the last replies")
+    print(
+        f"{args.warm_up:g} s of warm-up and {args.seconds:g} s of measured load per configuration, "
+        f"then {args.drain:g} s for the last replies"
+    )
     # Chosen once, before this process pins itself to the load's CPUs: asked afterwards, the
     # affinity would be those CPUs alone and the servers would run on them too.
     split = args.split = None if args.no_pin else _cpus()
@@ -667,14 +737,22 @@ def _report(baseline: dict[str, Any], results: list[dict[str, Any]]) -> None:
     print(f"{'configuration':<15}{'requests':>9}{'sent/s':>7}{'ack p50':>9}{'ack p99':>9}"
           f"{'turn p50':>10}{'turn p99':>10}{'reply p50':>11}{'reply p99':>11}{'errors':>8}"
           f"{'unanswered':>12}{'CPU/msg':>9}")  # fmt: skip
-    for r in [baseline, *results]:
+    rows = [(r["label"], r) for r in [baseline, *results]]
+    rows += [(f"{r['label']} *", r["warm"]) for r in results]
+    for label, r in rows:
         turns = f"{r['turn_p50']:>8.0f}ms{r['turn_p99']:>8.0f}ms" if r["turns"] else f"{'-':>10}{'-':>10}"
-        print(f"{r['label']:<15}{r['requests']:>9}{r['rate']:>7.0f}{r['ack_p50']:>7.0f}ms{r['ack_p99']:>7.0f}ms"
-              f"{turns}{r['reply_p50']:>9.0f}ms{r['reply_p99']:>9.0f}ms{r['errors']:>8}{r['lost']:>12}"
-              f"{r['cpu_ms']:>7.1f}ms")  # fmt: skip
+        rate = f"{r['rate']:>7.0f}" if "rate" in r else f"{'-':>7}"
+        cpu = f"{r['cpu_ms']:>7.1f}ms" if "cpu_ms" in r else f"{'-':>9}"
+        replies = f"{r['reply_p50']:>9.0f}ms{r['reply_p99']:>9.0f}ms"
+        print(f"{label:<15}{r['requests']:>9}{rate}{r['ack_p50']:>7.0f}ms{r['ack_p99']:>7.0f}ms"
+              f"{turns}{replies}{r['errors']:>8}{r['lost']:>12}{cpu}")  # fmt: skip
     print(
         "turn: from the request reaching the server to the turn committed with its replies queued "
         "(performance.md (f)); reply: from sending to the reply reaching the mock platform"
+    )
+    print(
+        "*: the warm-up, each user's first message (new to the database and to the instances' "
+        "caches), timed apart; the rows above and the goals below are the measured load after it"
     )
     if len(results) == 2:
         ratio = results[0]["turn_p99"] / results[1]["turn_p99"]
