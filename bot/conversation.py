@@ -53,7 +53,7 @@ class RuntimePort:
         answered = self.runtime.router.answer(inbound, lease=lease)
         # A turn that ran no effect answered no reminder: spare it the look-up's transaction.
         updates = self._updates(inbound, since) if answered.acted else []
-        return Turned(answered.replies, updates, answered.outbox, answered.leased)
+        return Turned(answered.replies, updates, answered.outbox, answered.leased_until)
 
     def shown(self, outbox: int | None) -> list[Reply]:
         """A turn's queued replies shown in-process (the console): recorded delivered, returned."""

@@ -7,11 +7,13 @@ event id turns away, answers nothing twice. Sending follows the reminders' deliv
 (`bot.reminders.delivery`): a lease per row, the channel's `send` (its retries and Retry-After),
 each outcome recorded, and a send whose outcome is unknown looked up on the platform (the
 message's metadata key) before anything is sent again. The console shows its replies at once and
-records them as delivered. A channel gives each turn its sender's lease (`ReplySender.turn_lease`),
-so the turn commits its row already claimed for the first attempt and the sender sends it with no
-transaction of its own before the send; a crash between the commit and the send leaves a lapsing
-lease, looked up like any other. Claims of rows queued without a lease, and records of outcomes, are
-group-committed (`bot.batching`): turns finishing together share those transactions.
+records them as delivered. A channel that can look a send up (Slack) gives each turn its sender's
+lease (`ReplySender.turn_lease`), so the turn commits its row already claimed for the first attempt
+and the sender sends it with no transaction of its own before the send; a crash between the commit
+and the send leaves a lapsing lease, looked up like any other. Teams, which cannot, queues its rows
+pending, so one a crash left unsent is sent later. Claims of rows queued without a lease, and
+records of outcomes, are group-committed (`bot.batching`): turns finishing together share those
+transactions.
 """
 
 from __future__ import annotations
@@ -212,9 +214,12 @@ class ReplySender:
             )
             return [_job(row) for row in rows]
 
-    def _renew(self, ids: Sequence[int]) -> None:
+    def _renew(self, ids: Sequence[int]) -> int:
+        """Extend this sender's leases on `ids`; how many it still held."""
         with self.sessions.begin() as session:
-            outbox.renew(session=session, ids=ids, now=self.clock(), worker=self.worker, lease=self.lease)
+            return outbox.renew(
+                session=session, ids=ids, now=self.clock(), worker=self.worker, lease=self.lease
+            )
 
     def _claim_together(self, batches: Sequence[Sequence[int]]) -> list[list[_Job]]:
         """`_claim` for several callers' ids in one transaction; each caller's jobs, in id order."""
@@ -295,7 +300,7 @@ class ReplySender:
                 await keeping
 
     async def deliver(self, ids: Sequence[int], *, via: Channel | None = None) -> DeliveryReport:
-        """Send the rows `ids` now, in order (a turn's replies, just committed).
+        """Send the rows `ids` now, in order (a turn's replies queued without a lease, just committed).
 
         A row another sender has taken already is left to it. `via` sends on another object for
         the same channel (Teams answers on the activity's own turn).
@@ -317,14 +322,19 @@ class ReplySender:
         """Send a turn's replies now (`turned`, the turn `inbound` had), in order.
 
         Replies the turn queued leased to this sender (`turn_lease`) are sent as they are: the turn
-        committed them claimed for their first attempt, so no transaction claims them again. Others
-        (an apology, a turn given no lease) are claimed first, as `deliver` does.
+        committed them claimed for their first attempt, so no transaction claims them again (a
+        lease that has run down by half is renewed first, and a row another sender took over after
+        it lapsed is left to it). Others (an apology, a turn given no lease) are claimed first, as
+        `deliver` does.
         """
         if turned.outbox is None:
             return DeliveryReport()
-        if not turned.leased:
+        if turned.leased_until is None:
             return await self.deliver([turned.outbox], via=via)
         report = DeliveryReport()
+        running_down = turned.leased_until - self.clock() < self.lease / 2
+        if running_down and not await asyncio.to_thread(self._renew, [turned.outbox]):
+            return report  # it lapsed and another sender took it over: theirs to look up
         job = _Job(turned.outbox, _address(inbound), list(turned.replies), 1, self.clock())
         async with self._holding([job]):
             await self._send(job, via or self.channel, report)

@@ -16,6 +16,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,13 +50,13 @@ _RACE_PAUSE = 0.05
 @dataclass(frozen=True)
 class Answered:
     """A turn's replies, the outbox row they were queued in (None: nothing queued), whether the
-    turn ran effects (only then can it have closed or put off a point), and whether the row was
-    queued leased to the sender the turn was given."""
+    turn ran effects (only then can it have closed or put off a point), and until when the row is
+    leased to the sender the turn was given (None: not leased)."""
 
     replies: list[Reply]
     outbox: int | None = None
     acted: bool = False
-    leased: bool = False
+    leased_until: datetime | None = None
 
 
 class Router:
@@ -167,4 +168,4 @@ class Router:
         )
         if queued is None:
             return Answered(replies, None, acted)
-        return Answered(replies, queued.id, acted, queued.leased)
+        return Answered(replies, queued.id, acted, queued.until)

@@ -2,8 +2,8 @@
 
 Queueing is idempotent (`dedupe_key` names the turn), and may lease the new row to the sender
 that will send it. Claims lock the rows they take (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite
-has one writer at a time), and an outcome is written only by the sender still holding the row, so
-two instances never send one reply. A claim is a lease: a sender that dies mid-send leaves a
+has one writer at a time), so two instances never send one reply; and an outcome is written only
+by the sender still holding the row. A claim is a lease: a sender that dies mid-send leaves a
 `sending` row whose lease runs out, and that row is looked up on the platform before anything is
 sent again.
 """
@@ -48,10 +48,11 @@ class Lease:
 
 @dataclass(frozen=True)
 class Queued:
-    """A turn's row: its id, and whether it was queued leased to the sender asked for."""
+    """A turn's row: its id, and when its lease runs out if it was queued leased as asked (None:
+    not leased, which a row already queued for the turn never is)."""
 
     id: int
-    leased: bool = False
+    until: datetime | None = None
 
 
 def queue(
@@ -68,7 +69,8 @@ def queue(
     With `lease`, a new row is queued already claimed by that sender for its first attempt, as
     `claim` would leave it: the sender sends it once the turn has committed, without a claim of its
     own. One statement for a new turn. A row another transaction is queueing for `key` is waited
-    for (PostgreSQL's ON CONFLICT), then read back if it committed (and is not leased).
+    for (PostgreSQL's ON CONFLICT), then read back if it committed; that row is left as it is, and
+    `Queued.until` says it was not leased.
     """
     row = {
         "dedupe_key": key,
@@ -86,7 +88,7 @@ def queue(
     queued = session.execute(_QUEUE[session.get_bind().dialect.name], row).scalar()
     if queued is None:
         return Queued(int(session.execute(_QUEUED, {"key": key}).scalar_one()))
-    return Queued(int(queued), leased=lease is not None)
+    return Queued(int(queued), None if lease is None else lease.until)
 
 
 def _lease(

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -98,6 +99,19 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def pack() -> Pack:
     return load_pack()
+
+
+def turn_leases(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The reply lease each turn the runtime's router answers from now on was given (None: none)."""
+    leases: list[Any] = []
+    answer = runtime.router.answer
+
+    def recording(inbound: Any, **options: Any) -> Any:
+        leases.append(options.get("lease"))
+        return answer(inbound, **options)
+
+    monkeypatch.setattr(runtime.router, "answer", recording)
+    return leases
 
 
 def without_busy_timeout(engine: Engine) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from bot.channels.inbound import Inbound
@@ -117,13 +117,14 @@ class Turned:
         replies: the turn's replies, as queued.
         outbox: the outbox row holding them, to deliver now (None: nothing to send).
         updates: reminders the turn answered, to rewrite in place.
-        leased: the row was queued leased to the sender the turn was given (`ReplyLease`).
+        leased_until: when the lease on the row runs out, if it was queued leased to the sender
+            the turn was given (`ReplyLease`); None when it waits to be claimed.
     """
 
     replies: list[Reply]
     updates: list[Update] = field(default_factory=list)
     outbox: int | None = None
-    leased: bool = False
+    leased_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,11 @@ class ReplySender(Protocol):
         ...
 
     def turn_lease(self) -> ReplyLease:
-        """The lease to give a turn (`Port.handle`), so its replies are queued held by this sender."""
+        """The lease to give a turn (`Port.handle`), so its replies are queued held by this sender.
+
+        Only for a channel whose `lookup` can find a send: a leased row a crash left unsent is
+        looked up before it is sent, and on a channel that cannot tell it would stay unconfirmed.
+        """
         ...
 
     async def send_turn(self, inbound: Inbound, turned: Turned, *, via: Channel | None = None) -> object:

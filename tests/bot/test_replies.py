@@ -137,7 +137,7 @@ def test_a_turn_given_a_lease_queues_its_replies_held_and_they_are_sent_in_one_t
     inbound = _dm("report assault", "Ev1")
     turned = port.handle(inbound, lease=sender.turn_lease())
     [row] = _rows(runtime)
-    assert turned.leased and turned.outbox == row.id
+    assert turned.leased_until == row.claimed_until == runtime.clock() + LEASE and turned.outbox == row.id
     assert (row.status, row.claimed_by, row.attempts) == ("sending", "w1", 1)
     assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 0  # held by w1
     commits: list[object] = []
@@ -165,11 +165,27 @@ def test_a_leased_reply_a_crash_left_unsent_is_looked_up_then_sent_once_its_leas
     assert report.sent == 1 and channel.lookups == [reply_key(turned.outbox)] and len(channel.sent) == 1
 
 
+def test_a_leased_reply_whose_lease_ran_down_is_renewed_before_it_is_sent_and_one_taken_over_is_not(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    port, channel = RuntimePort(runtime), FakePush("slack")
+    sender = _sender(runtime, channel)
+    first, second = _dm("report assault", "Ev1"), _dm("help", "Ev2", user="U0OTHER")
+    turned = port.handle(first, lease=sender.turn_lease())
+    late = port.handle(second, lease=sender.turn_lease())
+    clock.advance(seconds=LEASE.total_seconds() * 0.6)  # the turn's thread was slow to hand back
+    assert asyncio.run(sender.send_turn(first, turned)).sent == 1
+    clock.advance(minutes=3)  # `late` lapsed, and another sender looked it up and sent it
+    assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 1
+    assert asyncio.run(sender.send_turn(second, late)).sent == 0
+    assert [key for _, key, _ in channel.sent] == [reply_key(turned.outbox or 0), reply_key(late.outbox or 0)]
+
+
 def test_a_turn_given_no_lease_is_claimed_before_it_is_sent(runtime: Runtime) -> None:
     port, channel = RuntimePort(runtime), FakePush("slack")
     inbound = _dm("report assault", "Ev1")
     turned = port.handle(inbound)
-    assert not turned.leased and _rows(runtime)[0].status == "pending"
+    assert turned.leased_until is None and _rows(runtime)[0].status == "pending"
     assert asyncio.run(_sender(runtime, channel).send_turn(inbound, turned)).sent == 1
     assert len(channel.sent) == 1 and _rows(runtime)[0].status == "sent"
 

@@ -23,7 +23,7 @@ def test_a_turn_is_queued_once_and_keeps_its_first_replies(engine: Engine) -> No
         first = queue(session=session, key="slack:Ev1", channel="slack", payload=payload("one"), now=NOW)
         again = queue(session=session, key="slack:Ev1", channel="slack", payload=payload("two"), now=NOW)
         other = queue(session=session, key="slack:Ev2", channel="slack", payload=payload("three"), now=NOW)
-    assert first == again != other and not first.leased
+    assert first == again != other and first.until is None
     with Session(engine) as session:
         row = session.get(QueuedReply, first.id)
         assert row is not None
@@ -54,7 +54,7 @@ def test_a_turn_queued_leased_is_held_by_its_sender_for_its_first_attempt(engine
         again = queue(
             session=session, key="slack:Ev1", channel="slack", payload=payload("two"), now=NOW, lease=lease
         )
-    assert held.leased and held.id == again.id and not again.leased
+    assert held.until == lease.until and held.id == again.id and again.until is None
     with Session(engine) as session, session.begin():
         row = session.get(QueuedReply, held.id)
         assert row is not None

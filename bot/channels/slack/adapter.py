@@ -711,9 +711,11 @@ class SlackBot:
             await self._notify(work, "strings.slack_see_dm")
         if work.kind == "turn":
             inbound = work.inbound(email=who.email, display_name=who.name)
+            # Committed leased to this sender, which sends it at once; a send that fails waits in
+            # the outbox for its retries, and a crash before it leaves a lease that lapses and is
+            # looked up on Slack (the message's metadata) before the reply is sent.
             lease = self.replies.turn_lease()
             turned = await asyncio.to_thread(partial(self.port.handle, inbound, lease=lease))
-            # Committed with the turn; a failure here leaves the row for the outbox's retries.
             await self.replies.send_turn(inbound, turned)
             await self._update_reminders(work, turned.updates)
             return

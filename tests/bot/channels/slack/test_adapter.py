@@ -45,7 +45,7 @@ from store.models import (
 )
 from store.people import add_role, ensure_person
 from tests.bot.test_transcripts import TRANSCRIPTS, run_transcript
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, turn_leases
 from tests.slack_block_kit import assert_valid_blocks, assert_valid_view
 from tests.slack_mock import BOT_TOKEN, OTHER_TEAM, TEAM, Call, SlackRig, reply_keys
 
@@ -408,6 +408,17 @@ def test_slack_is_told_to_retry_when_the_work_cannot_be_stored(
     assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
     assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
     assert _keys(rig.messages_to(SERGEANT)) == ["strings.report_intro", "strings.ask_victim_email"]
+
+
+def test_a_dms_replies_are_queued_leased_to_the_adapters_reply_sender(
+    rig: SlackRig, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack can look a send up, so its turns commit their replies already held by its sender."""
+    leases = turn_leases(runtime, monkeypatch)
+    rig.dm(SERGEANT, "report assault")
+    rig.settle()
+    assert _keys(rig.messages_to(SERGEANT)) == ["strings.report_intro", "strings.ask_victim_email"]
+    assert [lease.worker for lease in leases] == [rig.bot.replies.turn_lease().worker]
 
 
 def test_work_left_by_a_crash_is_taken_up_again(rig: SlackRig, runtime: Runtime, clock: FakeClock) -> None:

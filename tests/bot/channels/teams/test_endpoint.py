@@ -27,7 +27,7 @@ from bot.settings import Settings
 from dialogs.types import MENU_STEP
 from store.models import AccessAudit, Case, ChannelIdentity, Person, ProcessedEvent
 from tests.bot.helpers import report
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, turn_leases
 from tests.fake_teams import (
     Bot,
     TeamsUser,
@@ -203,6 +203,23 @@ def test_a_resent_activity_is_processed_once(engine: Engine, clock: FakeClock, t
         assert bot.connector.posted[-1].keys == ["strings.ask_confirm_new_person"]
 
     drive(runtime, scenario)
+
+
+def test_a_turns_replies_are_not_leased_in_the_turn_as_teams_cannot_look_a_send_up(
+    engine: Engine, clock: FakeClock, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued pending, a reply a crash left unsent is sent later, not recorded unconfirmed."""
+    runtime = local_runtime(engine, clock, tenant)
+    leases = turn_leases(runtime, monkeypatch)
+
+    async def scenario(bot: Bot) -> None:
+        assert (await bot.post(message("report assault", **bot.who(SUPERVISOR, tenant)))).status == 200
+        assert [p.keys for p in bot.connector.posted] == [
+            ["strings.report_intro", "strings.ask_victim_email"]
+        ]
+
+    drive(runtime, scenario)
+    assert leases == [None]
 
 
 def test_an_activity_that_cannot_be_stored_gets_an_error_status_and_its_resend_is_answered(
