@@ -93,7 +93,8 @@ def drive(plan_file: str) -> None:
     # The warm-up (each user's first message, a pace long) is timed apart from the measured load
     # that follows it. Users stop by themselves at the deadline, each after its reply, so no
     # request is cut off.
-    measure_from = time.time() + plan["warm_up"]
+    begin = time.time()
+    measure_from = begin + plan["warm_up"]
     deadline = measure_from + plan["seconds"]
 
     class Conversation(HttpUser):
@@ -111,7 +112,9 @@ def drive(plan_file: str) -> None:
             # Each user speaks at its own phase within the pace, every pace seconds after it:
             # Locust starts users in batches, one a second, and Locust's own pacing counts from a
             # user's start, so users started together would speak together for the whole run.
-            self.due = time.time() + phases.uniform(0, plan["pace"])
+            # Phases count from one start, not the user's own: a user Locust started late still
+            # sends its first message within the warm-up.
+            self.due = begin + phases.uniform(0, plan["pace"])
             gevent.sleep(self.wait_time())
 
         def wait_time(self) -> float:
@@ -429,16 +432,16 @@ def run_configuration(
         plan_file = folder / "plan.json"
         plan_file.write_text(json.dumps(plan), encoding="utf-8")
         pids = [process.pid for process, _ in servers]
-        with _CpuLog(pids) as cpu:
+        with _CpuLog(pids) as cpu:  # to the end of the drain: the work the load left counts too
             subprocess.run(
                 [sys.executable, __file__, "drive", str(plan_file)],
                 check=True,
                 cwd=ROOT,
                 preexec_fn=(lambda: os.sched_setaffinity(0, split[1])) if split else None,
             )
+            time.sleep(args.drain)  # replies still on their way are given time to arrive (not timed)
         out = json.loads(Path(plan["out"]).read_text(encoding="utf-8"))
         start, requests = out["measure_from"], out["requests"]
-        time.sleep(args.drain)  # replies still on their way are given time to arrive (not timed)
         _stop(servers)  # each server writes the turns it timed as it stops
         timed = [turn for number in range(len(servers)) for turn in _timed_turns(folder, number)]
         _match_replies(requests, rig.replies())
@@ -466,7 +469,8 @@ class _CpuLog:
 
     def _read(self) -> None:
         times = [_cpu_seconds(pid) for pid in self.pids]
-        self.samples.append((time.time(), sum(t for t in times if t is not None)))
+        if None not in times:  # a server gone (or no /proc) would make the sum drop
+            self.samples.append((time.time(), sum(t for t in times if t is not None)))
 
     def _run(self) -> None:
         while not self._done.wait(0.25):
@@ -484,6 +488,8 @@ class _CpuLog:
 
     def used(self, *, since: float) -> float:
         """CPU seconds the servers used from the sample nearest `since` (epoch) to the last."""
+        if not self.samples:
+            return float("nan")
         first = min(self.samples, key=lambda sample: abs(sample[0] - since))
         return self.samples[-1][1] - first[1]
 
@@ -767,13 +773,17 @@ def _report(baseline: dict[str, Any], results: list[dict[str, Any]]) -> None:
             f"reply p99 {r['reply_p99'] / baseline['reply_p99']:.1f}x"
         )
     for r in results:
+        # Latency is read on the measured load; nothing may fail or go unanswered in either part.
+        failures = dict(r["failures"])
+        for name, count in r["warm"]["failures"].items():
+            failures[name] = failures.get(name, 0) + count
         verdict = [
             f"ack p99 {'<' if r['ack_p99'] < ACK_GOAL else '>='} {ACK_GOAL:.0f} ms",
             f"turn p99 {'<' if r['turn_p99'] < TURN_GOAL else '>='} {TURN_GOAL:.0f} ms",
             f"reply p99 {'<' if r['reply_p99'] < TURN_GOAL else '>='} {TURN_GOAL:.0f} ms",
-            f"{r['errors']} errors"
-            + (f" ({', '.join(f'{k}: {n}' for k, n in r['failures'].items())})" if r["failures"] else ""),
-            f"{r['lost']} unanswered",
+            f"{r['errors'] + r['warm']['errors']} errors"
+            + (f" ({', '.join(f'{k}: {n}' for k, n in failures.items())})" if failures else ""),
+            f"{r['lost'] + r['warm']['lost']} unanswered",
         ]
         print(f"{r['label']}: " + ", ".join(verdict))
         for what in ("turns", "replies"):
