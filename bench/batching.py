@@ -47,6 +47,7 @@ class Instant:
     """A channel that takes every message at once (the platform is not what is measured)."""
 
     name = "slack"
+    reads_back = True
 
     async def send(
         self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None

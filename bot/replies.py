@@ -7,11 +7,11 @@ event id turns away, answers nothing twice. Sending follows the reminders' deliv
 (`bot.reminders.delivery`): a lease per row, the channel's `send` (its retries and Retry-After),
 each outcome recorded, and a send whose outcome is unknown looked up on the platform (the
 message's metadata key) before anything is sent again. The console shows its replies at once and
-records them as delivered. A channel that can look a send up (Slack) gives each turn its sender's
-lease (`ReplySender.turn_lease`), so the turn commits its row already claimed for the first attempt
-and the sender sends it with no transaction of its own before the send; a crash between the commit
-and the send leaves a lapsing lease, looked up like any other. Teams, which cannot, queues its rows
-pending, so one a crash left unsent is sent later. Claims of rows queued without a lease, and
+records them as delivered. On a channel that can read a send back (Slack), each turn is given its
+sender's lease (`ReplySender.turn_lease`), so the turn commits its row already claimed for the first
+attempt and the sender sends it with no transaction of its own before the send; a crash between the
+commit and the send leaves a lapsing lease, looked up like any other. On one that cannot (Teams),
+the rows wait pending, so one a crash left unsent is sent later. Claims of rows queued without a lease, and
 records of outcomes, are group-committed (`bot.batching`): turns finishing together share those
 transactions.
 """
@@ -34,7 +34,7 @@ from bot.channels.inbound import Inbound
 from bot.channels.outbound import Address, Channel, Delivery
 from bot.channels.port import ReplyLease, Turned
 from bot.clock import Clock
-from bot.reminders.delivery import DeliveryReport
+from bot.reminders.delivery import UNCERTAIN_RECHECK, UNCONFIRMED, DeliveryReport
 from dialogs.types import Reply
 from store import replies as outbox
 from store.models import QueuedReply
@@ -42,9 +42,6 @@ from store.models import QueuedReply
 __all__ = ["ReplySender", "queue_replies", "replies_of", "reply_key", "take_replies"]
 
 log = logging.getLogger(__name__)
-
-#: Backoff before an `uncertain` send is looked up.
-_UNCERTAIN_RECHECK = timedelta(minutes=1)
 
 
 def _address(inbound: Inbound) -> Address:
@@ -136,14 +133,14 @@ def _settled(outcome: _Outcome, now: datetime, *, max_attempts: int) -> tuple[di
         if outcome.found == "found":
             values.update(status="sent", sent_at=now, platform_message_id=outcome.message_id)
             return values, "reconciled"
-        values.update(status="unconfirmed", last_error="outcome unknown; not resent")
+        values.update(status="unconfirmed", last_error=UNCONFIRMED)
         return values, "unconfirmed"
     values["last_error"] = delivery.error
     if delivery.status == "sent":
         values.update(status="sent", sent_at=now, platform_message_id=delivery.message_id)
         return values, "sent"
     if delivery.status == "uncertain":
-        values.update(status="uncertain", not_before=now + _UNCERTAIN_RECHECK)
+        values.update(status="uncertain", not_before=now + UNCERTAIN_RECHECK)
         return values, "uncertain"
     if outcome.job.attempts < max_attempts:
         backoff = timedelta(seconds=min(3600, 2**outcome.job.attempts))
@@ -312,9 +309,14 @@ class ReplySender:
                 await self._send(job, via or self.channel, report)
         return report
 
-    def turn_lease(self) -> ReplyLease:
-        """The lease to give a turn (`Port.handle`): its replies are queued held by this sender."""
-        return ReplyLease(self.worker, self.lease)
+    def turn_lease(self) -> ReplyLease | None:
+        """The lease to give a turn (`Port.handle`): its replies are queued held by this sender.
+
+        None on a channel that cannot read a send back (Teams): a leased row a crash left unsent
+        is looked up before it is sent, and there it would be recorded unconfirmed and never sent;
+        queued pending, it is claimed just before the send and one left unsent goes out later.
+        """
+        return ReplyLease(self.worker, self.lease) if self.channel.reads_back else None
 
     async def send_turn(
         self, inbound: Inbound, turned: Turned, *, via: Channel | None = None
@@ -332,10 +334,11 @@ class ReplySender:
         if turned.leased_until is None:
             return await self.deliver([turned.outbox], via=via)
         report = DeliveryReport()
-        running_down = turned.leased_until - self.clock() < self.lease / 2
+        now = self.clock()
+        running_down = turned.leased_until - now < self.lease / 2
         if running_down and not await asyncio.to_thread(self._renew, [turned.outbox]):
             return report  # it lapsed and another sender took it over: theirs to look up
-        job = _Job(turned.outbox, _address(inbound), list(turned.replies), 1, self.clock())
+        job = _Job(turned.outbox, _address(inbound), list(turned.replies), 1, now)
         async with self._holding([job]):
             await self._send(job, via or self.channel, report)
         return report

@@ -95,6 +95,7 @@ class FakePush:
 
     def __init__(self, name: str = "slack", script: list[str] | None = None) -> None:
         self.name = name
+        self.reads_back = True
         self.script = list(script or [])
         self.sent: list[tuple[str, str | None, list[Reply]]] = []  # (user id, key, replies)
         self.lookups: list[str] = []

@@ -97,6 +97,8 @@ class Channel(Protocol):
     """A platform that can message a person proactively."""
 
     name: str
+    #: Whether `lookup` can find a message sent (else it always answers "unknown").
+    reads_back: bool
 
     async def send(
         self, address: Address, replies: Sequence[Reply], *, key: str | None = None, pace: Pace | None = None

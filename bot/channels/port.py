@@ -181,11 +181,11 @@ class ReplySender(Protocol):
         """Send the outbox rows `ids` now, in order (`via`: on this channel object instead)."""
         ...
 
-    def turn_lease(self) -> ReplyLease:
+    def turn_lease(self) -> ReplyLease | None:
         """The lease to give a turn (`Port.handle`), so its replies are queued held by this sender.
 
-        Only for a channel whose `lookup` can find a send: a leased row a crash left unsent is
-        looked up before it is sent, and on a channel that cannot tell it would stay unconfirmed.
+        None when the channel cannot read a send back (`Channel.reads_back`): a leased row a crash
+        left unsent is looked up before it is sent, and there it would stay unconfirmed.
         """
         ...
 

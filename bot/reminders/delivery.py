@@ -41,7 +41,15 @@ from store.models import CaseEvent, ChannelIdentity, Nudge, Person, PlanPoint
 from store.outbox import claim, held_for, hold_unreachable, lapsed_claims, renew
 from store.people import find_person
 
-__all__ = ["DeliveryReport", "Deliverer", "answered_reminders", "reminder_replies", "take_for_console"]
+__all__ = [
+    "UNCERTAIN_RECHECK",
+    "UNCONFIRMED",
+    "DeliveryReport",
+    "Deliverer",
+    "answered_reminders",
+    "reminder_replies",
+    "take_for_console",
+]
 
 #: The case events of a person answering a point (see `store.cases.mark_point`, `snooze_point`).
 _ANSWERS = ("point_done", "point_not_applicable", "point_snoozed")
@@ -52,7 +60,10 @@ log = logging.getLogger(__name__)
 
 #: How long a person without a channel waits before we look for one again.
 _HOLD = timedelta(hours=1)
-_UNCERTAIN_RECHECK = timedelta(minutes=1)
+#: How long after a send of unknown outcome it is looked up (reminders and turns' replies alike).
+UNCERTAIN_RECHECK = timedelta(minutes=1)
+#: What a row records when a look-up could not say whether its send arrived (it is not resent).
+UNCONFIRMED = "outcome unknown; not resent"
 
 
 @dataclass
@@ -293,7 +304,7 @@ class Deliverer:
                 report.sent += 1
                 self._after_sent(session, row, job.payload, now)
             elif delivery.status == "uncertain":
-                row.status, row.not_before = "uncertain", now + _UNCERTAIN_RECHECK
+                row.status, row.not_before = "uncertain", now + UNCERTAIN_RECHECK
                 report.uncertain += 1
             elif job.attempts < self.max_attempts:
                 row.status = "pending"
@@ -322,7 +333,7 @@ class Deliverer:
                 report.reconciled += 1
                 self._after_sent(session, row, job.payload, now)
             else:
-                row.status, row.last_error = "unconfirmed", "outcome unknown; not resent"
+                row.status, row.last_error = "unconfirmed", UNCONFIRMED
                 report.unconfirmed += 1
                 log.warning(messages.delivery_unconfirmed(job.id))
 

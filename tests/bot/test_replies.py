@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Delivery
-from bot.channels.port import NotStored
+from bot.channels.port import NotStored, ReplyLease
 from bot.conversation import RuntimePort
 from bot.replies import ReplySender, _Outcome, reply_key
 from bot.router import Router
@@ -179,6 +179,14 @@ def test_a_leased_reply_whose_lease_ran_down_is_renewed_before_it_is_sent_and_on
     assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 1
     assert asyncio.run(sender.send_turn(second, late)).sent == 0
     assert [key for _, key, _ in channel.sent] == [reply_key(turned.outbox or 0), reply_key(late.outbox or 0)]
+
+
+def test_a_sender_on_a_channel_that_cannot_read_a_send_back_gives_turns_no_lease(runtime: Runtime) -> None:
+    """A leased row left unsent would be looked up, and such a channel could only say "unknown"."""
+    blind = FakePush("msteams")
+    blind.reads_back = False
+    assert _sender(runtime, blind).turn_lease() is None
+    assert _sender(runtime, FakePush("slack")).turn_lease() == ReplyLease("w1", LEASE)
 
 
 def test_a_turn_given_no_lease_is_claimed_before_it_is_sent(runtime: Runtime) -> None:

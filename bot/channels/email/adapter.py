@@ -85,6 +85,7 @@ class EmailChannel:
     """Sends the outbox's messages to mailboxes (`Address.user_id` is the address)."""
 
     name = EMAIL
+    reads_back = False
 
     def __init__(self, server: SmtpServer, *, clock: Clock = system_clock, timeout: float = 30.0) -> None:
         self.server = server

@@ -254,6 +254,7 @@ class SlackChannel:
     """
 
     name = CHANNEL
+    reads_back = True  # the message's metadata key, in the DM's history
 
     def __init__(
         self,
@@ -713,7 +714,7 @@ class SlackBot:
             inbound = work.inbound(email=who.email, display_name=who.name)
             # Committed leased to this sender, which sends it at once; a send that fails waits in
             # the outbox for its retries, and a crash before it leaves a lease that lapses and is
-            # looked up on Slack (the message's metadata) before the reply is sent.
+            # looked up on Slack before the reply is sent.
             lease = self.replies.turn_lease()
             turned = await asyncio.to_thread(partial(self.port.handle, inbound, lease=lease))
             await self.replies.send_turn(inbound, turned)

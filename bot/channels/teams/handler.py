@@ -200,11 +200,11 @@ class TeamsHandler:
                 )
             return
         inbound = self._inbound(activity, member, **fields)
-        # Not leased in the turn (as Slack's are): Teams cannot say whether a send arrived, so a
-        # row leased and then left unsent by a crash could only be recorded unconfirmed. Queued
-        # pending instead, it is claimed just before the send, and one a crash left unsent goes
-        # out proactively with the reminders.
-        turned = await asyncio.to_thread(self.port.handle, inbound)
+        # Committed with the turn (not leased to the sender: Teams cannot be asked what arrived),
+        # sent from the outbox on the activity's own turn; a reply a crash left unsent goes out
+        # proactively with the reminders.
+        lease = self.replies.turn_lease()
+        turned = await asyncio.to_thread(partial(self.port.handle, inbound, lease=lease))
         await self.replies.send_turn(inbound, turned, via=_TurnChannel(self, turn))
         await self._update_reminders(activity, turn, turned.updates)
 
@@ -271,6 +271,7 @@ class _TurnChannel:
     was lost is never repeated (`lookup` cannot say)."""
 
     name = CHANNEL
+    reads_back = False
 
     def __init__(self, handler: TeamsHandler, turn: Turn) -> None:
         self.handler = handler

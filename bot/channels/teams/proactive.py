@@ -30,6 +30,7 @@ class TeamsChannel:
     """Proactive messages to a person's 1:1 chat, from the conversation reference stored for them."""
 
     name = CHANNEL
+    reads_back = False
 
     def __init__(self, binding: Binding, *, pack: Pack, rules: Rules, options: TeamsOptions) -> None:
         self._binding = binding
