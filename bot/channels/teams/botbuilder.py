@@ -8,19 +8,25 @@ posting a card (`run`, `post`, `CardTurn`) are shared with the Agents SDK in `sd
 about who is served, and everything the bot says, is in the shared modules beside it (`endpoint`,
 `security`, `handler`, `references`, `proactive`, `cards`).
 
-Connector calls make one try each (msrest's own retries are switched off) and are retried only by
+Connector calls go out through aiohttp on the event loop (`_ConnectorHttp`, in place of msrest's
+requests driver and its worker threads), make one try each, and are retried only by
 `bot.channels.outbound.send_with_retry`, which honours Retry-After and never drops a message silently.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import urllib.parse
+import urllib.request
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+import aiohttp
 import botbuilder.schema
 import jwt
 import requests
@@ -48,10 +54,14 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
     SkillValidation,
 )
-from msrest.authentication import BasicTokenAuthentication
+from msrest.authentication import Authentication, BasicTokenAuthentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
-from urllib3 import Retry
-from urllib3.exceptions import NewConnectionError
+from msrest.pipeline import Request, Response
+from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http import ClientRequest
+from msrest.universal_http.async_abc import AsyncClientResponse
+from multidict import CIMultiDict
 
 from bot import messages
 from bot.channels.outbound import Attempt
@@ -73,27 +83,15 @@ _MAX_CONNECTOR_CLIENTS = 64
 # --- errors from the connector ---------------------------------------------------------------------
 
 
-def _without_retries(session: requests.Session, config: Any, kwargs: Any, **send: Any) -> dict[str, Any]:
-    """msrest's per-request hook: put back requests' own default, one try per call.
-
-    msrest asks urllib3 for three more tries with backoff (on refused connections; on 5xx and read
-    timeouts too with urllib3 1.x), sleeping in a worker thread, resending a POST whose first copy
-    may have arrived and hiding the status: `send_with_retry` decides instead.
-    """
-    for adapter in session.adapters.values():
-        if isinstance(adapter, requests.adapters.HTTPAdapter):
-            adapter.max_retries = Retry(0, read=False)
-    return send
+class _NotSent(ClientRequestError):
+    """A call that failed before anything was sent (its credentials could not be had)."""
 
 
 def _maybe_delivered(error: ClientRequestError) -> bool:
-    """Whether a failed request may still have reached Teams (then a resend could duplicate it)."""
+    """Whether a failed request may still have reached Teams (then a resend could duplicate it):
+    not when its credentials failed or no connection was made (refused, unreachable, TLS refused)."""
     inner = getattr(error, "inner_exception", None) or error.__cause__
-    if isinstance(inner, requests.exceptions.ConnectTimeout):
-        return False
-    if isinstance(inner, requests.exceptions.ConnectionError) and inner.args:
-        return not isinstance(getattr(inner.args[0], "reason", None), NewConnectionError)
-    return True
+    return not isinstance(error, _NotSent) and not isinstance(inner, aiohttp.ClientConnectorError)
 
 
 async def _attempt(call: Callable[[], Awaitable[Any]], *, timeout: float, clock: Clock) -> Attempt:
@@ -110,6 +108,147 @@ async def _attempt(call: Callable[[], Awaitable[Any]], *, timeout: float, clock:
     except TimeoutError:
         return Attempt(status=0, sent=True, error="timed out")
     return Attempt(status=201, message_id=getattr(result, "id", None))
+
+
+# --- the connector's HTTP -------------------------------------------------------------------------
+
+
+_Request = Request[ClientRequest]
+_Response = Response[ClientRequest, AsyncClientResponse]
+
+
+class _Headers:
+    """What msrest credentials sign (a requests session, to them): only its headers are read."""
+
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+
+
+class _Signed(AsyncHTTPPolicy[ClientRequest, AsyncClientResponse]):
+    """Each call's credentials, as the header they would set on a requests session.
+
+    msrest's own policy signs the session of its requests driver, which `_ConnectorHttp` replaces.
+    """
+
+    def __init__(self, credentials: Authentication) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    async def send(self, request: _Request, **kwargs: Any) -> _Response:
+        signed = _Headers()
+        try:
+            self._credentials.signed_session(cast(Any, signed))
+        except Exception as error:  # no token from Entra ID: nothing was sent
+            raise _NotSent("no credentials for the connector", inner_exception=error) from error
+        request.http_request.headers.update(signed.headers)
+        assert self.next is not None  # the pipeline links every policy to the next
+        return await self.next.send(request, **kwargs)
+
+
+@dataclass(frozen=True)
+class _Status:
+    """What msrest's errors keep of an answer (`HttpOperationError.response`), by requests' names."""
+
+    status_code: int
+    reason: str | None
+    headers: CIMultiDict[str]
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code} {self.reason or ''}".rstrip())
+
+
+class _Answer(AsyncClientResponse):
+    """The connector's answer, read whole (its body is a small JSON document)."""
+
+    def __init__(self, request: ClientRequest, status: _Status, body: bytes) -> None:
+        super().__init__(request, status)
+        self.status_code = status.status_code
+        self.headers = status.headers
+        self.reason = status.reason
+        self._body = body
+
+    def body(self) -> bytes:
+        return self._body
+
+    def raise_for_status(self) -> None:
+        self.internal_response.raise_for_status()
+
+
+class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
+    """msrest's last step for connector calls: aiohttp on the event loop, one try per call.
+
+    msrest's own driver runs `requests` in a worker thread, a thread held for each call in
+    flight, taken from the pool the turns run in; under load that cost as much CPU as the turn's
+    own transaction. urllib3 also tries three more times behind the caller's back (on refused
+    connections, and on 5xx and read timeouts with urllib3 1.x), sleeping, resending a POST whose
+    first copy may have arrived, and hiding the status: `send_with_retry` decides instead. As with
+    requests, a proxy comes from the environment (HTTPS_PROXY, NO_PROXY), read once: aiohttp's own
+    `trust_env` would also read ~/.netrc in a worker thread on every call. No cookie is kept.
+
+    While a server runs (`keep`), one session and its connections serve every call; otherwise
+    (a command, a test) each call has its own, closed as it ends.
+    """
+
+    def __init__(self) -> None:
+        self.keep = False
+        self._kept: aiohttp.ClientSession | None = None
+        self._proxies = urllib.request.getproxies()
+        self._bypassed: dict[str, bool] = {}
+
+    @staticmethod
+    def _session() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+
+    def proxy(self, url: str) -> str | None:
+        """The proxy the environment names for `url`, as requests would choose it."""
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if host not in self._bypassed:
+            self._bypassed[host] = bool(urllib.request.proxy_bypass(host))
+        return None if self._bypassed[host] else self._proxies.get(parts.scheme)
+
+    async def send(self, request: _Request, **config: Any) -> _Response:
+        http = request.http_request
+        if not self.keep:
+            async with self._session() as session:
+                return Response(request, await _exchange(session, http, self.proxy(http.url)))
+        if self._kept is None or self._kept.closed:
+            self._kept = self._session()
+        return Response(request, await _exchange(self._kept, http, self.proxy(http.url)))
+
+    async def __aexit__(self, *exc_details: object) -> None:
+        await self.discard()
+
+    async def discard(self) -> None:
+        """Close the kept session and keep none."""
+        self.keep = False
+        if self._kept is not None:
+            await self._kept.close()
+            self._kept = None
+
+
+async def _exchange(session: aiohttp.ClientSession, http: ClientRequest, proxy: str | None) -> _Answer:
+    """One request to the connector and its whole answer; a failure is msrest's ClientRequestError."""
+    if http.files:
+        raise ValueError("the connector is sent JSON, never files")
+    try:
+        async with session.request(
+            http.method, http.url, headers=dict(http.headers), data=http.data, proxy=proxy
+        ) as answer:
+            body = await answer.read()
+    except aiohttp.ClientError as error:
+        raise ClientRequestError("the connector call failed", inner_exception=error) from error
+    return _Answer(http, _Status(answer.status, answer.reason, CIMultiDict(answer.headers)), body)
+
+
+def _pipeline(config: Any, http: _ConnectorHttp) -> AsyncPipeline[ClientRequest, AsyncClientResponse]:
+    """A connector client's pipeline: msrest's own policies (user agent, reading the answer, its
+    HTTP log, off unless enabled), the client's credentials, and `http` to send."""
+    policies: list[Any] = [config.user_agent_policy, RawDeserializer(), config.http_logger_policy]
+    if config.credentials:
+        policies.insert(1, _Signed(config.credentials))
+    return AsyncPipeline(policies, http)
 
 
 # --- authentication ------------------------------------------------------------------------------
@@ -180,19 +319,22 @@ def _serialize_cards_plainly(serializer: Any) -> None:
 
 
 class _ReusedConnectors(ConnectorFactory):  # type: ignore[misc]
-    """Connector clients kept per app id, service URL and audience, each making one try per call."""
+    """Connector clients kept per app id, service URL and audience, each sending through `http`."""
 
-    def __init__(self, inner: ConnectorFactory, app_id: str, clients: OrderedDict[Any, Any]) -> None:
+    def __init__(
+        self, inner: ConnectorFactory, app_id: str, clients: OrderedDict[Any, Any], http: _ConnectorHttp
+    ) -> None:
         self._inner = inner
         self._app_id = app_id
         self._clients = clients
+        self._http = http
 
     async def create(self, service_url: str, audience: str | None = None) -> Any:
         key = (self._app_id, service_url, audience)
         client = self._clients.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
-            client.config.session_configuration_callback = _without_retries
+            client.config.pipeline = _pipeline(client.config, self._http)
             _serialize_cards_plainly(client._serialize)
             self._clients[key] = client
             while len(self._clients) > _MAX_CONNECTOR_CLIENTS:
@@ -214,11 +356,14 @@ class _Authentication(BotFrameworkAuthentication):  # type: ignore[misc]
     def __init__(self, inner: BotFrameworkAuthentication) -> None:
         self._inner = inner
         self._clients: OrderedDict[Any, Any] = OrderedDict()
+        self.http = _ConnectorHttp()
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
         app_id = _app_id(result.claims_identity)
-        result.connector_factory = _ReusedConnectors(result.connector_factory, app_id, self._clients)
+        result.connector_factory = _ReusedConnectors(
+            result.connector_factory, app_id, self._clients, self.http
+        )
         return result
 
     async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> None:
@@ -226,7 +371,7 @@ class _Authentication(BotFrameworkAuthentication):  # type: ignore[misc]
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         inner = self._inner.create_connector_factory(claims_identity)
-        return _ReusedConnectors(inner, _app_id(claims_identity), self._clients)
+        return _ReusedConnectors(inner, _app_id(claims_identity), self._clients, self.http)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> None:
         return None
@@ -236,7 +381,7 @@ class _Authentication(BotFrameworkAuthentication):  # type: ignore[misc]
         return audience
 
 
-def _authentication(settings: Settings, mode: Mode, options: TeamsOptions) -> BotFrameworkAuthentication:
+def _authentication(settings: Settings, mode: Mode, options: TeamsOptions) -> _Authentication:
     """The SDK's authentication: public cloud, single tenant; none at all in local mode."""
     if mode == "local":
         credentials: ServiceClientCredentialsFactory = PasswordServiceClientCredentialFactory()
@@ -435,11 +580,21 @@ class BotbuilderBinding(SdkBinding):
         return self._fetching
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
-        """Fetch the channel's signing keys at start-up and every 12 hours, off the event loop; after
-        a failure, again with backoff (`keys_refresh_delay`)."""
-        if self.mode != "authenticated":
-            yield
-            return
+        """Keep one HTTP session for the connector while the server runs, closed when it stops; and
+        fetch the channel's signing keys at start-up and every 12 hours, off the event loop, after a
+        failure again with backoff (`keys_refresh_delay`)."""
+        self.auth.http.keep = True
+        try:
+            if self.mode != "authenticated":
+                yield
+            else:
+                async with self._keys_kept():
+                    yield
+        finally:
+            await self.auth.http.discard()
+
+    @contextlib.asynccontextmanager
+    async def _keys_kept(self) -> AsyncIterator[None]:
 
         async def refresh() -> None:
             failures = 0
@@ -453,5 +608,7 @@ class BotbuilderBinding(SdkBinding):
                 await asyncio.sleep(keys_refresh_delay(failures))
 
         task = asyncio.create_task(refresh())
-        yield
-        task.cancel()
+        try:
+            yield
+        finally:
+            task.cancel()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 from collections import OrderedDict
+from functools import partial
 from typing import Any
 
 import botbuilder.schema
@@ -19,11 +21,18 @@ from botframework.connector.auth import EmulatorValidation, SkillValidation
 from msrest import Serializer
 from msrest.authentication import BasicTokenAuthentication
 
-from bot.channels.teams.botbuilder import _read_token, _ReusedConnectors, _serialize_cards_plainly
+from bot.channels.teams.botbuilder import (
+    _attempt,
+    _ConnectorHttp,
+    _read_token,
+    _ReusedConnectors,
+    _serialize_cards_plainly,
+)
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, render_cards
 from dialogs.schema import Pack
 from dialogs.types import Choice, Fact, Reply
-from tests.fake_teams import EMULATOR_ISSUER
+from tests.conftest import FakeClock
+from tests.fake_teams import EMULATOR_ISSUER, MockConnector
 
 KEY = "k" * 32
 
@@ -159,7 +168,7 @@ def test_reused_connector_clients_serialize_cards_plainly() -> None:
         async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
             return ConnectorClient(BasicTokenAuthentication({"access_token": "t"}), base_url=service_url)
 
-    factory = _ReusedConnectors(Inner(), "app", OrderedDict())
+    factory = _ReusedConnectors(Inner(), "app", OrderedDict(), _ConnectorHttp())
     client = asyncio.run(factory.create("https://smba.example/"))
     assert client.conversations._serialize is client._serialize
     assert client._serialize.client_side_validation is False
@@ -172,7 +181,90 @@ def test_a_missing_value_still_fails_before_anything_is_sent() -> None:
         async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
             return ConnectorClient(BasicTokenAuthentication({"access_token": "t"}), base_url=service_url)
 
-    client = asyncio.run(_ReusedConnectors(Inner(), "app", OrderedDict()).create("http://127.0.0.1:9/"))
+    factory = _ReusedConnectors(Inner(), "app", OrderedDict(), _ConnectorHttp())
+    client = asyncio.run(factory.create("http://127.0.0.1:9/"))
     activity = botbuilder.schema.Activity(type="message", text="x")
     with pytest.raises(ValueError):
         asyncio.run(client.conversations.reply_to_activity("a:1", None, activity))
+
+
+class _NoThreads(concurrent.futures.ThreadPoolExecutor):
+    """A loop's default executor that refuses work: a call that needs a worker thread fails."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        raise AssertionError("a connector call was handed to a worker thread")
+
+
+async def _client(service_url: str, http: _ConnectorHttp, credentials: Any = None) -> ConnectorClient:
+    class Inner:
+        async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+            return ConnectorClient(
+                credentials or BasicTokenAuthentication({"access_token": "t"}), base_url=service_url
+            )
+
+    client: ConnectorClient = await _ReusedConnectors(Inner(), "app", OrderedDict(), http).create(service_url)
+    return client
+
+
+def _reply(text: str) -> botbuilder.schema.Activity:
+    return botbuilder.schema.Activity(type="message", text=text, service_url="x", channel_id="msteams")
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["server running", "no server"])
+def test_connector_calls_are_signed_and_sent_on_the_event_loop_never_in_a_worker_thread(
+    keep: bool, clock: FakeClock
+) -> None:
+    """msrest's own driver would run requests in the loop's executor, a thread per call in flight."""
+    http = _ConnectorHttp()
+
+    async def scenario() -> None:
+        asyncio.get_running_loop().set_default_executor(_NoThreads())
+        connector = MockConnector()
+        await connector.start()
+        http.keep = keep
+        try:
+            client = await _client(connector.url, http)
+            for text in ("one", "two"):
+                reply = partial(client.conversations.reply_to_activity, "a:1", "act-1", _reply(text))
+                attempt = await _attempt(reply, timeout=5, clock=clock)
+                assert (attempt.status, attempt.message_id) == (201, f"m{len(connector.posted)}")
+            assert [p.body["text"] for p in connector.posted] == ["one", "two"]
+            assert {p.authorization for p in connector.posted} == {"Bearer t"}
+        finally:
+            await http.discard()
+            await connector.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_failure_to_get_credentials_is_a_call_that_never_reached_teams(clock: FakeClock) -> None:
+    """No token (Entra ID down): nothing was sent, so the retry loop may try again without a duplicate."""
+
+    class Failing(BasicTokenAuthentication):
+        def signed_session(self, session: Any = None) -> Any:
+            raise ConnectionError("login.microsoftonline.com unreachable")
+
+    async def scenario() -> None:
+        connector = MockConnector()
+        await connector.start()
+        try:
+            client = await _client(connector.url, _ConnectorHttp(), Failing({"access_token": "t"}))
+            reply = partial(client.conversations.reply_to_activity, "a:1", "act-1", _reply("x"))
+            attempt = await _attempt(reply, timeout=5, clock=clock)
+            assert (attempt.status, attempt.sent, attempt.error) == (0, False, "connection failed")
+            assert connector.requests == 0
+        finally:
+            await connector.close()
+
+    asyncio.run(scenario())
+
+
+def test_connector_calls_take_the_proxy_the_environment_names_as_requests_did(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.police.uk:8080")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,.internal.example.police.uk")
+    http = _ConnectorHttp()
+    assert http.proxy("https://smba.trafficmanager.net/emea/") == "http://proxy.example.police.uk:8080"
+    assert http.proxy("http://127.0.0.1:9/v3/conversations") is None
+    assert http.proxy("https://bot.internal.example.police.uk/") is None
