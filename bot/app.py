@@ -69,17 +69,31 @@ def _add_teams(app: web.Application, port: RuntimePort, runtime: Runtime) -> Non
     add_teams_routes(app, port, runtime.settings, clock=runtime.clock)
 
 
+#: The collector's thresholds while serving (`gc.set_threshold`): Python's are (700, 10, 10).
+COLLECTOR_THRESHOLDS = (10_000, 10, 10)
+
+
 async def freeze_startup_heap(app: web.Application) -> None:
-    """Set what start-up built (modules, the pack, the SDKs) aside from the garbage collector.
+    """Set what start-up built (modules, the pack, the SDKs) aside from the garbage collector, and
+    collect the young generation less often (`COLLECTOR_THRESHOLDS`).
 
     A full collection walks every tracked object: with the start-up heap in it (about 250,000
     objects) each took over 100 ms, every few seconds under load, and every request in flight
     waited for it. Frozen, the objects stay alive (they would anyway) and are not walked again.
+
+    At Python's default threshold (a young collection every 700 objects) the objects of the
+    requests in flight outlived two young collections and were promoted: under the full load the
+    old generation filled with them and a full collection ran every few seconds, each 200-300 ms
+    on a slow machine, with every request waiting. Ten thousand objects a young collection lets
+    a request's objects die young; the cyclic garbage (the SDKs' request objects) waits a little
+    longer for its collection, ten thousand objects at most.
+
     `serve` adds it to its application's start-up (not `create_app`: a process that builds many
     applications, a test run, would freeze each one's leftovers for good).
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
 def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
