@@ -289,6 +289,7 @@ def serve(config_file: str) -> None:
         microsoft_app_id=config["app_id"],
         microsoft_app_password="bench-only-password",
         microsoft_app_tenant_id=config["tenant"],
+        HAMPSHIRE_TEAMS_SDK=config["teams_sdk"],
     )
     options: dict[str, Any] = {}
     if config.get("schema"):
@@ -414,7 +415,13 @@ def run_configuration(
     try:
         for number, database in enumerate(databases):
             turns = str(_turns_file(folder, number))
-            config = {**rig.server_config(), **database, "migrate": number == 0, "turns": turns}
+            config = {
+                **rig.server_config(),
+                **database,
+                "migrate": number == 0,
+                "turns": turns,
+                "teams_sdk": args.teams_sdk,
+            }
             cpus = split[0] if split else None
             servers.append(_start_server(config, folder, f"{label}-{number}", cpus, mode))
         rig.reset()
@@ -695,6 +702,12 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=12, help="seeds the users' phases")
     parser.add_argument("--drain", type=float, default=30, help="seconds given to replies after the load")
+    parser.add_argument(
+        "--teams-sdk",
+        choices=("botbuilder", "agents"),
+        default="botbuilder",
+        help="the SDK that carries Teams (HAMPSHIRE_TEAMS_SDK; default: the bot's default, botbuilder)",
+    )
     parser.add_argument("--no-pin", action="store_true", help="servers, load and mocks share every CPU")
     parser.add_argument(
         "--postgres",
@@ -709,6 +722,7 @@ def main() -> None:
     if args.spawn_rate is None:
         args.spawn_rate = args.users
     print(f"{args.users} conversations, each a message per {args.pace:g} s ({offered:.0f} turns/s offered)")
+    print(f"Teams on {args.teams_sdk}")
     print(
         f"{args.warm_up:g} s of warm-up and {args.seconds:g} s of measured load per configuration, "
         f"then {args.drain:g} s for the last replies"
