@@ -16,7 +16,6 @@ requests driver and its worker threads), make one try each, and are retried only
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import urllib.parse
 import urllib.request
@@ -223,9 +222,9 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
     async def discard(self) -> None:
         """Close the kept session and keep none."""
         self.keep = False
-        if self._kept is not None:
-            await self._kept.close()
-            self._kept = None
+        session, self._kept = self._kept, None
+        if session is not None:
+            await session.close()
 
 
 async def _exchange(session: aiohttp.ClientSession, http: ClientRequest, proxy: str | None) -> _Answer:
@@ -584,31 +583,23 @@ class BotbuilderBinding(SdkBinding):
         fetch the channel's signing keys at start-up and every 12 hours, off the event loop, after a
         failure again with backoff (`keys_refresh_delay`)."""
         self.auth.http.keep = True
-        try:
-            if self.mode != "authenticated":
-                yield
-            else:
-                async with self._keys_kept():
-                    yield
-        finally:
-            await self.auth.http.discard()
-
-    @contextlib.asynccontextmanager
-    async def _keys_kept(self) -> AsyncIterator[None]:
-
-        async def refresh() -> None:
-            failures = 0
-            while True:
-                try:
-                    await self._refresh()
-                    failures = 0
-                except Exception as error:
-                    failures += 1
-                    log.warning(messages.teams_signing_keys_failed(error))
-                await asyncio.sleep(keys_refresh_delay(failures))
-
-        task = asyncio.create_task(refresh())
+        keys = asyncio.create_task(self._keep_keys()) if self.mode == "authenticated" else None
         try:
             yield
         finally:
-            task.cancel()
+            # One generator, no nested one: a loop shut down without the app's clean-up closes
+            # every live generator at once, in no set order.
+            if keys is not None:
+                keys.cancel()
+            await self.auth.http.discard()
+
+    async def _keep_keys(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._refresh()
+                failures = 0
+            except Exception as error:
+                failures += 1
+                log.warning(messages.teams_signing_keys_failed(error))
+            await asyncio.sleep(keys_refresh_delay(failures))

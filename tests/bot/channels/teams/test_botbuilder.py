@@ -14,6 +14,7 @@ import botbuilder.schema
 import botbuilder.schema.teams
 import jwt
 import pytest
+from aiohttp import web
 from botbuilder.core import InvokeResponse
 from botframework.connector import models as connector_models
 from botframework.connector.aio import ConnectorClient
@@ -22,6 +23,7 @@ from msrest import Serializer
 from msrest.authentication import BasicTokenAuthentication
 
 from bot.channels.teams.botbuilder import (
+    BotbuilderBinding,
     _attempt,
     _ConnectorHttp,
     _read_token,
@@ -29,6 +31,9 @@ from bot.channels.teams.botbuilder import (
     _serialize_cards_plainly,
 )
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, render_cards
+from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.security import Mode
+from bot.settings import Settings
 from dialogs.schema import Pack
 from dialogs.types import Choice, Fact, Reply
 from tests.conftest import FakeClock
@@ -268,3 +273,44 @@ def test_connector_calls_take_the_proxy_the_environment_names_as_requests_did(
     assert http.proxy("https://smba.trafficmanager.net/emea/") == "http://proxy.example.police.uk:8080"
     assert http.proxy("http://127.0.0.1:9/v3/conversations") is None
     assert http.proxy("https://bot.internal.example.police.uk/") is None
+
+
+@pytest.mark.parametrize("mode", ["local", "authenticated"])
+def test_the_connector_session_is_kept_while_the_server_runs_and_closed_however_it_stops(
+    mode: Mode, clock: FakeClock
+) -> None:
+    """Stopped by the app's clean-up, or by a loop shut down without it (every live generator
+    closed at once): the session is closed and nothing raises."""
+    settings = Settings(
+        microsoft_app_id="app", microsoft_app_password="secret", microsoft_app_tenant_id="tenant"
+    )
+    options = TeamsOptions(openid_metadata_url="http://127.0.0.1:9/metadata", key_timeout=0.01)
+
+    errors: list[dict[str, Any]] = []
+    kept: list[tuple[_ConnectorHttp, Any]] = []
+
+    async def scenario(stop: str) -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: errors.append(context))
+        connector = MockConnector()
+        await connector.start()
+        binding = BotbuilderBinding(settings, mode, options, clock)
+        lifecycle = binding.lifecycle(web.Application())
+        try:
+            await lifecycle.__anext__()
+            http = binding.auth.http
+            client = await _client(connector.url, http)
+            await client.conversations.reply_to_activity("a:1", "act-1", _reply("kept"))
+            assert http.keep and http._kept is not None and not http._kept.closed
+            kept.append((http, http._kept))
+            if stop == "clean-up":
+                with pytest.raises(StopAsyncIteration):
+                    await lifecycle.__anext__()
+            # else left suspended: asyncio.run closes it as it shuts the loop down
+        finally:
+            await connector.close()
+
+    for stop in ("clean-up", "loop shut down"):
+        asyncio.run(scenario(stop))
+        http, session = kept.pop()
+        assert session.closed and not http.keep and http._kept is None
+    assert errors == []
