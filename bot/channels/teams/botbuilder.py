@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import ssl
 import urllib.parse
-import urllib.request
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import aiohttp
 import botbuilder.schema
 import jwt
 import requests
+import requests.utils
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
@@ -88,9 +90,11 @@ class _NotSent(ClientRequestError):
 
 def _maybe_delivered(error: ClientRequestError) -> bool:
     """Whether a failed request may still have reached Teams (then a resend could duplicate it):
-    not when its credentials failed or no connection was made (refused, unreachable, TLS refused)."""
+    not when its credentials failed, no connection was made (refused, unreachable, TLS refused), or
+    the proxy refused it or could not be used."""
     inner = getattr(error, "inner_exception", None) or error.__cause__
-    return not isinstance(error, _NotSent) and not isinstance(inner, aiohttp.ClientConnectorError)
+    never_sent = (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError, aiohttp.InvalidURL)
+    return not isinstance(error, _NotSent) and not isinstance(inner, never_sent)
 
 
 async def _attempt(call: Callable[[], Awaitable[Any]], *, timeout: float, clock: Clock) -> Attempt:
@@ -136,7 +140,11 @@ class _Signed(AsyncHTTPPolicy[ClientRequest, AsyncClientResponse]):
     async def send(self, request: _Request, **kwargs: Any) -> _Response:
         signed = _Headers()
         try:
-            self._credentials.signed_session(cast(Any, signed))
+            if isinstance(self._credentials, BasicTokenAuthentication):
+                self._credentials.signed_session(cast(Any, signed))  # a fixed token: no I/O
+            else:
+                # MSAL may fetch a token with a blocking call and no timeout: never on the loop.
+                await asyncio.to_thread(self._credentials.signed_session, cast(Any, signed))
         except Exception as error:  # no token from Entra ID: nothing was sent
             raise _NotSent("no credentials for the connector", inner_exception=error) from error
         request.http_request.headers.update(signed.headers)
@@ -181,9 +189,11 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
     flight, taken from the pool the turns run in; under load that cost as much CPU as the turn's
     own transaction. urllib3 also tries three more times behind the caller's back (on refused
     connections, and on 5xx and read timeouts with urllib3 1.x), sleeping, resending a POST whose
-    first copy may have arrived, and hiding the status: `send_with_retry` decides instead. As with
-    requests, a proxy comes from the environment (HTTPS_PROXY, NO_PROXY), read once: aiohttp's own
-    `trust_env` would also read ~/.netrc in a worker thread on every call. No cookie is kept.
+    first copy may have arrived, and hiding the status: `send_with_retry` decides instead. (aiohttp
+    itself resends a PUT or GET once on a connection the server had closed, never a POST.) As with
+    requests: a proxy from the environment, chosen by requests' rules once a host (aiohttp's own
+    `trust_env` would also read ~/.netrc in a worker thread on every call); certificates checked
+    against requests' bundle; redirects not followed. No cookie is kept.
 
     While a server runs (`keep`), one session and its connections serve every call; otherwise
     (a command, a test) each call has its own, closed as it ends.
@@ -192,20 +202,33 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
     def __init__(self) -> None:
         self.keep = False
         self._kept: aiohttp.ClientSession | None = None
-        self._proxies = urllib.request.getproxies()
-        self._bypassed: dict[str, bool] = {}
+        self._proxies: dict[tuple[str, str], str | None] = {}
+        # requests' trust, not the system's: REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a file or a
+        # folder), else certifi's bundle, as MSAL's token calls in the same process use.
+        bundle = (
+            os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or requests.utils.DEFAULT_CA_BUNDLE_PATH
+        )
+        folder = os.path.isdir(bundle)
+        self._tls = ssl.create_default_context(
+            cafile=None if folder else bundle, capath=bundle if folder else None
+        )
 
-    @staticmethod
-    def _session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+    def _session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=self._tls), cookie_jar=aiohttp.DummyCookieJar()
+        )
 
     def proxy(self, url: str) -> str | None:
-        """The proxy the environment names for `url`, as requests would choose it."""
+        """The proxy the environment names for `url`, chosen by requests' own rules (HTTPS_PROXY,
+        ALL_PROXY, NO_PROXY with its CIDR ranges, a proxy given without a scheme), once a host."""
         parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        if host not in self._bypassed:
-            self._bypassed[host] = bool(urllib.request.proxy_bypass(host))
-        return None if self._bypassed[host] else self._proxies.get(parts.scheme)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+            self._proxies[key] = requests.utils.prepend_scheme_if_needed(proxy, "http") if proxy else None
+        return self._proxies[key]
 
     async def send(self, request: _Request, **config: Any) -> _Response:
         http = request.http_request
@@ -217,7 +240,7 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
         return Response(request, await _exchange(self._kept, http, self.proxy(http.url)))
 
     async def __aexit__(self, *exc_details: object) -> None:
-        await self.discard()
+        """Nothing: the kept session is the server's (`discard`), not one client's."""
 
     async def discard(self) -> None:
         """Close the kept session and keep none."""
@@ -232,8 +255,15 @@ async def _exchange(session: aiohttp.ClientSession, http: ClientRequest, proxy: 
     if http.files:
         raise ValueError("the connector is sent JSON, never files")
     try:
+        # A redirect is the answer, as msrest's own driver gave it: aiohttp would follow a 302
+        # with a GET and take that answer for the message's.
         async with session.request(
-            http.method, http.url, headers=dict(http.headers), data=http.data, proxy=proxy
+            http.method,
+            http.url,
+            headers=dict(http.headers),
+            data=http.data,
+            proxy=proxy,
+            allow_redirects=False,
         ) as answer:
             body = await answer.read()
     except aiohttp.ClientError as error:

@@ -8,6 +8,7 @@ import concurrent.futures
 import json
 from collections import OrderedDict
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import botbuilder.schema
@@ -15,6 +16,7 @@ import botbuilder.schema.teams
 import jwt
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from botbuilder.core import InvokeResponse
 from botframework.connector import models as connector_models
 from botframework.connector.aio import ConnectorClient
@@ -38,6 +40,7 @@ from dialogs.schema import Pack
 from dialogs.types import Choice, Fact, Reply
 from tests.conftest import FakeClock
 from tests.fake_teams import EMULATOR_ISSUER, MockConnector
+from tests.smtp_server import self_signed
 
 KEY = "k" * 32
 
@@ -264,15 +267,66 @@ def test_a_failure_to_get_credentials_is_a_call_that_never_reached_teams(clock: 
     asyncio.run(scenario())
 
 
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
 def test_connector_calls_take_the_proxy_the_environment_names_as_requests_did(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.police.uk:8080")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,.internal.example.police.uk")
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "proxy.example.police.uk:8080")  # no scheme: requests adds http
+    monkeypatch.setenv("ALL_PROXY", "http://egress.example.police.uk:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.0/8,.internal.example.police.uk")
     http = _ConnectorHttp()
     assert http.proxy("https://smba.trafficmanager.net/emea/") == "http://proxy.example.police.uk:8080"
+    assert http.proxy("http://smba.example.police.uk/") == "http://egress.example.police.uk:3128"
     assert http.proxy("http://127.0.0.1:9/v3/conversations") is None
     assert http.proxy("https://bot.internal.example.police.uk/") is None
+
+
+def test_connector_certificates_are_checked_against_requests_bundle_not_the_systems(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A force behind a TLS-inspecting proxy names its CA in REQUESTS_CA_BUNDLE, as requests read it."""
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    assert len(_ConnectorHttp()._tls.get_ca_certs()) > 100  # certifi's bundle
+    bundle, _ = self_signed(tmp_path)  # a force's own CA, say
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    (only,) = _ConnectorHttp()._tls.get_ca_certs()
+    assert "mail.example.police.uk" in str(only["subject"])
+
+
+def test_a_redirect_is_the_answer_never_followed(clock: FakeClock) -> None:
+    """aiohttp would follow a 302 with a GET and take its answer for the message's id."""
+    methods: list[str] = []
+
+    async def redirect(request: web.Request) -> web.Response:
+        methods.append(request.method)
+        return web.json_response({}, status=302, headers={"Location": "/elsewhere"})
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        methods.append(request.method)
+        return web.json_response({"id": "from-GET"})
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", redirect)
+        app.router.add_route("*", "/elsewhere", elsewhere)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        try:
+            client = await _client(str(server.make_url("/")), _ConnectorHttp())
+            reply = partial(client.conversations.reply_to_activity, "a:1", "act-1", _reply("x"))
+            attempt = await _attempt(reply, timeout=5, clock=clock)
+            assert (attempt.status, attempt.message_id) == (302, None)
+        finally:
+            await server.close()
+
+    asyncio.run(scenario())
+    assert methods == ["POST"]
 
 
 @pytest.mark.parametrize("mode", ["local", "authenticated"])
