@@ -62,7 +62,7 @@ from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPip
 from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
-from multidict import CIMultiDict
+from requests.structures import CaseInsensitiveDict
 
 from bot import messages
 from bot.channels.outbound import Attempt
@@ -158,7 +158,7 @@ class _Status:
 
     status_code: int
     reason: str | None
-    headers: CIMultiDict[str]
+    headers: CaseInsensitiveDict[str]
 
     def raise_for_status(self) -> None:
         if self.status_code >= 400:
@@ -268,7 +268,7 @@ async def _exchange(session: aiohttp.ClientSession, http: ClientRequest, proxy: 
             body = await answer.read()
     except aiohttp.ClientError as error:
         raise ClientRequestError("the connector call failed", inner_exception=error) from error
-    return _Answer(http, _Status(answer.status, answer.reason, CIMultiDict(answer.headers)), body)
+    return _Answer(http, _Status(answer.status, answer.reason, CaseInsensitiveDict(answer.headers)), body)
 
 
 def _pipeline(config: Any, http: _ConnectorHttp) -> AsyncPipeline[ClientRequest, AsyncClientResponse]:
