@@ -16,6 +16,7 @@ requests driver and its worker threads), make one try each, and are retried only
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import ssl
@@ -203,28 +204,32 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
         self.keep = False
         self._kept: aiohttp.ClientSession | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
-        # requests' trust, not the system's: REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a file or a
-        # folder), else certifi's bundle, as MSAL's token calls in the same process use.
+
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        """requests' trust, not the system's: REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a file or a
+        folder), else certifi's bundle, as MSAL's token calls in the same process use. Loaded at
+        the first HTTPS call (about 40 ms), not as the binding is built: local mode never needs it."""
         bundle = (
             os.environ.get("REQUESTS_CA_BUNDLE")
             or os.environ.get("CURL_CA_BUNDLE")
             or requests.utils.DEFAULT_CA_BUNDLE_PATH
         )
         folder = os.path.isdir(bundle)
-        self._tls = ssl.create_default_context(
+        return ssl.create_default_context(
             cafile=None if folder else bundle, capath=bundle if folder else None
         )
 
-    def _session(self) -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=self._tls), cookie_jar=aiohttp.DummyCookieJar()
-        )
+    @staticmethod
+    def _session() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
 
     def proxy(self, url: str) -> str | None:
         """The proxy the environment names for `url`, chosen by requests' own rules (HTTPS_PROXY,
-        ALL_PROXY, NO_PROXY with its CIDR ranges, a proxy given without a scheme), once a host."""
+        ALL_PROXY, NO_PROXY with its CIDR ranges and ports, a proxy given without a scheme), once
+        an origin."""
         parts = urllib.parse.urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
+        key = (parts.scheme, parts.netloc)
         if key not in self._proxies:
             proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
             self._proxies[key] = requests.utils.prepend_scheme_if_needed(proxy, "http") if proxy else None
@@ -232,12 +237,13 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
 
     async def send(self, request: _Request, **config: Any) -> _Response:
         http = request.http_request
+        tls = self._tls if http.url.startswith("https:") else None
         if not self.keep:
             async with self._session() as session:
-                return Response(request, await _exchange(session, http, self.proxy(http.url)))
+                return Response(request, await _exchange(session, http, self.proxy(http.url), tls))
         if self._kept is None or self._kept.closed:
             self._kept = self._session()
-        return Response(request, await _exchange(self._kept, http, self.proxy(http.url)))
+        return Response(request, await _exchange(self._kept, http, self.proxy(http.url), tls))
 
     async def __aexit__(self, *exc_details: object) -> None:
         """Nothing: the kept session is the server's (`discard`), not one client's."""
@@ -250,7 +256,9 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
             await session.close()
 
 
-async def _exchange(session: aiohttp.ClientSession, http: ClientRequest, proxy: str | None) -> _Answer:
+async def _exchange(
+    session: aiohttp.ClientSession, http: ClientRequest, proxy: str | None, tls: ssl.SSLContext | None
+) -> _Answer:
     """One request to the connector and its whole answer; a failure is msrest's ClientRequestError."""
     if http.files:
         raise ValueError("the connector is sent JSON, never files")
@@ -263,6 +271,7 @@ async def _exchange(session: aiohttp.ClientSession, http: ClientRequest, proxy: 
             headers=dict(http.headers),
             data=http.data,
             proxy=proxy,
+            ssl=tls if tls is not None else True,
             allow_redirects=False,
         ) as answer:
             body = await answer.read()

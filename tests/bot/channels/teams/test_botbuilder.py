@@ -278,12 +278,15 @@ def test_connector_calls_take_the_proxy_the_environment_names_as_requests_did(
         monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("HTTPS_PROXY", "proxy.example.police.uk:8080")  # no scheme: requests adds http
     monkeypatch.setenv("ALL_PROXY", "http://egress.example.police.uk:3128")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.0/8,.internal.example.police.uk")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.0/8,.internal.example.police.uk,smba.example.police.uk:8443")
     http = _ConnectorHttp()
     assert http.proxy("https://smba.trafficmanager.net/emea/") == "http://proxy.example.police.uk:8080"
     assert http.proxy("http://smba.example.police.uk/") == "http://egress.example.police.uk:3128"
     assert http.proxy("http://127.0.0.1:9/v3/conversations") is None
     assert http.proxy("https://bot.internal.example.police.uk/") is None
+    # Cached by origin, not host: NO_PROXY names one port of this host.
+    assert http.proxy("https://smba.example.police.uk/") == "http://proxy.example.police.uk:8080"
+    assert http.proxy("https://smba.example.police.uk:8443/") is None
 
 
 def test_connector_certificates_are_checked_against_requests_bundle_not_the_systems(
