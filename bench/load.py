@@ -243,7 +243,7 @@ def serve(config_file: str) -> None:
 
     from aiohttp import web
 
-    from bot.app import RUNTIME, _healthz, freeze_startup_heap
+    from bot.app import RUNTIME, _healthz, freeze_startup_heap, new_event_loop
     from bot.channels.inbound import Inbound
     from bot.channels.port import ReplyLease, Turned
     from bot.channels.slack.adapter import add_slack_routes
@@ -313,7 +313,8 @@ def serve(config_file: str) -> None:
         add_slack_routes(app, port, settings, clock=runtime.clock)
         await _listen(app)
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the real server's loop (bot.app)
+        runner.run(main())
 
 
 def serve_null(config_file: str) -> None:
@@ -322,6 +323,8 @@ def serve_null(config_file: str) -> None:
 
     import aiohttp
     from aiohttp import web
+
+    from bot.app import new_event_loop
 
     config = json.loads(Path(config_file).read_text(encoding="utf-8"))
 
@@ -353,7 +356,8 @@ def serve_null(config_file: str) -> None:
         app.router.add_post("/api/messages", teams)
         await _listen(app)
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # on the bot's loop, as a floor should be
+        runner.run(main())
 
 
 # --- the run --------------------------------------------------------------------------------------

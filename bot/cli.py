@@ -241,7 +241,7 @@ def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from bot import messages
-    from bot.app import create_app, freeze_startup_heap
+    from bot.app import create_app, freeze_startup_heap, new_event_loop
 
     logging.getLogger().setLevel(logging.INFO)
     log = logging.getLogger(__name__)
@@ -263,7 +263,7 @@ def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
         # run_app calls this once it serves: the log line is the moment requests work.
         log.info(messages.serve_listening(host, port))
 
-    web.run_app(app, sock=sock, print=listening)
+    web.run_app(app, sock=sock, print=listening, loop=new_event_loop())
     return 0
 
 
@@ -394,6 +394,7 @@ def _slack_socket(args: argparse.Namespace) -> int:
 def _socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
+    from bot.app import new_event_loop
     from bot.channels.configured import push_channels
     from bot.channels.slack.adapter import run_socket_mode
     from bot.conversation import RuntimePort
@@ -411,8 +412,8 @@ def _socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             scheduler.shutdown(wait=False)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serve())
     return 0
 
 

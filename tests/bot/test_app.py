@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import COLLECTOR_THRESHOLDS, create_app
+from bot.app import COLLECTOR_THRESHOLDS, create_app, new_event_loop
 from bot.runtime import Runtime
 
 
@@ -76,6 +76,26 @@ def test_freezing_the_start_up_heap_sets_it_aside_from_the_garbage_collector() -
     assert before == 0
     assert after > 10_000
     assert serving == list(COLLECTOR_THRESHOLDS) != default
+
+
+def test_a_server_runs_on_uvloop_and_on_asyncios_loop_where_uvloop_is_not_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvloop  # a dependency on every platform these tests run on (pyproject.toml)
+
+    loop = new_event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+        assert loop.run_until_complete(asyncio.to_thread(sum, [1, 2])) == 3  # threads hand back
+    finally:
+        loop.close()
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as on Windows: the import fails
+    fallback, reference = new_event_loop(), asyncio.new_event_loop()
+    try:
+        assert type(fallback) is type(reference) and not isinstance(fallback, uvloop.Loop)
+    finally:
+        fallback.close()
+        reference.close()
 
 
 _BUILD_APP_WITH_CHANNELS_OFF = """

@@ -515,20 +515,30 @@ def test_people_add_gives_the_opcc_visits_roles(database: str, capsys: pytest.Ca
     ]
 
 
-def test_serve_freezes_its_start_up_heap_as_it_starts(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_freezes_its_start_up_heap_as_it_starts_and_runs_on_uvloop(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`hampshire serve` sets its start-up heap aside from the garbage collector as it starts
-    (tests/bot/test_app.py: what freezing does); applications built in-process do not."""
+    (tests/bot/test_app.py: what freezing does); applications built in-process do not. It serves on
+    `new_event_loop`'s loop (uvloop's)."""
+    import asyncio
     import socket
 
+    import uvloop
     from aiohttp import web
 
     from bot.app import freeze_startup_heap
 
     served: list[web.Application] = []
+    loops: list[asyncio.AbstractEventLoop] = []
 
-    def run_app(app: web.Application, *, sock: socket.socket, print: object) -> None:
+    def run_app(
+        app: web.Application, *, sock: socket.socket, print: object, loop: asyncio.AbstractEventLoop
+    ) -> None:
         served.append(app)
+        loops.append(loop)
         sock.close()
+        loop.close()
 
     monkeypatch.setattr(web, "run_app", run_app)
     root = logging.getLogger()
@@ -538,3 +548,4 @@ def test_serve_freezes_its_start_up_heap_as_it_starts(database: str, monkeypatch
     finally:
         root.setLevel(level)  # serve logs at INFO; the other tests expect what they set
     assert freeze_startup_heap in served[0].on_startup
+    assert isinstance(loops[0], uvloop.Loop)
