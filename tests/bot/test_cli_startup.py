@@ -6,9 +6,11 @@ Each test runs `hampshire` (as `python -m bot.cli`) in a fresh interpreter, sinc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -301,3 +303,57 @@ def test_a_report_loads_its_charts_and_templates_when_it_runs(migrated: str, tmp
     assert done.returncode == 0, done.stderr
     assert {"matplotlib", "jinja2"} <= modules
     assert modules & (CHANNEL_SDKS | SERVING) == set()
+
+
+def test_slack_socket_serves_a_conversation_as_a_process_and_stops_on_interrupt(migrated: str) -> None:
+    """`hampshire slack-socket` as a process (on `new_event_loop`'s loop), with Slack's Web API and
+    Socket Mode endpoint mocked on loopback: a DM is acknowledged and answered; ^C ends it cleanly."""
+    from tests.slack_mock import APP_TOKEN, BOT_TOKEN, TEAM, LoopThread, MockSlack, reply_keys
+
+    sergeant = "U0SGTKAUR"
+    loop = LoopThread()
+    mock = MockSlack()
+    mock.add_user(sergeant, "sgt.ravi.kaur@example.police.uk")
+    url = loop.run(mock.start())
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "slack-socket", "--db", migrated],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(
+            SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, SLACK_TEAM_ID=TEAM, SLACK_API_URL=url
+        ),
+        cwd=ROOT,
+    )
+    try:
+        event = {
+            "type": "message",
+            "text": "report assault",
+            "user": sergeant,
+            "ts": "1795000000.000001",
+            "team": TEAM,
+            "channel": f"D{sergeant}",
+            "event_ts": "1795000000.000001",
+            "channel_type": "im",
+        }
+        envelope = {"type": "event_callback", "team_id": TEAM, "event_id": "Ev0SOCKET1", "event": event}
+        # The process opens its Socket Mode connection once it has started (a handshake).
+        loop.run(asyncio.wait_for(mock.socket_ready.wait(), 120), timeout=130)
+        envelope_id = loop.run(mock.push(envelope))
+
+        def answered() -> bool:
+            acknowledged = {"envelope_id": envelope_id} in mock.socket_acks
+            return acknowledged and bool(mock.calls_to("chat.postMessage"))
+
+        loop.run(mock.until(answered, guard=60), timeout=90)
+        [reply] = [call.args for call in mock.calls_to("chat.postMessage")]
+        assert reply["channel"] == sergeant
+        assert reply_keys(reply["blocks"]) == ["strings.report_intro", "strings.ask_victim_email"]
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=60)
+        loop.run(mock.stop())
+        loop.close()
