@@ -2,8 +2,10 @@
 
 In order, before the SDK runs a turn or any state is loaded: well-formed JSON (400), channel
 `msteams` (403: the Emulator channel is never served), the token (401: the SDK's JWT validation,
-then Bot Framework's channel claims: its issuer, our app id, this service URL), the service URL's
-origin (403 unless Bot Framework's, or loopback in local mode) and the tenant (403 unless ours).
+whose acceptance is reused for the same token, channel and service URL for a few minutes at most,
+`bot.channels.teams.accepted`; then Bot Framework's channel claims: its issuer, our app id, this
+service URL), the service URL's origin (403 unless Bot Framework's, or loopback in local mode) and
+the tenant (403 unless ours).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.channels.port import NotStored, Port, ReplySender
+from bot.channels.teams.accepted import AcceptedTokens
 from bot.channels.teams.handler import TeamsHandler
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.proactive import TeamsChannel
@@ -68,6 +71,8 @@ class _Endpoint:
         self.rules = rules
         self.binding = binding
         self.handler = TeamsHandler(port, options, clock, replies)
+        # Local mode takes no token: nothing to remember.
+        self.accepted = AcceptedTokens(clock=clock) if mode == "authenticated" else None
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Check one request and, if it passes, run its turn; answer with the invoke response."""
@@ -94,7 +99,12 @@ class _Endpoint:
             return _refusal(400, "malformed activity", activity_id)
         if body.get("channelId") != CHANNEL:
             return _refusal(403, "channel not served", activity_id)
-        verdict = await self.binding.authenticate(activity, request.headers.get("Authorization", ""))
+        header = request.headers.get("Authorization", "")
+        verdict = self.accepted.get(header, body) if self.accepted is not None else None
+        if verdict is None:
+            verdict = await self.binding.authenticate(activity, header)
+            if verdict is not None and self.accepted is not None:
+                self.accepted.add(header, body, verdict)
         if verdict is None or (
             self.mode == "authenticated"
             and not channel_claims_allowed(

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, func, select
 from bot.app import RUNTIME
 from bot.app import _healthz as healthz
 from bot.channels.slack.adapter import add_slack_routes
+from bot.channels.teams import endpoint
 from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.security import local_database_problem
@@ -245,6 +246,59 @@ def test_a_service_url_outside_the_allow_list_is_refused_even_with_a_valid_token
     assert status == 403
     assert bot.connector.posted == []
     assert nothing_stored(runtime)
+
+
+def test_a_token_once_accepted_is_not_validated_again_for_the_same_channel_and_service_url(
+    runtime: Runtime, issuer: TokenIssuer, tenant: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bot Framework sends one token with many activities: the SDK's acceptance is reused (for
+    five minutes at most), never a refusal, and never for another service URL."""
+    validated: list[bool] = []
+    make_binding = endpoint.make_binding
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        binding = make_binding(*args, **kwargs)
+        authenticate = binding.authenticate
+
+        async def counted(activity: Any, header: str) -> Any:
+            verdict = await authenticate(activity, header)
+            validated.append(verdict is not None)
+            return verdict
+
+        binding.authenticate = counted
+        return binding
+
+    monkeypatch.setattr(endpoint, "make_binding", counting)
+    statuses: list[int] = []
+    posted: list[int] = []
+
+    async def main() -> None:
+        async with running(lambda connector: authenticated_app(runtime, issuer, connector)) as bot:
+            who = bot.who(SUPERVISOR, tenant)
+            token = bearer(issuer.token(bot.connector.url))
+
+            async def say(headers: dict[str, str], **changed: Any) -> None:
+                statuses.append((await bot.post(message("menu", **{**who, **changed}), headers)).status)
+
+            await say(token)
+            await say(token)
+            assert len(validated) == 1
+            # Judged afresh: another service URL (refused: the token names the connector's), and
+            # a refused token, each time it comes.
+            await say(token, service_url="https://smba.trafficmanager.net/uk/")
+            refused = bearer(issuer.token(bot.connector.url, aud=new_guid()))
+            await say(refused)
+            await say(refused)
+            assert len(validated) == 4
+            clock.advance(minutes=5)
+            await say(token)
+            assert len(validated) == 5
+            posted.append(len(bot.connector.posted))
+
+    asyncio.run(main())
+    assert statuses == [200, 200, 401, 401, 401, 200]
+    assert validated[0] and validated[3:] == [False, True]
+    assert posted == [3]
 
 
 class BlackHole:
