@@ -19,6 +19,7 @@ import asyncio
 import statistics
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.channels.teams.accepted import AcceptedTokens  # noqa: E402
 from bot.channels.teams.options import TeamsOptions  # noqa: E402
 from bot.channels.teams.sdk import Sdk, make_binding  # noqa: E402
-from bot.clock import system_clock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.fake_teams import TokenIssuer, new_guid  # noqa: E402
 
 #: The remembered acceptance must cost at most this fraction of the SDK's validation (median round).
 TARGET_RATIO = 0.1
 SERVICE_URL = "http://127.0.0.1:9/"  # never called: only named in the token and the activity
+#: A fixed time for the remembered acceptance (the SDK checks the token on the system's clock): a
+#: long run must not see it expire.
+NOW = datetime.now(UTC)
 
 
 def _activity(binding: Any, tenant: str) -> tuple[dict[str, Any], Any]:
@@ -61,10 +64,10 @@ async def _run(sdk: Sdk, calls: int, rounds: int) -> tuple[float, float, float]:
             microsoft_app_tenant_id=tenant,
         )
         options = TeamsOptions(openid_metadata_url=issuer.metadata_url, outbound_token="bench-only")
-        binding = make_binding(settings, "authenticated", options, system_clock, sdk=sdk)
+        binding = make_binding(settings, "authenticated", options, lambda: NOW, sdk=sdk)
         body, activity = _activity(binding, tenant)
         header = f"Bearer {issuer.token(SERVICE_URL)}"
-        accepted = AcceptedTokens(clock=system_clock)
+        accepted = AcceptedTokens(clock=lambda: NOW)
         verdict = await binding.authenticate(activity, header)
         if verdict is None:
             raise SystemExit(f"{sdk}: the SDK refused the bench's token")

@@ -78,6 +78,7 @@ def test_freezing_the_start_up_heap_sets_it_aside_from_the_garbage_collector() -
     assert serving == list(COLLECTOR_THRESHOLDS) != default
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows")
 def test_a_server_runs_on_uvloop_and_on_asyncios_loop_where_uvloop_is_not_installed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

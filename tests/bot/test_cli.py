@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -515,6 +516,7 @@ def test_people_add_gives_the_opcc_visits_roles(database: str, capsys: pytest.Ca
     ]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows")
 def test_serve_freezes_its_start_up_heap_as_it_starts_and_runs_on_uvloop(
     database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -548,4 +550,32 @@ def test_serve_freezes_its_start_up_heap_as_it_starts_and_runs_on_uvloop(
     finally:
         root.setLevel(level)  # serve logs at INFO; the other tests expect what they set
     assert freeze_startup_heap in served[0].on_startup
+    assert isinstance(loops[0], uvloop.Loop)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows")
+def test_slack_socket_serves_on_uvloop(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hampshire slack-socket` runs on `new_event_loop`'s loop too (tests/bot/test_cli_startup.py
+    runs it as a process against a mock Slack)."""
+    import asyncio
+
+    import uvloop
+
+    from bot.channels.slack import adapter
+
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def run_socket_mode(*args: object, **kwargs: object) -> None:
+        loops.append(asyncio.get_running_loop())
+
+    monkeypatch.setattr(adapter, "run_socket_mode", run_socket_mode)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-bot-token")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-test-app-token")
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0HAMPSHIRE")
+    root = logging.getLogger()
+    level = root.level
+    try:
+        assert main(["slack-socket"]) == 0
+    finally:
+        root.setLevel(level)
     assert isinstance(loops[0], uvloop.Loop)

@@ -233,7 +233,8 @@ def test_serve_logs_json_its_address_and_each_channels_state_and_off_channels_an
         )
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        stopped = server.wait(timeout=60)
+    assert stopped == 0  # SIGTERM is a clean stop
     reader.join(timeout=60)
     while not lines.empty():
         said.append(lines.get())
@@ -306,8 +307,9 @@ def test_a_report_loads_its_charts_and_templates_when_it_runs(migrated: str, tmp
 
 
 def test_slack_socket_serves_a_conversation_as_a_process_and_stops_on_interrupt(migrated: str) -> None:
-    """`hampshire slack-socket` as a process (on `new_event_loop`'s loop), with Slack's Web API and
-    Socket Mode endpoint mocked on loopback: a DM is acknowledged and answered; ^C ends it cleanly."""
+    """`hampshire slack-socket` as a process, with Slack's Web API and Socket Mode endpoint mocked
+    on loopback: a DM is acknowledged and answered; ^C ends it cleanly (tests/bot/test_cli.py: the
+    loop it runs on)."""
     from tests.slack_mock import APP_TOKEN, BOT_TOKEN, TEAM, LoopThread, MockSlack, reply_keys
 
     sergeant = "U0SGTKAUR"

@@ -355,7 +355,10 @@ class AgentsBinding(SdkBinding):
         except Exception as error:  # PyJWTError, ValueError, a key that could not be fetched in time
             log.info(messages.teams_token_rejected(activity.id, error))
             return None
-        return Verdict(dict(identity.claims), identity)
+        # Without the token the SDK keeps on it (`security_token`, read only by user sign-in, which
+        # this bot never offers): the endpoint remembers verdicts (bot.channels.teams.accepted).
+        claims = dict(identity.claims)
+        return Verdict(claims, ClaimsIdentity(claims, identity.authentication_type))
 
     async def continue_conversation(self, reference: StoredReference, logic: TurnLogic) -> None:
         """The SDK's turn in a stored conversation, from its continuation activity."""

@@ -237,7 +237,7 @@ class _ConnectorHttp(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
 
     async def send(self, request: _Request, **config: Any) -> _Response:
         http = request.http_request
-        tls = self._tls if http.url.startswith("https:") else None
+        tls = self._tls if urllib.parse.urlsplit(http.url).scheme == "https" else None
         if not self.keep:
             async with self._session() as session:
                 return Response(request, await _exchange(session, http, self.proxy(http.url), tls))

@@ -100,11 +100,8 @@ class _Endpoint:
         if body.get("channelId") != CHANNEL:
             return _refusal(403, "channel not served", activity_id)
         header = request.headers.get("Authorization", "")
-        verdict = self.accepted.get(header, body) if self.accepted is not None else None
-        if verdict is None:
-            verdict = await self.binding.authenticate(activity, header)
-            if verdict is not None and self.accepted is not None:
-                self.accepted.add(header, body, verdict)
+        remembered = self.accepted.get(header, body) if self.accepted is not None else None
+        verdict = remembered if remembered is not None else await self.binding.authenticate(activity, header)
         if verdict is None or (
             self.mode == "authenticated"
             and not channel_claims_allowed(
@@ -112,6 +109,8 @@ class _Endpoint:
             )
         ):
             return _refusal(401, "unauthorized", activity_id)
+        if remembered is None and self.accepted is not None:
+            self.accepted.add(header, body, verdict)  # accepted by the SDK and by the channel checks
         if not self.rules.service_url_allowed(body.get("serviceUrl")):
             return _refusal(403, "service URL not allowed", activity_id)
         tenant = self.rules.tenant_of(body, verdict.claims)

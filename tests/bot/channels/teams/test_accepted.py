@@ -58,8 +58,19 @@ def test_a_verdict_without_a_usable_expiry_or_already_expired_is_never_remembere
     assert accepted.get(HEADER, _activity()) is None
     # Beyond the calendar: remembered for `keep`, not for ever.
     accepted.add(HEADER, _activity(), Verdict({"exp": 10**20}))
-    clock.advance(minutes=5)
+    assert accepted.get(HEADER, _activity()) is not None
+    clock.advance(minutes=4, seconds=59)
+    assert accepted.get(HEADER, _activity()) is not None
+    clock.advance(seconds=1)
     assert accepted.get(HEADER, _activity()) is None
+
+
+def test_what_was_judged_is_told_apart_exactly_a_missing_service_url_from_the_text_none() -> None:
+    clock = FakeClock()
+    accepted = AcceptedTokens(clock=clock)
+    accepted.add(HEADER, {"channelId": "msteams"}, _verdict(clock))
+    assert accepted.get(HEADER, {"channelId": "msteams", "serviceUrl": "None"}) is None
+    assert accepted.get(HEADER, {"channelId": "msteams", "serviceUrl": None}) is not None
 
 
 def test_at_most_size_acceptances_are_kept_the_least_recently_used_going_first() -> None:

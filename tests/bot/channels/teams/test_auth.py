@@ -254,6 +254,7 @@ def test_a_token_once_accepted_is_not_validated_again_for_the_same_channel_and_s
     """Bot Framework sends one token with many activities: the SDK's acceptance is reused (for
     five minutes at most), never a refusal, and never for another service URL."""
     validated: list[bool] = []
+    verdicts: list[Any] = []
     make_binding = endpoint.make_binding
 
     def counting(*args: Any, **kwargs: Any) -> Any:
@@ -263,6 +264,7 @@ def test_a_token_once_accepted_is_not_validated_again_for_the_same_channel_and_s
         async def counted(activity: Any, header: str) -> Any:
             verdict = await authenticate(activity, header)
             validated.append(verdict is not None)
+            verdicts.append(verdict)
             return verdict
 
         binding.authenticate = counted
@@ -283,6 +285,9 @@ def test_a_token_once_accepted_is_not_validated_again_for_the_same_channel_and_s
             await say(token)
             await say(token)
             assert len(validated) == 1
+            # Remembered, yet the tenant is still checked at each request.
+            await say(token, tenant=new_guid())
+            assert len(validated) == 1
             # Judged afresh: another service URL (refused: the token names the connector's), and
             # a refused token, each time it comes.
             await say(token, service_url="https://smba.trafficmanager.net/uk/")
@@ -296,9 +301,28 @@ def test_a_token_once_accepted_is_not_validated_again_for_the_same_channel_and_s
             posted.append(len(bot.connector.posted))
 
     asyncio.run(main())
-    assert statuses == [200, 200, 401, 401, 401, 200]
+    assert statuses == [200, 200, 403, 401, 401, 401, 200]
     assert validated[0] and validated[3:] == [False, True]
     assert posted == [3]
+    # What is remembered holds no token: the SDK's result is kept, the bearer token is not.
+    reachable = _strings_reachable(verdicts[0].result)
+    assert issuer.app_id in reachable  # the claims are there (the audience)
+    assert not any(text.startswith("eyJ") for text in reachable)  # a JWT's base64 header is not
+
+
+def _strings_reachable(value: Any, depth: int = 4) -> list[str]:
+    """Every string reachable from `value` through attributes, mappings and sequences (`depth` deep)."""
+    if isinstance(value, str):
+        return [value]
+    if depth == 0 or value is None or isinstance(value, int | float | bool | bytes):
+        return []
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        items = list(getattr(value, "__dict__", {}).values())
+    return [text for item in items for text in _strings_reachable(item, depth - 1)]
 
 
 class BlackHole:

@@ -302,6 +302,45 @@ def test_connector_certificates_are_checked_against_requests_bundle_not_the_syst
     assert "mail.example.police.uk" in str(only["subject"])
 
 
+def test_an_https_connector_is_trusted_by_requests_bundle_and_refused_without_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A reply over HTTPS checks the connector's certificate against REQUESTS_CA_BUNDLE (the
+    force's own CA); without it, certifi's bundle refuses the same certificate: nothing is sent."""
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    replies: list[str] = []
+
+    async def reply(request: web.Request) -> web.Response:
+        replies.append(request.match_info["aid"])
+        return web.json_response({"id": "over-tls"})
+
+    async def send() -> Any:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", reply)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server(ssl=served)
+        assert server.make_url("/").scheme == "https"
+        try:
+            client = await _client(str(server.make_url("/")), _ConnectorHttp())
+            call = partial(client.conversations.reply_to_activity, "a:1", "act-1", _reply("x"))
+            return await _attempt(call, timeout=5, clock=clock)
+        finally:
+            await server.close()
+
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    trusted = asyncio.run(send())
+    assert trusted.message_id == "over-tls"
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    refused = asyncio.run(send())
+    assert (refused.status, refused.message_id) == (0, None)
+    assert replies == ["act-1"]
+
+
 def test_a_redirect_is_the_answer_never_followed(clock: FakeClock) -> None:
     """aiohttp would follow a 302 with a GET and take its answer for the message's id."""
     methods: list[str] = []
