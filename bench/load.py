@@ -243,13 +243,14 @@ def serve(config_file: str) -> None:
 
     from aiohttp import web
 
-    from bot.app import RUNTIME, _healthz, freeze_startup_heap, new_event_loop
+    from bot.app import RUNTIME, freeze_startup_heap, new_event_loop
     from bot.channels.inbound import Inbound
     from bot.channels.port import ReplyLease, Turned
     from bot.channels.slack.adapter import add_slack_routes
     from bot.channels.teams.endpoint import add_teams_routes
     from bot.channels.teams.options import TeamsOptions
     from bot.conversation import RuntimePort
+    from bot.health import add_health
     from bot.runtime import build_runtime
     from bot.settings import Settings
     from store.db import make_engine
@@ -301,7 +302,7 @@ def serve(config_file: str) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
         app = web.Application(middlewares=[stamp])
         app[RUNTIME] = runtime
-        app.router.add_get("/healthz", _healthz)
+        add_health(app, runtime.engine)
         app.on_startup.append(freeze_startup_heap)  # as the real server does (bot.app)
         port = TimedPort(runtime)
         teams = TeamsOptions(

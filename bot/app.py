@@ -18,6 +18,7 @@ from aiohttp import web
 from bot import messages
 from bot.channels.configured import slack_off_reason, teams_off_reason
 from bot.conversation import RuntimePort
+from bot.health import add_health
 from bot.runtime import Runtime
 
 __all__ = ["RUNTIME", "SLACK_PATH", "TEAMS_PATH", "create_app", "freeze_startup_heap", "new_event_loop"]
@@ -27,14 +28,6 @@ log = logging.getLogger(__name__)
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 SLACK_PATH = "/slack/events"
 TEAMS_PATH = "/api/messages"
-
-
-async def _healthz(request: web.Request) -> web.Response:
-    """Liveness and database reachability, without revealing anything else."""
-    runtime = request.app[RUNTIME]
-    with runtime.engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
-    return web.json_response({"status": "ok"})
 
 
 def _refuse(reason: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -121,7 +114,7 @@ def create_app(runtime: Runtime, *, schedule: bool = False) -> web.Application:
     """
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
-    app.router.add_get("/healthz", _healthz)
+    add_health(app, runtime.engine)
     if schedule:
         app.cleanup_ctx.append(_scheduler)
     # The channels reach the bot only through its port: one for both, sharing the router.

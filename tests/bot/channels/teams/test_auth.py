@@ -10,10 +10,8 @@ one from Entra ID. Every refusal happens before a member look-up, a reply or a d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -25,16 +23,17 @@ from aiohttp import web
 from sqlalchemy import Engine, func, select
 
 from bot.app import RUNTIME
-from bot.app import _healthz as healthz
 from bot.channels.slack.adapter import add_slack_routes
 from bot.channels.teams import endpoint
 from bot.channels.teams.endpoint import add_teams_routes
 from bot.channels.teams.options import TeamsOptions
 from bot.channels.teams.security import local_database_problem
 from bot.conversation import RuntimePort
+from bot.health import add_health
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from store.models import Person, ProcessedEvent
+from tests.black_hole import BlackHole
 from tests.conftest import FakeClock
 from tests.fake_teams import (
     EMULATOR_ISSUER,
@@ -325,52 +324,6 @@ def _strings_reachable(value: Any, depth: int = 4) -> list[str]:
     return [text for item in items for text in _strings_reachable(item, depth - 1)]
 
 
-class BlackHole:
-    """A loopback port that accepts connections and never answers, until it is closed.
-
-    With `then`, only the first connection is held silent: later ones are passed through to `then`
-    (host, port), as an endpoint that hung once and then recovered.
-    """
-
-    def __init__(self, then: tuple[str, int] | None = None) -> None:
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/openid"
-        self.connected = threading.Event()
-        self._held: list[socket.socket] = []
-        self._then = then
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
-                return
-            self._held.append(connection)
-            if self._then is not None and self.connected.is_set():
-                upstream = socket.create_connection(self._then)
-                self._held.append(upstream)
-                for source, target in ((connection, upstream), (upstream, connection)):
-                    threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
-            self.connected.set()
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._socket.shutdown(socket.SHUT_RDWR)
-        self._socket.close()
-        for connection in self._held:
-            connection.close()
-
-
-def _pipe(source: socket.socket, target: socket.socket) -> None:
-    """Copy bytes from `source` to `target` until either closes."""
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            target.sendall(data)
-    with contextlib.suppress(OSError):
-        target.shutdown(socket.SHUT_WR)
-
-
 def test_a_silent_signing_key_endpoint_never_stalls_the_server(
     runtime: Runtime, issuer: TokenIssuer, tenant: str
 ) -> None:
@@ -393,7 +346,7 @@ def test_a_silent_signing_key_endpoint_never_stalls_the_server(
     def make_app(connector: MockConnector) -> web.Application:
         app = web.Application(middlewares=[seen])
         app[RUNTIME] = runtime
-        app.router.add_get("/healthz", healthz)
+        add_health(app, runtime.engine)
         options = TeamsOptions(
             openid_metadata_url=hole.url,
             service_origins=frozenset({connector.origin}),

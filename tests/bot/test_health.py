@@ -1,0 +1,60 @@
+"""`GET /healthz` (bot/health.py): a silent database never stalls the server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.health import add_health
+from store.db import make_engine
+from tests.black_hole import BlackHole
+
+
+def test_a_database_that_never_answers_is_503_while_every_other_request_is_served() -> None:
+    """Before, /healthz asked the database on the event loop: with PostgreSQL silent, the whole
+    server (Slack's acknowledgements, Teams' turns) waited with it, without a bound."""
+    silent = BlackHole()  # a database server that accepts and never answers
+    # Only a failsafe: a stalled loop could not run the test's own timeouts.
+    failsafe = threading.Timer(120, silent.close)
+    failsafe.start()
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{silent.port}/test")
+
+    async def ping(request: web.Request) -> web.Response:
+        return web.json_response({"pong": True})
+
+    async def scenario() -> list[tuple[int, object]]:
+        app = web.Application()
+        add_health(app, engine, timeout=1.0)
+        app.router.add_get("/ping", ping)
+        answers: list[tuple[int, object]] = []
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+
+            async def get(path: str) -> tuple[int, object]:
+                async with client.get(path) as response:
+                    return response.status, await response.json()
+
+            probe = asyncio.ensure_future(get("/healthz"))
+            assert await asyncio.to_thread(silent.connected.wait, 60)
+            answers.append(await get("/ping"))  # served while the database is being waited on
+            answers.append((int(probe.done()), None))
+            answers.append(await probe)
+            # The check still out is shared: a second probe opens no second connection.
+            answers.append(await get("/healthz"))
+        return answers
+
+    try:
+        answers = asyncio.run(scenario())
+    finally:
+        failsafe.cancel()
+        silent.close()
+        engine.dispose()
+    assert answers == [
+        (200, {"pong": True}),
+        (0, None),
+        (503, {"status": "unavailable"}),
+        (503, {"status": "unavailable"}),
+    ]
+    assert silent.accepted == 1
