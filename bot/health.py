@@ -6,13 +6,15 @@ would otherwise hold the loop, and every Slack acknowledgement and Teams turn wi
 as the driver waits, which for PostgreSQL has no bound. The check waits `timeout` seconds and
 answers 503; one check at a time is asked, and probes arriving while it is still out share it, so a
 load balancer probing a dead database never piles up threads or connections. Nothing else is
-revealed.
+revealed, and nothing of a failure is logged here: the database's own errors reach the log where
+work fails.
 """
 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+import contextlib
+import threading
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -21,31 +23,54 @@ __all__ = ["HEALTH", "DatabaseHealth", "add_health", "healthz"]
 
 
 class DatabaseHealth:
-    """Whether the database answers `SELECT 1` within `timeout` seconds, asked off the event loop."""
+    """Whether the database answers `SELECT 1` within `timeout` seconds, asked off the event loop.
+
+    Each check runs in a daemon thread of its own: one stuck on a silent database (the driver may
+    wait for ever) never keeps the process from stopping, as a pool's worker thread would.
+    """
 
     def __init__(self, engine: Engine, *, timeout: float = 5.0) -> None:
         self.engine = engine
         self.timeout = timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
         self._asking: asyncio.Future[None] | None = None
 
     def _ask(self) -> None:
         with self.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
+    def _start(self) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        asked: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if asked.done():
+                return
+            if error is None:
+                asked.set_result(None)
+            else:
+                asked.set_exception(error)
+
+        def ask() -> None:
+            error: BaseException | None = None
+            try:
+                self._ask()
+            except BaseException as failed:  # handed to the waiting request, as its answer
+                error = failed
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+                loop.call_soon_threadsafe(settle, error)
+
+        threading.Thread(target=ask, name="healthz", daemon=True).start()
+        return asked
+
     async def answering(self) -> bool:
         """True when the database answered; False when it failed or is still silent after `timeout`."""
         if self._asking is None or self._asking.done():
-            self._asking = asyncio.get_running_loop().run_in_executor(self._executor, self._ask)
+            self._asking = self._start()
         try:
             await asyncio.wait_for(asyncio.shield(self._asking), self.timeout)
         except Exception:  # any failure is "not answering"; nothing of it is shown
             return False
         return True
-
-    def close(self) -> None:
-        """Let go of the thread (a check still waiting on a silent database is abandoned)."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 HEALTH: web.AppKey[DatabaseHealth] = web.AppKey("health", DatabaseHealth)
@@ -59,12 +84,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def add_health(app: web.Application, engine: Engine, *, timeout: float = 5.0) -> None:
-    """Serve `GET /healthz` on `app`, checking `engine`; its thread is let go at clean-up."""
-    health = DatabaseHealth(engine, timeout=timeout)
-    app[HEALTH] = health
-
-    async def close(app: web.Application) -> None:
-        health.close()
-
+    """Serve `GET /healthz` on `app`, checking `engine`."""
+    app[HEALTH] = DatabaseHealth(engine, timeout=timeout)
     app.router.add_get("/healthz", healthz)
-    app.on_cleanup.append(close)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -57,4 +60,35 @@ def test_a_database_that_never_answers_is_503_while_every_other_request_is_serve
         (503, {"status": "unavailable"}),
         (503, {"status": "unavailable"}),
     ]
+    assert silent.accepted == 1
+
+
+_ASK_A_SILENT_DATABASE_THEN_EXIT = """
+import asyncio, sys
+from bot.health import DatabaseHealth
+from store.db import make_engine
+print(asyncio.run(DatabaseHealth(make_engine(sys.argv[1]), timeout=0.5).answering()))
+"""
+
+
+def test_a_check_stuck_on_a_silent_database_never_keeps_the_process_from_stopping() -> None:
+    """The check's thread is a daemon: a server stopping while the database is silent stops."""
+    silent = BlackHole()
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _ASK_A_SILENT_DATABASE_THEN_EXIT,
+                f"postgresql+psycopg://postgres@127.0.0.1:{silent.port}/test",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+            timeout=120,  # only a failsafe: a process held by the thread would never end
+            check=False,
+        )
+    finally:
+        silent.close()
+    assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
     assert silent.accepted == 1
