@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -29,8 +30,22 @@ def test_a_database_that_never_answers_is_503_while_every_other_request_is_serve
         return web.json_response({"pong": True})
 
     async def scenario() -> list[tuple[int, object]]:
-        app = web.Application()
-        add_health(app, engine, timeout=1.0)
+        probing = asyncio.Event()
+        probes_in = 0
+
+        @web.middleware
+        async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+            nonlocal probes_in
+            if request.path == "/healthz":
+                probes_in += 1
+                if probes_in == 2:
+                    probing.set()
+            response: web.StreamResponse = await handler(request)
+            return response
+
+        app = web.Application(middlewares=[count])
+        # Far longer than the test: the probes end when the database goes away, not on a timer.
+        add_health(app, engine, timeout=60.0)
         app.router.add_get("/ping", ping)
         answers: list[tuple[int, object]] = []
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
@@ -39,13 +54,16 @@ def test_a_database_that_never_answers_is_503_while_every_other_request_is_serve
                 async with client.get(path) as response:
                     return response.status, await response.json()
 
-            probe = asyncio.ensure_future(get("/healthz"))
+            # Two probes while the database is silent: they share one check, one connection.
+            first = asyncio.ensure_future(get("/healthz"))
+            second = asyncio.ensure_future(get("/healthz"))
+            await probing.wait()
             assert await asyncio.to_thread(silent.connected.wait, 60)
             answers.append(await get("/ping"))  # served while the database is being waited on
-            answers.append((int(probe.done()), None))
-            answers.append(await probe)
-            # The check still out is shared: a second probe opens no second connection.
-            answers.append(await get("/healthz"))
+            answers.append((int(first.done() or second.done()), None))
+            silent.close()  # the database goes away: the check fails, both probes get 503
+            answers.append(await first)
+            answers.append(await second)
         return answers
 
     try:
