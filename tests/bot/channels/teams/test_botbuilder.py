@@ -7,6 +7,7 @@ import base64
 import concurrent.futures
 import json
 from collections import OrderedDict
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,32 +15,40 @@ from typing import Any
 import botbuilder.schema
 import botbuilder.schema.teams
 import jwt
+import msrest.serialization
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from botbuilder.core import InvokeResponse
+from botbuilder.core import InvokeResponse, TurnContext, turn_context
 from botframework.connector import models as connector_models
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import EmulatorValidation, SkillValidation
 from msrest import Serializer
 from msrest.authentication import BasicTokenAuthentication
 
+from bot.app import create_app
 from bot.channels.teams.botbuilder import (
     BotbuilderBinding,
     _attempt,
     _ConnectorHttp,
+    _NotPlain,
     _read_token,
     _ReusedConnectors,
-    _serialize_cards_plainly,
+    _serialize_plainly,
+    _Turn,
+    _wire,
 )
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, render_cards
 from bot.channels.teams.options import TeamsOptions
+from bot.channels.teams.sdk import CardTurn
 from bot.channels.teams.security import Mode
+from bot.runtime import build_runtime
 from bot.settings import Settings
 from dialogs.schema import Pack
 from dialogs.types import Choice, Fact, Reply
+from store.db import make_engine
 from tests.conftest import FakeClock
-from tests.fake_teams import EMULATOR_ISSUER, MockConnector
+from tests.fake_teams import EMULATOR_ISSUER, MockConnector, TeamsUser, bot_added, message, running
 from tests.smtp_server import self_signed
 
 KEY = "k" * 32
@@ -111,7 +120,7 @@ def _stock() -> Serializer:
 
 def _plainly() -> Serializer:
     serializer = _stock()
-    _serialize_cards_plainly(serializer)
+    _serialize_plainly(serializer)
     return serializer
 
 
@@ -149,9 +158,61 @@ def _activities(pack: Pack) -> list[Any]:
     ]
 
 
-def test_cards_serialize_exactly_as_msrest_serializes_them(pack: Pack) -> None:
-    for stock, plain in zip(_activities(pack), _activities(pack), strict=True):
+def _reply_to_teams(pack: Pack, **fields: Any) -> botbuilder.schema.Activity:
+    """A card in reply to an activity from Teams, addressed as the SDK addresses it."""
+    person = TeamsUser("PC Ada Example", "ada.example@example.police.uk", id="29:ada", aad="aad-ada")
+    body = message(
+        "menu", person=person, tenant="t-1", service_url="https://smba.example/", id="f:menu", **fields
+    )
+    incoming = botbuilder.schema.Activity().deserialize(body)
+    incoming.conversation.tenant_id = "t-1"  # as the binding sets it
+    reply = _activities(pack)[0]
+    reply.input_hint = "acceptingInput"
+    return TurnContext.apply_conversation_reference(reply, TurnContext.get_conversation_reference(incoming))
+
+
+def _odd_replies(pack: Pack) -> list[botbuilder.schema.Activity]:
+    """Activities holding what `_wire` leaves to msrest: a date, a number, a value not plain JSON."""
+    dated = _reply_to_teams(pack)
+    dated.timestamp = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+    numbered = _reply_to_teams(pack)
+    numbered.from_property.id = 28
+    typed = _reply_to_teams(pack)
+    typed.conversation.is_group = "no"
+    grouped = _reply_to_teams(pack, conversation_type="groupChat")
+    grouped.conversation.is_group = False
+    grouped.conversation.properties = {"topic": ["a", 1, None]}
+    return [dated, numbered, typed, grouped]
+
+
+def test_activities_serialize_exactly_as_msrest_serializes_them(pack: Pack) -> None:
+    def all_of() -> list[Any]:
+        return [*_activities(pack), _reply_to_teams(pack), *_odd_replies(pack)]
+
+    for stock, plain in zip(all_of(), all_of(), strict=True):
         assert _plainly().body(plain, "Activity") == _stock().body(stock, "Activity")
+
+
+def test_a_reply_is_written_directly_and_anything_unusual_by_msrest(pack: Pack) -> None:
+    reply = _reply_to_teams(pack)
+    wire = _wire(reply)
+    assert wire["type"] == "message" and wire["replyToId"] == reply.reply_to_id
+    assert wire["conversation"]["tenantID"] == "t-1"
+    assert wire["attachments"][0]["content"] == reply.attachments[0].content
+    for odd in _odd_replies(pack)[:3]:
+        with pytest.raises(_NotPlain):
+            _wire(odd)
+
+
+def test_a_plain_reply_never_goes_through_msrests_machinery(
+    pack: Pack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serializer, reply, odd = _plainly(), _reply_to_teams(pack), _odd_replies(pack)[0]
+    expected = _wire(_reply_to_teams(pack))
+    monkeypatch.setattr(msrest.serialization, "Deserializer", None)  # msrest's body builds one first
+    assert serializer.body(reply, "Activity") == expected
+    with pytest.raises(TypeError):
+        serializer.body(odd, "Activity")
 
 
 def test_the_card_is_copied_not_shared(pack: Pack) -> None:
@@ -171,7 +232,7 @@ def test_no_bot_framework_model_declares_a_validation_rule() -> None:
     assert [m.__name__ for m in models if getattr(m, "_validation", {})] == []
 
 
-def test_reused_connector_clients_serialize_cards_plainly() -> None:
+def test_reused_connector_clients_serialize_plainly() -> None:
     class Inner:
         async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
             return ConnectorClient(BasicTokenAuthentication({"access_token": "t"}), base_url=service_url)
@@ -410,3 +471,40 @@ def test_the_connector_session_is_kept_while_the_server_runs_and_closed_however_
         http, session = kept.pop()
         assert session.closed and not http.keep and http._kept is None
     assert errors == []
+
+
+def _replies_posted(clock: FakeClock, turns: list[str]) -> list[dict[str, Any]]:
+    """What the bot (local mode, on botbuilder, a database of its own) posted to the connector for
+    a greeting and `turns`."""
+    tenant = "t-replies"
+    settings = Settings(allow_unauthenticated=True, microsoft_app_tenant_id=tenant, teams_sdk="botbuilder")
+    runtime = build_runtime(settings, clock=clock, engine=make_engine("sqlite://"))
+    person = TeamsUser("PC Ada Example", "ada.example@example.police.uk", id="29:ada", aad="aad-ada")
+
+    async def main() -> list[dict[str, Any]]:
+        async with running(lambda connector: create_app(runtime)) as bot:
+            who = bot.who(person, tenant)
+            assert (await bot.post(bot_added(id="f:hello", **who))).status == 200
+            for number, text in enumerate(turns):
+                assert (await bot.post(message(text, id=f"f:{number}", **who))).status == 200
+            bodies = [posted.body for posted in bot.connector.posted]
+            # Each run has a connector of its own, on a port of its own.
+            assert {body.pop("serviceUrl") for body in bodies} == {bot.connector.url}
+            return bodies
+
+    return asyncio.run(main())
+
+
+def test_a_reply_is_posted_as_the_sdks_turn_context_posts_it_without_copying_the_card(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turns = ["menu", "help"]
+    with monkeypatch.context() as sdk_way:
+        sdk_way.setattr(_Turn, "send", CardTurn.send)
+        expected = _replies_posted(clock, turns)
+    copied: list[object] = []
+    monkeypatch.setattr(turn_context, "deepcopy", lambda value: copied.append(value) or value)
+    posted = _replies_posted(clock, turns)
+    assert posted == expected
+    assert [body.get("replyToId") for body in posted] == [None, "f:0", "f:1"]
+    assert len(copied) == 1  # the greeting: a conversation update is not a message to reply to
