@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, and_, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from store.dialects import insert_for
 from store.models import RateSlot, RateWindow
 
 __all__ = ["Window", "take_budget"]
@@ -31,13 +30,6 @@ class Window:
     span: float
 
 
-def _insert(session: Session, model: type[RateWindow] | type[RateSlot]) -> postgresql.Insert | sqlite.Insert:
-    table = cast(Table, model.__table__)
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def take_budget(*, session: Session, windows: Sequence[Window], clock: Callable[[], float]) -> float:
     """Count one send against every window in `windows` if it fits them all; else count nothing.
 
@@ -49,7 +41,7 @@ def take_budget(*, session: Session, windows: Sequence[Window], clock: Callable[
     by_name = {window.name: window for window in windows}
     names = sorted(by_name)
     session.execute(
-        _insert(session, RateWindow).on_conflict_do_nothing(index_elements=["name"]),
+        insert_for(session, RateWindow).on_conflict_do_nothing(index_elements=["name"]),
         [{"name": name, "size": by_name[name].size, "head": 0} for name in names],
     )
     query = select(RateWindow).where(RateWindow.name.in_(names)).order_by(RateWindow.name)
@@ -81,7 +73,7 @@ def take_budget(*, session: Session, windows: Sequence[Window], clock: Callable[
     if wait > 0:
         return wait
     session.execute(
-        _insert(session, RateSlot).on_conflict_do_update(
+        insert_for(session, RateSlot).on_conflict_do_update(
             index_elements=["name", "slot"], set_={"at": latest}
         ),
         [{"name": name, "slot": row.head, "at": latest} for name, row in rows.items()],

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from store.db import make_sessions
 from store.inbox import bury, claim_expired, complete, complete_many, receive, receive_many
 from store.models import InboxItem
 from tests.conftest import START
+from tests.store.race import two_at_once
 
 LEASE = timedelta(minutes=2)
 
@@ -89,3 +92,20 @@ def test_work_received_together_is_stored_in_one_insert_and_forgotten_in_one_del
         complete_many(session=session, item_ids=[first, second])
     with sessions.begin() as session:
         assert session.scalars(select(InboxItem.dedupe_key)).all() == ["Ev0"]
+
+
+def test_the_same_work_stored_by_two_instances_at_once_is_stored_once_without_an_error(
+    engine: Engine,
+) -> None:
+    """A delivery two instances receive at the same moment: one stores it, the other is told it is
+    waiting already (None), with no error to roll a batch back for (PostgreSQL: two connections)."""
+
+    def store(session: Session, round_: int) -> int | None:
+        work = [(f"Ev{round_}", {"n": round_}), (f"Ev{round_}-{threading.get_ident()}", {})]
+        return receive_many(session=session, source="slack", work=work, now=START, lease=LEASE)[0]
+
+    for first, second in two_at_once(engine, store):
+        assert (first is None) != (second is None)
+    with make_sessions(engine).begin() as session:
+        keys = session.scalars(select(InboxItem.dedupe_key).where(~InboxItem.dedupe_key.contains("-"))).all()
+        assert sorted(keys) == sorted(f"Ev{round_}" for round_ in range(10))
