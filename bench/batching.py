@@ -129,11 +129,12 @@ class Rig:
         while time.thread_time() < end:
             pass
 
-    async def _process(self, payload: dict[str, Any]) -> None:
+    async def _process(self, payload: dict[str, Any], item_id: int) -> bool:
         if self.turn_ms:
             await asyncio.to_thread(self._turn)
         report = await self.sender.deliver([self.rows[payload["id"]]])
         assert report.sent == 1, report
+        return False  # the inbox deletes the work (this stand-in turn has no transaction to do it in)
 
     def queue_replies(self, first: int, count: int) -> None:
         """The turns' reply rows (written by the turn itself, not measured)."""

@@ -270,8 +270,10 @@ def serve(config_file: str) -> None:
         return await handler(request)
 
     class TimedPort(RuntimePort):
-        def handle(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Turned:
-            turned = super().handle(inbound, lease=lease)
+        def handle(
+            self, inbound: Inbound, *, lease: ReplyLease | None = None, finishes: int | None = None
+        ) -> Turned:
+            turned = super().handle(inbound, lease=lease, finishes=finishes)
             start = arrived.get()
             if start is not None:
                 turns.append((inbound.channel, (time.perf_counter() - start[0]) * 1000, start[1]))

@@ -45,12 +45,14 @@ class RuntimePort:
         """The content pack replies are rendered with."""
         return self.runtime.pack
 
-    def handle(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Turned:
+    def handle(
+        self, inbound: Inbound, *, lease: ReplyLease | None = None, finishes: int | None = None
+    ) -> Turned:
         """Run one turn through the router; its replies (queued, held by `lease`'s sender if
-        given), their outbox row, the reminders it answered. Raises `NotStored` when the database
-        cannot be reached."""
+        given), their outbox row, the reminders it answered; the work queue's item `finishes`
+        deleted with it. Raises `NotStored` when the database cannot be reached."""
         since = self.runtime.clock()
-        answered = self.runtime.router.answer(inbound, lease=lease)
+        answered = self.runtime.router.answer(inbound, lease=lease, finishes=finishes)
         # A turn that ran no effect answered no reminder: spare it the look-up's transaction.
         updates = self._updates(inbound, since) if answered.acted else []
         return Turned(answered.replies, updates, answered.outbox, answered.leased_until)
@@ -157,7 +159,7 @@ class RuntimePort:
         self,
         *,
         source: str,
-        process: Callable[[Payload], Awaitable[None]],
+        process: Callable[[Payload, int], Awaitable[bool]],
         queue_of: Callable[[Payload], str],
         redact: Callable[[Payload], Payload],
         recover: Callable[[], Awaitable[object]] | None = None,

@@ -4,9 +4,11 @@ Persist, acknowledge, process: `store` commits the work in its own transaction b
 platform gets its answer, and raises when it cannot (the database is down), so the channel answers
 an error status and the platform delivers it again; it is never acknowledged and then dropped.
 Once the platform has its answer, `run` does the work in the background, in arrival order within
-one conversation. Finished work is deleted. Work that failed, or that a crash cut short, is claimed
-again by `sweep` once its lease has run out, up to `max_attempts`; after that it is kept as dead
-(without the person's words) and logged as an error. Handlers must be idempotent, which the
+one conversation. Finished work is deleted: by the work's own transaction when it has one (a
+conversation turn deletes it as it commits, and `process` says so), else in a transaction here.
+Work that failed, or that a crash cut short, is claimed again by `sweep` once its lease has run
+out, up to `max_attempts`; after that it is kept as dead (without the person's words) and logged
+as an error. Handlers must be idempotent, which the
 router's processed-event ids make them. Storing and deleting are group-committed (`bot.batching`):
 work arriving while another piece is being stored shares the next transaction, and each caller
 still has its own answer (or error) before the platform has its.
@@ -34,13 +36,16 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Payload = dict[str, Any]
+#: Does one piece of work, given its id; True when the work's own transaction deleted it from the
+#: inbox (`store.inbox.complete`), so that finishing it takes no transaction of its own.
+Process = Callable[[Payload, int], Awaitable[bool]]
 
 
 class Inbox:
     """One source's durable queue of acknowledged work, and the tasks running it.
 
     Args:
-        process: does the work; raising leaves it for a later attempt.
+        process: does the work (`Process`); raising leaves it for a later attempt.
         queue_of: the conversation a payload belongs to (its work runs in arrival order).
         redact: what to keep of a payload that is given up (ids, no words).
         recover: run at every sweep too (the channel's replies left unsent by a crash).
@@ -52,7 +57,7 @@ class Inbox:
         source: str,
         sessions: sessionmaker[Session],
         clock: Clock,
-        process: Callable[[Payload], Awaitable[None]],
+        process: Process,
         queue_of: Callable[[Payload], str],
         redact: Callable[[Payload], Payload],
         lease: timedelta = timedelta(minutes=2),
@@ -172,7 +177,7 @@ class Inbox:
 
     async def _attempt(self, item_id: int, key: str, payload: Payload, attempt: int) -> None:
         try:
-            await self.process(payload)
+            removed = await self.process(payload, item_id)
         except Exception as error:
             log.error(messages.work_failed(self.source, key, attempt, error))
             if attempt >= self.max_attempts:
@@ -181,6 +186,8 @@ class Inbox:
                     await self._db(self._bury, item_id, self.redact(payload))
                 except Exception as unavailable:
                     log.error(messages.inbox_unavailable(self.source, key, unavailable))
+            return
+        if removed:
             return
         try:
             await self._completing.submit(item_id)

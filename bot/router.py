@@ -4,7 +4,8 @@ Because the effects run inside the same transaction as the state save, a turn ei
 completely (case opened and conversation moved on) or not at all: a crash mid-turn leaves the
 conversation where it was, and the person's next message resumes it. The turn's replies are
 queued in the outbox in that same transaction, with its event id (`bot.replies`): a turn that
-committed has its answer waiting to be delivered, and a retried event answers nothing twice.
+committed has its answer waiting to be delivered, and a retried event answers nothing twice. Work
+a channel acknowledged and stored (`bot.inbox`) leaves the inbox in the same transaction too.
 A database that cannot be reached is not a turn that failed: `NotStored` is raised, so that the
 channel can tell its platform to deliver the message again.
 """
@@ -34,6 +35,7 @@ from dialogs.types import Reply, Turn
 from dialogs.understand import clean_text
 from store.dialog_state import StaleStateError, load_state, save_state
 from store.events import mark_processed
+from store.inbox import complete as complete_work
 from store.outbox import release_held
 
 __all__ = ["Answered", "Router"]
@@ -72,9 +74,12 @@ class Router:
         """Handle one inbound message and return the replies it queued, in order (see `answer`)."""
         return self.answer(inbound).replies
 
-    def answer(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Answered:
+    def answer(
+        self, inbound: Inbound, *, lease: ReplyLease | None = None, finishes: int | None = None
+    ) -> Answered:
         """Handle one inbound message: its replies, queued in the outbox in the turn's transaction
-        (held by `lease`'s sender, which sends them without claiming them again).
+        (held by `lease`'s sender, which sends them without claiming them again), and the inbox
+        item `finishes` (the stored work this turn does) deleted in it.
 
         An inbound with an `event_id` already handled gives no replies (a platform's retry). A
         turn that loses a race with another turn of the same conversation (a double click, a
@@ -88,7 +93,7 @@ class Router:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 with self.sessions.begin() as session:
-                    return self._turn(session, inbound, turn_id, lease)
+                    return self._turn(session, inbound, turn_id, lease, finishes)
             except (StaleStateError, IntegrityError) as error:
                 log.info(messages.state_conflict(attempt))
                 last = error
@@ -98,18 +103,21 @@ class Router:
                 last = error
             except Exception as error:
                 log.error(messages.turn_failed(inbound.channel, error))
-                return self._apology(inbound, turn_id)
+                return self._apology(inbound, turn_id, finishes)
         assert last is not None
         log.warning(messages.turn_failed(inbound.channel, last))
         if isinstance(last, OperationalError):
             raise NotStored(inbound.event_id) from last
-        return self._apology(inbound, turn_id)
+        return self._apology(inbound, turn_id, finishes)
 
-    def _apology(self, inbound: Inbound, turn_id: str) -> Answered:
-        """The apology for a turn rolled back, queued in a transaction of its own."""
+    def _apology(self, inbound: Inbound, turn_id: str, finishes: int | None) -> Answered:
+        """The apology for a turn rolled back, queued in a transaction of its own (which finishes
+        the stored work: the turn would fail again)."""
         replies = [Reply(key="strings.error", text=self.pack.text("strings.error"))]
         try:
             with self.sessions.begin() as session:
+                if finishes is not None:
+                    complete_work(session=session, item_id=finishes)
                 queued = queue_replies(
                     session=session,
                     inbound=inbound,
@@ -121,8 +129,13 @@ class Router:
             raise NotStored(inbound.event_id) from error
         return Answered(replies, queued.id if queued else None)
 
-    def _turn(self, session: Session, inbound: Inbound, turn_id: str, lease: ReplyLease | None) -> Answered:
+    def _turn(
+        self, session: Session, inbound: Inbound, turn_id: str, lease: ReplyLease | None, finishes: int | None
+    ) -> Answered:
         now = self.clock()
+        if finishes is not None:
+            # Done as this commits, a retried delivery included: a transaction fewer than after it.
+            complete_work(session=session, item_id=finishes)
         if inbound.event_id and not mark_processed(
             session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
         ):

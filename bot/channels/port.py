@@ -210,12 +210,16 @@ class Port(Protocol):
         """The content pack replies are rendered with."""
         ...
 
-    def handle(self, inbound: Inbound, *, lease: ReplyLease | None = None) -> Turned:
+    def handle(
+        self, inbound: Inbound, *, lease: ReplyLease | None = None, finishes: int | None = None
+    ) -> Turned:
         """Run one turn: its replies, and the person's reminders on this channel it answered.
 
         An inbound whose `event_id` was already handled gives no replies (a platform's retry).
         With `lease`, the replies are queued held by that sender (`ReplySender.turn_lease`), which
-        then sends them without claiming them in a transaction of its own (`send_turn`).
+        then sends them without claiming them in a transaction of its own (`send_turn`). With
+        `finishes`, the work queue's item the turn does (`WorkQueue`) is deleted in the turn's
+        transaction: once the turn has committed (its replies queued), nothing is left to redo.
         """
         ...
 
@@ -262,7 +266,7 @@ class Port(Protocol):
         self,
         *,
         source: str,
-        process: Callable[[Payload], Awaitable[None]],
+        process: Callable[[Payload, int], Awaitable[bool]],
         queue_of: Callable[[Payload], str],
         redact: Callable[[Payload], Payload],
         recover: Callable[[], Awaitable[object]] | None = None,
@@ -270,7 +274,8 @@ class Port(Protocol):
         """A durable queue for `source`'s acknowledged work, done by `process` in arrival order.
 
         Args:
-            process: does one piece of work; raising leaves it for a later attempt.
+            process: does one piece of work, given its id; raising leaves it for a later attempt.
+                True when its own transaction deleted the work (a turn given `finishes`).
             queue_of: the conversation a payload belongs to (its work runs in order).
             redact: what to keep of a payload that is given up (ids, no words).
             recover: also run at each of the queue's sweeps (replies a crash left unsent).

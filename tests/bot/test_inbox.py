@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from bot.inbox import Inbox
 from store.db import make_sessions
@@ -16,11 +16,17 @@ from tests.conftest import FakeClock
 
 
 def _inbox(engine: Engine, clock: FakeClock, process: Any) -> Inbox:
+    """An inbox doing its work with `process(payload)`, which has no transaction of its own."""
+
+    async def work(payload: dict[str, Any], item_id: int) -> bool:
+        await process(payload)
+        return False
+
     return Inbox(
         source="test",
         sessions=make_sessions(engine),
         clock=clock,
-        process=process,
+        process=work,
         queue_of=lambda payload: str(payload["who"]),
         redact=lambda payload: {"who": payload["who"]},
     )
@@ -241,3 +247,34 @@ def test_work_arriving_together_is_refused_to_every_caller_when_the_database_is_
 
     assert [type(result) for result in asyncio.run(scenario())] == [ConnectionError] * 3
     assert done == [] and _rows(engine) == 0
+
+
+def test_work_its_own_transaction_deleted_takes_no_transaction_to_finish(
+    engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.inbox
+
+    sessions = make_sessions(engine)
+    finished: list[object] = []
+    monkeypatch.setattr(store.inbox, "complete", lambda **kwargs: finished.append(kwargs))
+    monkeypatch.setattr(store.inbox, "complete_many", lambda **kwargs: finished.append(kwargs))
+
+    async def turn(payload: dict[str, Any], item_id: int) -> bool:
+        with sessions.begin() as session:  # as a turn given `finishes` does, with its own work
+            session.execute(delete(InboxItem).where(InboxItem.id == item_id))
+        return True
+
+    async def scenario() -> None:
+        inbox = Inbox(
+            source="test",
+            sessions=sessions,
+            clock=clock,
+            process=turn,
+            queue_of=lambda payload: str(payload["who"]),
+            redact=lambda payload: {"who": payload["who"]},
+        )
+        assert await inbox.accept("k1", {"who": "amy"})
+        await inbox.close()
+
+    asyncio.run(scenario())
+    assert finished == [] and _rows(engine) == 0

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+import store.inbox
 from bot.cases.effects import HANDLERS
 from bot.channels.inbound import Inbound
 from bot.conversation import RuntimePort
@@ -16,7 +19,7 @@ from bot.runtime import Runtime
 from dialogs.effects import EFFECTS
 from dialogs.types import ChoicePick
 from store.audit import audit_rows
-from store.models import AccessAudit, Case, DialogStateRow, PlanPoint, WelfareRecord
+from store.models import AccessAudit, Case, DialogStateRow, InboxItem, PlanPoint, WelfareRecord
 from tests.channel import Conversation, keys
 from tests.conftest import FakeClock
 
@@ -134,6 +137,52 @@ def test_a_repeated_event_id_is_handled_once(runtime: Runtime) -> None:
     )
     assert keys(runtime.router.handle(inbound)) == ["strings.report_intro", "strings.ask_victim_email"]
     assert runtime.router.handle(inbound) == []
+
+
+def test_the_stored_work_a_turn_does_leaves_the_inbox_in_the_turns_transaction(
+    runtime: Runtime, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever becomes of the turn, its work is finished exactly when something was committed for
+    it (its replies, a retried event's nothing, an apology); a turn not stored leaves it waiting."""
+    import bot.router
+    from bot.channels.port import NotStored
+
+    def stored(key: str) -> int:
+        with runtime.sessions.begin() as session:
+            item_id = store.inbox.receive(
+                session=session, source="slack", key=key, payload={}, now=clock(), lease=timedelta(minutes=2)
+            )
+        assert item_id is not None
+        return item_id
+
+    def waiting() -> set[str]:
+        with runtime.sessions() as session:
+            return set(session.scalars(select(InboxItem.dedupe_key)))
+
+    def inbound(event_id: str) -> Inbound:
+        return Inbound(
+            channel="slack", tenant="T1", user_id="U1", email=SUPERVISOR, text="menu", event_id=event_id
+        )
+
+    answered = runtime.router.answer(inbound("Ev1"), finishes=stored("Ev1"))
+    assert answered.replies and answered.outbox is not None and waiting() == set()
+    assert runtime.router.answer(inbound("Ev1"), finishes=stored("Ev1 again")).replies == []
+    assert waiting() == set()
+
+    def unreachable(**kwargs: Any) -> None:
+        raise OperationalError("UPDATE dialog_state", None, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(bot.router, "save_state", unreachable)
+    with pytest.raises(NotStored):
+        runtime.router.answer(inbound("Ev2"), finishes=stored("Ev2"))
+    assert waiting() == {"Ev2"}
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bot.router, "save_state", broken)
+    assert keys(runtime.router.answer(inbound("Ev3"), finishes=stored("Ev3")).replies) == ["strings.error"]
+    assert waiting() == {"Ev2"}
 
 
 def test_a_turn_says_whether_it_ran_effects(runtime: Runtime) -> None:
@@ -259,9 +308,9 @@ def test_a_database_another_process_keeps_locked_is_not_stored_rather_than_apolo
     apologies: list[str] = []
     apologise = router._apology
 
-    def counted(inbound: Inbound, turn_id: str) -> Any:
+    def counted(inbound: Inbound, turn_id: str, finishes: int | None) -> Any:
         apologies.append(turn_id)
-        return apologise(inbound, turn_id)
+        return apologise(inbound, turn_id, finishes)
 
     monkeypatch.setattr(router, "_apology", counted)
     try:

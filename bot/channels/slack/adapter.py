@@ -702,12 +702,13 @@ class SlackBot:
 
     # --- after the acknowledgement --------------------------------------------------------------
 
-    async def _process(self, payload: dict[str, Any]) -> None:
+    async def _process(self, payload: dict[str, Any], item_id: int) -> bool:
+        """Do one piece of stored work; True when its turn deleted it from the inbox (`Process`)."""
         work = SlackWork.model_validate(payload)
         who = work.refused or await self.identities.resolve(work.user)
         if not isinstance(who, Known):
             await self._refuse(work, who)
-            return
+            return False
         if work.channel:
             await self._notify(work, "strings.slack_see_dm")
         if work.kind == "turn":
@@ -716,10 +717,11 @@ class SlackBot:
             # the outbox for its retries, and a crash before it leaves a lease that lapses and is
             # looked up on Slack before the reply is sent.
             lease = self.replies.turn_lease()
-            turned = await asyncio.to_thread(partial(self.port.handle, inbound, lease=lease))
+            turn = partial(self.port.handle, inbound, lease=lease, finishes=item_id)
+            turned = await asyncio.to_thread(turn)
             await self.replies.send_turn(inbound, turned)
             await self._update_reminders(work, turned.updates)
-            return
+            return True
         visitor = Visitor(
             CHANNEL, self.team, work.user, who.email, who.name, {"team": self.team, "user": work.user}
         )
@@ -734,6 +736,7 @@ class SlackBot:
             await self._update_reminders(work, marked.updates)
         cases = await asyncio.to_thread(self.port.home, visitor)
         await self._publish(work, render_home(self.pack, cases))
+        return False
 
     async def _update_reminders(self, work: SlackWork, updates: Sequence[Update]) -> None:
         """Rewrite in place (`chat.update`) the reminders the port says the person just answered."""
