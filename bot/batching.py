@@ -1,14 +1,14 @@
 """Group commit: concurrent writes of one kind share a transaction, each caller keeps its own outcome.
 
 Under load every acknowledged message writes a few small rows of its own (the inbox insert before
-the acknowledgement, the inbox delete after the turn, the reply's claim and its record), each in a
-transaction of its own run in a thread; on SQLite those transactions queue one by one for the one
-writer. A `Batcher` turns the calls that arrive while a transaction is being committed into the
-next one: `submit` queues the item and waits for its own result. Nothing waits for company: with
-no commit under way an item is committed at once, alone, as it would be without the batcher (no
-timer, no added wait). A batch that fails is committed again item by item, so a bad item fails its
-own caller only; when the database is down every caller gets the error, before anything is
-acknowledged. Results are handed back in the order the items were submitted.
+the acknowledgement, the inbox delete of work done without a turn, the reply's claim and its
+record), each in a transaction of its own run in a thread; on SQLite those transactions queue one by
+one for the one writer. A `Batcher` turns the calls that arrive while a transaction is being
+committed into the next one: `submit` queues the item and waits for its own result. Nothing waits
+for company: with no commit under way an item is committed at once, alone, as it would be without
+the batcher (no timer, no added wait). A batch that fails is committed again item by item, so a bad
+item fails its own caller only; when the database is down every caller gets the error, before
+anything is acknowledged. Results are handed back in the order the items were submitted.
 """
 
 from __future__ import annotations

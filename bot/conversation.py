@@ -9,6 +9,7 @@ answered, so Slack and Teams only render and send the updates (the console print
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot import messages
 from bot.cases.home import Home
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Channel
@@ -31,6 +33,8 @@ from store.audit import record_access
 from store.events import mark_processed
 
 __all__ = ["RuntimePort"]
+
+log = logging.getLogger(__name__)
 
 
 class RuntimePort:
@@ -50,11 +54,16 @@ class RuntimePort:
     ) -> Turned:
         """Run one turn through the router; its replies (queued, held by `lease`'s sender if
         given), their outbox row, the reminders it answered; the work queue's item `finishes`
-        deleted with it. Raises `NotStored` when the database cannot be reached."""
+        deleted with it. Raises `NotStored` when the database cannot be reached; never once the
+        turn has committed."""
         since = self.runtime.clock()
         answered = self.runtime.router.answer(inbound, lease=lease, finishes=finishes)
-        # A turn that ran no effect answered no reminder: spare it the look-up's transaction.
-        updates = self._updates(inbound, since) if answered.acted else []
+        updates: list[Update] = []
+        try:
+            # A turn that ran no effect answered no reminder: spare it the look-up's transaction.
+            updates = self._updates(inbound, since) if answered.acted else []
+        except Exception as error:  # the turn stands; its reminders keep their buttons
+            log.error(messages.after_turn_failed(inbound.channel, error))
         return Turned(answered.replies, updates, answered.outbox, answered.leased_until)
 
     def shown(self, outbox: int | None) -> list[Reply]:

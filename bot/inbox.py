@@ -45,7 +45,8 @@ class Inbox:
     """One source's durable queue of acknowledged work, and the tasks running it.
 
     Args:
-        process: does the work (`Process`); raising leaves it for a later attempt.
+        process: does the work (`Process`); raising leaves it for a later attempt (unless its
+            own transaction had deleted it already: it must not raise after that).
         queue_of: the conversation a payload belongs to (its work runs in arrival order).
         redact: what to keep of a payload that is given up (ids, no words).
         recover: run at every sweep too (the channel's replies left unsent by a crash).

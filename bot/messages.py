@@ -317,6 +317,13 @@ def reply_recovery_failed(error: BaseException) -> str:
     )
 
 
+def after_turn_failed(channel: str, error: BaseException) -> str:
+    return (
+        f"{channel}: after a committed turn, {type(error).__name__} at {where_it_failed(error)}; "
+        "its replies wait in the outbox"
+    )
+
+
 def reply_lease_renewal_failed(error: BaseException) -> str:
     return f"reply leases not renewed ({type(error).__name__}); retried shortly"
 

@@ -116,8 +116,6 @@ class Router:
         replies = [Reply(key="strings.error", text=self.pack.text("strings.error"))]
         try:
             with self.sessions.begin() as session:
-                if finishes is not None:
-                    complete_work(session=session, item_id=finishes)
                 queued = queue_replies(
                     session=session,
                     inbound=inbound,
@@ -125,20 +123,27 @@ class Router:
                     replies=replies,
                     now=self.clock(),
                 )
+                self._finish(session, finishes)
         except Exception as error:
             raise NotStored(inbound.event_id) from error
         return Answered(replies, queued.id if queued else None)
+
+    @staticmethod
+    def _finish(session: Session, finishes: int | None) -> None:
+        """Delete the stored work the turn does as the turn commits (a transaction fewer than after
+        it). Last in the turn: on PostgreSQL the row stays locked until the commit, and a retried
+        delivery storing the same work waits for that lock before it is acknowledged."""
+        if finishes is not None:
+            complete_work(session=session, item_id=finishes)
 
     def _turn(
         self, session: Session, inbound: Inbound, turn_id: str, lease: ReplyLease | None, finishes: int | None
     ) -> Answered:
         now = self.clock()
-        if finishes is not None:
-            # Done as this commits, a retried delivery included: a transaction fewer than after it.
-            complete_work(session=session, item_id=finishes)
         if inbound.event_id and not mark_processed(
             session=session, channel=inbound.channel, event_id=inbound.event_id, now=now
         ):
+            self._finish(session, finishes)
             return Answered([])  # a retried or resent delivery of an event already handled
         person = identify(session=session, account=inbound, now=now)
         # Whatever waited for them (a victim's leaflet) goes at the next delivery, now they are here.
@@ -179,6 +184,7 @@ class Router:
         queued = queue_replies(
             session=session, inbound=inbound, turn_id=turn_id, replies=replies, now=now, lease=lease
         )
+        self._finish(session, finishes)
         if queued is None:
             return Answered(replies, None, acted)
         return Answered(replies, queued.id, acted, queued.until)

@@ -55,8 +55,10 @@ def receive_many(
 
     Their ids in order, None for a key already waiting (or earlier in `work`). The database skips
     a key already stored (ON CONFLICT DO NOTHING), one another instance is storing at the same
-    moment included: PostgreSQL waits for that insert to commit or roll back, and SQLite has one
-    writer. No look-up first, no savepoint: one round trip, where there were up to four.
+    moment included: PostgreSQL waits for that insert, or an uncommitted delete of the key, to
+    commit or roll back, and SQLite has one writer. No look-up first, no savepoint: one round trip,
+    where there were up to four. Two instances storing the same keys in different orders can
+    deadlock on PostgreSQL: one is told so (an error), and the caller stores each piece alone.
     """
     new: dict[str, dict[str, Any]] = {}
     for key, payload in work:
@@ -76,9 +78,10 @@ def receive_many(
         # Matched by key, not by position: an ordered RETURNING costs SQLite a statement per row.
         .returning(InboxItem.dedupe_key, InboxItem.id)
     )
-    # In key order: two instances storing the same keys wait for each other, never deadlock.
-    rows = [new[key] for key in sorted(new)]
-    stored = {key: item_id for key, item_id in session.execute(statement, rows)}
+    if not new:
+        return [None] * len(work)
+    # In arrival order, which ids keep: work a crash cut short is taken up again in id order.
+    stored = {key: item_id for key, item_id in session.execute(statement, list(new.values()))}
     ids: list[int | None] = []
     for key, _ in work:
         ids.append(stored.pop(key, None))  # a key twice in `work`: the first has the id

@@ -275,7 +275,8 @@ class Port(Protocol):
 
         Args:
             process: does one piece of work, given its id; raising leaves it for a later attempt.
-                True when its own transaction deleted the work (a turn given `finishes`).
+                True when its own transaction deleted the work (a turn given `finishes`); once it
+                has, nothing is left to attempt again, and it must not raise.
             queue_of: the conversation a payload belongs to (its work runs in order).
             redact: what to keep of a payload that is given up (ids, no words).
             recover: also run at each of the queue's sweeps (replies a crash left unsent).

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 import store.inbox
@@ -164,7 +165,14 @@ def test_the_stored_work_a_turn_does_leaves_the_inbox_in_the_turns_transaction(
             channel="slack", tenant="T1", user_id="U1", email=SUPERVISOR, text="menu", event_id=event_id
         )
 
-    answered = runtime.router.answer(inbound("Ev1"), finishes=stored("Ev1"))
+    statements: list[str] = []
+    listen = partial(event.listen, runtime.engine, "before_cursor_execute")
+    listen(lambda conn, cursor, statement, *args: statements.append(statement.split()[0]))
+    item = stored("Ev1")
+    answered = runtime.router.answer(inbound("Ev1"), finishes=item)
+    # Last: on PostgreSQL the deleted row stays locked to the commit, and a retried delivery being
+    # stored meanwhile waits for it before Slack is answered.
+    assert statements[-2:] == ["INSERT", "DELETE"]
     assert answered.replies and answered.outbox is not None and waiting() == set()
     assert runtime.router.answer(inbound("Ev1"), finishes=stored("Ev1 again")).replies == []
     assert waiting() == set()
@@ -183,6 +191,24 @@ def test_the_stored_work_a_turn_does_leaves_the_inbox_in_the_turns_transaction(
     monkeypatch.setattr(bot.router, "save_state", broken)
     assert keys(runtime.router.answer(inbound("Ev3"), finishes=stored("Ev3")).replies) == ["strings.error"]
     assert waiting() == {"Ev2"}
+
+
+def test_a_failure_after_the_turn_committed_keeps_the_turn_and_loses_only_the_reminder_rewrites(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The port never raises once the turn has committed: the caller would take the turn for one
+    not stored (and redo work its transaction had already finished)."""
+    port = RuntimePort(runtime)
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(port, "_updates", unavailable)
+    supervisor = Conversation(port, SUPERVISOR)
+    to_summary(supervisor)
+    assert keys(supervisor.pick("confirm"))[0] == "strings.case_opened"  # a turn that ran effects
+    assert count(runtime, Case) == 1
+    assert "after a committed turn, ConnectionError" in caplog.text
 
 
 def test_a_turn_says_whether_it_ran_effects(runtime: Runtime) -> None:

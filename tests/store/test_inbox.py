@@ -109,3 +109,20 @@ def test_the_same_work_stored_by_two_instances_at_once_is_stored_once_without_an
     with make_sessions(engine).begin() as session:
         keys = session.scalars(select(InboxItem.dedupe_key).where(~InboxItem.dedupe_key.contains("-"))).all()
         assert sorted(keys) == sorted(f"Ev{round_}" for round_ in range(10))
+
+
+def test_work_stored_together_keeps_its_arrival_order_in_its_ids_and_nothing_is_stored_for_nothing(
+    engine: Engine,
+) -> None:
+    """Work a crash cut short is taken up again in id order, so a person's messages stored together
+    keep the order they came in, whatever their keys."""
+    with make_sessions(engine).begin() as session:
+        ids = receive_many(
+            session=session,
+            source="slack",
+            work=[("Ev9", {}), ("Ev1", {}), ("Ev5", {})],
+            now=START,
+            lease=LEASE,
+        )
+        assert receive_many(session=session, source="slack", work=[], now=START, lease=LEASE) == []
+    assert None not in ids and ids == sorted(ids)

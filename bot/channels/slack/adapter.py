@@ -719,8 +719,13 @@ class SlackBot:
             lease = self.replies.turn_lease()
             turn = partial(self.port.handle, inbound, lease=lease, finishes=item_id)
             turned = await asyncio.to_thread(turn)
-            await self.replies.send_turn(inbound, turned)
-            await self._update_reminders(work, turned.updates)
+            try:
+                await self.replies.send_turn(inbound, turned)
+                await self._update_reminders(work, turned.updates)
+            except Exception as error:
+                # The turn has committed and finished the work: nothing to attempt again, and its
+                # replies wait in the outbox for the sweep's recovery.
+                log.error(messages.after_turn_failed(CHANNEL, error))
             return True
         visitor = Visitor(
             CHANNEL, self.team, work.user, who.email, who.name, {"team": self.team, "user": work.user}

@@ -42,6 +42,7 @@ from store.models import (
     Person,
     PlanPoint,
     ProcessedEvent,
+    QueuedReply,
 )
 from store.people import add_role, ensure_person
 from tests.bot.test_transcripts import TRANSCRIPTS, run_transcript
@@ -408,6 +409,24 @@ def test_slack_is_told_to_retry_when_the_work_cannot_be_stored(
     assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
     assert rig.dm(SERGEANT, "report assault", event_id="Ev0OUTAGE", headers=retry).status == 200
     assert _keys(rig.messages_to(SERGEANT)) == ["strings.report_intro", "strings.ask_victim_email"]
+
+
+def test_a_failure_after_the_turn_committed_is_logged_not_attempted_again(
+    rig: SlackRig, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The turn deleted its work as it committed: its replies wait in the outbox, and the work is
+    neither run again nor reported as failed or given up."""
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in sending")
+
+    monkeypatch.setattr(rig.bot.replies, "send_turn", broken)
+    assert rig.dm(SERGEANT, "report assault", event_id="Ev0AFTER").status == 200
+    rig.settle()
+    assert "after a committed turn, RuntimeError" in caplog.text
+    assert "stays in the inbox" not in caplog.text and "given up" not in caplog.text
+    assert _count(runtime, InboxItem) == 0
+    assert _count(runtime, QueuedReply, QueuedReply.status != "sent") == 1  # left for recovery
 
 
 def test_a_dms_replies_are_queued_leased_to_the_adapters_reply_sender(
