@@ -13,10 +13,10 @@ from typing import cast
 
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dialogs.types import DialogState
+from store.dialects import INSERTS
 from store.models import DialogStateRow
 
 __all__ = ["LoadedState", "StaleStateError", "load_state", "save_state"]
@@ -49,7 +49,7 @@ _FIRST = {
     name: insert(_STATES)
     .on_conflict_do_nothing(index_elements=[_STATES.c.key])
     .execution_options(preserve_rowcount=True)
-    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    for name, insert in INSERTS.items()
 }
 
 

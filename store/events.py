@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.dialects import INSERTS
 from store.models import ProcessedEvent
 
 __all__ = ["forget_processed_before", "mark_processed"]
@@ -20,7 +20,7 @@ _MARK = {
     name: insert(_EVENTS)
     .on_conflict_do_nothing(index_elements=[_EVENTS.c.channel, _EVENTS.c.event_id])
     .execution_options(preserve_rowcount=True)
-    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    for name, insert in INSERTS.items()
 }
 
 

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.dialects import insert_for
 from store.models import ChannelIdentity, Nudge, NudgeStatus, PlanPoint
 
 __all__ = [
@@ -99,9 +99,8 @@ def enqueue(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
         existing.update(session.scalars(select(Nudge.dedupe_key).where(Nudge.dedupe_key.in_(chunk))))
     fresh = [row for row in rows if row["dedupe_key"] not in existing]
     if fresh:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         # The conflict clause still guards against another writer between the look-up and here.
-        statement = insert(cast(Table, Nudge.__table__)).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        statement = insert_for(session, Nudge).on_conflict_do_nothing(index_elements=["dedupe_key"])
         session.execute(statement, fresh)
     return len(fresh)
 

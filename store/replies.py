@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.dialects import INSERTS
 from store.models import QueuedReply
 
 __all__ = ["CLAIM_LIMIT", "Lease", "Queued", "claim", "lapsed", "queue", "record", "renew", "take"]
@@ -33,7 +33,7 @@ _QUEUE = {
     name: insert(_REPLIES)
     .on_conflict_do_nothing(index_elements=[_REPLIES.c.dedupe_key])
     .returning(_REPLIES.c.id)
-    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    for name, insert in INSERTS.items()
 }
 _QUEUED = select(_REPLIES.c.id).where(_REPLIES.c.dedupe_key == bindparam("key"))
 
