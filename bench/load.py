@@ -1,7 +1,8 @@
 """Benchmark (not a test): 1,000 concurrent conversations against the real server, with Locust.
 
-Holding under load (issue 12): one instance on SQLite, then two on PostgreSQL sharing one database,
-each a separate process serving the real application (Slack's and Teams' endpoints, `/healthz`).
+Holding under load (issue 12): one instance on SQLite, then one on PostgreSQL (the databases
+compared like with like), then two on PostgreSQL sharing one database, each a separate process
+serving the real application (Slack's and Teams' endpoints, `/healthz`).
 Slack's Web API, Teams' Bot Connector and the Bot Framework signing keys are mocked on loopback in
 this process (tests/slack_mock.py, tests/fake_teams.py). The load comes from another process: a
 Locust runner (`drive`, gevent) with 1,000 users, half on Slack (signed Events API DMs) and half
@@ -25,7 +26,9 @@ p50/p99, timed by the load (Slack: from sending the DM to the reply reaching the
 Teams: the request, which returns once the reply is posted); errors (non-2xx or failed requests);
 unanswered (a Slack DM acknowledged whose reply had not come by the end of the drain: still queued
 in the inbox, or lost); the servers' CPU time per message (read from /proc: what a turn costs,
-whatever the machine; over the measured load); and the SQLite/PostgreSQL ratio of the turn p99s. Goals: Slack
+whatever the machine; over the measured load); their threads' context switches per message (read
+from /proc: each time a thread gave the CPU up, waiting for a socket, a lock or the GIL, or had it
+taken away); and the SQLite/PostgreSQL ratios of the turn p99s. Goals: Slack
 acknowledgement p99 < 1.5 s, turn p99 < 100 ms, no errors, nothing unanswered.
 
 The baseline runs first, under the same load: a bare aiohttp server (`null`) that makes the same
@@ -36,8 +39,10 @@ are also printed as ratios to it (performance.md section 3: a baseline in the sa
 
 On a machine with two CPUs or more, the servers run on the first and the load and the mocks on the
 others (performance.md section 3: pin the server to core 0, the load and mocks to core 1), so the
-load tool is not measured as the bot's cost; `--no-pin` shares every CPU. The database server is the
-machine's own and is not pinned.
+load tool is not measured as the bot's cost; `--no-pin` shares every CPU. With three CPUs or more
+each PostgreSQL instance has one of its own; with two, both run on the first, and each costs the
+other CPU and context switches (the x1 and x2 rows tell that cost from the database's). The
+database server is the machine's own and is not pinned.
 
     .venv/bin/python bench/load.py [--users 1000] [--seconds 60] [--warm-up 10] [--pace 10] [--drain 30]
                                    [--no-pin]
@@ -366,23 +371,46 @@ def serve_null(config_file: str) -> None:
 # --- the run --------------------------------------------------------------------------------------
 
 
-def _cpus() -> tuple[set[int], set[int]] | None:
-    """The CPUs for the servers and for the rest (load, mocks), or None when they cannot be split."""
+#: The most instances a configuration runs (PostgreSQL x2).
+MOST_INSTANCES = 2
+#: A thread's context switches in /proc/<pid>/task/<tid>/status: it gave the CPU up (waiting for a
+#: socket, a lock, the GIL) or had it taken away.
+_SWITCHES = ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")
+
+
+def _cpus(instances: int = MOST_INSTANCES) -> tuple[list[set[int]], set[int]] | None:
+    """Each instance's CPU and the CPUs for the rest (load, mocks); None when they cannot be split.
+
+    Each instance has a CPU of its own where there are enough (one more than the instances, for
+    the load); with fewer, the instances share the first.
+    """
     if not hasattr(os, "sched_getaffinity"):
         return None
     mine = sorted(os.sched_getaffinity(0))
     if len(mine) < 2:
         return None
-    return {mine[0]}, set(mine[1:])
+    if len(mine) > instances:
+        return [{cpu} for cpu in mine[:instances]], set(mine[instances:])
+    return [{mine[0]}] * instances, set(mine[1:])
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time a process has used so far (Linux /proc), or None elsewhere."""
+def _usage(pid: int) -> tuple[float, int] | None:
+    """A process's CPU time so far (user plus system seconds) and its threads' context switches
+    (voluntary and not), from Linux's /proc; None elsewhere or once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        switches = 0
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                status = (task / "status").read_text()
+            except OSError:  # a thread that ended meanwhile
+                continue
+            switches += sum(
+                int(line.split()[1]) for line in status.splitlines() if line.split(":")[0] in _SWITCHES
+            )
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), switches
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -429,7 +457,7 @@ def run_configuration(
                 "turns": turns,
                 "teams_sdk": args.teams_sdk,
             }
-            cpus = split[0] if split else None
+            cpus = split[0][number] if split else None
             servers.append(_start_server(config, folder, f"{label}-{number}", cpus, mode))
         rig.reset()
         plan = {
@@ -464,7 +492,9 @@ def run_configuration(
         result["warm"] = _measure(label, [r for r in requests if r["warm_up"]], [
             (kind, ms) for kind, ms, at in timed if at < start
         ])  # fmt: skip
-        result["cpu_ms"] = 1000 * cpu.used(since=start) / len(measured) if measured else float("nan")
+        used, switched = cpu.used(since=start)
+        result["cpu_ms"] = 1000 * used / len(measured) if measured else float("nan")
+        result["switches"] = switched / len(measured) if measured else float("nan")
         result["rate"] = len(measured) / args.seconds
         return result
     finally:
@@ -472,19 +502,20 @@ def run_configuration(
 
 
 class _CpuLog:
-    """The servers' CPU time, read every quarter second while the load runs (to start the count
-    where the warm-up ends, a moment the load's process decides)."""
+    """The servers' CPU time and context switches, read every quarter second while the load runs
+    (to start the count where the warm-up ends, a moment the load's process decides)."""
 
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
-        self.samples: list[tuple[float, float]] = []
+        self.samples: list[tuple[float, float, int]] = []
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _read(self) -> None:
-        times = [_cpu_seconds(pid) for pid in self.pids]
-        if None not in times:  # a server gone (or no /proc) would make the sum drop
-            self.samples.append((time.time(), sum(t for t in times if t is not None)))
+        usage = [_usage(pid) for pid in self.pids]
+        if None not in usage:  # a server gone (or no /proc) would make the sums drop
+            found = [u for u in usage if u is not None]
+            self.samples.append((time.time(), sum(u[0] for u in found), sum(u[1] for u in found)))
 
     def _run(self) -> None:
         while not self._done.wait(0.25):
@@ -500,12 +531,13 @@ class _CpuLog:
         self._thread.join()
         self._read()
 
-    def used(self, *, since: float) -> float:
-        """CPU seconds the servers used from the sample nearest `since` (epoch) to the last."""
+    def used(self, *, since: float) -> tuple[float, float]:
+        """CPU seconds the servers used, and their context switches, from the sample nearest
+        `since` (epoch) to the last."""
         if not self.samples:
-            return float("nan")
+            return float("nan"), float("nan")
         first = min(self.samples, key=lambda sample: abs(sample[0] - since))
-        return self.samples[-1][1] - first[1]
+        return self.samples[-1][1] - first[1], self.samples[-1][2] - first[2]
 
 
 def _stop(servers: list[tuple[subprocess.Popen[str], str]]) -> None:
@@ -739,7 +771,13 @@ def main() -> None:
     split = args.split = None if args.no_pin else _cpus()
     if split:
         os.sched_setaffinity(0, split[1])  # the mocks' loop runs in this process
-        print(f"servers on CPU {sorted(split[0])}, load and mocks on CPU {sorted(split[1])}")
+        servers = ", ".join(f"CPU {sorted(cpus)}" for cpus in split[0])
+        shared = (
+            " (sharing one: the machine has too few to give each its own)"
+            if len({min(cpus) for cpus in split[0]}) < len(split[0])
+            else ""
+        )
+        print(f"instances on {servers}{shared}; load and mocks on CPU {sorted(split[1])}")
     else:
         print("servers, load and mocks share every CPU")
     rig = Rig((args.users + 1) // 2)
@@ -748,10 +786,14 @@ def main() -> None:
         baseline = run_configuration("baseline", [{}], rig, args, mode="null")
         folder = Path(tempfile.mkdtemp(prefix="hampshire-load-db-"))
         results.append(run_configuration("sqlite x1", [{"db": f"sqlite:///{folder / 'load.db'}"}], rig, args))
-        postgres = _postgres(args.postgres)
-        if postgres is not None:
+        for instances in (1, MOST_INSTANCES):
+            # A fresh database each: the second configuration's people are new to it too.
+            postgres = _postgres(args.postgres)
+            if postgres is None:
+                break
             try:
-                results.append(run_configuration("postgresql x2", [postgres, postgres], rig, args))
+                label = f"postgresql x{instances}"
+                results.append(run_configuration(label, [postgres] * instances, rig, args))
             finally:
                 _drop_schema(args.postgres, postgres["schema"])
     finally:
@@ -763,16 +805,17 @@ def _report(baseline: dict[str, Any], results: list[dict[str, Any]]) -> None:
     """Print the table, the ratios and each goal met or not."""
     print(f"{'configuration':<15}{'requests':>9}{'sent/s':>7}{'ack p50':>9}{'ack p99':>9}"
           f"{'turn p50':>10}{'turn p99':>10}{'reply p50':>11}{'reply p99':>11}{'errors':>8}"
-          f"{'unanswered':>12}{'CPU/msg':>9}")  # fmt: skip
+          f"{'unanswered':>12}{'CPU/msg':>9}{'switches/msg':>14}")  # fmt: skip
     rows = [(r["label"], r) for r in [baseline, *results]]
     rows += [(f"{r['label']} *", r["warm"]) for r in results]
     for label, r in rows:
         turns = f"{r['turn_p50']:>8.0f}ms{r['turn_p99']:>8.0f}ms" if r["turns"] else f"{'-':>10}{'-':>10}"
         rate = f"{r['rate']:>7.0f}" if "rate" in r else f"{'-':>7}"
         cpu = f"{r['cpu_ms']:>7.1f}ms" if "cpu_ms" in r else f"{'-':>9}"
+        switches = f"{r['switches']:>14.0f}" if "switches" in r else f"{'-':>14}"
         replies = f"{r['reply_p50']:>9.0f}ms{r['reply_p99']:>9.0f}ms"
         print(f"{label:<15}{r['requests']:>9}{rate}{r['ack_p50']:>7.0f}ms{r['ack_p99']:>7.0f}ms"
-              f"{turns}{replies}{r['errors']:>8}{r['lost']:>12}{cpu}")  # fmt: skip
+              f"{turns}{replies}{r['errors']:>8}{r['lost']:>12}{cpu}{switches}")  # fmt: skip
     print(
         "turn: from the request reaching the server to the turn committed with its replies queued "
         "(performance.md (f)); reply: from sending to the reply reaching the mock platform"
@@ -781,9 +824,14 @@ def _report(baseline: dict[str, Any], results: list[dict[str, Any]]) -> None:
         "*: the warm-up, each user's first message (new to the database and to the instances' "
         "caches), timed apart; the rows above and the goals below are the measured load after it"
     )
-    if len(results) == 2:
-        ratio = results[0]["turn_p99"] / results[1]["turn_p99"]
-        print(f"SQLite/PostgreSQL turn p99 ratio: {ratio:.2f}")
+    print(
+        "switches: the servers' threads' context switches a message (/proc: each time a thread gave "
+        "up the CPU or had it taken away)"
+    )
+    sqlite, postgres = results[0], results[1:]
+    for other in postgres:  # x1 against x1 is the databases' ratio; x2 adds a second instance
+        ratio = sqlite["turn_p99"] / other["turn_p99"]
+        print(f"SQLite x1 / {other['label']} turn p99 ratio: {ratio:.2f}")
     print(
         f"baseline (the rig's floor): ack p99 {baseline['ack_p99']:.0f} ms, "
         f"reply p50 {baseline['reply_p50']:.0f} ms, reply p99 {baseline['reply_p99']:.0f} ms"
