@@ -11,7 +11,8 @@ out, up to `max_attempts`; after that it is kept as dead (without the person's w
 as an error. Handlers must be idempotent, which the
 router's processed-event ids make them. Storing and deleting are group-committed (`bot.batching`):
 work arriving while another piece is being stored shares the next transaction, and each caller
-still has its own answer (or error) before the platform has its.
+still has its own answer (or error) before the platform has its. Each is one statement, which on
+PostgreSQL commits by itself (`store.db.one_statement_sessions`: no `BEGIN` and `COMMIT` round trips).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot import messages
 from bot.batching import Batcher
 from bot.clock import Clock
 from store import inbox as stored_work
+from store.db import one_statement_sessions
 
 __all__ = ["Inbox"]
 
@@ -68,6 +70,9 @@ class Inbox:
     ) -> None:
         self.source = source
         self.sessions = sessions
+        # Storing is one INSERT and deleting one DELETE, for one piece of work or several: no
+        # transaction around them.
+        self._one_statement = one_statement_sessions(sessions)
         self.clock = clock
         self.process = process
         self.queue_of = queue_of
@@ -121,7 +126,7 @@ class Inbox:
     # --- doing the work -----------------------------------------------------------------------------
 
     def _receive(self, key: str, payload: Payload) -> int | None:
-        with self.sessions.begin() as session:
+        with self._one_statement.begin() as session:
             return stored_work.receive(
                 session=session,
                 source=self.source,
@@ -132,7 +137,7 @@ class Inbox:
             )
 
     def _receive_together(self, work: Sequence[tuple[str, Payload]]) -> list[int | None]:
-        with self.sessions.begin() as session:
+        with self._one_statement.begin() as session:
             return stored_work.receive_many(
                 session=session, source=self.source, work=work, now=self.clock(), lease=self.lease
             )
@@ -197,11 +202,11 @@ class Inbox:
             log.warning(messages.inbox_unavailable(self.source, key, error))
 
     def _complete(self, item_id: int) -> None:
-        with self.sessions.begin() as session:
+        with self._one_statement.begin() as session:
             stored_work.complete(session=session, item_id=item_id)
 
     def _complete_together(self, item_ids: Sequence[int]) -> list[None]:
-        with self.sessions.begin() as session:
+        with self._one_statement.begin() as session:
             stored_work.complete_many(session=session, item_ids=item_ids)
         return [None] * len(item_ids)
 

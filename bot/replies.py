@@ -37,6 +37,7 @@ from bot.clock import Clock
 from bot.reminders.delivery import UNCERTAIN_RECHECK, UNCONFIRMED, DeliveryReport
 from dialogs.types import Reply
 from store import replies as outbox
+from store.db import one_statement_sessions
 from store.models import QueuedReply
 
 __all__ = ["ReplySender", "queue_replies", "replies_of", "reply_key", "take_replies"]
@@ -170,6 +171,8 @@ class ReplySender:
         max_attempts: int = 8,
     ) -> None:
         self.sessions = sessions
+        # Claims, look-ups of lapsed leases, renewals and a lone outcome are each one statement.
+        self._one_statement = one_statement_sessions(sessions)
         self.clock = clock
         self.channel = channel
         self.worker = worker
@@ -188,7 +191,7 @@ class ReplySender:
     def _lease_jobs(self, ids: Sequence[int] | None, limit: int) -> list[_Job]:
         """One transaction leasing `ids` (None: the replies waiting and due), at most `limit`."""
         now = self.clock()
-        with self.sessions.begin() as session:
+        with self._one_statement.begin() as session:
             rows = outbox.claim(
                 session=session,
                 channel=self.channel.name,
@@ -205,7 +208,7 @@ class ReplySender:
 
     def _lapsed(self) -> list[_Job]:
         now = self.clock()
-        with self.sessions.begin() as session:
+        with self._one_statement.begin() as session:
             rows = outbox.lapsed(
                 session=session, channel=self.channel.name, now=now, worker=self.worker, lease=self.lease
             )
@@ -213,7 +216,7 @@ class ReplySender:
 
     def _renew(self, ids: Sequence[int]) -> int:
         """Extend this sender's leases on `ids`; how many it still held."""
-        with self.sessions.begin() as session:
+        with self._one_statement.begin() as session:
             return outbox.renew(
                 session=session, ids=ids, now=self.clock(), worker=self.worker, lease=self.lease
             )
@@ -231,7 +234,10 @@ class ReplySender:
         """Record outcomes in one transaction; what each counts as (the report is the caller's)."""
         now = self.clock()
         counted: list[_Counted] = []
-        with self.sessions.begin() as session:
+        # An outcome is one UPDATE, atomic alone. Several commit together: a batch that fails is
+        # recorded again item by item (`Batcher`), and must have left nothing behind.
+        sessions = self._one_statement if len(outcomes) == 1 else self.sessions
+        with sessions.begin() as session:
             for outcome in outcomes:
                 values, counts_as = _settled(outcome, now, max_attempts=self.max_attempts)
                 mine = outbox.record(

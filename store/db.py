@@ -40,6 +40,7 @@ __all__ = [
     "key_file",
     "make_engine",
     "make_sessions",
+    "one_statement_sessions",
     "upgrade",
 ]
 
@@ -279,6 +280,22 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """The session factory the router and the CLI use (objects stay readable after commit)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def one_statement_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """`sessions` for work that is a single statement, which commits by itself on a server database.
+
+    On PostgreSQL a transaction costs two round trips besides its statements (psycopg sends `BEGIN`
+    before the first and waits for it, then `COMMIT`); a lone statement is atomic without them, so
+    these sessions run in autocommit. Only for one statement: two would commit one by one. SQLite's
+    sessions are returned as they are: its write lock is taken by the `BEGIN IMMEDIATE` that
+    `make_engine` issues, and a statement there is a call, not a round trip.
+    """
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
+        return sessions
+    options = {name: value for name, value in sessions.kw.items() if name != "bind"}
+    return sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"), **options)
 
 
 def _alembic_config(engine: Engine) -> Config:

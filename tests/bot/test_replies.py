@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Delivery
@@ -21,7 +21,7 @@ from bot.runtime import Runtime
 from store.db import make_engine, make_sessions
 from store.models import ProcessedEvent, QueuedReply
 from tests.channel import FakePush, keys
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_runtime
 
 SERGEANT = "sgt.amy.jones@example.police.uk"
 LEASE = timedelta(minutes=2)
@@ -284,3 +284,29 @@ def test_an_outcome_recorded_by_another_sender_is_left_alone_in_a_shared_record(
     counted = sender._record([_Outcome(job, delivery=Delivery("sent", message_id="m")) for job in jobs])
     assert counted == ["sent", None]
     assert [(row.status, row.claimed_by) for row in _rows(runtime)] == [("sent", None), ("sending", "w2")]
+
+
+@pytest.mark.postgres
+def test_a_claim_and_a_lone_outcome_each_commit_by_their_one_statement_on_postgresql(
+    postgres_engine: Engine, clock: FakeClock
+) -> None:
+    """No `BEGIN` and `COMMIT` round trips around them (psycopg sends none in autocommit): two
+    statements for a reply sent, where there were six. The turn before them keeps its transaction."""
+    runtime = make_runtime(postgres_engine, clock)
+    autocommit: list[bool] = []
+
+    def sent(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        autocommit.append(connection.connection.dbapi_connection.autocommit)
+
+    event.listen(postgres_engine, "before_cursor_execute", sent)
+    try:
+        answered = runtime.router.answer(_dm("report assault", "Ev1"))
+        assert answered.outbox is not None and autocommit and not any(autocommit)
+        autocommit.clear()
+        channel = FakePush("slack")
+        report = asyncio.run(_sender(runtime, channel).deliver([answered.outbox]))
+    finally:
+        event.remove(postgres_engine, "before_cursor_execute", sent)
+    assert report.sent == 1 and len(channel.sent) == 1
+    assert autocommit == [True, True]  # the claim, then the outcome
+    assert [row.status for row in _rows(runtime)] == ["sent"]

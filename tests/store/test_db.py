@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
 
-from store.db import database_location, make_engine, make_sessions, upgrade
+from store.db import database_location, make_engine, make_sessions, one_statement_sessions, upgrade
 from store.models import Base, Person
 from tests.conftest import POSTGRES_URL, without_busy_timeout
 
@@ -240,3 +240,34 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_it_is_used(
         now = connection.execute(text("SELECT pg_backend_pid()")).scalar()
     assert now != dropped
     assert pings  # found dead by the ping, not by the transaction failing
+
+
+@pytest.mark.postgres
+def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_connection_goes_back_transactional(
+    postgres_engine: Engine,
+) -> None:
+    """No `BEGIN` or `COMMIT` round trip around one statement: what it wrote is committed as it
+    returns (another connection reads it before the session ends), and the next user of the
+    connection has a transaction again (its rollback undoes its write)."""
+    sessions = make_sessions(postgres_engine)
+    now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    amy, ben = "pc.amy.hart@example.police.uk", "pc.ben.cole@example.police.uk"
+    with one_statement_sessions(sessions).begin() as session:
+        session.add(Person(email=amy, created_at=now))
+        session.flush()
+        assert session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        with sessions() as other:
+            assert other.scalar(select(Person.email).where(Person.email == amy)) == amy
+    with sessions() as session:
+        assert not session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        session.add(Person(email=ben, created_at=now))
+        session.flush()
+        session.rollback()
+    with sessions() as session:
+        assert set(session.scalars(select(Person.email))) == {amy}
+
+
+def test_sqlite_keeps_its_transactions_for_a_lone_statement(sqlite_engine: Engine) -> None:
+    """Its write lock is taken by `BEGIN IMMEDIATE`, and a statement there is no round trip."""
+    sessions = make_sessions(sqlite_engine)
+    assert one_statement_sessions(sessions) is sessions

@@ -1,14 +1,15 @@
-"""The reply outbox's queueing: one row per turn, whichever of two racing transactions writes it."""
+"""The reply outbox: one row per turn, whichever of two racing transactions writes it; claims in one go."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from store.models import QueuedReply
-from store.replies import Lease, claim, queue, record
+from store.replies import Lease, claim, queue, record, renew
 from tests.store.race import two_at_once
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -96,3 +97,68 @@ def test_an_outcome_is_recorded_only_by_the_sender_still_holding_the_row(engine:
             None,
             NOW,
         )
+
+
+def _queued(engine: Engine, count: int) -> list[int]:
+    with Session(engine) as session, session.begin():
+        return [
+            queue(session=session, key=f"slack:Ev{n}", channel="slack", payload=payload(str(n)), now=NOW).id
+            for n in range(count)
+        ]
+
+
+def test_a_claim_and_a_renewal_are_each_one_statement(engine: Engine) -> None:
+    """So that each commits by itself on PostgreSQL (`store.db.one_statement_sessions`): a look-up
+    then an update would commit apart, and a row could be taken between them."""
+    ids = _queued(engine, 3)
+    statements: list[str] = []
+
+    def sent(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    with Session(engine) as session, session.begin():
+        session.connection()  # begun (SQLite's `BEGIN IMMEDIATE` is a statement of its own)
+        event.listen(engine, "before_cursor_execute", sent)
+        try:
+            claimed = [
+                row.id
+                for row in claim(
+                    session=session,
+                    channel="slack",
+                    now=NOW,
+                    worker="w1",
+                    lease=timedelta(minutes=2),
+                    limit=2,
+                )
+            ]
+            assert len(statements) == 1
+            renewed = renew(session=session, ids=ids, now=NOW, worker="w1", lease=timedelta(minutes=5))
+            assert len(statements) == 2
+        finally:
+            event.remove(engine, "before_cursor_execute", sent)
+    assert claimed == ids[:2] and renewed == 2
+    with Session(engine) as session:
+        rows = {row.id: row for row in session.scalars(select(QueuedReply))}
+    assert [(rows[i].status, rows[i].claimed_by, rows[i].attempts) for i in ids] == [
+        ("sending", "w1", 1),
+        ("sending", "w1", 1),
+        ("pending", None, 0),
+    ]
+    assert rows[ids[0]].claimed_until == NOW + timedelta(minutes=5)
+
+
+def test_two_senders_claiming_at_once_never_take_the_same_reply(engine: Engine) -> None:
+    """Two instances' claims racing (PostgreSQL: two connections; `FOR UPDATE SKIP LOCKED` in the
+    one statement): every reply is taken, each by one sender."""
+    ids = _queued(engine, 20)
+    outcomes = two_at_once(
+        engine,
+        lambda session, n: [
+            row.id
+            for row in claim(
+                session=session, channel="slack", now=NOW, worker=f"w{n}", lease=timedelta(minutes=2), limit=1
+            )
+        ],
+    )
+    taken = [row_id for pair in outcomes for claimed in pair for row_id in claimed]
+    assert sorted(taken) == ids
