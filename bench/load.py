@@ -396,7 +396,8 @@ def _cpus(instances: int = MOST_INSTANCES) -> tuple[list[set[int]], set[int]] | 
 
 def _usage(pid: int) -> tuple[float, int] | None:
     """A process's CPU time so far (user plus system seconds) and its threads' context switches
-    (voluntary and not), from Linux's /proc; None elsewhere or once it is gone."""
+    (voluntary and not), from Linux's /proc; None elsewhere or once it is gone. A thread that has
+    ended takes its switches with it (the servers' threads are pooled: few end under load)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         switches = 0

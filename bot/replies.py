@@ -189,7 +189,7 @@ class ReplySender:
     # --- the database -------------------------------------------------------------------------
 
     def _lease_jobs(self, ids: Sequence[int] | None, limit: int) -> list[_Job]:
-        """One transaction leasing `ids` (None: the replies waiting and due), at most `limit`."""
+        """One statement leasing `ids` (None: the replies waiting and due), at most `limit`."""
         now = self.clock()
         with self._one_statement.begin() as session:
             rows = outbox.claim(

@@ -59,6 +59,9 @@ def receive_many(
     commit or roll back, and SQLite has one writer. No look-up first, no savepoint: one round trip,
     where there were up to four. Two instances storing the same keys in different orders can
     deadlock on PostgreSQL: one is told so (an error), and the caller stores each piece alone.
+    One statement up to SQLAlchemy's insertmanyvalues page (1,000 rows; the inbox stores at most
+    `bot.batching.Batcher.limit`, 100): past it, SQLAlchemy sends a statement a page, which a
+    caller storing in autocommit (`store.db.one_statement_sessions`) would see committed apart.
     """
     new: dict[str, dict[str, Any]] = {}
     for key, payload in work:

@@ -96,22 +96,27 @@ def _lease(
 ) -> list[QueuedReply]:
     """Lease the rows `query` finds to `worker` (an attempt counted if `attempt`), in id order.
 
-    One statement, `UPDATE … WHERE id IN (the rows, locked) RETURNING`, so that it commits by itself
-    where the caller's session does (`store.db.one_statement_sessions`): a round trip, where a
-    look-up, an update and their transaction took four on PostgreSQL.
+    One statement, `WITH chosen AS MATERIALIZED (the rows, locked) UPDATE … WHERE id IN chosen
+    RETURNING`, so that it commits by itself where the caller's session does
+    (`store.db.one_statement_sessions`): a round trip, where a look-up, an update and their
+    transaction took four on PostgreSQL. The rows are chosen once, in a CTE: as a plain `IN
+    (subquery)`, PostgreSQL may run the subquery again for every row it updates (a nested-loop semi
+    join), and each run skips the rows already taken and locks the next, past `query`'s limit.
     """
     chosen = query.with_only_columns(QueuedReply.id)
     if session.get_bind().dialect.name == "postgresql":
         chosen = chosen.with_for_update(skip_locked=True)
+    rows = chosen.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
     values: dict[str, Any] = {"status": "sending", "claimed_by": worker, "claimed_until": until}
     if attempt:
         values["attempts"] = QueuedReply.attempts + 1
     leased = (
         update(QueuedReply)
-        .where(QueuedReply.id.in_(chosen))
+        .where(QueuedReply.id.in_(select(rows.c.id)))
         .values(**values)
         .returning(QueuedReply)
-        .execution_options(synchronize_session=False)
+        # Rows this session holds already are given the values the statement returned.
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     return sorted(session.scalars(leased), key=lambda row: row.id)
 

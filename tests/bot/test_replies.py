@@ -291,7 +291,7 @@ def test_a_claim_and_a_lone_outcome_each_commit_by_their_one_statement_on_postgr
     postgres_engine: Engine, clock: FakeClock
 ) -> None:
     """No `BEGIN` and `COMMIT` round trips around them (psycopg sends none in autocommit): two
-    statements for a reply sent, where there were six. The turn before them keeps its transaction."""
+    round trips for a reply sent, where there were seven. The turn before them keeps its transaction."""
     runtime = make_runtime(postgres_engine, clock)
     autocommit: list[bool] = []
 

@@ -7,19 +7,26 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import make_sessions
 
 T = TypeVar("T")
 
 
-def two_at_once(engine: Engine, attempt: Callable[[Session, int], T], rounds: int = 10) -> list[tuple[T, T]]:
+def two_at_once(
+    engine: Engine,
+    attempt: Callable[[Session, int], T],
+    rounds: int = 10,
+    *,
+    sessions: sessionmaker[Session] | None = None,
+) -> list[tuple[T, T]]:
     """Run `attempt(session, round)` in two threads' transactions, started together each round.
 
-    Returns each round's two results. An exception in either thread fails the caller.
+    Returns each round's two results. An exception in either thread fails the caller. `sessions`:
+    the sessions to run in (default: the engine's transactional ones).
     """
-    sessions = make_sessions(engine)
+    sessions = sessions or make_sessions(engine)
     start = threading.Barrier(2)
     results: list[dict[int, T]] = [{}, {}]
     errors: list[BaseException] = []

@@ -247,17 +247,29 @@ def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_connection_goe
     postgres_engine: Engine,
 ) -> None:
     """No `BEGIN` or `COMMIT` round trip around one statement: what it wrote is committed as it
-    returns (another connection reads it before the session ends), and the next user of the
-    connection has a transaction again (its rollback undoes its write)."""
+    returns (another connection reads it before the session ends), and every connection goes back
+    to the pool out of autocommit (the next user has a transaction: its rollback undoes its write)."""
+    from sqlalchemy import event
+
     sessions = make_sessions(postgres_engine)
     now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
     amy, ben = "pc.amy.hart@example.police.uk", "pc.ben.cole@example.police.uk"
-    with one_statement_sessions(sessions).begin() as session:
-        session.add(Person(email=amy, created_at=now))
-        session.flush()
-        assert session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
-        with sessions() as other:
-            assert other.scalar(select(Person.email).where(Person.email == amy)) == amy
+    given_back: list[bool] = []
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:  # after the pool's reset
+        given_back.append(dbapi_connection.autocommit)
+
+    event.listen(postgres_engine, "checkin", checked_in)
+    try:
+        with one_statement_sessions(sessions).begin() as session:
+            session.add(Person(email=amy, created_at=now))
+            session.flush()
+            assert session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+            with sessions() as other:
+                assert other.scalar(select(Person.email).where(Person.email == amy)) == amy
+    finally:
+        event.remove(postgres_engine, "checkin", checked_in)
+    assert given_back == [False, False]  # the reader's connection, then the lone statement's
     with sessions() as session:
         assert not session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
         session.add(Person(email=ben, created_at=now))

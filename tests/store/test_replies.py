@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select
+import pytest
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
+from store.db import make_sessions, one_statement_sessions
 from store.models import QueuedReply
 from store.replies import Lease, claim, queue, record, renew
 from tests.store.race import two_at_once
@@ -148,8 +150,9 @@ def test_a_claim_and_a_renewal_are_each_one_statement(engine: Engine) -> None:
 
 
 def test_two_senders_claiming_at_once_never_take_the_same_reply(engine: Engine) -> None:
-    """Two instances' claims racing (PostgreSQL: two connections; `FOR UPDATE SKIP LOCKED` in the
-    one statement): every reply is taken, each by one sender."""
+    """Two instances' claims racing, each one statement committing by itself as the senders run
+    them (PostgreSQL: two connections, the rows locked with `FOR UPDATE SKIP LOCKED`): every reply
+    is taken, each by one sender."""
     ids = _queued(engine, 20)
     outcomes = two_at_once(
         engine,
@@ -159,6 +162,36 @@ def test_two_senders_claiming_at_once_never_take_the_same_reply(engine: Engine) 
                 session=session, channel="slack", now=NOW, worker=f"w{n}", lease=timedelta(minutes=2), limit=1
             )
         ],
+        sessions=one_statement_sessions(make_sessions(engine)),
     )
     taken = [row_id for pair in outcomes for claimed in pair for row_id in claimed]
     assert sorted(taken) == ids
+
+
+@pytest.mark.postgres
+def test_a_claim_takes_no_more_than_its_limit_whichever_plan_postgresql_chooses(
+    postgres_engine: Engine,
+) -> None:
+    """As `UPDATE … WHERE id IN (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED)`, a nested-loop semi join
+    ran the subquery again for every row it updated, each run skipping the rows already taken and
+    locking the next: a claim of one leased all six. The rows are chosen once, in a CTE."""
+    ids = _queued(postgres_engine, 6)
+    with Session(postgres_engine) as session, session.begin():
+        # Leave the planner nothing but that nested loop.
+        for setting in (
+            "enable_hashjoin",
+            "enable_mergejoin",
+            "enable_material",
+            "enable_hashagg",
+            "enable_sort",
+        ):
+            session.execute(text(f"SET LOCAL {setting} = off"))
+        claimed = [
+            row.id
+            for row in claim(
+                session=session, channel="slack", now=NOW, worker="w1", lease=timedelta(minutes=2), limit=1
+            )
+        ]
+    assert claimed == ids[:1]
+    with Session(postgres_engine) as session:
+        assert session.scalar(select(func.count()).where(QueuedReply.status == "pending")) == 5
