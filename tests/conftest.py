@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from bot.runtime import Runtime, build_runtime
@@ -128,6 +128,22 @@ def without_busy_timeout(engine: Engine) -> None:
 
 def _sqlite_engine(tmp_path: Path) -> Engine:
     return make_engine(f"sqlite:///{tmp_path / 'hampshire.db'}")
+
+
+@contextmanager
+def autocommit_of_statements(engine: Engine) -> Iterator[list[bool]]:
+    """Whether each statement `engine` sends meanwhile runs in autocommit (psycopg then sends no
+    `BEGIN` and `COMMIT` around it), in order."""
+    seen: list[bool] = []
+
+    def sent(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(connection.connection.dbapi_connection.autocommit)
+
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
 
 
 @contextmanager

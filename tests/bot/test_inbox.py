@@ -7,12 +7,12 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from bot.inbox import Inbox
 from store.db import make_sessions
 from store.models import InboxItem
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, autocommit_of_statements
 
 
 def _inbox(engine: Engine, clock: FakeClock, process: Any) -> Inbox:
@@ -287,26 +287,21 @@ def test_storing_and_deleting_work_on_postgresql_are_each_one_statement_committe
     """The platform waits on the store: one round trip, with no `BEGIN` and `COMMIT` around it
     (psycopg sends none in autocommit), and the work is there for another instance at once. Work
     done without a transaction of its own is deleted the same way."""
-    autocommit: list[bool] = []
     stored_rows: list[int] = []
-
-    def sent(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
-        autocommit.append(connection.connection.dbapi_connection.autocommit)
 
     async def count(payload: dict[str, Any]) -> None:
         stored_rows.append(await asyncio.to_thread(_rows, postgres_engine))
 
     async def scenario() -> None:
         inbox = _inbox(postgres_engine, clock, count)
-        event.listen(postgres_engine, "before_cursor_execute", sent)
         try:
             assert await inbox.accept("k1", {"who": "amy", "n": "amy-1"})
             await inbox.settle()
         finally:
-            event.remove(postgres_engine, "before_cursor_execute", sent)
             await inbox.close()
 
-    asyncio.run(scenario())
+    with autocommit_of_statements(postgres_engine) as autocommit:
+        asyncio.run(scenario())
     # The insert, the count in a transaction of its own (read by the work), the delete.
     assert stored_rows == [1] and autocommit == [True, False, True]
     assert _rows(postgres_engine) == 0

@@ -21,7 +21,7 @@ from bot.runtime import Runtime
 from store.db import make_engine, make_sessions
 from store.models import ProcessedEvent, QueuedReply
 from tests.channel import FakePush, keys
-from tests.conftest import FakeClock, make_runtime
+from tests.conftest import FakeClock, autocommit_of_statements, make_runtime
 
 SERGEANT = "sgt.amy.jones@example.police.uk"
 LEASE = timedelta(minutes=2)
@@ -293,20 +293,12 @@ def test_a_claim_and_a_lone_outcome_each_commit_by_their_one_statement_on_postgr
     """No `BEGIN` and `COMMIT` round trips around them (psycopg sends none in autocommit): two
     round trips for a reply sent, where there were seven. The turn before them keeps its transaction."""
     runtime = make_runtime(postgres_engine, clock)
-    autocommit: list[bool] = []
-
-    def sent(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
-        autocommit.append(connection.connection.dbapi_connection.autocommit)
-
-    event.listen(postgres_engine, "before_cursor_execute", sent)
-    try:
+    with autocommit_of_statements(postgres_engine) as autocommit:
         answered = runtime.router.answer(_dm("report assault", "Ev1"))
         assert answered.outbox is not None and autocommit and not any(autocommit)
         autocommit.clear()
         channel = FakePush("slack")
         report = asyncio.run(_sender(runtime, channel).deliver([answered.outbox]))
-    finally:
-        event.remove(postgres_engine, "before_cursor_execute", sent)
     assert report.sent == 1 and len(channel.sent) == 1
     assert autocommit == [True, True]  # the claim, then the outcome
     assert [row.status for row in _rows(runtime)] == ["sent"]
