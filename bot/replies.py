@@ -11,9 +11,10 @@ records them as delivered. On a channel that can read a send back (Slack), each 
 sender's lease (`ReplySender.turn_lease`), so the turn commits its row already claimed for the first
 attempt and the sender sends it with no transaction of its own before the send; a crash between the
 commit and the send leaves a lapsing lease, looked up like any other. On one that cannot (Teams),
-the rows wait pending, so one a crash left unsent is sent later. Claims of rows queued without a lease, and
-records of outcomes, are group-committed (`bot.batching`): turns finishing together share those
-transactions.
+the rows wait pending, so one a crash left unsent is sent later: a sweep (`run_once`) leaves a
+new row to its turn for a lease, and sends it only if the turn did not. Claims of rows queued
+without a lease, and records of outcomes, are group-committed (`bot.batching`): turns finishing
+together share those transactions.
 """
 
 from __future__ import annotations
@@ -199,6 +200,8 @@ class ReplySender:
                 worker=self.worker,
                 lease=self.lease,
                 ids=ids,
+                # A turn's row is its turn's to send for a lease, as a leased row would be.
+                left_to_turns=self.lease,
                 limit=limit,
             )
             return [_job(row) for row in rows]
@@ -360,7 +363,8 @@ class ReplySender:
             await asyncio.sleep(every)
 
     async def run_once(self, *, close: bool = True) -> DeliveryReport:
-        """Look up the replies a crash left mid-send, then send every reply still waiting, in order.
+        """Look up the replies a crash left mid-send, then send every reply still waiting, in order
+        (a turn's new row once it has waited a lease for its turn to send it).
 
         With `close`, a connection the channel opened for the run is closed at the end.
         """

@@ -129,14 +129,24 @@ def claim(
     worker: str,
     lease: timedelta,
     ids: Sequence[int] | None = None,
+    left_to_turns: timedelta = timedelta(0),
     limit: int = CLAIM_LIMIT,
 ) -> list[QueuedReply]:
-    """Lease waiting replies on `channel` to `worker`, oldest first (`ids`: those rows alone, due or not)."""
+    """Lease waiting replies on `channel` to `worker`, oldest first (`ids`: those rows alone, due or not).
+
+    Without `ids`, a row never attempted is taken only once `left_to_turns` has passed since it was
+    queued: until then it is its turn's to send (the turn claims it by id just after its commit),
+    and a sweep taking it in between would send it out of its conversation's order, after the
+    turn had answered.
+    """
     query = select(QueuedReply).where(QueuedReply.channel == channel, QueuedReply.status == "pending")
     if ids is not None:
         query = query.where(QueuedReply.id.in_(list(ids)))
     else:
-        query = query.where(QueuedReply.not_before <= now)
+        query = query.where(
+            QueuedReply.not_before <= now,
+            (QueuedReply.attempts > 0) | (QueuedReply.created_at <= now - left_to_turns),
+        )
     query = query.order_by(QueuedReply.id).limit(limit)
     return _lease(session, query, worker=worker, until=now + lease, attempt=True)
 

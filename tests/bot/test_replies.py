@@ -62,9 +62,11 @@ def test_a_turns_replies_commit_with_the_turn_and_its_event_id(runtime: Runtime)
     assert again.replies == [] and again.outbox is None and len(_rows(runtime)) == 1
 
 
-def test_a_reply_a_crash_left_after_the_commit_is_sent_once(runtime: Runtime) -> None:
+def test_a_reply_a_crash_left_after_the_commit_is_sent_once(runtime: Runtime, clock: FakeClock) -> None:
     runtime.router.answer(_dm("report assault", "Ev1"))  # committed; the process dies before sending
     channel = FakePush("slack")
+    assert asyncio.run(_sender(runtime, channel).run_once()).sent == 0  # still its turn's to send
+    clock.advance(seconds=LEASE.total_seconds())
     report = asyncio.run(_sender(runtime, channel).run_once())
     assert report.sent == 1
     assert [(user, key, keys(replies)) for user, key, replies in channel.sent] == [
@@ -112,10 +114,11 @@ def test_a_failed_send_waits_in_the_outbox_and_is_retried(runtime: Runtime, cloc
     assert asyncio.run(_sender(runtime, channel).run_once()).sent == 1 and len(channel.sent) == 1
 
 
-def test_a_reply_is_delivered_by_one_sender_only(runtime: Runtime) -> None:
+def test_a_reply_is_delivered_by_one_sender_only(runtime: Runtime, clock: FakeClock) -> None:
     answered = runtime.router.answer(_dm("report assault", "Ev1"))
     assert answered.outbox is not None
     channel = FakePush("slack")
+    clock.advance(seconds=LEASE.total_seconds())  # the sweep may take it too
 
     async def both() -> None:
         await asyncio.gather(
@@ -125,6 +128,35 @@ def test_a_reply_is_delivered_by_one_sender_only(runtime: Runtime) -> None:
 
     asyncio.run(both())
     assert len(channel.sent) == 1
+
+
+def test_a_sweep_between_a_turns_commit_and_its_claim_leaves_the_reply_to_the_turn(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """Teams' sweep runs beside the turns: one that took a reply the turn had just committed sent
+    it proactively, after the turn had answered, and out of its conversation's order."""
+    port, channel = RuntimePort(runtime), FakePush("msteams")
+    channel.reads_back = False
+    sender, sweep = _sender(runtime, channel), _sender(runtime, channel, "sweep")
+    inbound = _dm("report assault", "Ev1", channel="msteams")
+    turned = port.handle(inbound, lease=sender.turn_lease())  # committed, pending: Teams gives no lease
+    assert asyncio.run(sweep.run_once()).sent == 0  # the sweep runs before the turn claims its row
+    assert asyncio.run(sender.send_turn(inbound, turned)).sent == 1 and len(channel.sent) == 1
+    clock.advance(seconds=LEASE.total_seconds())  # long after: nothing is left to send again
+    assert asyncio.run(sweep.run_once()).sent == 0 and len(channel.sent) == 1
+
+
+def test_a_reply_whose_turn_never_claimed_it_is_sent_by_the_sweep_once_a_lease_has_passed(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    channel = FakePush("msteams")
+    channel.reads_back = False
+    answered = runtime.router.answer(_dm("report assault", "Ev1", channel="msteams"))
+    clock.advance(seconds=LEASE.total_seconds() - 1)
+    assert asyncio.run(_sender(runtime, channel).run_once()).sent == 0
+    clock.advance(seconds=1)
+    assert asyncio.run(_sender(runtime, channel).run_once()).sent == 1
+    assert [key for _, key, _ in channel.sent] == [reply_key(answered.outbox or 0)]
 
 
 def test_a_turn_given_a_lease_queues_its_replies_held_and_they_are_sent_in_one_transaction(
