@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
@@ -39,7 +40,6 @@ from bot.reminders.delivery import UNCERTAIN_RECHECK, UNCONFIRMED, DeliveryRepor
 from dialogs.types import Reply
 from store import replies as outbox
 from store.db import one_statement_sessions
-from store.models import QueuedReply
 
 __all__ = ["ReplySender", "queue_replies", "replies_of", "reply_key", "take_replies"]
 
@@ -107,7 +107,7 @@ class _Job:
     created_at: datetime
 
 
-def _job(row: QueuedReply) -> _Job:
+def _job(row: Row[Any]) -> _Job:
     where = row.payload["address"]
     address = Address(row.channel, where["tenant"], where["user_id"], dict(where.get("address") or {}))
     return _Job(row.id, address, replies_of(row.payload), row.attempts, row.created_at)

@@ -10,12 +10,13 @@ sent again.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import ColumnElement, Row, Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from store.dialects import INSERTS
@@ -91,34 +92,69 @@ def queue(
     return Queued(int(queued), None if lease is None else lease.until)
 
 
-def _lease(
-    session: Session, query: Select[QueuedReply], *, worker: str, until: datetime, attempt: bool
-) -> list[QueuedReply]:
-    """Lease the rows `query` finds to `worker` (an attempt counted if `attempt`), in id order.
+def _leasing(where: ColumnElement[bool], *, attempt: bool) -> Update:
+    """The statement leasing the rows `where` finds (at most `:limit`, oldest first) to `:worker`
+    until `:until`, an attempt counted if `attempt`; it returns the rows leased.
 
     One statement, `WITH chosen AS MATERIALIZED (the rows, locked) UPDATE … WHERE id IN chosen
     RETURNING`, so that it commits by itself where the caller's session does
     (`store.db.one_statement_sessions`): a round trip, where a look-up, an update and their
     transaction took four on PostgreSQL. The rows are chosen once, in a CTE: as a plain `IN
     (subquery)`, PostgreSQL may run the subquery again for every row it updates (a nested-loop semi
-    join), and each run skips the rows already taken and locks the next, past `query`'s limit.
+    join), and each run skips the rows already taken and locks the next, past the limit. `FOR
+    UPDATE SKIP LOCKED` is PostgreSQL's (SQLite has one writer at a time and renders none). Built
+    once, in Core: built per call through the ORM, a claim cost 2 ms of CPU, most of it in SQLAlchemy.
     """
-    chosen = query.with_only_columns(QueuedReply.id)
-    if session.get_bind().dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)
-    rows = chosen.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
-    values: dict[str, Any] = {"status": "sending", "claimed_by": worker, "claimed_until": until}
-    if attempt:
-        values["attempts"] = QueuedReply.attempts + 1
-    leased = (
-        update(QueuedReply)
-        .where(QueuedReply.id.in_(select(rows.c.id)))
-        .values(**values)
-        .returning(QueuedReply)
-        # Rows this session holds already are given the values the statement returned.
-        .execution_options(synchronize_session=False, populate_existing=True)
+    chosen = (
+        select(_REPLIES.c.id)
+        .where(where)
+        .order_by(_REPLIES.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+        .cte("chosen")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    return sorted(session.scalars(leased), key=lambda row: row.id)
+    values: dict[str, Any] = {
+        "status": "sending",
+        "claimed_by": bindparam("worker"),
+        "claimed_until": bindparam("until"),
+    }
+    if attempt:
+        values["attempts"] = _REPLIES.c.attempts + 1
+    return (
+        update(_REPLIES).where(_REPLIES.c.id.in_(select(chosen.c.id))).values(values).returning(*_REPLIES.c)
+    )
+
+
+_WAITING = (_REPLIES.c.channel == bindparam("on_channel")) & (_REPLIES.c.status == "pending")
+_IDS = _REPLIES.c.id.in_(bindparam("ids", expanding=True))
+#: Claims of rows by id, due or not (a turn's own row).
+_CLAIM_IDS = _leasing(_WAITING & _IDS, attempt=True)
+#: Claims of the rows due; one never attempted only once its turn has had its time to send it.
+_CLAIM_DUE = _leasing(
+    _WAITING
+    & (_REPLIES.c.not_before <= bindparam("now"))
+    & ((_REPLIES.c.attempts > 0) | (_REPLIES.c.created_at <= bindparam("turns_before"))),
+    attempt=True,
+)
+#: Rows that may or may not have arrived: a lapsed lease, or an `uncertain` outcome due a look-up.
+_LAPSED = _leasing(
+    (_REPLIES.c.channel == bindparam("on_channel"))
+    & (
+        ((_REPLIES.c.status == "sending") & (_REPLIES.c.claimed_until < bindparam("now")))
+        | ((_REPLIES.c.status == "uncertain") & (_REPLIES.c.not_before <= bindparam("now")))
+    ),
+    attempt=False,
+)
+#: Leases extended: only those still held by the sender extending them.
+_RENEW = _leasing(
+    _IDS & (_REPLIES.c.status == "sending") & (_REPLIES.c.claimed_by == bindparam("worker")), attempt=False
+)
+
+
+def _lease(session: Session, statement: Update, **params: Any) -> list[Row[Any]]:
+    """Run a leasing statement (`_leasing`): the rows it leased, in id order."""
+    return sorted(session.execute(statement, params), key=lambda row: int(row.id))
 
 
 def claim(
@@ -131,7 +167,7 @@ def claim(
     ids: Sequence[int] | None = None,
     left_to_turns: timedelta = timedelta(0),
     limit: int = CLAIM_LIMIT,
-) -> list[QueuedReply]:
+) -> list[Row[Any]]:
     """Lease waiting replies on `channel` to `worker`, oldest first (`ids`: those rows alone, due or not).
 
     Without `ids`, a row never attempted is taken only once `left_to_turns` has passed since it was
@@ -139,42 +175,25 @@ def claim(
     and a sweep taking it in between would send it out of its conversation's order, after the
     turn had answered.
     """
-    query = select(QueuedReply).where(QueuedReply.channel == channel, QueuedReply.status == "pending")
+    common = {"on_channel": channel, "worker": worker, "until": now + lease, "limit": limit}
     if ids is not None:
-        query = query.where(QueuedReply.id.in_(list(ids)))
-    else:
-        query = query.where(
-            QueuedReply.not_before <= now,
-            (QueuedReply.attempts > 0) | (QueuedReply.created_at <= now - left_to_turns),
-        )
-    query = query.order_by(QueuedReply.id).limit(limit)
-    return _lease(session, query, worker=worker, until=now + lease, attempt=True)
+        return _lease(session, _CLAIM_IDS, ids=list(ids), **common)
+    return _lease(session, _CLAIM_DUE, now=now, turns_before=now - left_to_turns, **common)
 
 
 def lapsed(
     *, session: Session, channel: str, now: datetime, worker: str, lease: timedelta, limit: int = CLAIM_LIMIT
-) -> list[QueuedReply]:
+) -> list[Row[Any]]:
     """Replies that may or may not have arrived (a lapsed lease, an `uncertain` outcome), re-leased
     to `worker` to be looked up."""
-    query = (
-        select(QueuedReply)
-        .where(
-            QueuedReply.channel == channel,
-            ((QueuedReply.status == "sending") & (QueuedReply.claimed_until < now))
-            | ((QueuedReply.status == "uncertain") & (QueuedReply.not_before <= now)),
-        )
-        .order_by(QueuedReply.id)
-        .limit(limit)
+    return _lease(
+        session, _LAPSED, on_channel=channel, now=now, worker=worker, until=now + lease, limit=limit
     )
-    return _lease(session, query, worker=worker, until=now + lease, attempt=False)
 
 
 def renew(*, session: Session, ids: Sequence[int], now: datetime, worker: str, lease: timedelta) -> int:
     """Extend the leases `worker` still holds among `ids`; how many."""
-    query = select(QueuedReply).where(
-        QueuedReply.id.in_(list(ids)), QueuedReply.status == "sending", QueuedReply.claimed_by == worker
-    )
-    return len(_lease(session, query, worker=worker, until=now + lease, attempt=False))
+    return len(_lease(session, _RENEW, ids=list(ids), worker=worker, until=now + lease, limit=len(ids)))
 
 
 def take(*, session: Session, ids: Sequence[int], now: datetime, shown_on: str) -> list[QueuedReply]:
@@ -191,16 +210,24 @@ def take(*, session: Session, ids: Sequence[int], now: datetime, shown_on: str) 
     return rows
 
 
-#: One outcome written: only while the row is still leased to the sender writing it.
-_RECORD = update(_REPLIES).where(
-    _REPLIES.c.id == bindparam("row_id"),
-    _REPLIES.c.status == "sending",
-    _REPLIES.c.claimed_by == bindparam("worker"),
-)
+@functools.cache
+def _recording(columns: frozenset[str]) -> Update:
+    """The statement writing one outcome's `columns` (`:set_<column>`), only while the row is still
+    leased to the sender writing it. One per set of columns (an outcome has a few shapes), built once."""
+    return (
+        update(_REPLIES)
+        .where(
+            _REPLIES.c.id == bindparam("row_id"),
+            _REPLIES.c.status == "sending",
+            _REPLIES.c.claimed_by == bindparam("worker"),
+        )
+        .values({column: bindparam(f"set_{column}") for column in sorted(columns)})
+    )
 
 
 def record(*, session: Session, row_id: int, worker: str, values: Mapping[str, Any]) -> bool:
     """Write what became of a row `worker` was sending (`values`: its columns' new values, the lease
     given up); False when the lease had lapsed and another sender took the row over."""
-    result = session.execute(_RECORD.values(**values), {"row_id": row_id, "worker": worker})
+    params = {f"set_{column}": value for column, value in values.items()}
+    result = session.execute(_recording(frozenset(values)), {"row_id": row_id, "worker": worker, **params})
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
