@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,10 +104,43 @@ def make_engine(url: str, *, data_key: str | None = None, **options: Any) -> Eng
     """
     parsed = make_url(url)
     keyring = _keyring(parsed, data_key)
-    engine = _engine(parsed, url, options)
+    engine = _engine(parsed, url, dict(options))
     if keyring is not None:
         attach_keyring(engine, keyring)
+    if parsed.get_backend_name() != "sqlite":
+        _TWINS[engine] = _Twin(url, keyring, options)
     return engine
+
+
+class _Twin:
+    """A server engine's autocommit twin (`one_statement_sessions`): the same database and options,
+    its own pool of connections set to autocommit once, as they connect. Made on first use, and
+    disposed of with the engine."""
+
+    def __init__(self, url: str, keyring: Keyring | None, options: dict[str, Any]) -> None:
+        self._url, self._keyring, self._options = url, keyring, options
+        self._lock = threading.Lock()
+        self.engine: Engine | None = None
+
+    def get(self, engine: Engine) -> Engine:
+        """The twin of `engine` (which this twin was made for), made the first time."""
+        with self._lock:
+            if self.engine is None:
+                options = {**self._options, "isolation_level": "AUTOCOMMIT"}
+                self.engine = _engine(make_url(self._url), self._url, options)
+                if self._keyring is not None:
+                    attach_keyring(self.engine, self._keyring)
+                event.listen(engine, "engine_disposed", self._dispose)
+            return self.engine
+
+    def _dispose(self, engine: Engine) -> None:
+        with self._lock:
+            if self.engine is not None:
+                self.engine.dispose()
+
+
+#: Each server engine's autocommit twin (`one_statement_sessions`), by engine.
+_TWINS: weakref.WeakKeyDictionary[Engine, _Twin] = weakref.WeakKeyDictionary()
 
 
 def _ping_when_idle(engine: Engine) -> None:
@@ -290,12 +324,20 @@ def one_statement_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Sess
     these sessions run in autocommit. Only for one statement: two would commit one by one. SQLite's
     sessions are returned as they are: its write lock is taken by the `BEGIN IMMEDIATE` that
     `make_engine` issues, and a statement there is a call, not a round trip.
+
+    An engine from `make_engine` has an autocommit twin with a pool of its own, whose connections
+    are set to autocommit once: switching a shared pool's connection at every checkout and back at
+    every return (SQLAlchemy's `isolation_level` execution option) cost more CPU than the two round
+    trips it saved. Another engine gets that execution option.
     """
     bind = sessions.kw.get("bind")
     if not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
         return sessions
     options = {name: value for name, value in sessions.kw.items() if name != "bind"}
-    return sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"), **options)
+    twin = _TWINS.get(bind)
+    if twin is None:
+        return sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"), **options)
+    return sessionmaker(twin.get(bind), **options)
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -24,7 +24,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.loader import load_pack
 from dialogs.schema import Pack
-from store.db import make_engine, upgrade
+from store.db import make_engine, make_sessions, one_statement_sessions, upgrade
 from tests.browser import chromium_banner
 from tests.playground import node_banner
 
@@ -130,20 +130,36 @@ def _sqlite_engine(tmp_path: Path) -> Engine:
     return make_engine(f"sqlite:///{tmp_path / 'hampshire.db'}")
 
 
+def with_twin(engine: Engine) -> list[Engine]:
+    """`engine`, and its autocommit twin where it has one (`store.db.one_statement_sessions`)."""
+    twin = one_statement_sessions(make_sessions(engine)).kw["bind"]
+    return [engine] if twin is engine else [engine, twin]
+
+
+@contextmanager
+def listening(engine: Engine, name: str, listener: Callable[..., Any]) -> Iterator[None]:
+    """`listener` on the event `name` of `engine` and of its twin (`with_twin`) meanwhile."""
+    engines = with_twin(engine)
+    for each in engines:
+        event.listen(each, name, listener)
+    try:
+        yield
+    finally:
+        for each in engines:
+            event.remove(each, name, listener)
+
+
 @contextmanager
 def autocommit_of_statements(engine: Engine) -> Iterator[list[bool]]:
-    """Whether each statement `engine` sends meanwhile runs in autocommit (psycopg then sends no
-    `BEGIN` and `COMMIT` around it), in order."""
+    """Whether each statement `engine` (or its twin) sends meanwhile runs in autocommit (psycopg
+    then sends no `BEGIN` and `COMMIT` around it), in order."""
     seen: list[bool] = []
 
     def sent(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
         seen.append(connection.connection.dbapi_connection.autocommit)
 
-    event.listen(engine, "before_cursor_execute", sent)
-    try:
+    with listening(engine, "before_cursor_execute", sent):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", sent)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from bot.channels.inbound import Inbound
 from bot.channels.outbound import Delivery
@@ -21,7 +21,7 @@ from bot.runtime import Runtime
 from store.db import make_engine, make_sessions
 from store.models import ProcessedEvent, QueuedReply
 from tests.channel import FakePush, keys
-from tests.conftest import FakeClock, autocommit_of_statements, make_runtime
+from tests.conftest import FakeClock, autocommit_of_statements, listening, make_runtime
 
 SERGEANT = "sgt.amy.jones@example.police.uk"
 LEASE = timedelta(minutes=2)
@@ -173,10 +173,8 @@ def test_a_turn_given_a_lease_queues_its_replies_held_and_they_are_sent_in_one_t
     assert (row.status, row.claimed_by, row.attempts) == ("sending", "w1", 1)
     assert asyncio.run(_sender(runtime, channel, "w2").run_once()).sent == 0  # held by w1
     commits: list[object] = []
-    count = commits.append
-    event.listen(runtime.engine, "commit", count)
-    report = asyncio.run(sender.send_turn(inbound, turned))
-    event.remove(runtime.engine, "commit", count)
+    with listening(runtime.engine, "commit", commits.append):
+        report = asyncio.run(sender.send_turn(inbound, turned))
     assert report.sent == 1 and len(commits) == 1
     assert [(user, key, keys(replies)) for user, key, replies in channel.sent] == [
         ("U0SERGEANT", reply_key(row.id), keys(turned.replies))

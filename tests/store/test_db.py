@@ -243,15 +243,18 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_it_is_used(
 
 
 @pytest.mark.postgres
-def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_connection_goes_back_transactional(
+def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_engines_own_connections_never_switch(
     postgres_engine: Engine,
 ) -> None:
     """No `BEGIN` or `COMMIT` round trip around one statement: what it wrote is committed as it
-    returns (another connection reads it before the session ends), and every connection goes back
-    to the pool out of autocommit (the next user has a transaction: its rollback undoes its write)."""
+    returns (another connection reads it before the session ends). It runs on the engine's
+    autocommit twin, whose own pool is set to autocommit once: the engine's connections are never
+    switched (the next user has a transaction: its rollback undoes its write), and the twin is
+    disposed of with the engine."""
     from sqlalchemy import event
 
     sessions = make_sessions(postgres_engine)
+    lone = one_statement_sessions(sessions)
     now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
     amy, ben = "pc.amy.hart@example.police.uk", "pc.ben.cole@example.police.uk"
     given_back: list[bool] = []
@@ -261,7 +264,7 @@ def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_connection_goe
 
     event.listen(postgres_engine, "checkin", checked_in)
     try:
-        with one_statement_sessions(sessions).begin() as session:
+        with lone.begin() as session:
             session.add(Person(email=amy, created_at=now))
             session.flush()
             assert session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
@@ -269,7 +272,7 @@ def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_connection_goe
                 assert other.scalar(select(Person.email).where(Person.email == amy)) == amy
     finally:
         event.remove(postgres_engine, "checkin", checked_in)
-    assert given_back == [False, False]  # the reader's connection, then the lone statement's
+    assert given_back == [False]  # the reader's: the lone statement's connection is the twin's
     with sessions() as session:
         assert not session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
         session.add(Person(email=ben, created_at=now))
@@ -277,6 +280,11 @@ def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_connection_goe
         session.rollback()
     with sessions() as session:
         assert set(session.scalars(select(Person.email))) == {amy}
+    twin = lone.kw["bind"]
+    assert twin is not postgres_engine and one_statement_sessions(sessions).kw["bind"] is twin
+    assert twin.pool.checkedin() == 1
+    postgres_engine.dispose()
+    assert twin.pool.checkedin() == 0
 
 
 def test_sqlite_keeps_its_transactions_for_a_lone_statement(sqlite_engine: Engine) -> None:
