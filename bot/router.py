@@ -146,8 +146,10 @@ class Router:
             self._finish(session, finishes)
             return Answered([])  # a retried or resent delivery of an event already handled
         person = identify(session=session, account=inbound, now=now)
-        # Whatever waited for them (a victim's leaflet) goes at the next delivery, now they are here.
-        release_held(session=session, person_id=person.id, now=now)
+        # Whatever waited for them (a victim's leaflet) goes at the next delivery, now they are here
+        # (identify said whether anything waits; None: it did not say).
+        if person.has_held is not False:
+            release_held(session=session, person_id=person.id, now=now)
         loaded = load_state(session=session, key=inbound.conversation_key, now=now)
         replies: list[Reply] = []
         if loaded.reset:

@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, query_expression, relationship
 
 from store.crypto import KEYED_HASH_OF, Encrypted, EncryptedJSON, keyed_hash_of, keyring_of
 
@@ -113,6 +113,9 @@ class Person(Base):
     quiet_from: Mapped[str | None] = mapped_column(String(5))
     quiet_until: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime]
+    #: Whether messages are held for them (nobody could reach them), when the query that loaded
+    #: them asked (`store.outbox.HELD_FOR`); None when it did not.
+    has_held: Mapped[bool | None] = query_expression()
 
     roles: Mapped[list[PersonRole]] = relationship(back_populates="person", cascade="all, delete-orphan")
 

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, exists, sel
 from sqlalchemy.orm import Session
 
 from store.dialects import insert_for
-from store.models import ChannelIdentity, Nudge, NudgeStatus, PlanPoint
+from store.models import ChannelIdentity, Nudge, NudgeStatus, Person, PlanPoint
 
 __all__ = [
     "renew",
@@ -256,10 +256,14 @@ def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = 
 
 
 _NUDGES = cast(Table, Nudge.__table__)
-# Built once: every turn runs it.
+_HELD = _NUDGES.c.status == "held"
+#: Whether messages are held for the person loaded (`Person.has_held`): a query that loads people
+#: asks with `with_expression(Person.has_held, HELD_FOR)`, and a turn releases them only then.
+HELD_FOR: ColumnElement[bool] = exists().where(_NUDGES.c.recipient_id == Person.id, _HELD)
+# Built once: a turn runs it when messages are held for the person.
 _RELEASE = (
     update(_NUDGES)
-    .where(_NUDGES.c.recipient_id == bindparam("person_id"), _NUDGES.c.status == "held")
+    .where(_NUDGES.c.recipient_id == bindparam("person_id"), _HELD)
     .values(status="pending", not_before=bindparam("now"))
 )
 
@@ -267,7 +271,7 @@ _RELEASE = (
 def release_held(*, session: Session, person_id: int, now: datetime) -> int:
     """Messages held for a person nobody could reach, due again from `now` (they just reached us).
 
-    Returns how many. Uses the (recipient, status) index: cheap enough for every turn.
+    Returns how many. Uses the (recipient, status) index.
     """
     result = session.execute(_RELEASE, {"person_id": person_id, "now": now})
     return int(getattr(result, "rowcount", 0) or 0)

@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from dialogs.effects import EFFECTS
 from dialogs.types import ChoicePick
 from store.audit import audit_rows
-from store.models import AccessAudit, Case, DialogStateRow, InboxItem, PlanPoint, WelfareRecord
+from store.models import AccessAudit, Case, DialogStateRow, InboxItem, Nudge, Person, PlanPoint, WelfareRecord
 from tests.channel import Conversation, keys
 from tests.conftest import FakeClock
 
@@ -138,6 +138,55 @@ def test_a_repeated_event_id_is_handled_once(runtime: Runtime) -> None:
     )
     assert keys(runtime.router.handle(inbound)) == ["strings.report_intro", "strings.ask_victim_email"]
     assert runtime.router.handle(inbound) == []
+
+
+def test_a_turn_releases_held_messages_only_when_some_wait_and_asks_in_the_look_up_it_makes_anyway(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """Messages held for someone nobody could reach go at the next delivery once they write; the
+    question rides on the turn's look-up of who is writing, so a turn of someone with nothing held
+    sends no statement about it (almost every turn)."""
+
+    def turn(event_id: str) -> list[str]:
+        statements: list[str] = []
+
+        def sent(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        inbound = Inbound(
+            channel="slack", tenant="T1", user_id="U1", email=VICTIM, text="menu", event_id=event_id
+        )
+        event.listen(runtime.engine, "before_cursor_execute", sent)
+        try:
+            runtime.router.answer(inbound)
+        finally:
+            event.remove(runtime.engine, "before_cursor_execute", sent)
+        return [
+            statement for statement in statements if statement.lstrip().upper().startswith("UPDATE NUDGE")
+        ]
+
+    turn("Ev1")  # the first: linked now
+    assert turn("Ev2") == []  # nothing held: nothing released
+    with runtime.sessions.begin() as session:
+        person = session.scalars(select(Person).where(Person.email == VICTIM)).one()
+        session.add(
+            Nudge(
+                dedupe_key="leaflet:held",
+                kind="leaflet",
+                recipient_id=person.id,
+                due_slot=clock(),
+                payload={},
+                status="held",
+                not_before=clock(),
+                created_at=clock(),
+            )
+        )
+    clock.advance(minutes=5)
+    assert len(turn("Ev3")) == 1
+    with runtime.sessions() as session:
+        held = session.scalars(select(Nudge).where(Nudge.dedupe_key == "leaflet:held")).one()
+        assert (held.status, held.not_before) == ("pending", clock())
+    assert turn("Ev4") == []  # released: nothing held any more
 
 
 def test_the_stored_work_a_turn_does_leaves_the_inbox_in_the_turns_transaction(
