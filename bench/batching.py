@@ -37,7 +37,7 @@ from bot.reminders.ratelimit import Limit
 from bot.replies import ReplySender, _Outcome
 from dialogs.types import Reply
 from store import replies as outbox
-from store.db import make_engine, make_sessions, upgrade
+from store.db import make_engine, make_sessions, one_statement_engine, upgrade
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEST_DATA_KEY = "yF9yYk0s1eWq3o1m7lq4cU2n5Zs1Xy8vB6tR0pQ3wE4="
@@ -103,7 +103,9 @@ class Rig:
         self.label = "B" if batched else "U"  # the two may share a database: keys of their own
         self.sessions = make_sessions(engine)
         self.commits = 0
-        event.listen(engine, "commit", self._committed)
+        # One-statement work commits on the engine's autocommit twin (store.db.one_statement_engine).
+        for each in {engine, one_statement_engine(engine)}:
+            event.listen(each, "commit", self._committed)
         self.inbox = Inbox(
             source="slack",
             sessions=self.sessions,

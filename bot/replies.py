@@ -12,7 +12,8 @@ sender's lease (`ReplySender.turn_lease`), so the turn commits its row already c
 attempt and the sender sends it with no transaction of its own before the send; a crash between the
 commit and the send leaves a lapsing lease, looked up like any other. On one that cannot (Teams),
 the rows wait pending, so one a crash left unsent is sent later: a sweep (`run_once`) leaves a
-new row to its turn for a lease, and sends it only if the turn did not. Claims of rows queued
+new row queued without a lease (Teams', an apology) to its turn for a lease, counted from the
+turn's start, and sends it only if the turn did not. Claims of rows queued
 without a lease, and records of outcomes, are group-committed (`bot.batching`): turns finishing
 together share those transactions.
 """

@@ -56,6 +56,7 @@ __all__ = [
     "KEYED_HASH_OF",
     "attach_keyring",
     "keyed_hash_of",
+    "keyring_if_any",
     "keyring_of",
     "new_key",
     "read_key_file",
@@ -150,6 +151,11 @@ def attach_keyring(engine: Engine, keyring: Keyring) -> None:
     _KEYRINGS[engine.dialect] = keyring
 
 
+def keyring_if_any(bind: Engine | Connection | Dialect) -> Keyring | None:
+    """The keyring attached to an engine, or None when it was opened without a data key."""
+    return _KEYRINGS.get(bind if isinstance(bind, Dialect) else bind.dialect)
+
+
 def keyring_of(bind: Engine | Connection | Dialect) -> Keyring:
     """The keyring attached to an engine (given it, one of its connections, or its dialect).
 
@@ -157,7 +163,7 @@ def keyring_of(bind: Engine | Connection | Dialect) -> Keyring:
         DataKeyError: the engine was opened without a data key.
     """
     dialect = bind if isinstance(bind, Dialect) else bind.dialect
-    keyring = _KEYRINGS.get(dialect)
+    keyring = keyring_if_any(dialect)
     if keyring is None:
         raise DataKeyError(
             f"{KEY_VARIABLE} is not set: a {dialect.name} database keeps its case detail encrypted "

@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from store.crypto import Keyring, attach_keyring, key_file_for, new_key, read_key_file
+from store.crypto import Keyring, attach_keyring, key_file_for, keyring_if_any, new_key, read_key_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -41,6 +41,7 @@ __all__ = [
     "key_file",
     "make_engine",
     "make_sessions",
+    "one_statement_engine",
     "one_statement_sessions",
     "upgrade",
 ]
@@ -108,17 +109,18 @@ def make_engine(url: str, *, data_key: str | None = None, **options: Any) -> Eng
     if keyring is not None:
         attach_keyring(engine, keyring)
     if parsed.get_backend_name() != "sqlite":
-        _TWINS[engine] = _Twin(url, keyring, options)
+        _TWINS[engine] = _Twin(url, options)
     return engine
 
 
 class _Twin:
     """A server engine's autocommit twin (`one_statement_sessions`): the same database and options,
-    its own pool of connections set to autocommit once, as they connect. Made on first use, and
-    disposed of with the engine."""
+    its own pool of connections set to autocommit once, as they connect. Made on first use, with
+    the engine's keyring as it is then; disposed of with the engine. Listeners on the engine are
+    not the twin's (`one_statement_engine` names it to listen on both)."""
 
-    def __init__(self, url: str, keyring: Keyring | None, options: dict[str, Any]) -> None:
-        self._url, self._keyring, self._options = url, keyring, options
+    def __init__(self, url: str, options: dict[str, Any]) -> None:
+        self._url, self._options = url, options
         self._lock = threading.Lock()
         self.engine: Engine | None = None
 
@@ -128,12 +130,14 @@ class _Twin:
             if self.engine is None:
                 options = {**self._options, "isolation_level": "AUTOCOMMIT"}
                 self.engine = _engine(make_url(self._url), self._url, options)
-                if self._keyring is not None:
-                    attach_keyring(self.engine, self._keyring)
+                keyring = keyring_if_any(engine)
+                if keyring is not None:
+                    attach_keyring(self.engine, keyring)
                 event.listen(engine, "engine_disposed", self._dispose)
             return self.engine
 
     def _dispose(self, engine: Engine) -> None:
+        # Also on `dispose(close=False)`, the call a forked child makes: nothing here forks.
         with self._lock:
             if self.engine is not None:
                 self.engine.dispose()
@@ -334,10 +338,18 @@ def one_statement_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Sess
     if not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
         return sessions
     options = {name: value for name, value in sessions.kw.items() if name != "bind"}
-    twin = _TWINS.get(bind)
+    return sessionmaker(one_statement_engine(bind), **options)
+
+
+def one_statement_engine(engine: Engine) -> Engine:
+    """The engine `one_statement_sessions` runs `engine`'s lone statements on: its autocommit twin
+    (one from `make_engine`), `engine` in autocommit (another), or `engine` itself (SQLite)."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    twin = _TWINS.get(engine)
     if twin is None:
-        return sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"), **options)
-    return sessionmaker(twin.get(bind), **options)
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return twin.get(engine)
 
 
 def _alembic_config(engine: Engine) -> Config:

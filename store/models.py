@@ -113,8 +113,9 @@ class Person(Base):
     quiet_from: Mapped[str | None] = mapped_column(String(5))
     quiet_until: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime]
-    #: Whether messages are held for them (nobody could reach them), when the query that loaded
-    #: them asked (`store.outbox.HELD_FOR`); None when it did not.
+    #: Whether messages are held for them (nobody could reach them), as the query that loaded them
+    #: found (`store.outbox.ANY_HELD`); None when it did not ask. Trust it only straight after that
+    #: query in a fresh session: an object already in a session keeps the value it was loaded with.
     has_held: Mapped[bool | None] = query_expression()
 
     roles: Mapped[list[PersonRole]] = relationship(back_populates="person", cascade="all, delete-orphan")

@@ -25,6 +25,7 @@ __all__ = [
     "claim",
     "due_points",
     "enqueue",
+    "ANY_HELD",
     "held_for",
     "hold_unreachable",
     "lapsed_claims",
@@ -258,8 +259,8 @@ def held_for(*, session: Session, person_id: int, kinds: Sequence[str] | None = 
 _NUDGES = cast(Table, Nudge.__table__)
 _HELD = _NUDGES.c.status == "held"
 #: Whether messages are held for the person loaded (`Person.has_held`): a query that loads people
-#: asks with `with_expression(Person.has_held, HELD_FOR)`, and a turn releases them only then.
-HELD_FOR: ColumnElement[bool] = exists().where(_NUDGES.c.recipient_id == Person.id, _HELD)
+#: asks with `with_expression(Person.has_held, ANY_HELD)`, and a turn releases them only then.
+ANY_HELD: ColumnElement[bool] = exists().where(_NUDGES.c.recipient_id == Person.id, _HELD)
 # Built once: a turn runs it when messages are held for the person.
 _RELEASE = (
     update(_NUDGES)

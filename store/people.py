@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, with_expression
 
 from store.models import ChannelIdentity, Person, PersonRole
-from store.outbox import HELD_FOR
+from store.outbox import ANY_HELD
 
 _SEEN_PRECISION = timedelta(minutes=10)
 
@@ -92,7 +92,7 @@ _LINKED = (
         ChannelIdentity.tenant == bindparam("tenant"),
         ChannelIdentity.user_id == bindparam("user_id"),
     )
-    .options(with_expression(Person.has_held, HELD_FOR))
+    .options(with_expression(Person.has_held, ANY_HELD))
 )
 
 

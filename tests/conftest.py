@@ -24,7 +24,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from dialogs.loader import load_pack
 from dialogs.schema import Pack
-from store.db import make_engine, make_sessions, one_statement_sessions, upgrade
+from store.db import make_engine, one_statement_engine, upgrade
 from tests.browser import chromium_banner
 from tests.playground import node_banner
 
@@ -132,7 +132,7 @@ def _sqlite_engine(tmp_path: Path) -> Engine:
 
 def with_twin(engine: Engine) -> list[Engine]:
     """`engine`, and its autocommit twin where it has one (`store.db.one_statement_sessions`)."""
-    twin = one_statement_sessions(make_sessions(engine)).kw["bind"]
+    twin = one_statement_engine(engine)
     return [engine] if twin is engine else [engine, twin]
 
 

@@ -282,9 +282,10 @@ def test_a_lone_statement_commits_by_itself_on_postgresql_and_the_engines_own_co
         assert set(session.scalars(select(Person.email))) == {amy}
     twin = lone.kw["bind"]
     assert twin is not postgres_engine and one_statement_sessions(sessions).kw["bind"] is twin
-    assert twin.pool.checkedin() == 1
+    pool = twin.pool
+    assert pool.checkedin() == 1
     postgres_engine.dispose()
-    assert twin.pool.checkedin() == 0
+    assert pool.checkedin() == 0  # its connection closed
 
 
 def test_sqlite_keeps_its_transactions_for_a_lone_statement(sqlite_engine: Engine) -> None:

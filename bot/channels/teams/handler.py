@@ -202,7 +202,7 @@ class TeamsHandler:
         inbound = self._inbound(activity, member, **fields)
         # Committed with the turn (not leased to the sender: Teams cannot be asked what arrived),
         # sent from the outbox on the activity's own turn; a reply a crash left unsent goes out
-        # proactively with the reminders.
+        # proactively, sent by the reply sender's sweep once it has waited a lease.
         lease = self.replies.turn_lease()
         turned = await asyncio.to_thread(partial(self.port.handle, inbound, lease=lease))
         await self.replies.send_turn(inbound, turned, via=_TurnChannel(self, turn))
