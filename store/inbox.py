@@ -10,15 +10,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from store.dialects import insert_for
+from store.dialects import INSERTS
 from store.models import InboxItem
 
 __all__ = ["Claimed", "bury", "claim_expired", "complete", "complete_many", "receive", "receive_many"]
+
+
+_ITEMS = cast(Table, InboxItem.__table__)
+# Built once (per dialect for storing): a Slack message stores its work and its turn deletes it.
+_RECEIVE = {
+    name: insert(_ITEMS)
+    .on_conflict_do_nothing(index_elements=[_ITEMS.c.source, _ITEMS.c.dedupe_key])
+    # Matched by key, not by position: an ordered RETURNING costs SQLite a statement per row.
+    .returning(_ITEMS.c.dedupe_key, _ITEMS.c.id)
+    for name, insert in INSERTS.items()
+}
+_COMPLETE = delete(_ITEMS).where(_ITEMS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -75,14 +87,9 @@ def receive_many(
                 "received_at": now,
                 "lease_until": now + lease,
             }
-    statement = (
-        insert_for(session, InboxItem)
-        .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
-        # Matched by key, not by position: an ordered RETURNING costs SQLite a statement per row.
-        .returning(InboxItem.dedupe_key, InboxItem.id)
-    )
     if not new:
         return [None] * len(work)
+    statement = _RECEIVE[session.get_bind().dialect.name]
     # In arrival order, which ids keep: work a crash cut short is taken up again in id order.
     stored = {key: item_id for key, item_id in session.execute(statement, list(new.values()))}
     ids: list[int | None] = []
@@ -93,12 +100,12 @@ def receive_many(
 
 def complete(*, session: Session, item_id: int) -> None:
     """Forget finished work."""
-    session.execute(delete(InboxItem).where(InboxItem.id == item_id))
+    complete_many(session=session, item_ids=[item_id])
 
 
 def complete_many(*, session: Session, item_ids: Sequence[int]) -> None:
     """Forget several pieces of finished work in one statement."""
-    session.execute(delete(InboxItem).where(InboxItem.id.in_(list(item_ids))))
+    session.execute(_COMPLETE, {"ids": list(item_ids)})
 
 
 def claim_expired(
