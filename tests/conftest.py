@@ -130,16 +130,11 @@ def _sqlite_engine(tmp_path: Path) -> Engine:
     return make_engine(f"sqlite:///{tmp_path / 'hampshire.db'}")
 
 
-def with_twin(engine: Engine) -> list[Engine]:
-    """`engine`, and its autocommit twin where it has one (`store.db.one_statement_sessions`)."""
-    twin = one_statement_engine(engine)
-    return [engine] if twin is engine else [engine, twin]
-
-
 @contextmanager
 def listening(engine: Engine, name: str, listener: Callable[..., Any]) -> Iterator[None]:
-    """`listener` on the event `name` of `engine` and of its twin (`with_twin`) meanwhile."""
-    engines = with_twin(engine)
+    """`listener` on the event `name` of `engine` and of the engine its lone statements run on
+    (`store.db.one_statement_engine`, the same one on SQLite) meanwhile."""
+    engines = {engine, one_statement_engine(engine)}
     for each in engines:
         event.listen(each, name, listener)
     try:

@@ -22,7 +22,7 @@ from dialogs.types import ChoicePick
 from store.audit import audit_rows
 from store.models import AccessAudit, Case, DialogStateRow, InboxItem, Nudge, Person, PlanPoint, WelfareRecord
 from tests.channel import Conversation, keys
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, listening
 
 SUPERVISOR = "sgt.ravi.kaur@example.police.uk"
 VICTIM = "pc.amy.hart@example.police.uk"
@@ -156,11 +156,8 @@ def test_a_turn_releases_held_messages_only_when_some_wait_and_asks_in_the_look_
         inbound = Inbound(
             channel="slack", tenant="T1", user_id="U1", email=VICTIM, text="menu", event_id=event_id
         )
-        event.listen(runtime.engine, "before_cursor_execute", sent)
-        try:
+        with listening(runtime.engine, "before_cursor_execute", sent):
             runtime.router.answer(inbound)
-        finally:
-            event.remove(runtime.engine, "before_cursor_execute", sent)
         about_held = [statement for statement in statements if "nudge" in statement.lower()]
         releases = [statement for statement in about_held if statement.lstrip().upper().startswith("UPDATE")]
         # Asked in no statement but the look-up of who is writing (by their channel account).
