@@ -7,7 +7,8 @@ SQLite's busy handler sleeps between retries (1 ms, then 2, 5, 10 ... up to 100 
 a writer that has waited once keeps oversleeping, and can wait hundreds of milliseconds for a lock
 held a millisecond at a time, while a writer waiting its turn here is let in the moment the other
 commits. Other processes (a CLI command beside the server) still meet the busy timeout.
-PostgreSQL (any SQLAlchemy URL) is the production database.
+PostgreSQL (any SQLAlchemy URL) is the production database; its connections give up on a server
+that goes silent (`SERVER_CONNECTION_DEFAULTS`).
 
 Every engine carries its data key (`store.crypto`): `HAMPSHIRE_DATA_KEY` when given, else for a
 SQLite file the 0600 key file beside it (created on first use). A server database has no default
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "READ_ONLY",
+    "SERVER_CONNECTION_DEFAULTS",
     "database_location",
     "default_database_url",
     "key_file",
@@ -54,6 +56,21 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_BUSY_SECONDS = 30
 #: A server connection back in the pool for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 10.0
+#: libpq's settings for a PostgreSQL server that goes silent; a value in the database URL's query
+#: wins. By default psycopg waits 130 s to connect to a server that accepted and says nothing
+#: (libpq alone, for ever), and a connection whose server vanished without closing it (a network
+#: path lost, a failover that moved the address) waits out the kernel's retransmissions, about
+#: fifteen minutes: each holds a thread and a pool's connection, and a Slack acknowledgement
+#: waiting on it is retried by Slack meanwhile.
+SERVER_CONNECTION_DEFAULTS: dict[str, int] = {
+    "connect_timeout": 10,  # seconds to connect
+    # An idle connection is probed after 30 s and dropped after three unanswered probes 10 s apart.
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # milliseconds that sent data may go unacknowledged (Linux)
+}
 
 
 def default_database_url() -> str:
@@ -278,6 +295,15 @@ def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
     # Statement parameters hold what people told the bot: keep them out of exception messages.
     options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql":
+            options["connect_args"] = {
+                **{
+                    name: value
+                    for name, value in SERVER_CONNECTION_DEFAULTS.items()
+                    if name not in parsed.query
+                },
+                **options.get("connect_args", {}),
+            }
         engine = create_engine(url, **options)
         _ping_when_idle(engine)
         return engine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -9,11 +11,19 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, exc, inspect, select
 
-from store.db import database_location, make_engine, make_sessions, one_statement_sessions, upgrade
+from store.db import (
+    SERVER_CONNECTION_DEFAULTS,
+    database_location,
+    make_engine,
+    make_sessions,
+    one_statement_engine,
+    one_statement_sessions,
+    upgrade,
+)
 from store.models import Base, Person
-from tests.conftest import POSTGRES_URL, without_busy_timeout
+from tests.conftest import POSTGRES_URL, TEST_DATA_KEY, without_busy_timeout
 
 
 def test_migrations_create_exactly_the_models(engine: Engine) -> None:
@@ -292,3 +302,57 @@ def test_sqlite_keeps_its_transactions_for_a_lone_statement(sqlite_engine: Engin
     """Its write lock is taken by `BEGIN IMMEDIATE`, and a statement there is no round trip."""
     sessions = make_sessions(sqlite_engine)
     assert one_statement_sessions(sessions) is sessions
+
+
+def _connection_settings(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return dict(connection.connection.dbapi_connection.info.get_parameters())  # type: ignore[union-attr]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_connection_gives_up_on_a_silent_server_and_the_urls_own_settings_win(
+    postgres_engine: Engine,
+) -> None:
+    """psycopg waits 130 s to connect, and a connection whose server vanished without closing it
+    waits out the kernel's retransmissions: every connection, the autocommit twin's too, is made
+    with a connect timeout, keepalives and a bound on unacknowledged data, beside the options the
+    caller gave (here the test's schema). A setting in the URL's query is the URL's."""
+    expected = {name: str(value) for name, value in SERVER_CONNECTION_DEFAULTS.items()}
+    for engine in (postgres_engine, one_statement_engine(postgres_engine)):
+        settings = _connection_settings(engine)
+        assert {name: settings.get(name) for name in expected} == expected
+        assert settings["options"].startswith("-csearch_path=")
+    own = make_engine(f"{POSTGRES_URL}?connect_timeout=3&tcp_user_timeout=5000", data_key=TEST_DATA_KEY)
+    try:
+        settings = _connection_settings(own)
+    finally:
+        own.dispose()
+    assert (settings["connect_timeout"], settings["tcp_user_timeout"]) == ("3", "5000")
+    assert settings["keepalives_idle"] == expected["keepalives_idle"]
+
+
+def test_connecting_to_a_postgresql_server_that_accepts_and_never_answers_fails_instead_of_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A listener that completes the TCP handshake and says nothing (a server hung, a black-holed
+    proxy): the connection fails with the database's error, which the router, the inbox and the
+    outbox answer as an outage, where before it waited 130 s. No PostgreSQL server is needed."""
+    monkeypatch.setitem(SERVER_CONNECTION_DEFAULTS, "connect_timeout", 2)  # libpq's least
+    failures: list[BaseException] = []
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        engine = make_engine(f"postgresql+psycopg://bot@127.0.0.1:{port}/hampshire")
+
+        def connect() -> None:
+            try:
+                engine.connect().close()
+            except BaseException as error:  # noqa: BLE001 - the test reports whatever it was
+                failures.append(error)
+
+        attempt = threading.Thread(target=connect, daemon=True)
+        attempt.start()
+        attempt.join(timeout=60)  # a bound on a hang, not a timing: it gives up after two seconds
+        still_waiting = attempt.is_alive()
+        engine.dispose()
+    assert not still_waiting
+    assert len(failures) == 1 and isinstance(failures[0], exc.OperationalError)
