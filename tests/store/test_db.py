@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +22,7 @@ from store.db import (
     upgrade,
 )
 from store.models import Base, Person
+from tests.black_hole import BlackHole
 from tests.conftest import POSTGRES_URL, TEST_DATA_KEY, without_busy_timeout
 
 
@@ -339,20 +339,21 @@ def test_connecting_to_a_postgresql_server_that_accepts_and_never_answers_fails_
     outbox answer as an outage, where before it waited 130 s. No PostgreSQL server is needed."""
     monkeypatch.setitem(SERVER_CONNECTION_DEFAULTS, "connect_timeout", 2)  # libpq's least
     failures: list[BaseException] = []
-    with socket.create_server(("127.0.0.1", 0)) as silent:
-        port = silent.getsockname()[1]
-        engine = make_engine(f"postgresql+psycopg://bot@127.0.0.1:{port}/hampshire")
+    silent = BlackHole()
+    engine = make_engine(f"postgresql+psycopg://bot@127.0.0.1:{silent.port}/hampshire")
 
-        def connect() -> None:
-            try:
-                engine.connect().close()
-            except BaseException as error:  # noqa: BLE001 - the test reports whatever it was
-                failures.append(error)
+    def connect() -> None:
+        try:
+            engine.connect().close()
+        except BaseException as error:  # noqa: BLE001 - the test reports whatever it was
+            failures.append(error)
 
-        attempt = threading.Thread(target=connect, daemon=True)
+    attempt = threading.Thread(target=connect, daemon=True)
+    try:
         attempt.start()
         attempt.join(timeout=60)  # a bound on a hang, not a timing: it gives up after two seconds
-        still_waiting = attempt.is_alive()
+        assert silent.accepted == 1 and not attempt.is_alive()
+    finally:
         engine.dispose()
-    assert not still_waiting
+        silent.close()
     assert len(failures) == 1 and isinstance(failures[0], exc.OperationalError)
