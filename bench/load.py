@@ -45,7 +45,7 @@ other CPU and context switches (the x1 and x2 rows tell that cost from the datab
 database server is the machine's own and is not pinned.
 
     .venv/bin/python bench/load.py [--users 1000] [--seconds 60] [--warm-up 10] [--pace 10] [--drain 30]
-                                   [--no-pin] [--only sqlite|postgresql-x1|postgresql-x2 ...]
+                                   [--no-pin] [--only sqlite|postgresql-x1|postgresql-x2] (repeatable)
 
 Headroom: a shorter `--pace` offers more (`--pace 5`: 200 turns/s); the offered load at which a goal
 stops holding, against the 100 turns/s it is set at, is the servers' headroom on this machine.
@@ -817,6 +817,8 @@ def main() -> None:
     finally:
         rig.close()
     _report(baseline, results)
+    if not results:  # every configuration chosen was skipped: nothing was measured
+        raise SystemExit("no configuration ran")
 
 
 def _report(baseline: dict[str, Any], results: list[dict[str, Any]]) -> None:

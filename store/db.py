@@ -17,6 +17,7 @@ key: it opens, but encrypted columns cannot be read or written and start-up refu
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -56,21 +57,22 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_BUSY_SECONDS = 30
 #: A server connection back in the pool for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 10.0
-#: libpq's settings for a PostgreSQL server that goes silent; a value in the database URL's query
-#: wins. By default psycopg waits 130 s to connect to a server that accepted and says nothing
-#: (libpq alone, for ever), and a connection whose server vanished without closing it (a network
-#: path lost, a failover that moved the address) waits out the kernel's retransmissions, about
-#: fifteen minutes: each holds a thread and a pool's connection, and a Slack acknowledgement
-#: waiting on it is retried by Slack meanwhile.
+#: libpq's settings for a PostgreSQL server that goes silent, beneath any the operator made (see
+#: `_server_connect_args`). By default psycopg waits 130 s to connect to a server that accepted and
+#: says nothing (libpq alone, for ever), and a connection whose server vanished without closing it
+#: (a network path lost, a failover that moved the address) waits out the kernel's
+#: retransmissions, about fifteen minutes: each holds a thread and a pool's connection, and a
+#: Slack acknowledgement waiting on it is retried by Slack meanwhile.
 SERVER_CONNECTION_DEFAULTS: dict[str, int] = {
-    "connect_timeout": 10,  # seconds to connect
-    # An idle connection is probed after 30 s and dropped after three unanswered probes 10 s apart.
+    "connect_timeout": 10,  # seconds, for each address the host name has
     "keepalives": 1,
     "keepalives_idle": 30,
     "keepalives_interval": 10,
     "keepalives_count": 3,
-    "tcp_user_timeout": 30_000,  # milliseconds that sent data may go unacknowledged (Linux)
+    "tcp_user_timeout": 30_000,  # milliseconds (Linux); it also ends the keepalive probes' wait
 }
+#: The drivers that hand their connection settings to libpq.
+_LIBPQ_DRIVERS = frozenset({"psycopg", "psycopg2"})
 
 
 def default_database_url() -> str:
@@ -291,19 +293,31 @@ def _begin_writing(connection: Any) -> None:
         raise
 
 
+def _server_connect_args(parsed: URL, given: dict[str, Any]) -> dict[str, Any]:
+    """`given`, above `SERVER_CONNECTION_DEFAULTS` when the driver is libpq's.
+
+    A setting the operator made stands, as libpq would have it: one in the URL's query, a
+    `PGCONNECT_TIMEOUT`, and a service (`?service=`, `PGSERVICE`), whose entry may set any of them.
+    Explicit settings would override the last two, so the defaults step aside.
+    """
+    if (
+        parsed.get_backend_name() != "postgresql"
+        or parsed.get_driver_name() not in _LIBPQ_DRIVERS
+        or "service" in parsed.query
+        or "PGSERVICE" in os.environ
+    ):
+        return given
+    defaults = {name: value for name, value in SERVER_CONNECTION_DEFAULTS.items() if name not in parsed.query}
+    if "PGCONNECT_TIMEOUT" in os.environ:
+        defaults.pop("connect_timeout", None)
+    return {**defaults, **given}
+
+
 def _engine(parsed: URL, url: str, options: dict[str, Any]) -> Engine:
     # Statement parameters hold what people told the bot: keep them out of exception messages.
     options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
-        if parsed.get_backend_name() == "postgresql":
-            options["connect_args"] = {
-                **{
-                    name: value
-                    for name, value in SERVER_CONNECTION_DEFAULTS.items()
-                    if name not in parsed.query
-                },
-                **options.get("connect_args", {}),
-            }
+        options["connect_args"] = _server_connect_args(parsed, options.get("connect_args", {}))
         engine = create_engine(url, **options)
         _ping_when_idle(engine)
         return engine

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, exc, inspect, select
+from sqlalchemy import Engine, exc, inspect, make_url, select
 
 from store.db import (
     SERVER_CONNECTION_DEFAULTS,
@@ -322,7 +322,8 @@ def test_a_postgresql_connection_gives_up_on_a_silent_server_and_the_urls_own_se
         settings = _connection_settings(engine)
         assert {name: settings.get(name) for name in expected} == expected
         assert settings["options"].startswith("-csearch_path=")
-    own = make_engine(f"{POSTGRES_URL}?connect_timeout=3&tcp_user_timeout=5000", data_key=TEST_DATA_KEY)
+    url = make_url(POSTGRES_URL).update_query_dict({"connect_timeout": "3", "tcp_user_timeout": "5000"})
+    own = make_engine(url.render_as_string(hide_password=False), data_key=TEST_DATA_KEY)
     try:
         settings = _connection_settings(own)
     finally:
@@ -337,7 +338,7 @@ def test_connecting_to_a_postgresql_server_that_accepts_and_never_answers_fails_
     """A listener that completes the TCP handshake and says nothing (a server hung, a black-holed
     proxy): the connection fails with the database's error, which the router, the inbox and the
     outbox answer as an outage, where before it waited 130 s. No PostgreSQL server is needed."""
-    monkeypatch.setitem(SERVER_CONNECTION_DEFAULTS, "connect_timeout", 2)  # libpq's least
+    monkeypatch.setitem(SERVER_CONNECTION_DEFAULTS, "connect_timeout", 2)  # the least libpq and psycopg take
     failures: list[BaseException] = []
     silent = BlackHole()
     engine = make_engine(f"postgresql+psycopg://bot@127.0.0.1:{silent.port}/hampshire")
@@ -352,8 +353,43 @@ def test_connecting_to_a_postgresql_server_that_accepts_and_never_answers_fails_
     try:
         attempt.start()
         attempt.join(timeout=60)  # a bound on a hang, not a timing: it gives up after two seconds
-        assert silent.accepted == 1 and not attempt.is_alive()
+        assert silent.connected.wait(timeout=60) and not attempt.is_alive()
     finally:
         engine.dispose()
         silent.close()
     assert len(failures) == 1 and isinstance(failures[0], exc.OperationalError)
+
+
+@pytest.mark.postgres
+def test_a_connect_timeout_in_the_environment_stands_over_the_default(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`PGCONNECT_TIMEOUT` is the operator's, as libpq reads it; an explicit default would hide it."""
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "4")
+    engine = make_engine(POSTGRES_URL, data_key=TEST_DATA_KEY)
+    try:
+        settings = _connection_settings(engine)
+    finally:
+        engine.dispose()
+    assert settings["connect_timeout"] == "4"
+    assert settings["tcp_user_timeout"] == str(SERVER_CONNECTION_DEFAULTS["tcp_user_timeout"])
+
+
+@pytest.mark.parametrize(
+    ("url", "environment"),
+    [
+        ("postgresql+pg8000://bot@db.example.police.uk/hampshire", {}),  # not libpq: no such settings
+        ("postgresql+psycopg://bot@/hampshire?service=hampshire", {}),
+        ("postgresql+psycopg://bot@db.example.police.uk/hampshire", {"PGSERVICE": "hampshire"}),
+    ],
+)
+def test_no_default_is_given_to_a_driver_without_libpq_or_over_a_service_entry(
+    url: str, environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service entry may set any of the settings, and explicit ones would override it."""
+    from store.db import _server_connect_args
+
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    given = {"application_name": "hampshire"}
+    assert _server_connect_args(make_url(url), given) == given
