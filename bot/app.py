@@ -21,13 +21,26 @@ from bot.conversation import RuntimePort
 from bot.health import add_health
 from bot.runtime import Runtime
 
-__all__ = ["RUNTIME", "SLACK_PATH", "TEAMS_PATH", "create_app", "freeze_startup_heap", "new_event_loop"]
+__all__ = [
+    "LISTEN_BACKLOG",
+    "RUNTIME",
+    "SLACK_PATH",
+    "TEAMS_PATH",
+    "create_app",
+    "freeze_startup_heap",
+    "new_event_loop",
+]
 
 log = logging.getLogger(__name__)
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 SLACK_PATH = "/slack/events"
 TEAMS_PATH = "/api/messages"
+#: Connections the kernel holds for the server while its loop is busy, before it accepts them.
+#: Python's and aiohttp's 128 were too few: 1,000 first messages in a second, each on a new
+#: connection, had about a third reset while the loop ran the turns (`bench/load.py --burst 1`).
+#: The kernel caps it at `net.core.somaxconn` (4,096 on current Linux).
+LISTEN_BACKLOG = 2048
 
 
 def _refuse(reason: str) -> Callable[[web.Request], Awaitable[web.Response]]:

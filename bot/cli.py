@@ -241,7 +241,7 @@ def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from bot import messages
-    from bot.app import create_app, freeze_startup_heap, new_event_loop
+    from bot.app import LISTEN_BACKLOG, create_app, freeze_startup_heap, new_event_loop
 
     logging.getLogger().setLevel(logging.INFO)
     log = logging.getLogger(__name__)
@@ -256,14 +256,15 @@ def _serve_app(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(runtime, schedule=True)
     app.on_startup.append(freeze_startup_heap)
     # Bound here so that `--port 0` (the system picks a free port) can say which port it got.
-    sock = socket.create_server((host, args.port))
+    sock = socket.create_server((host, args.port), backlog=LISTEN_BACKLOG)
     port = int(sock.getsockname()[1])
 
     def listening(*banner: object) -> None:
         # run_app calls this once it serves: the log line is the moment requests work.
         log.info(messages.serve_listening(host, port))
 
-    web.run_app(app, sock=sock, print=listening, loop=new_event_loop())
+    # run_app listens again on the socket, with its own backlog unless given this one.
+    web.run_app(app, sock=sock, backlog=LISTEN_BACKLOG, print=listening, loop=new_event_loop())
     return 0
 
 

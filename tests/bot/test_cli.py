@@ -535,7 +535,12 @@ def test_serve_freezes_its_start_up_heap_as_it_starts_and_runs_on_uvloop(
     loops: list[asyncio.AbstractEventLoop] = []
 
     def run_app(
-        app: web.Application, *, sock: socket.socket, print: object, loop: asyncio.AbstractEventLoop
+        app: web.Application,
+        *,
+        sock: socket.socket,
+        backlog: int,
+        print: object,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         served.append(app)
         loops.append(loop)
