@@ -474,13 +474,15 @@ CONNECTIONS = 400
 
 def _established(connecting: list[socket.socket], *, guard: float) -> int:
     """How many of `connecting` (non-blocking connects under way) completed their handshake,
-    waiting until every one has finished one way or the other, or `guard` seconds have passed."""
+    waiting until every one has finished one way or the other, for `guard` seconds at most."""
     selector = selectors.DefaultSelector()
     for connection in connecting:
         selector.register(connection, selectors.EVENT_WRITE)
-    established, ends = 0, time.monotonic() + guard
-    while selector.get_map() and (left := ends - time.monotonic()) > 0:
-        for key, _ in selector.select(timeout=left):
+    established = 0
+    for _ in range(int(guard)):  # rounds of at most a second: a bound on the wait, not a timing
+        if not selector.get_map():
+            break
+        for key, _ in selector.select(timeout=1.0):
             selector.unregister(key.fileobj)
             connection = key.fileobj
             assert isinstance(connection, socket.socket)
