@@ -309,6 +309,15 @@ def _connection_settings(engine: Engine) -> dict[str, str]:
         return dict(connection.connection.dbapi_connection.info.get_parameters())  # type: ignore[union-attr]
 
 
+def _settings_of_a_new_engine(url: str) -> dict[str, str]:
+    """The connection settings of an engine made for `url` as the bot makes it, then disposed of."""
+    engine = make_engine(url, data_key=TEST_DATA_KEY)
+    try:
+        return _connection_settings(engine)
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.postgres
 def test_a_postgresql_connection_gives_up_on_a_silent_server_and_the_urls_own_settings_win(
     postgres_engine: Engine,
@@ -323,11 +332,7 @@ def test_a_postgresql_connection_gives_up_on_a_silent_server_and_the_urls_own_se
         assert {name: settings.get(name) for name in expected} == expected
         assert settings["options"].startswith("-csearch_path=")
     url = make_url(POSTGRES_URL).update_query_dict({"connect_timeout": "3", "tcp_user_timeout": "5000"})
-    own = make_engine(url.render_as_string(hide_password=False), data_key=TEST_DATA_KEY)
-    try:
-        settings = _connection_settings(own)
-    finally:
-        own.dispose()
+    settings = _settings_of_a_new_engine(url.render_as_string(hide_password=False))
     assert (settings["connect_timeout"], settings["tcp_user_timeout"]) == ("3", "5000")
     assert settings["keepalives_idle"] == expected["keepalives_idle"]
 
@@ -366,11 +371,7 @@ def test_a_connect_timeout_in_the_environment_stands_over_the_default(
 ) -> None:
     """`PGCONNECT_TIMEOUT` is the operator's, as libpq reads it; an explicit default would hide it."""
     monkeypatch.setenv("PGCONNECT_TIMEOUT", "4")
-    engine = make_engine(POSTGRES_URL, data_key=TEST_DATA_KEY)
-    try:
-        settings = _connection_settings(engine)
-    finally:
-        engine.dispose()
+    settings = _settings_of_a_new_engine(POSTGRES_URL)
     assert settings["connect_timeout"] == "4"
     assert settings["tcp_user_timeout"] == str(SERVER_CONNECTION_DEFAULTS["tcp_user_timeout"])
 
